@@ -1,0 +1,1 @@
+"""Headend: lead-to-cash for broadband Internet providers."""

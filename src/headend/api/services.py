@@ -1,0 +1,53 @@
+"""Issue, check and revoke API tokens."""
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+
+from headend.api.models import ApiToken
+from headend.core import clock
+from headend.core.errors import Conflict, ValidationError
+
+TOKEN_PREFIX = "hdk_"
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_issue(*, user: Any, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; the raw token is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Name the token (what will use it).", field="name", code="required")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=_hash(raw), created_at=clock.now()
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, revoked_by: Any) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise Conflict("The token is already revoked.", field="id")
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_authenticate(raw: str) -> Any | None:
+    """The active user a raw token belongs to, or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at=None).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

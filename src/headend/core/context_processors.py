@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from headend.core.permissions import has_role, is_staff_member, user_roles
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "provider_name": settings.HEADEND_PROVIDER_NAME,
+        "is_staff_member": is_staff_member(user) if user else False,
+        "user_roles": sorted(user_roles(user)) if user else [],
+        "is_admin": has_role(user, "admin") if user else False,
+    }

@@ -1,0 +1,106 @@
+"""The outbox: `emit()` inside a use case's transaction; `relay()` in the worker afterwards."""
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models, transaction
+
+from headend.core import clock
+from headend.core.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxEvent], None]
+_handlers: dict[str, list[Handler]] = defaultdict(list)
+_local = threading.local()
+MAX_ATTEMPTS = 10
+
+
+def subscribe(name: str) -> Callable[[Handler], Handler]:
+    """Register a handler for events named `name`; it runs in the worker, once per event,
+    inside the transaction that marks the event published."""
+
+    def register(handler: Handler) -> Handler:
+        if handler not in _handlers[name]:
+            _handlers[name].append(handler)
+        return handler
+
+    return register
+
+
+def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None) -> OutboxEvent:
+    """Write an event row in the open transaction and have the worker relay it after commit."""
+    event = OutboxEvent.objects.create(
+        name=name,
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        data=data or {},
+        occurred_at=clock.now(),
+    )
+    connection = transaction.get_connection()
+    # One relay per transaction, however many events it emits.
+    if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
+        transaction.on_commit(_schedule_relay)
+    return event
+
+
+def _schedule_relay() -> None:
+    from headend.core.tasks import relay_outbox
+
+    relay_outbox.enqueue()
+
+
+def relay(*, limit: int = 1000) -> int:
+    """Hand unpublished events to their handlers, oldest first; return how many were published.
+
+    Each event is handled and marked published in one transaction, so a handler's writes and
+    the mark commit together. A failing handler leaves its event for the next relay."""
+    if getattr(_local, "relaying", False):
+        return 0  # the outer relay loop picks up events emitted by handlers
+    _local.relaying = True
+    published = 0
+    tried: set[int] = set()  # a failed event waits for the next relay, not this one
+    try:
+        while published < limit:
+            pending = list(
+                OutboxEvent.objects.filter(published_at=None, attempts__lt=MAX_ATTEMPTS)
+                .exclude(pk__in=tried)
+                .order_by("id")
+                .values_list("pk", flat=True)[:100]
+            )
+            if not pending:
+                break
+            for pk in pending:
+                tried.add(pk)
+                if _relay_one(pk):
+                    published += 1
+    finally:
+        _local.relaying = False
+    return published
+
+
+def _relay_one(pk: int) -> bool:
+    try:
+        with transaction.atomic():
+            event = (
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, published_at=None)
+                .first()
+            )
+            if event is None:
+                return False
+            for handler in _handlers.get(event.name, []):
+                handler(event)
+            event.published_at = clock.now()
+            event.attempts += 1
+            event.save(update_fields=["published_at", "attempts"])
+            return True
+    except Exception as exc:
+        logger.exception("outbox event %s failed", pk)
+        OutboxEvent.objects.filter(pk=pk).update(
+            attempts=models.F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"
+        )
+        return False

@@ -1,0 +1,30 @@
+"""Template filters used everywhere: money, phone numbers, status badges."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from headend.core.money import format_amount
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    return format_amount(amount, currency)
+
+
+@register.filter
+def phone(e164: str) -> str:
+    from headend.crm.phones import display_phone
+
+    return display_phone(e164)
+
+
+@register.simple_tag
+def status_badge(obj: object) -> str:
+    status = getattr(obj, "status", "") or getattr(obj, "stage", "")
+    label = getattr(obj, "get_status_display", None) or getattr(obj, "get_stage_display", None)
+    text = label() if callable(label) else status
+    return format_html('<span class="badge badge-{}">{}</span>', status, text)

@@ -1,0 +1,87 @@
+"""US service addresses normalised to USPS Publication 28 style (usaddress-scourgify)."""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from scourgify import normalize_address_record
+from scourgify.exceptions import AddressNormalizationError
+
+from headend.core.errors import ValidationError
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split()
+)
+ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    line2: str
+    city: str
+    state: str
+    postal_code: str
+
+    @property
+    def key(self) -> str:
+        """What makes two spellings of one address the same location."""
+        return "|".join([self.line1, self.line2, self.city, self.state, self.postal_code[:5]])
+
+
+def normalize_address(
+    *, line1: str, line2: str = "", city: str, state: str, postal_code: str
+) -> Address:
+    """Parse and normalise one address; ValidationError names the part that is wrong."""
+    line1, line2, city = (line1 or "").strip(), (line2 or "").strip(), (city or "").strip()
+    state, postal_code = (state or "").strip().upper(), (postal_code or "").strip()
+    for field, value in (("line1", line1), ("city", city), ("state", state), ("postal_code", postal_code)):
+        if not value:
+            raise ValidationError("This part of the address is required.", field=field, code="required")
+    if not ZIP_RE.match(postal_code):
+        raise ValidationError(
+            f"{postal_code!r} is not a ZIP code (12345 or 12345-6789).", field="postal_code",
+            code="invalid_address",
+        )
+    try:
+        record = normalize_address_record(
+            {
+                "address_line_1": line1,
+                "address_line_2": line2 or None,
+                "city": city,
+                "state": state,
+                "postal_code": postal_code,
+            }
+        )
+    except AddressNormalizationError as exc:
+        raise ValidationError(
+            f"The street address {line1!r} could not be understood; enter number and street.",
+            field="line1", code="invalid_address",
+        ) from exc
+    if record["state"] not in US_STATES:
+        raise ValidationError(f"{state!r} is not a US state.", field="state", code="invalid_address")
+    street = record["address_line_1"] or ""
+    if not re.match(r"^\d", street) and not street.startswith("PO BOX"):
+        raise ValidationError(
+            "A service address starts with a house number.", field="line1", code="invalid_address"
+        )
+    return Address(
+        line1=street,
+        line2=record["address_line_2"] or "",
+        city=record["city"] or city.upper(),
+        state=record["state"],
+        postal_code=record["postal_code"] or postal_code,
+    )
+
+
+def parse_coordinate(value: object, *, field: str, limit: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValidationError("Not a number.", field=field, code="invalid_coordinate") from exc
+    if not number.is_finite() or abs(number) > limit:
+        raise ValidationError(f"Must be between -{limit} and {limit}.", field=field, code="invalid_coordinate")
+    return number.quantize(Decimal("0.000001"))

@@ -1,0 +1,172 @@
+"""Accounts (business or residential), their contacts, service locations and opportunities."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        BUSINESS = "business", "Business"
+        RESIDENTIAL = "residential", "Residential"
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROSPECT)
+    # Business: the legal name; residential: the person's full name (kept for search).
+    name = models.CharField(max_length=200)
+    legal_name = models.CharField(max_length=200, blank=True)
+    tax_id = models.CharField("tax ID (EIN)", max_length=20, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["business", "residential"]), name="account_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def number(self) -> str:
+        return f"A-{self.pk:06d}"
+
+    @property
+    def is_business(self) -> bool:
+        return self.kind == self.Kind.BUSINESS
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:account_detail", args=[self.pk])
+
+
+class Contact(models.Model):
+    class Role(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        BILLING = "billing", "Billing"
+        TECHNICAL = "technical", "Technical"
+        SITE = "site", "Site contact"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.PRIMARY)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Location(models.Model):
+    """A service address, normalised to USPS style; `address_key` keeps an account's
+    locations unique whatever the spelling entered."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField("site name", max_length=120, blank=True)
+    line1 = models.CharField("street address", max_length=200)
+    line2 = models.CharField("unit / suite", max_length=100, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    postal_code = models.CharField(max_length=10)
+    country = models.CharField(max_length=2, default="US")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    address_key = models.CharField(max_length=400, editable=False)
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "line1", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "address_key"], name="location_unique_address"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def street(self) -> str:
+        return f"{self.line1} {self.line2}".strip()
+
+    @property
+    def one_line(self) -> str:
+        return f"{self.street}, {self.city}, {self.state} {self.postal_code}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}: {self.one_line}" if self.name else self.one_line
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:location_detail", args=[self.pk])
+
+
+class Opportunity(models.Model):
+    class Stage(models.TextChoices):
+        PROSPECTING = "prospecting", "Prospecting"
+        QUALIFICATION = "qualification", "Qualification"
+        PROPOSAL = "proposal", "Proposal"
+        NEGOTIATION = "negotiation", "Negotiation"
+        CLOSED_WON = "closed_won", "Closed won"
+        CLOSED_LOST = "closed_lost", "Closed lost"
+
+    OPEN_STAGES = {"prospecting", "qualification", "proposal", "negotiation"}
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
+    name = models.CharField(max_length=200)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.PROSPECTING)
+    # Expected monthly recurring revenue while open; the won quote's figures once won.
+    amount = models.DecimalField("expected MRR", max_digits=12, decimal_places=2, default=Decimal("0"))
+    one_time_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    contract_value_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3)
+    close_date = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["close_date", "id"]
+        verbose_name_plural = "opportunities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in self.OPEN_STAGES
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:opportunity_detail", args=[self.pk])

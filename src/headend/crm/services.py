@@ -1,0 +1,245 @@
+"""Write use cases for accounts, contacts, locations and opportunities."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from headend.core import clock, events
+from headend.core.errors import Conflict, ValidationError
+from headend.core.money import default_currency, to_decimal
+from headend.crm.addresses import normalize_address, parse_coordinate
+from headend.crm.models import Account, Contact, Location, Opportunity
+from headend.crm.phones import normalize_phone
+
+ACCOUNT_FIELDS = ("name", "legal_name", "tax_id", "parent", "first_name", "last_name", "email", "phone", "owner")
+
+
+def _clean_email(value: str, *, field: str = "email") -> str:
+    value = (value or "").strip().lower()
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValidationError(f"Not an email address: {value!r}.", field=field, code="invalid_email") from exc
+    return value
+
+
+def _account_values(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise account fields for its kind; derive the display name."""
+    clean = {key: values.get(key) for key in ACCOUNT_FIELDS if key in values}
+    for key in ("name", "legal_name", "tax_id", "first_name", "last_name"):
+        if key in clean:
+            clean[key] = (clean[key] or "").strip()
+    if "email" in clean:
+        clean["email"] = _clean_email(clean["email"])
+    if "phone" in clean:
+        clean["phone"] = normalize_phone(clean["phone"])
+    if kind == Account.Kind.BUSINESS:
+        legal = clean.get("legal_name") or clean.get("name") or ""
+        if not legal:
+            raise ValidationError("A business account needs its legal name.", field="legal_name", code="required")
+        clean["legal_name"] = legal
+        clean["name"] = clean.get("name") or legal
+        tax_id = clean.get("tax_id", "")
+        if tax_id and not _is_ein(tax_id):
+            raise ValidationError("An EIN has nine digits, as 12-3456789.", field="tax_id", code="invalid_tax_id")
+    elif kind == Account.Kind.RESIDENTIAL:
+        first, last = clean.get("first_name", ""), clean.get("last_name", "")
+        if not first:
+            raise ValidationError("A residential account needs the person's first name.", field="first_name", code="required")
+        if not last:
+            raise ValidationError("A residential account needs the person's last name.", field="last_name", code="required")
+        clean["name"] = f"{first} {last}"
+        if clean.get("parent") is not None or clean.get("tax_id"):
+            raise ValidationError("Only business accounts have a parent account or a tax ID.", field="parent")
+    else:
+        raise ValidationError(f"Unknown account kind {kind!r}.", field="kind", code="invalid_choice")
+    return clean
+
+
+def _is_ein(value: str) -> bool:
+    digits = value.replace("-", "")
+    return len(digits) == 9 and digits.isdigit()
+
+
+@transaction.atomic
+def account_create(*, kind: str, created_by: Any = None, **values: Any) -> Account:
+    """Open an account for a business or a residential customer."""
+    clean = _account_values(kind, values)
+    account = Account(kind=kind, created_at=clock.now(), **clean)
+    account.full_clean(exclude=["parent", "owner"])
+    account.save()
+    events.emit("account.created", subject=account, data={"kind": kind})
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, updated_by: Any = None, **values: Any) -> Account:
+    """Change an account's details (its kind never changes)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    current = {key: getattr(account, key) for key in ACCOUNT_FIELDS}
+    clean = _account_values(account.kind, {**current, **values})
+    parent = clean.get("parent")
+    while parent is not None:
+        if parent.pk == account.pk:
+            raise ValidationError("An account cannot be its own parent.", field="parent", code="parent_cycle")
+        parent = parent.parent
+    for key, value in clean.items():
+        setattr(account, key, value)
+    account.full_clean(exclude=["parent", "owner"])
+    account.save()
+    events.emit("account.updated", subject=account)
+    return account
+
+
+def account_activate(*, account: Account) -> Account:
+    """A prospect becomes an active customer when its first order is placed."""
+    if account.status == Account.Status.PROSPECT:
+        Account.objects.filter(pk=account.pk).update(status=Account.Status.ACTIVE)
+        account.status = Account.Status.ACTIVE
+        events.emit("account.activated", subject=account)
+    return account
+
+
+@transaction.atomic
+def contact_create(
+    *, account: Account, first_name: str, last_name: str, email: str = "", phone: str = "",
+    role: str = Contact.Role.PRIMARY,
+) -> Contact:
+    """Add a person to an account; email or phone is needed to reach them."""
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        raise ValidationError("A contact needs a first name.", field="first_name", code="required")
+    if not last_name:
+        raise ValidationError("A contact needs a last name.", field="last_name", code="required")
+    if role not in Contact.Role.values:
+        raise ValidationError(f"Unknown contact role {role!r}.", field="role", code="invalid_choice")
+    email, phone = _clean_email(email), normalize_phone(phone)
+    if not email and not phone:
+        raise ValidationError("Give an email address or a phone number.", field="email", code="required")
+    contact = Contact.objects.create(
+        account=account, first_name=first_name, last_name=last_name, email=email, phone=phone,
+        role=role, created_at=clock.now(),
+    )
+    return contact
+
+
+@transaction.atomic
+def location_create(
+    *, account: Account, line1: str, city: str, state: str, postal_code: str, line2: str = "",
+    name: str = "", latitude: object = None, longitude: object = None,
+) -> Location:
+    """Add a service address to an account, normalised; the same address twice is refused."""
+    address = normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
+    lat = parse_coordinate(latitude, field="latitude", limit=90)
+    lon = parse_coordinate(longitude, field="longitude", limit=180)
+    if (lat is None) != (lon is None):
+        raise ValidationError("Give both latitude and longitude, or neither.", field="longitude")
+    if Location.objects.filter(account=account, address_key=address.key).exists():
+        raise ValidationError(
+            f"{account} already has a location at {address.line1} {address.line2}".strip() + ".",
+            field="line1", code="duplicate_location",
+        )
+    location = Location(
+        account=account, name=(name or "").strip(), line1=address.line1, line2=address.line2,
+        city=address.city, state=address.state, postal_code=address.postal_code,
+        latitude=lat, longitude=lon, address_key=address.key, created_at=clock.now(),
+    )
+    try:
+        with transaction.atomic():
+            location.save()
+    except IntegrityError as exc:  # a concurrent create of the same address
+        raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
+    events.emit("location.created", subject=location, data={"account_id": account.pk})
+    return location
+
+
+def _opportunity_values(values: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(values)
+    if "name" in clean:
+        clean["name"] = (clean["name"] or "").strip()
+        if not clean["name"]:
+            raise ValidationError("An opportunity needs a name.", field="name", code="required")
+    if "amount" in clean:
+        try:
+            clean["amount"] = to_decimal(clean["amount"] if clean["amount"] not in (None, "") else "0")
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("Not an amount.", field="amount", code="invalid_amount") from exc
+        if clean["amount"] < 0:
+            raise ValidationError("The amount cannot be negative.", field="amount", code="invalid_amount")
+    if "stage" in clean:
+        if clean["stage"] not in Opportunity.OPEN_STAGES:
+            raise ValidationError(
+                "Choose an open stage; an opportunity is won by accepting a quote, or marked lost.",
+                field="stage", code="invalid_choice",
+            )
+    if "close_date" in clean and not isinstance(clean["close_date"], dt.date):
+        raise ValidationError("Give the expected close date.", field="close_date", code="required")
+    return clean
+
+
+@transaction.atomic
+def opportunity_create(
+    *, account: Account, name: str, close_date: dt.date, owner: Any = None,
+    amount: Decimal | str = "0", stage: str = Opportunity.Stage.PROSPECTING,
+) -> Opportunity:
+    """Open a sales opportunity for an account."""
+    clean = _opportunity_values({"name": name, "amount": amount, "stage": stage, "close_date": close_date})
+    opportunity = Opportunity.objects.create(
+        account=account, owner=owner, currency=default_currency(), created_at=clock.now(), **clean
+    )
+    events.emit("opportunity.created", subject=opportunity)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, **values: Any) -> Opportunity:
+    """Edit an open opportunity (stage, amount, close date, owner, name)."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise Conflict("A closed opportunity cannot be edited.", field="stage", code="opportunity_closed")
+    allowed = {"name", "amount", "stage", "close_date", "owner"}
+    clean = _opportunity_values({key: value for key, value in values.items() if key in allowed})
+    for key, value in clean.items():
+        setattr(opportunity, key, value)
+    opportunity.save()
+    return opportunity
+
+
+def opportunity_win(
+    *, opportunity: Opportunity, mrr_amount: Decimal, one_time_amount: Decimal,
+    contract_value_amount: Decimal, at: dt.datetime,
+) -> Opportunity:
+    """Closed Won with the accepted quote's totals; called inside `quote_accept`."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise Conflict(
+            f"The opportunity {opportunity} is already {opportunity.get_stage_display()}.",
+            field="opportunity", code="opportunity_closed",
+        )
+    opportunity.stage = Opportunity.Stage.CLOSED_WON
+    opportunity.amount, opportunity.one_time_amount = mrr_amount, one_time_amount
+    opportunity.contract_value_amount = contract_value_amount
+    opportunity.closed_at = at
+    opportunity.close_date = clock.local_date(at)
+    opportunity.save()
+    events.emit("opportunity.won", subject=opportunity, data={"mrr": str(mrr_amount)})
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_lose(*, opportunity: Opportunity) -> Opportunity:
+    """Mark an open opportunity Closed Lost."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise Conflict("The opportunity is already closed.", field="stage", code="opportunity_closed")
+    now = clock.now()
+    opportunity.stage, opportunity.closed_at = Opportunity.Stage.CLOSED_LOST, now
+    opportunity.save()
+    events.emit("opportunity.lost", subject=opportunity)
+    return opportunity
+

@@ -1,0 +1,17 @@
+"""Outbox consumers of fulfillment: a ready code task is queued for the worker."""
+
+from django.db import transaction
+
+from headend.core import events
+from headend.core.models import OutboxEvent
+
+
+@events.subscribe("task.ready")
+def queue_code_task(event: OutboxEvent) -> None:
+    if event.data.get("kind") != "code":
+        return
+    from headend.fulfillment.tasks import run_code_task
+
+    task_id = int(event.subject_id)
+    # The code task does network I/O, so it runs after this relay transaction commits.
+    transaction.on_commit(lambda: run_code_task.enqueue(task_id))

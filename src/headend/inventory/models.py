@@ -1,0 +1,91 @@
+"""The service inventory: one record per subscription instance at one location."""
+
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from headend.catalog.models import ProductVersion, Term
+from headend.core.models import StatusModel
+from headend.crm.models import Account, Location
+
+
+class Service(StatusModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        PENDING_DISCONNECT = "pending_disconnect", "Pending disconnect"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    TRANSITIONS = {
+        "pending": {"provisioning", "active", "disconnected"},
+        "provisioning": {"active", "disconnected"},
+        "active": {"suspended", "pending_disconnect"},
+        "suspended": {"active", "pending_disconnect"},
+        "pending_disconnect": {"disconnected", "active"},
+        "disconnected": set(),
+    }
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="services")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="services")
+    product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="services")
+    order_line = models.OneToOneField(
+        "orders.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="created_service"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    term_months = models.PositiveSmallIntegerField(choices=Term.choices)
+    quantity = models.PositiveIntegerField(default=1)
+    mrc_amount = models.DecimalField("monthly recurring", max_digits=12, decimal_places=2)
+    nrc_amount = models.DecimalField("one-time", max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # Network identifiers (circuit id, RADIUS username, addresses) set by provisioning.
+    circuit_id = models.CharField(max_length=40, blank=True)
+    identifiers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)
+    billable_from = models.DateTimeField(null=True, blank=True)
+    billable_until = models.DateTimeField(null=True, blank=True)
+    term_start_date = models.DateField(null=True, blank=True)
+    term_end_date = models.DateField(null=True, blank=True)
+    status_changed_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["account", "id"]
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circuit_id"], condition=~models.Q(circuit_id=""), name="service_unique_circuit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.product_version.product.name}"
+
+    @property
+    def number(self) -> str:
+        return f"S-{self.pk:06d}"
+
+    @property
+    def is_billable(self) -> bool:
+        return self.billable_from is not None and self.billable_until is None
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:service_detail", args=[self.pk])
+
+
+class ServiceStatusChange(models.Model):
+    """Each move of a service's status, with the instant it happened (TMF638 state history)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.from_status} -> {self.to_status}"

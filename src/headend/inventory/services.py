@@ -1,0 +1,109 @@
+"""Write use cases for services in inventory; each status move is one use case with its event."""
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from headend.core import clock, events
+from headend.core.errors import Conflict
+from headend.core.periods import term_end
+from headend.inventory.models import Service, ServiceStatusChange
+
+
+def _move(service: Service, to: str, *, at: dt.datetime, reason: str = "", fields: tuple[str, ...] = ()) -> Service:
+    service.check_transition(to)
+    previous = service.status
+    service.status, service.status_changed_at = to, at
+    service.save(update_fields=["status", "status_changed_at", *fields])
+    ServiceStatusChange.objects.create(service=service, from_status=previous, to_status=to, at=at, reason=reason)
+    events.emit(f"service.{to}", subject=service, data={"from": previous, "account_id": service.account_id})
+    return service
+
+
+def _lock(service: Service) -> Service:
+    return Service.objects.select_for_update().get(pk=service.pk)
+
+
+@transaction.atomic
+def service_create_pending(*, order_line: Any, at: dt.datetime) -> Service:
+    """The inventory record an `add` order line will turn up; not billable until active."""
+    service = Service.objects.create(
+        account_id=order_line.order.account_id, location=order_line.location,
+        product_version=order_line.product_version, order_line=order_line,
+        term_months=order_line.term_months, quantity=order_line.quantity,
+        mrc_amount=order_line.mrc_amount, nrc_amount=order_line.nrc_amount,
+        currency=order_line.order.currency, created_at=at, status_changed_at=at,
+    )
+    ServiceStatusChange.objects.create(service=service, to_status=service.status, at=at, reason=f"order {order_line.order.number}")
+    events.emit("service.created", subject=service, data={"order_line_id": order_line.pk})
+    return service
+
+
+@transaction.atomic
+def service_start_provisioning(*, service: Service, at: dt.datetime) -> Service:
+    """Work has started on a pending service (idempotent once provisioning)."""
+    service = _lock(service)
+    if service.status == Service.Status.PROVISIONING:
+        return service
+    return _move(service, Service.Status.PROVISIONING, at=at)
+
+
+@transaction.atomic
+def service_activate(*, service: Service, at: dt.datetime, reason: str = "turned up") -> Service:
+    """The service is up: active, and billable from this instant; its term starts today."""
+    service = _lock(service)
+    if service.status in (Service.Status.PENDING, Service.Status.PROVISIONING):
+        start = clock.local_date(at)
+        service.activated_at = service.billable_from = at
+        service.term_start_date, service.term_end_date = start, term_end(start, service.term_months)
+        return _move(
+            service, Service.Status.ACTIVE, at=at, reason=reason,
+            fields=("activated_at", "billable_from", "term_start_date", "term_end_date"),
+        )
+    return _move(service, Service.Status.ACTIVE, at=at, reason=reason)  # resume; raises if illegal
+
+
+@transaction.atomic
+def service_suspend(*, service: Service, reason: str) -> Service:
+    """Suspend an active service (non-payment, customer request)."""
+    return _move(_lock(service), Service.Status.SUSPENDED, at=clock.now(), reason=reason)
+
+
+@transaction.atomic
+def service_resume(*, service: Service, reason: str = "resumed") -> Service:
+    service = _lock(service)
+    if service.status != Service.Status.SUSPENDED:
+        raise Conflict("Only a suspended service can be resumed.", field="status", code="invalid_transition")
+    return _move(service, Service.Status.ACTIVE, at=clock.now(), reason=reason)
+
+
+@transaction.atomic
+def service_request_disconnect(*, service: Service, reason: str) -> Service:
+    """The customer or the provider asks for the service to be disconnected."""
+    return _move(_lock(service), Service.Status.PENDING_DISCONNECT, at=clock.now(), reason=reason)
+
+
+@transaction.atomic
+def service_disconnect(*, service: Service, at: dt.datetime, reason: str = "disconnected") -> Service:
+    """The service is off: billable until this instant."""
+    service = _lock(service)
+    if service.billable_from is not None:
+        service.billable_until = at
+    return _move(service, Service.Status.DISCONNECTED, at=at, reason=reason, fields=("billable_until",))
+
+
+@transaction.atomic
+def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
+    """Give the service its circuit id once; a second call returns the one it has."""
+    service = _lock(service)
+    if service.circuit_id:
+        return service
+    service.circuit_id = f"{prefix}-{service.pk:06d}"
+    try:
+        with transaction.atomic():
+            service.save(update_fields=["circuit_id"])
+    except IntegrityError as exc:
+        raise Conflict(f"Circuit id {service.circuit_id} is taken.", field="circuit_id") from exc
+    events.emit("service.identified", subject=service, data={"circuit_id": service.circuit_id})
+    return service

@@ -1,0 +1,96 @@
+"""Orders: an accepted quote made executable; its status is the roll-up of its lines."""
+
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from headend.catalog.models import ProductVersion, Term
+from headend.core.models import StatusModel
+from headend.crm.models import Account, Location
+
+
+class Order(StatusModel):
+    class Status(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        PARTIAL = "partial", "Partially completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TRANSITIONS = {
+        "acknowledged": {"in_progress", "completed", "cancelled", "failed", "partial"},
+        "in_progress": {"completed", "partial", "failed", "cancelled"},
+        "completed": set(),
+        "partial": set(),
+        "failed": set(),
+        "cancelled": set(),
+    }
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    quote = models.OneToOneField("quoting.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="order")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACKNOWLEDGED)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"O-{self.pk:06d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order_detail", args=[self.pk])
+
+
+class OrderLine(StatusModel):
+    class Action(models.TextChoices):
+        ADD = "add", "Add"
+        MODIFY = "modify", "Modify"
+        DELETE = "delete", "Disconnect"
+
+    class Status(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TRANSITIONS = {
+        "acknowledged": {"in_progress", "completed", "failed", "cancelled"},
+        "in_progress": {"completed", "failed", "cancelled"},
+        "completed": set(),
+        "failed": set(),
+        "cancelled": set(),
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACKNOWLEDGED)
+    quote_line = models.OneToOneField(
+        "quoting.QuoteLine", null=True, blank=True, on_delete=models.PROTECT, related_name="order_line"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="order_lines")
+    product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="order_lines")
+    term_months = models.PositiveSmallIntegerField(choices=Term.choices)
+    quantity = models.PositiveIntegerField()
+    mrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    nrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} #{self.position}"

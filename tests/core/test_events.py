@@ -1,0 +1,56 @@
+import pytest
+from django.db import transaction
+
+from headend.core import events
+from headend.core.models import OutboxEvent
+from tests.factories import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_emit_writes_the_event_in_the_open_transaction():
+    account = make_account()
+
+    event = OutboxEvent.objects.get(name="account.created")
+    assert (event.subject_type, event.subject_id, event.published_at) == ("crm.account", str(account.pk), None)
+
+
+def test_an_event_rolls_back_with_the_change_that_caused_it():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_account()
+        raise RuntimeError("crash before commit")
+
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_relay_hands_each_event_to_its_handlers_once():
+    seen = []
+    handler = events.subscribe("test.ping")(lambda event: seen.append(event.event_id))
+    try:
+        account = make_account()
+        event = events.emit("test.ping", subject=account)
+
+        first, second = events.relay(), events.relay()
+    finally:
+        events._handlers["test.ping"].remove(handler)
+
+    assert seen == [event.event_id]
+    assert (first, second) == (2, 0)  # account.created and test.ping, then nothing left
+
+
+def test_a_failing_handler_leaves_its_event_for_the_next_relay():
+    def explode(event):
+        raise ValueError("downstream is down")
+
+    events.subscribe("test.boom")(explode)
+    try:
+        event = events.emit("test.boom", subject=make_account())
+
+        events.relay()
+    finally:
+        events._handlers["test.boom"].remove(explode)
+
+    event.refresh_from_db()
+    assert event.published_at is None
+    assert event.attempts == 1
+    assert event.last_error == "ValueError: downstream is down"

@@ -1,0 +1,93 @@
+"""Factory functions that build valid objects through the use cases."""
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+
+from headend.catalog import services as catalog_services
+from headend.catalog.models import Product, ProductVersion
+from headend.catalog.services import TaskSpec
+from headend.crm import services as crm_services
+from headend.crm.models import Account, Location
+from headend.quoting import services as quoting_services
+from headend.quoting.models import Quote
+
+_seq = itertools.count(1)
+
+
+def make_user(*roles: str, username: str | None = None, **extra: Any) -> User:
+    user = User.objects.create_user(username=username or f"user{next(_seq)}", password="pw-for-tests-1", **extra)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_account(kind: str = "business", **overrides: Any) -> Account:
+    n = next(_seq)
+    if kind == "business":
+        values = {"legal_name": f"Cobscook Bay Seafood {n} LLC", "tax_id": "12-3456789", "email": f"ops{n}@example.com"}
+    else:
+        values = {"first_name": "Ada", "last_name": f"Lovelace{n}", "email": f"ada{n}@example.com", "phone": "207-555-0134"}
+    values.update(overrides)
+    return crm_services.account_create(kind=kind, **values)
+
+
+def make_location(account: Account | None = None, **overrides: Any) -> Location:
+    values = {"line1": f"{next(_seq)} Water St", "city": "Eastport", "state": "ME", "postal_code": "04631"}
+    values.update(overrides)
+    return crm_services.location_create(account=account or make_account(), **values)
+
+
+def make_product(
+    *, code: str | None = None, customer_type: str = "any", kind: str = "internet",
+    prices: dict[int, tuple[str, str]] | None = None, publish: bool = True,
+    effective_from: dt.date = dt.date(2020, 1, 1), tasks: list[TaskSpec] | None = None, **version: Any,
+) -> ProductVersion:
+    """A product with one version (published by default) and an `add` template."""
+    n = next(_seq)
+    product = catalog_services.product_create(
+        code=code or f"fiber-{n}", name=f"Fiber {n}", kind=kind, customer_type=customer_type
+    )
+    pv = catalog_services.version_create(
+        product=product, effective_from=effective_from,
+        prices=prices or {0: ("70.00", "99.00"), 12: ("65.00", "0.00"), 24: ("60.00", "0.00")},
+        download_mbps=version.pop("download_mbps", 1000), upload_mbps=version.pop("upload_mbps", 1000),
+        technology=version.pop("technology", "fiber"), **version,
+    )
+    catalog_services.template_define(
+        product=product, action="add", name=f"Install {product.name}",
+        tasks=tasks if tasks is not None else [
+            TaskSpec(name="Schedule", role="provisioning", planned_minutes=15),
+            TaskSpec(name="Install", role="provisioning", planned_minutes=120, depends_on=["Schedule"]),
+            TaskSpec(name="Activate", role="provisioning", planned_minutes=20, depends_on=["Install"]),
+        ],
+    )
+    if publish:
+        pv = catalog_services.version_publish(version=pv)
+    return pv
+
+
+def make_quote(
+    *, account: Account | None = None, lines: int = 1, status: str = "draft", version: ProductVersion | None = None,
+    term_months: int = 12, quantity: int = 1,
+) -> Quote:
+    account = account or make_account()
+    version = version or make_product()
+    quote = quoting_services.quote_create(account=account, name="Test quote")
+    for _ in range(lines):
+        quoting_services.quote_line_add(
+            quote=quote, location=make_location(account), product_version=version, term_months=term_months,
+            quantity=quantity,
+        )
+    if status in ("presented", "accepted"):
+        quote = quoting_services.quote_present(quote=quote)
+    if status == "accepted":
+        quote = quoting_services.quote_accept(quote=quote, accepted_by_name="Pat Customer")
+    quote.refresh_from_db()
+    return quote
+
+
+def product_of(version: ProductVersion) -> Product:
+    return version.product
