@@ -37,3 +37,15 @@ def outbox_names(*, subject=None, name_prefix: str = "") -> list[str]:
     if name_prefix:
         events_qs = events_qs.filter(name__startswith=name_prefix)
     return list(events_qs.values_list("name", flat=True))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def required_database(django_db_setup, django_db_blocker):
+    """In CI, HEADEND_REQUIRE_DB names the database the run must be on: never a silent fallback."""
+    import os
+
+    from django.db import connection
+
+    wanted = os.environ.get("HEADEND_REQUIRE_DB")
+    if wanted and connection.vendor != wanted:
+        pytest.exit(f"Tests must run on {wanted}, but the database is {connection.vendor}.", returncode=1)

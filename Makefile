@@ -1,0 +1,58 @@
+# Headend: `make run` serves a demo provider on http://127.0.0.1:8000; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run dev worker test test-only lint format bench demo migrate clean
+
+$(VENV)/.installed-run: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Headend needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run
+	$(PY) -m pip install --quiet -e ".[test,lint]"
+	@touch $@
+
+run: $(VENV)/.installed-run  ## install, migrate, load the demo provider, serve web + worker
+	HOST=$(HOST) PORT=$(PORT) scripts/run
+
+dev: $(VENV)/.installed-run  ## autoreloading development server (no separate worker)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: $(VENV)/.installed-run  ## the background task worker alone
+	$(PY) manage.py db_worker --queue-name '*'
+
+migrate: $(VENV)/.installed-run
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+test: $(VENV)/.installed-dev  ## everything the tests need, then every test
+	scripts/ensure-chromium
+	$(MAKE) --no-print-directory test-only
+
+test-only:
+	scripts/pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: $(VENV)/.installed-dev  ## performance figures against a same-run baseline
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info

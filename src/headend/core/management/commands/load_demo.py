@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from headend import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo provider (accounts, catalog, quotes, orders); creates nothing twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
+
+    def handle(self, *args, logins_only: bool = False, **options):
+        if not logins_only:
+            created = demo.load()
+            self.stdout.write("Demo provider loaded." if created else "Demo provider already loaded; nothing to do.")
+        self.stdout.write("\nDemo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+        for user in demo.USERS:
+            self.stdout.write(f"  {user.username:<13} {', '.join(user.roles)}")
