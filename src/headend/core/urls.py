@@ -8,4 +8,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.health_view, name="health"),
+    path("accounts/", include("headend.crm.urls")),
+    path("catalog/", include("headend.catalog.urls")),
+    path("quotes/", include("headend.quoting.urls")),
+    path("orders/", include("headend.orders.urls")),
+    path("services/", include("headend.inventory.urls")),
+    path("work/", include("headend.fulfillment.urls")),
+    path("settings/api-tokens/", include("headend.api.urls")),
 ]

@@ -1,0 +1,47 @@
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from headend.api import services
+from headend.api.models import ApiToken
+from headend.core.errors import DomainError
+from headend.core.forms import add_domain_error
+from headend.core.ids import parse_id
+from headend.core.permissions import staff_required
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'billing sync'.")
+
+
+@staff_required
+def token_list_view(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    raw = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, raw = services.token_issue(user=request.user, name=form.cleaned_data["name"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = TokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "api/token_list.html", {"form": form, "tokens": tokens, "raw_token": raw})
+
+
+@require_POST
+@staff_required
+def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.filter(pk=parse_id(token_id), user=request.user).first()
+    if token is None:
+        messages.error(request, "No such token.")
+    else:
+        try:
+            services.token_revoke(token=token, revoked_by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Token {token.name} revoked.")
+    return redirect("api_ui:token_list")

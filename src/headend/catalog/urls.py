@@ -1,0 +1,9 @@
+from django.urls import path
+
+from headend.catalog import views
+
+app_name = "catalog"
+urlpatterns = [
+    path("", views.product_list_view, name="product_list"),
+    path("<int:product_id>/", views.product_detail_view, name="product_detail"),
+]

@@ -1,0 +1,58 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from headend.crm.models import Account, Contact, Opportunity
+
+
+class AccountForm(forms.Form):
+    kind = forms.ChoiceField(choices=Account.Kind.choices, widget=forms.RadioSelect, initial=Account.Kind.BUSINESS)
+    legal_name = forms.CharField(label="Legal name (business)", required=False, max_length=200)
+    name = forms.CharField(label="Trading name (if different)", required=False, max_length=200)
+    tax_id = forms.CharField(label="Tax ID (EIN)", required=False, max_length=20)
+    parent = forms.ModelChoiceField(
+        queryset=Account.objects.filter(kind=Account.Kind.BUSINESS), required=False, label="Parent account"
+    )
+    first_name = forms.CharField(label="First name (residential)", required=False, max_length=100)
+    last_name = forms.CharField(label="Last name (residential)", required=False, max_length=100)
+    email = forms.CharField(required=False, max_length=254)
+    phone = forms.CharField(required=False, max_length=30)
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+
+    def __init__(self, *args, editing: Account | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing is not None:
+            del self.fields["kind"]
+            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=editing.pk)
+            if not editing.is_business:
+                for name in ("legal_name", "name", "tax_id", "parent"):
+                    del self.fields[name]
+            else:
+                for name in ("first_name", "last_name"):
+                    del self.fields[name]
+
+
+class ContactForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    role = forms.ChoiceField(choices=Contact.Role.choices)
+    email = forms.CharField(required=False, max_length=254)
+    phone = forms.CharField(required=False, max_length=30)
+
+
+class LocationForm(forms.Form):
+    name = forms.CharField(label="Site name", required=False, max_length=120)
+    line1 = forms.CharField(label="Street address", max_length=200)
+    line2 = forms.CharField(label="Unit / suite", required=False, max_length=100)
+    city = forms.CharField(max_length=100)
+    state = forms.CharField(max_length=2, initial="ME")
+    postal_code = forms.CharField(label="ZIP code", max_length=10)
+    latitude = forms.CharField(required=False, max_length=20)
+    longitude = forms.CharField(required=False, max_length=20)
+
+
+class OpportunityForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    stage = forms.ChoiceField(choices=[(s.value, s.label) for s in Opportunity.Stage if s.value in Opportunity.OPEN_STAGES])
+    amount = forms.DecimalField(label="Expected MRR", max_digits=12, decimal_places=2, min_value=0, initial=0)
+    close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)

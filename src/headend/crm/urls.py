@@ -1,0 +1,18 @@
+from django.urls import path
+
+from headend.crm import views
+
+app_name = "crm"
+urlpatterns = [
+    path("", views.account_list_view, name="account_list"),
+    path("new/", views.account_create_view, name="account_create"),
+    path("<int:account_id>/", views.account_detail_view, name="account_detail"),
+    path("<int:account_id>/edit/", views.account_edit_view, name="account_edit"),
+    path("<int:account_id>/contacts/new/", views.contact_create_view, name="contact_create"),
+    path("<int:account_id>/locations/new/", views.location_create_view, name="location_create"),
+    path("<int:account_id>/opportunities/new/", views.opportunity_create_view, name="opportunity_create"),
+    path("locations/<int:location_id>/", views.location_detail_view, name="location_detail"),
+    path("opportunities/", views.opportunity_list_view, name="opportunity_list"),
+    path("opportunities/<int:opportunity_id>/", views.opportunity_detail_view, name="opportunity_detail"),
+    path("opportunities/<int:opportunity_id>/lose/", views.opportunity_lose_view, name="opportunity_lose"),
+]

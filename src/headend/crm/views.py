@@ -1,0 +1,184 @@
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from headend.core.errors import DomainError
+from headend.core.forms import add_domain_error
+from headend.core.pagination import paginate
+from headend.core.permissions import MANAGE_CUSTOMERS, SELL, has_role, role_required, staff_required
+from headend.crm import selectors, services
+from headend.crm.forms import AccountForm, ContactForm, LocationForm, OpportunityForm
+from headend.crm.models import Account, Opportunity
+from headend.fulfillment import selectors as fulfillment_selectors
+from headend.inventory import selectors as inventory_selectors
+from headend.orders import selectors as orders_selectors
+from headend.quoting import selectors as quoting_selectors
+
+
+@staff_required
+def account_list_view(request: HttpRequest) -> HttpResponse:
+    query, kind = request.GET.get("q", "").strip(), request.GET.get("kind", "")
+    accounts = selectors.account_list(user=request.user, query=query, kind=kind if kind in Account.Kind.values else "")
+    context = {"query": query, "kind": kind, "kinds": Account.Kind.choices, **paginate(request, accounts)}
+    return render(request, "crm/account_list.html", context)
+
+
+@staff_required
+def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    user = request.user
+    services_list = list(inventory_selectors.service_list(user=user, account_id=account.pk))
+    active = [service for service in services_list if service.status == "active"]
+    context = {
+        "account": account,
+        "contacts": account.contacts.all(),
+        "locations": selectors.location_list(user=user, account_id=account.pk),
+        "opportunities": account.opportunities.select_related("owner").order_by("-created_at"),
+        "quotes": quoting_selectors.quote_list(user=user, account_id=account.pk),
+        "orders": orders_selectors.order_list(user=user, account_id=account.pk),
+        "services": services_list,
+        "active_services": len(active),
+        "active_mrr": sum((service.mrc_amount for service in active), Decimal("0")),
+        "work_orders": fulfillment_selectors.work_order_list(user=user, account_id=account.pk),
+        "children": account.children.all(),
+        "can_sell": has_role(user, *SELL),
+        "can_edit": has_role(user, *MANAGE_CUSTOMERS),
+    }
+    return render(request, "crm/account_detail.html", context)
+
+
+@role_required(*MANAGE_CUSTOMERS)
+def account_create_view(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST or None, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        kind = data.pop("kind")
+        try:
+            account = services.account_create(kind=kind, created_by=request.user, **data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Account {account.number} created.")
+            return redirect(account)
+    return render(request, "crm/account_form.html", {"form": form})
+
+
+@role_required(*MANAGE_CUSTOMERS)
+def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    initial = {key: getattr(account, key) for key in ("legal_name", "name", "tax_id", "parent", "first_name",
+                                                      "last_name", "email", "phone", "owner")}
+    form = AccountForm(request.POST or None, initial=initial, editing=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(account=account, updated_by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Account saved.")
+            return redirect(account)
+    return render(request, "crm/account_form.html", {"form": form, "account": account})
+
+
+@role_required(*MANAGE_CUSTOMERS)
+def contact_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_create(account=account, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Contact added.")
+            return redirect(account)
+    return render(request, "crm/contact_form.html", {"form": form, "account": account})
+
+
+@role_required(*MANAGE_CUSTOMERS)
+def location_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    form = LocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            location = services.location_create(account=account, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Location {location.one_line} added.")
+            return redirect(account)
+    return render(request, "crm/location_form.html", {"form": form, "account": account})
+
+
+@staff_required
+def location_detail_view(request: HttpRequest, location_id: int) -> HttpResponse:
+    location = selectors.location_get_for(user=request.user, location_id=location_id)
+    services_here = inventory_selectors.service_list(user=request.user, location_id=location.pk)
+    return render(request, "crm/location_detail.html", {"location": location, "services": services_here})
+
+
+@staff_required
+def opportunity_list_view(request: HttpRequest) -> HttpResponse:
+    query, stage = request.GET.get("q", "").strip(), request.GET.get("stage", "")
+    open_only = request.GET.get("open", "") == "1"
+    opportunities = selectors.opportunity_list(
+        user=request.user, query=query, stage=stage if stage in Opportunity.Stage.values else "", open_only=open_only
+    )
+    context = {"query": query, "stage": stage, "open_only": open_only, "stages": Opportunity.Stage.choices,
+               **paginate(request, opportunities)}
+    return render(request, "crm/opportunity_list.html", context)
+
+
+@role_required(*SELL)
+def opportunity_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    form = OpportunityForm(request.POST or None, initial={"owner": request.user, "stage": "prospecting"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_create(account=account, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Opportunity opened.")
+            return redirect(opportunity)
+    return render(request, "crm/opportunity_form.html", {"form": form, "account": account})
+
+
+@staff_required
+def opportunity_detail_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    opportunity = selectors.opportunity_get_for(user=request.user, opportunity_id=opportunity_id)
+    form = None
+    if opportunity.is_open and has_role(request.user, *SELL):
+        form = OpportunityForm(
+            request.POST or None,
+            initial={key: getattr(opportunity, key) for key in ("name", "stage", "amount", "close_date", "owner")},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.opportunity_update(opportunity=opportunity, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, "Opportunity saved.")
+                return redirect(opportunity)
+    elif request.method == "POST":
+        return redirect(opportunity)
+    quotes = opportunity.quotes.order_by("-created_at")
+    return render(request, "crm/opportunity_detail.html", {"opportunity": opportunity, "form": form, "quotes": quotes,
+                                                           "can_sell": has_role(request.user, *SELL)})
+
+
+@require_POST
+@role_required(*SELL)
+def opportunity_lose_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    opportunity = selectors.opportunity_get_for(user=request.user, opportunity_id=opportunity_id)
+    try:
+        services.opportunity_lose(opportunity=opportunity)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Opportunity marked Closed Lost.")
+    return redirect(opportunity)

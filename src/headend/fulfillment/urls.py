@@ -1,0 +1,11 @@
+from django.urls import path
+
+from headend.fulfillment import views
+
+app_name = "fulfillment"
+urlpatterns = [
+    path("", views.work_order_list_view, name="work_order_list"),
+    path("my-tasks/", views.my_tasks_view, name="my_tasks"),
+    path("<int:work_order_id>/", views.work_order_detail_view, name="work_order_detail"),
+    path("tasks/<int:task_id>/<str:action>/", views.task_action_view, name="task_action"),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from headend.inventory import views
+
+app_name = "inventory"
+urlpatterns = [
+    path("", views.service_list_view, name="service_list"),
+    path("<int:service_id>/", views.service_detail_view, name="service_detail"),
+]

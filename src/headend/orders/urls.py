@@ -1,0 +1,9 @@
+from django.urls import path
+
+from headend.orders import views
+
+app_name = "orders"
+urlpatterns = [
+    path("", views.order_list_view, name="order_list"),
+    path("<int:order_id>/", views.order_detail_view, name="order_detail"),
+]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from headend.quoting import views
+
+app_name = "quoting"
+urlpatterns = [
+    path("", views.quote_list_view, name="quote_list"),
+    path("new/", views.quote_create_view, name="quote_create"),
+    path("<int:quote_id>/", views.quote_detail_view, name="quote_detail"),
+    path("<int:quote_id>/lines/", views.quote_line_add_view, name="quote_line_add"),
+    path("<int:quote_id>/lines/<int:line_id>/remove/", views.quote_line_remove_view, name="quote_line_remove"),
+    path("<int:quote_id>/<str:action>/", views.quote_transition_view, name="quote_transition"),
+]

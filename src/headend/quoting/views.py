@@ -1,0 +1,132 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from headend.core.errors import DomainError
+from headend.core.forms import add_domain_error
+from headend.core.pagination import paginate
+from headend.core.permissions import SELL, has_role, role_required, staff_required
+from headend.crm import selectors as crm_selectors
+from headend.quoting import selectors, services
+from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
+from headend.quoting.models import Quote
+
+
+@staff_required
+def quote_list_view(request: HttpRequest) -> HttpResponse:
+    query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    quotes = selectors.quote_list(user=request.user, query=query, status=status if status in Quote.Status.values else "")
+    context = {"query": query, "status": status, "statuses": Quote.Status.choices, **paginate(request, quotes)}
+    return render(request, "quoting/quote_list.html", context)
+
+
+@role_required(*SELL)
+def quote_create_view(request: HttpRequest) -> HttpResponse:
+    initial = {"account": request.GET.get("account"), "opportunity": request.GET.get("opportunity")}
+    form = QuoteCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        account = crm_selectors.account_get_for(user=request.user, account_id=form.cleaned_data["account"].pk)
+        try:
+            quote = services.quote_create(
+                account=account, opportunity=form.cleaned_data["opportunity"], name=form.cleaned_data["name"],
+                created_by=request.user,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect(quote)
+    return render(request, "quoting/quote_create.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLineForm | None = None) -> dict:
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    can_sell = has_role(request.user, *SELL)
+    if line_form is None and quote.is_editable and can_sell:
+        line_form = QuoteLineForm(account=quote.account)
+    groups: dict = {}
+    for line in quote.lines.all():
+        groups.setdefault(line.location, []).append(line)
+    return {
+        "quote": quote,
+        "groups": [
+            {"location": location, "lines": lines, "mrc": sum(line.mrc_amount for line in lines),
+             "nrc": sum(line.nrc_amount for line in lines)}
+            for location, lines in groups.items()
+        ],
+        "line_form": line_form,
+        "decision_form": QuoteDecisionForm(initial={"accepted_by_name": ""}),
+        "can_sell": can_sell,
+        "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
+    }
+
+
+@staff_required
+def quote_detail_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    return render(request, "quoting/quote_detail.html", _detail_context(request, quote_id))
+
+
+@require_POST
+@role_required(*SELL)
+def quote_line_add_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    form = QuoteLineForm(request.POST, account=quote.account)
+    if form.is_valid():
+        try:
+            services.quote_line_add(quote=quote, added_by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not request.htmx:
+                return redirect(quote)
+            form = QuoteLineForm(account=quote.account, initial={
+                "location": form.cleaned_data["location"], "term_months": form.cleaned_data["term_months"],
+            })
+    context = _detail_context(request, quote_id, line_form=form)
+    page = "quoting/quote_detail.html"
+    # A form error: HTMX swaps only 2xx answers; a plain POST gets the page back as a 400.
+    return render(request, f"{page}#lines" if request.htmx else page, context, status=200 if request.htmx else 400)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_line_remove_view(request: HttpRequest, quote_id: int, line_id: int) -> HttpResponse:
+    line = selectors.quote_line_get_for(user=request.user, line_id=line_id)
+    if line.quote_id != quote_id:
+        return redirect("quoting:quote_detail", quote_id=quote_id)
+    try:
+        services.quote_line_remove(line=line, removed_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    if request.htmx:
+        return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
+    return redirect("quoting:quote_detail", quote_id=quote_id)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> HttpResponse:
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    try:
+        if action == "present":
+            services.quote_present(quote=quote, presented_by=request.user)
+            messages.success(request, f"Quote {quote.number} presented.")
+        elif action == "accept":
+            form = QuoteDecisionForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Enter the name of the person who signed for the customer.")
+                return redirect(quote)
+            services.quote_accept(quote=quote, accepted_by=request.user,
+                                  accepted_by_name=form.cleaned_data["accepted_by_name"])
+            messages.success(request, f"Quote {quote.number} accepted: the order is created.")
+        elif action == "reject":
+            services.quote_reject(quote=quote, rejected_by=request.user, note=request.POST.get("note", ""))
+            messages.success(request, f"Quote {quote.number} marked rejected.")
+        elif action == "expire":
+            services.quote_expire(quote=quote)
+            messages.success(request, f"Quote {quote.number} withdrawn.")
+        else:
+            messages.error(request, "Unknown action.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(quote)
