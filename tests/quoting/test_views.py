@@ -1,0 +1,86 @@
+import pytest
+from django.urls import reverse
+
+from headend.quoting.models import QuoteLine
+from tests.factories import make_account, make_location, make_product, make_quote, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sales_client(client):
+    client.force_login(make_user("sales"))
+    return client
+
+
+def test_htmx_line_add_returns_the_lines_partial_with_new_totals(sales_client):
+    account = make_account()
+    location = make_location(account)
+    version = make_product(prices={12: ("65.00", "0.00")})
+    quote = make_quote(account=account, lines=0)
+
+    response = sales_client.post(
+        reverse("quoting:quote_line_add", args=[quote.pk]),
+        {"location": location.pk, "product_version": version.pk, "term_months": 12, "quantity": 2},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith('\n<section id="lines">') or html.lstrip().startswith('<section id="lines">')
+    assert "$130.00" in html
+    assert "<html" not in html
+
+
+def test_htmx_line_add_with_bad_quantity_shows_the_error_and_adds_nothing(sales_client):
+    account = make_account()
+    location = make_location(account)
+    version = make_product()
+    quote = make_quote(account=account, lines=0)
+
+    response = sales_client.post(
+        reverse("quoting:quote_line_add", args=[quote.pk]),
+        {"location": location.pk, "product_version": version.pk, "term_months": 12, "quantity": 0},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "Quantity must be at least 1." in response.content.decode()
+    assert QuoteLine.objects.count() == 0
+
+
+def test_a_location_of_another_account_is_not_offered(sales_client):
+    account = make_account()
+    make_location(account)
+    foreign = make_location(make_account())
+    quote = make_quote(account=account, lines=0)
+
+    response = sales_client.post(
+        reverse("quoting:quote_line_add", args=[quote.pk]),
+        {"location": foreign.pk, "product_version": make_product().pk, "term_months": 12, "quantity": 1},
+    )
+
+    assert response.status_code == 400
+    assert "location" in response.context["line_form"].errors
+    assert QuoteLine.objects.count() == 0
+
+
+def test_accepting_twice_from_the_ui_shows_a_conflict_and_keeps_one_order(sales_client):
+    quote = make_quote(status="presented")
+    url = reverse("quoting:quote_transition", args=[quote.pk, "accept"])
+    sales_client.post(url, {"accepted_by_name": "Pat"})
+
+    response = sales_client.post(url, {"accepted_by_name": "Pat"}, follow=True)
+
+    assert "cannot become accepted" in response.content.decode()
+    assert quote.account.orders.count() == 1
+
+
+def test_provisioning_cannot_accept_quotes(client):
+    client.force_login(make_user("provisioning"))
+    quote = make_quote(status="presented")
+
+    response = client.post(reverse("quoting:quote_transition", args=[quote.pk, "accept"]), {"accepted_by_name": "Pat"})
+
+    assert response.status_code == 403
+    quote.refresh_from_db()
+    assert quote.status == "presented"
