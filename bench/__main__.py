@@ -1,0 +1,6 @@
+"""`make bench`: every benchmark, each against a bare baseline measured in the same run."""
+
+from bench import quote_to_order
+
+if __name__ == "__main__":
+    quote_to_order.main()
