@@ -26,7 +26,6 @@ def main() -> None:
     from headend.catalog.services import TaskSpec
     from headend.core.models import OutboxEvent
     from headend.crm import services as crm
-    from headend.crm.models import Location
     from headend.fulfillment.models import Task, WorkOrder
     from headend.inventory.models import Service, ServiceStatusChange
     from headend.orders.models import OrderLine
@@ -34,14 +33,26 @@ def main() -> None:
     from headend.quoting.models import QuoteLine
 
     product = catalog.product_create(code="bench-dia", name="Bench DIA", kind="internet", customer_type="business")
-    version = catalog.version_publish(version=catalog.version_create(
-        product=product, effective_from=dt.date(2020, 1, 1), prices={36: ("475.00", "0.00")},
-        download_mbps=1000, upload_mbps=1000, technology="fiber",
-    ))
-    catalog.template_define(product=product, action="add", name="Install", tasks=[
-        TaskSpec("Survey", role="provisioning"), TaskSpec("Install", role="provisioning", depends_on=["Survey"]),
-        TaskSpec("Turn up", role="provisioning", depends_on=["Install"]),
-    ])
+    version = catalog.version_publish(
+        version=catalog.version_create(
+            product=product,
+            effective_from=dt.date(2020, 1, 1),
+            prices={36: ("475.00", "0.00")},
+            download_mbps=1000,
+            upload_mbps=1000,
+            technology="fiber",
+        )
+    )
+    catalog.template_define(
+        product=product,
+        action="add",
+        name="Install",
+        tasks=[
+            TaskSpec("Survey", role="provisioning"),
+            TaskSpec("Install", role="provisioning", depends_on=["Survey"]),
+            TaskSpec("Turn up", role="provisioning", depends_on=["Install"]),
+        ],
+    )
     account = crm.account_create(kind="business", legal_name="Bench Holdings LLC")
     with transaction.atomic():
         locations = [
@@ -60,9 +71,13 @@ def main() -> None:
     spine = sum(results.values())
 
     counts = {
-        "quote lines": QuoteLine.objects.count(), "order lines": OrderLine.objects.count(),
-        "services": Service.objects.count(), "work orders": WorkOrder.objects.count(), "tasks": Task.objects.count(),
-        "task dependencies": Task.depends_on.through.objects.count(), "outbox events": OutboxEvent.objects.count(),
+        "quote lines": QuoteLine.objects.count(),
+        "order lines": OrderLine.objects.count(),
+        "services": Service.objects.count(),
+        "work orders": WorkOrder.objects.count(),
+        "tasks": Task.objects.count(),
+        "task dependencies": Task.depends_on.through.objects.count(),
+        "outbox events": OutboxEvent.objects.count(),
     }
 
     # Baseline: the same rows, bulk-inserted through the ORM with no rules, in one transaction.
@@ -70,21 +85,49 @@ def main() -> None:
     with timed(results, "baseline: bulk insert of the same rows"), transaction.atomic():
         baseline_quote = quoting.quote_create(account=account, name="Baseline")
         quote_lines = QuoteLine.objects.bulk_create(
-            QuoteLine(quote=baseline_quote, position=i, location=loc, product_version=version, term_months=36,
-                      quantity=1, mrc_unit_amount="475.00", nrc_unit_amount="0.00", mrc_amount="475.00",
-                      nrc_amount="0.00", contract_value_amount="17100.00")
+            QuoteLine(
+                quote=baseline_quote,
+                position=i,
+                location=loc,
+                product_version=version,
+                term_months=36,
+                quantity=1,
+                mrc_unit_amount="475.00",
+                nrc_unit_amount="0.00",
+                mrc_amount="475.00",
+                nrc_amount="0.00",
+                contract_value_amount="17100.00",
+            )
             for i, loc in enumerate(locations, start=1)
         )
         order_lines = OrderLine.objects.bulk_create(
-            OrderLine(order=order, position=LINES + i, action="add", location_id=ql.location_id,
-                      product_version=version, term_months=36, quantity=1, mrc_amount="475.00", nrc_amount="0.00")
+            OrderLine(
+                order=order,
+                position=LINES + i,
+                action="add",
+                location_id=ql.location_id,
+                product_version=version,
+                term_months=36,
+                quantity=1,
+                mrc_amount="475.00",
+                nrc_amount="0.00",
+            )
             for i, ql in enumerate(quote_lines, start=1)
         )
         now = quote.decided_at
         services = Service.objects.bulk_create(
-            Service(account=account, location_id=ol.location_id, product_version=version, order_line=ol,
-                    term_months=36, mrc_amount="475.00", nrc_amount="0.00", currency="USD", created_at=now,
-                    status_changed_at=now)
+            Service(
+                account=account,
+                location_id=ol.location_id,
+                product_version=version,
+                order_line=ol,
+                term_months=36,
+                mrc_amount="475.00",
+                nrc_amount="0.00",
+                currency="USD",
+                created_at=now,
+                status_changed_at=now,
+            )
             for ol in order_lines
         )
         ServiceStatusChange.objects.bulk_create(
@@ -95,13 +138,22 @@ def main() -> None:
             for ol, s in zip(order_lines, services, strict=True)
         )
         tasks = Task.objects.bulk_create(
-            Task(work_order=wo, position=p, name=n, kind="manual", role="provisioning", planned_minutes=60,
-                 status="ready" if p == 1 else "pending")
-            for wo in work_orders for p, n in enumerate(["Survey", "Install", "Turn up"], start=1)
+            Task(
+                work_order=wo,
+                position=p,
+                name=n,
+                kind="manual",
+                role="provisioning",
+                planned_minutes=60,
+                status="ready" if p == 1 else "pending",
+            )
+            for wo in work_orders
+            for p, n in enumerate(["Survey", "Install", "Turn up"], start=1)
         )
         Task.depends_on.through.objects.bulk_create(
             Task.depends_on.through(from_task_id=tasks[i + 1].pk, to_task_id=tasks[i].pk)
-            for i in range(0, len(tasks), 3) for i in (i, i + 1)
+            for i in range(0, len(tasks), 3)
+            for i in (i, i + 1)
         )
         OutboxEvent.objects.bulk_create(
             OutboxEvent(name="bench", subject_type="bench", subject_id=str(n), occurred_at=now)

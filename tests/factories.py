@@ -29,7 +29,12 @@ def make_account(kind: str = "business", **overrides: Any) -> Account:
     if kind == "business":
         values = {"legal_name": f"Cobscook Bay Seafood {n} LLC", "tax_id": "12-3456789", "email": f"ops{n}@example.com"}
     else:
-        values = {"first_name": "Ada", "last_name": f"Lovelace{n}", "email": f"ada{n}@example.com", "phone": "207-555-0134"}
+        values = {
+            "first_name": "Ada",
+            "last_name": f"Lovelace{n}",
+            "email": f"ada{n}@example.com",
+            "phone": "207-555-0134",
+        }
     values.update(overrides)
     return crm_services.account_create(kind=kind, **values)
 
@@ -41,9 +46,15 @@ def make_location(account: Account | None = None, **overrides: Any) -> Location:
 
 
 def make_product(
-    *, code: str | None = None, customer_type: str = "any", kind: str = "internet",
-    prices: dict[int, tuple[str, str]] | None = None, publish: bool = True,
-    effective_from: dt.date = dt.date(2020, 1, 1), tasks: list[TaskSpec] | None = None, **version: Any,
+    *,
+    code: str | None = None,
+    customer_type: str = "any",
+    kind: str = "internet",
+    prices: dict[int, tuple[str, str]] | None = None,
+    publish: bool = True,
+    effective_from: dt.date = dt.date(2020, 1, 1),
+    tasks: list[TaskSpec] | None = None,
+    **version: Any,
 ) -> ProductVersion:
     """A product with one version (published by default) and an `add` template."""
     n = next(_seq)
@@ -51,14 +62,21 @@ def make_product(
         code=code or f"fiber-{n}", name=f"Fiber {n}", kind=kind, customer_type=customer_type
     )
     pv = catalog_services.version_create(
-        product=product, effective_from=effective_from,
+        product=product,
+        effective_from=effective_from,
         prices=prices or {0: ("70.00", "99.00"), 12: ("65.00", "0.00"), 24: ("60.00", "0.00")},
-        download_mbps=version.pop("download_mbps", 1000), upload_mbps=version.pop("upload_mbps", 1000),
-        technology=version.pop("technology", "fiber"), **version,
+        download_mbps=version.pop("download_mbps", 1000),
+        upload_mbps=version.pop("upload_mbps", 1000),
+        technology=version.pop("technology", "fiber"),
+        **version,
     )
     catalog_services.template_define(
-        product=product, action="add", name=f"Install {product.name}",
-        tasks=tasks if tasks is not None else [
+        product=product,
+        action="add",
+        name=f"Install {product.name}",
+        tasks=tasks
+        if tasks is not None
+        else [
             TaskSpec(name="Schedule", role="provisioning", planned_minutes=15),
             TaskSpec(name="Install", role="provisioning", planned_minutes=120, depends_on=["Schedule"]),
             TaskSpec(name="Activate", role="provisioning", planned_minutes=20, depends_on=["Install"]),
@@ -70,15 +88,23 @@ def make_product(
 
 
 def make_quote(
-    *, account: Account | None = None, lines: int = 1, status: str = "draft", version: ProductVersion | None = None,
-    term_months: int = 12, quantity: int = 1,
+    *,
+    account: Account | None = None,
+    lines: int = 1,
+    status: str = "draft",
+    version: ProductVersion | None = None,
+    term_months: int = 12,
+    quantity: int = 1,
 ) -> Quote:
     account = account or make_account()
     version = version or make_product()
     quote = quoting_services.quote_create(account=account, name="Test quote")
     for _ in range(lines):
         quoting_services.quote_line_add(
-            quote=quote, location=make_location(account), product_version=version, term_months=term_months,
+            quote=quote,
+            location=make_location(account),
+            product_version=version,
+            term_months=term_months,
             quantity=quantity,
         )
     if status in ("presented", "accepted"):

@@ -5,7 +5,7 @@ import tempfile
 
 os.environ.setdefault("HEADEND_VAR_DIR", tempfile.mkdtemp(prefix="headend-test-"))
 
-from headend.settings import *  # noqa: F403,E402
+from headend.settings import *  # noqa: F403
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

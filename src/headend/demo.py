@@ -46,58 +46,170 @@ LAUNCH = dt.date(2024, 1, 1)
 RESIDENTIAL_INSTALL = [
     TaskSpec("Schedule installation with the customer", role="provisioning", planned_minutes=15),
     TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
-    TaskSpec("Install ONT and Wi-Fi router", role="provisioning", planned_minutes=120,
-             depends_on=["Schedule installation with the customer"]),
-    TaskSpec("Activate and run speed test", role="provisioning", planned_minutes=20,
-             depends_on=["Install ONT and Wi-Fi router", "Assign circuit ID"]),
+    TaskSpec(
+        "Install ONT and Wi-Fi router",
+        role="provisioning",
+        planned_minutes=120,
+        depends_on=["Schedule installation with the customer"],
+    ),
+    TaskSpec(
+        "Activate and run speed test",
+        role="provisioning",
+        planned_minutes=20,
+        depends_on=["Install ONT and Wi-Fi router", "Assign circuit ID"],
+    ),
 ]
 BUSINESS_INSTALL = [
     TaskSpec("Site survey", role="provisioning", planned_minutes=240),
     TaskSpec("Build fiber lateral", role="provisioning", planned_minutes=2400, depends_on=["Site survey"]),
     TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
     TaskSpec("Install CPE and hand-off", role="provisioning", planned_minutes=240, depends_on=["Build fiber lateral"]),
-    TaskSpec("Turn-up and acceptance test", role="provisioning", planned_minutes=120,
-             depends_on=["Install CPE and hand-off", "Assign circuit ID"]),
+    TaskSpec(
+        "Turn-up and acceptance test",
+        role="provisioning",
+        planned_minutes=120,
+        depends_on=["Install CPE and hand-off", "Assign circuit ID"],
+    ),
 ]
 ADDON_INSTALL = [TaskSpec("Configure on the customer's service", role="provisioning", planned_minutes=30)]
 VOICE_INSTALL = [
     TaskSpec("Port or assign the phone number", role="provisioning", planned_minutes=60),
-    TaskSpec("Configure voice adapter", role="provisioning", planned_minutes=30,
-             depends_on=["Port or assign the phone number"]),
+    TaskSpec(
+        "Configure voice adapter",
+        role="provisioning",
+        planned_minutes=30,
+        depends_on=["Port or assign the phone number"],
+    ),
 ]
 
 # code, name, kind, customer type, (down, up), static IPs, {term: (monthly, one-time)}, template, add-on of
 CATALOG = [
-    ("res-fiber-300", "Fiber 300", "internet", "residential", (300, 300), 0,
-     {0: ("55.00", "99.00"), 12: ("50.00", "0.00"), 24: ("45.00", "0.00")}, RESIDENTIAL_INSTALL, []),
-    ("res-fiber-1g", "Fiber 1 Gig", "internet", "residential", (1000, 1000), 0,
-     {0: ("75.00", "99.00"), 12: ("70.00", "0.00"), 24: ("65.00", "0.00")}, RESIDENTIAL_INSTALL, []),
-    ("res-fiber-2g", "Fiber 2 Gig", "internet", "residential", (2000, 2000), 0,
-     {0: ("105.00", "99.00"), 12: ("100.00", "0.00"), 24: ("95.00", "0.00")}, RESIDENTIAL_INSTALL, []),
-    ("biz-dia-1g", "Dedicated Internet 1 Gbps", "internet", "business", (1000, 1000), 1,
-     {12: ("650.00", "1500.00"), 24: ("550.00", "750.00"), 36: ("475.00", "0.00")}, BUSINESS_INSTALL, []),
-    ("biz-dia-10g", "Dedicated Internet 10 Gbps", "internet", "business", (10000, 10000), 1,
-     {12: ("2400.00", "3000.00"), 24: ("2000.00", "1500.00"), 36: ("1750.00", "0.00")}, BUSINESS_INSTALL, []),
-    ("static-ip-29", "Static IP block /29 (5 usable)", "addon", "any", (None, None), 5,
-     {0: ("25.00", "0.00"), 12: ("20.00", "0.00"), 24: ("20.00", "0.00"), 36: ("15.00", "0.00")}, ADDON_INSTALL,
-     ["res-fiber-1g", "res-fiber-2g", "biz-dia-1g", "biz-dia-10g"]),
-    ("static-ip-28", "Static IP block /28 (13 usable)", "addon", "business", (None, None), 13,
-     {12: ("45.00", "0.00"), 24: ("40.00", "0.00"), 36: ("35.00", "0.00")}, ADDON_INSTALL,
-     ["biz-dia-1g", "biz-dia-10g"]),
-    ("managed-wifi", "Managed Wi-Fi", "addon", "any", (None, None), 0,
-     {0: ("15.00", "49.00"), 12: ("12.00", "0.00"), 24: ("10.00", "0.00"), 36: ("10.00", "0.00")}, ADDON_INSTALL,
-     ["res-fiber-300", "res-fiber-1g", "res-fiber-2g", "biz-dia-1g", "biz-dia-10g"]),
-    ("voice-line", "Voice line", "voice", "any", (None, None), 0,
-     {0: ("25.00", "25.00"), 12: ("20.00", "0.00"), 24: ("20.00", "0.00"), 36: ("18.00", "0.00")}, VOICE_INSTALL, []),
+    (
+        "res-fiber-300",
+        "Fiber 300",
+        "internet",
+        "residential",
+        (300, 300),
+        0,
+        {0: ("55.00", "99.00"), 12: ("50.00", "0.00"), 24: ("45.00", "0.00")},
+        RESIDENTIAL_INSTALL,
+        [],
+    ),
+    (
+        "res-fiber-1g",
+        "Fiber 1 Gig",
+        "internet",
+        "residential",
+        (1000, 1000),
+        0,
+        {0: ("75.00", "99.00"), 12: ("70.00", "0.00"), 24: ("65.00", "0.00")},
+        RESIDENTIAL_INSTALL,
+        [],
+    ),
+    (
+        "res-fiber-2g",
+        "Fiber 2 Gig",
+        "internet",
+        "residential",
+        (2000, 2000),
+        0,
+        {0: ("105.00", "99.00"), 12: ("100.00", "0.00"), 24: ("95.00", "0.00")},
+        RESIDENTIAL_INSTALL,
+        [],
+    ),
+    (
+        "biz-dia-1g",
+        "Dedicated Internet 1 Gbps",
+        "internet",
+        "business",
+        (1000, 1000),
+        1,
+        {12: ("650.00", "1500.00"), 24: ("550.00", "750.00"), 36: ("475.00", "0.00")},
+        BUSINESS_INSTALL,
+        [],
+    ),
+    (
+        "biz-dia-10g",
+        "Dedicated Internet 10 Gbps",
+        "internet",
+        "business",
+        (10000, 10000),
+        1,
+        {12: ("2400.00", "3000.00"), 24: ("2000.00", "1500.00"), 36: ("1750.00", "0.00")},
+        BUSINESS_INSTALL,
+        [],
+    ),
+    (
+        "static-ip-29",
+        "Static IP block /29 (5 usable)",
+        "addon",
+        "any",
+        (None, None),
+        5,
+        {0: ("25.00", "0.00"), 12: ("20.00", "0.00"), 24: ("20.00", "0.00"), 36: ("15.00", "0.00")},
+        ADDON_INSTALL,
+        ["res-fiber-1g", "res-fiber-2g", "biz-dia-1g", "biz-dia-10g"],
+    ),
+    (
+        "static-ip-28",
+        "Static IP block /28 (13 usable)",
+        "addon",
+        "business",
+        (None, None),
+        13,
+        {12: ("45.00", "0.00"), 24: ("40.00", "0.00"), 36: ("35.00", "0.00")},
+        ADDON_INSTALL,
+        ["biz-dia-1g", "biz-dia-10g"],
+    ),
+    (
+        "managed-wifi",
+        "Managed Wi-Fi",
+        "addon",
+        "any",
+        (None, None),
+        0,
+        {0: ("15.00", "49.00"), 12: ("12.00", "0.00"), 24: ("10.00", "0.00"), 36: ("10.00", "0.00")},
+        ADDON_INSTALL,
+        ["res-fiber-300", "res-fiber-1g", "res-fiber-2g", "biz-dia-1g", "biz-dia-10g"],
+    ),
+    (
+        "voice-line",
+        "Voice line",
+        "voice",
+        "any",
+        (None, None),
+        0,
+        {0: ("25.00", "25.00"), 12: ("20.00", "0.00"), 24: ("20.00", "0.00"), 36: ("18.00", "0.00")},
+        VOICE_INSTALL,
+        [],
+    ),
 ]
 
 BUSINESSES = [
-    ("Cobscook Bay Seafood LLC", "01-2345678", "ops@cobscookseafood.example", "207-555-0110",
-     [("Processing plant", "84 Water St", "", "Eastport", "04631"), ("Harbor office", "12 Sea St", "Suite 2", "Eastport", "04631")]),
-    ("Downeast Community Clinic", "01-3456789", "it@downeastclinic.example", "207-555-0120",
-     [("Main clinic", "7 Court St", "", "Machias", "04654")]),
-    ("Lubec Marine Supply Co.", "01-4567890", "frontdesk@lubecmarine.example", "207-555-0130",
-     [("Store", "45 Water St", "", "Lubec", "04652"), ("Warehouse", "3 Industrial Way", "Unit B", "Lubec", "04652")]),
+    (
+        "Cobscook Bay Seafood LLC",
+        "01-2345678",
+        "ops@cobscookseafood.example",
+        "207-555-0110",
+        [
+            ("Processing plant", "84 Water St", "", "Eastport", "04631"),
+            ("Harbor office", "12 Sea St", "Suite 2", "Eastport", "04631"),
+        ],
+    ),
+    (
+        "Downeast Community Clinic",
+        "01-3456789",
+        "it@downeastclinic.example",
+        "207-555-0120",
+        [("Main clinic", "7 Court St", "", "Machias", "04654")],
+    ),
+    (
+        "Lubec Marine Supply Co.",
+        "01-4567890",
+        "frontdesk@lubecmarine.example",
+        "207-555-0130",
+        [("Store", "45 Water St", "", "Lubec", "04652"), ("Warehouse", "3 Industrial Way", "Unit B", "Lubec", "04652")],
+    ),
 ]
 RESIDENTS = [
     ("Ada", "Lovelace", "ada@example.com", "207-555-0141", ("18 Elm St", "", "Machias", "04654")),
@@ -135,9 +247,13 @@ def _users() -> dict[str, User]:
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             user = User.objects.create_user(
-                username=spec.username, password=DEMO_PASSWORD, first_name=spec.first_name,
-                last_name=spec.last_name, email=f"{spec.username}@headend-fiber.example",
-                is_staff=spec.superuser, is_superuser=spec.superuser,
+                username=spec.username,
+                password=DEMO_PASSWORD,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                email=f"{spec.username}@headend-fiber.example",
+                is_staff=spec.superuser,
+                is_superuser=spec.superuser,
             )
         user.groups.add(*Group.objects.filter(name__in=spec.roles))
         users[spec.username] = user
@@ -150,12 +266,20 @@ def _catalog() -> dict[str, ProductVersion]:
         product = Product.objects.filter(code=code).first()
         if product is None:
             product = catalog.product_create(
-                code=code, name=name, kind=kind, customer_type=customer_type,
+                code=code,
+                name=name,
+                kind=kind,
+                customer_type=customer_type,
                 addon_of=list(Product.objects.filter(code__in=addon_of)),
             )
             version = catalog.version_create(
-                product=product, effective_from=LAUNCH, prices=prices, download_mbps=down, upload_mbps=up,
-                technology="fiber" if kind == "internet" else "", static_ips=static_ips,
+                product=product,
+                effective_from=LAUNCH,
+                prices=prices,
+                download_mbps=down,
+                upload_mbps=up,
+                technology="fiber" if kind == "internet" else "",
+                static_ips=static_ips,
             )
             catalog.version_publish(version=version)
             catalog.template_define(product=product, action="add", name=f"Install {name}", tasks=tasks)
@@ -169,55 +293,88 @@ def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> N
     sales, tech = users["sales"], users["provisioning"]
     business_accounts = []
     for name, ein, email, phone, sites in BUSINESSES:
-        account = crm.account_create(kind="business", legal_name=name, tax_id=ein, email=email, phone=phone, owner=sales)
-        crm.contact_create(account=account, first_name="Jordan", last_name=name.split()[0], email=email, phone=phone,
-                           role="technical")
+        account = crm.account_create(
+            kind="business", legal_name=name, tax_id=ein, email=email, phone=phone, owner=sales
+        )
+        crm.contact_create(
+            account=account, first_name="Jordan", last_name=name.split()[0], email=email, phone=phone, role="technical"
+        )
         locations = [
-            crm.location_create(account=account, name=site, line1=line1, line2=line2, city=city, state="ME",
-                                postal_code=postal)
+            crm.location_create(
+                account=account, name=site, line1=line1, line2=line2, city=city, state="ME", postal_code=postal
+            )
             for site, line1, line2, city, postal in sites
         ]
         business_accounts.append((account, locations))
     residents = []
     for first, last, email, phone, (line1, line2, city, postal) in RESIDENTS:
-        account = crm.account_create(kind="residential", first_name=first, last_name=last, email=email, phone=phone,
-                                     owner=sales)
-        location = crm.location_create(account=account, line1=line1, line2=line2, city=city, state="ME",
-                                       postal_code=postal)
+        account = crm.account_create(
+            kind="residential", first_name=first, last_name=last, email=email, phone=phone, owner=sales
+        )
+        location = crm.location_create(
+            account=account, line1=line1, line2=line2, city=city, state="ME", postal_code=postal
+        )
         residents.append((account, location))
 
     # Active services: three residents and the clinic are live.
     for (account, location), code in zip(residents[:3], ["res-fiber-1g", "res-fiber-300", "res-fiber-2g"], strict=True):
         _sell(account, [(location, versions[code], 12, 1)], sales, finish_by=tech)
     clinic, clinic_sites = business_accounts[1]
-    _sell(clinic, [(clinic_sites[0], versions["biz-dia-1g"], 36, 1), (clinic_sites[0], versions["static-ip-29"], 36, 1)],
-          sales, finish_by=tech)
+    _sell(
+        clinic,
+        [(clinic_sites[0], versions["biz-dia-1g"], 36, 1), (clinic_sites[0], versions["static-ip-29"], 36, 1)],
+        sales,
+        finish_by=tech,
+    )
 
     # An order in fulfilment: the seafood plant's two sites, survey done at one.
     seafood, seafood_sites = business_accounts[0]
-    quote = _sell(seafood, [(seafood_sites[0], versions["biz-dia-10g"], 36, 1),
-                            (seafood_sites[1], versions["biz-dia-1g"], 36, 1),
-                            (seafood_sites[1], versions["voice-line"], 36, 4)], sales)
+    quote = _sell(
+        seafood,
+        [
+            (seafood_sites[0], versions["biz-dia-10g"], 36, 1),
+            (seafood_sites[1], versions["biz-dia-1g"], 36, 1),
+            (seafood_sites[1], versions["voice-line"], 36, 4),
+        ],
+        sales,
+    )
     first_work_order = WorkOrder.objects.filter(order_line__order__quote=quote).order_by("order_line__position").first()
     assert first_work_order is not None
-    fulfillment.task_complete(task=first_work_order.tasks.get(name="Site survey"), completed_by=tech,
-                              notes="Conduit available from the pole on Water St.")
+    fulfillment.task_complete(
+        task=first_work_order.tasks.get(name="Site survey"),
+        completed_by=tech,
+        notes="Conduit available from the pole on Water St.",
+    )
 
     # An open quote: the marine supply store, presented and awaiting signature.
     marine, marine_sites = business_accounts[2]
-    _sell(marine, [(marine_sites[0], versions["biz-dia-1g"], 24, 1), (marine_sites[0], versions["managed-wifi"], 24, 1),
-                   (marine_sites[1], versions["biz-dia-1g"], 24, 1)], sales, accept=False)
+    _sell(
+        marine,
+        [
+            (marine_sites[0], versions["biz-dia-1g"], 24, 1),
+            (marine_sites[0], versions["managed-wifi"], 24, 1),
+            (marine_sites[1], versions["biz-dia-1g"], 24, 1),
+        ],
+        sales,
+        accept=False,
+    )
     # A draft for a resident upgrading nothing yet: a second home.
     ada, _ = residents[0]
-    crm.opportunity_create(account=ada, name="Managed Wi-Fi for Ada", close_date=clock.today() + dt.timedelta(days=14),
-                           amount="15.00", owner=sales)
+    crm.opportunity_create(
+        account=ada,
+        name="Managed Wi-Fi for Ada",
+        close_date=clock.today() + dt.timedelta(days=14),
+        amount="15.00",
+        owner=sales,
+    )
 
 
 def _sell(account, lines, sales, *, accept: bool = True, finish_by: User | None = None):
     quote = quoting.quote_create(account=account, created_by=sales, name=f"Fiber for {account.name}")
     for location, version, term, quantity in lines:
-        quoting.quote_line_add(quote=quote, location=location, product_version=version, term_months=term,
-                               quantity=quantity, added_by=sales)
+        quoting.quote_line_add(
+            quote=quote, location=location, product_version=version, term_months=term, quantity=quantity, added_by=sales
+        )
     quote = quoting.quote_present(quote=quote, presented_by=sales)
     if not accept:
         return quote
@@ -232,8 +389,9 @@ def _finish_all(quote, tech: User) -> None:
     while True:
         _run_ready_code_tasks()
         ready = list(
-            Task.objects.filter(work_order__order_line__order__quote=quote, status=Task.Status.READY, kind="manual")
-            .order_by("work_order_id", "position")
+            Task.objects.filter(
+                work_order__order_line__order__quote=quote, status=Task.Status.READY, kind="manual"
+            ).order_by("work_order_id", "position")
         )
         if not ready:
             return

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_versions_are_numbered_in_order_and_start_as_drafts():
     first = make_product(publish=False)
-    second = services.version_create(product=first.product, effective_from=dt.date(2026, 6, 1), prices={12: ("60", "0")})
+    second = services.version_create(
+        product=first.product, effective_from=dt.date(2026, 6, 1), prices={12: ("60", "0")}
+    )
 
     assert (first.version, second.version, second.status) == (1, 2, "draft")
 
@@ -40,7 +42,9 @@ def test_price_for_an_unknown_or_unoffered_term_is_a_field_error(term, code):
 def test_current_version_is_the_latest_published_in_force_on_the_day():
     v1 = make_product()
     v2 = services.version_publish(
-        version=services.version_create(product=v1.product, effective_from=dt.date(2026, 6, 1), prices={12: ("60", "0")})
+        version=services.version_create(
+            product=v1.product, effective_from=dt.date(2026, 6, 1), prices={12: ("60", "0")}
+        )
     )
 
     assert selectors.version_current(product=v1.product, on=dt.date(2026, 5, 31)) == v1
@@ -49,7 +53,12 @@ def test_current_version_is_the_latest_published_in_force_on_the_day():
 
 @pytest.mark.parametrize(
     ("steps", "allowed"),
-    [(["published"], True), (["published", "retired"], True), (["retired"], False), (["published", "published"], False)],
+    [
+        (["published"], True),
+        (["published", "retired"], True),
+        (["retired"], False),
+        (["published", "published"], False),
+    ],
 )
 def test_version_lifecycle(steps, allowed):
     version = make_product(publish=False)
@@ -73,13 +82,19 @@ def test_template_with_a_dependency_cycle_is_refused_and_names_it():
 
     with pytest.raises(ValidationError) as error:
         services.template_define(
-            product=version.product, action="add", name="Loop",
+            product=version.product,
+            action="add",
+            name="Loop",
             tasks=[TaskSpec("A", depends_on=["C"]), TaskSpec("B", depends_on=["A"]), TaskSpec("C", depends_on=["B"])],
         )
 
     assert error.value.code == "dependency_cycle"
     assert "A -> C -> B -> A" in error.value.message
-    assert [t.name for t in version.product.templates.get(action="add").tasks.all()] == ["Schedule", "Install", "Activate"]
+    assert [t.name for t in version.product.templates.get(action="add").tasks.all()] == [
+        "Schedule",
+        "Install",
+        "Activate",
+    ]
 
 
 def test_template_code_task_must_name_a_registered_action():

@@ -7,7 +7,13 @@ from headend.core.money import format_amount, line_amount, to_decimal, total
 
 @pytest.mark.parametrize(
     ("unit", "qty", "expected"),
-    [("0.125", 1, "0.13"), ("0.124", 1, "0.12"), ("33.333", 3, "100.00"), ("19.995", 1, "20.00"), ("-0.125", 1, "-0.13")],
+    [
+        ("0.125", 1, "0.13"),
+        ("0.124", 1, "0.12"),
+        ("33.333", 3, "100.00"),
+        ("19.995", 1, "20.00"),
+        ("-0.125", 1, "-0.13"),
+    ],
 )
 def test_line_amount_rounds_half_up_once(unit, qty, expected):
     assert line_amount(Decimal(unit), qty) == Decimal(expected)

@@ -24,7 +24,9 @@ def test_login_is_locked_after_five_failures(client):
     for _ in range(5):
         client.post(reverse("login"), {"username": "mallory", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
 
-    response = client.post(reverse("login"), {"username": "mallory", "password": "pw-for-tests-1"}, REMOTE_ADDR="10.0.0.9")
+    response = client.post(
+        reverse("login"), {"username": "mallory", "password": "pw-for-tests-1"}, REMOTE_ADDR="10.0.0.9"
+    )
 
     assert response.status_code == 429
     assert b"Too many failed logins" in response.content

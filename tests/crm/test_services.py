@@ -20,7 +20,9 @@ def test_business_account_takes_its_legal_name_as_display_name():
 
 
 def test_residential_account_is_named_after_the_person_and_phone_is_e164():
-    account = services.account_create(kind="residential", first_name="Ada", last_name="Lovelace", phone="(207) 555-0134")
+    account = services.account_create(
+        kind="residential", first_name="Ada", last_name="Lovelace", phone="(207) 555-0134"
+    )
 
     assert (account.name, account.phone) == ("Ada Lovelace", "+12075550134")
 
@@ -104,13 +106,18 @@ def test_opportunity_win_records_the_quote_totals_and_closes_it():
     opportunity = services.opportunity_create(account=make_account(), name="Fiber", close_date=dt.date(2026, 4, 1))
 
     services.opportunity_win(
-        opportunity=opportunity, mrr_amount=Decimal("130.00"), one_time_amount=Decimal("99.00"),
-        contract_value_amount=Decimal("1659.00"), at=dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC),
+        opportunity=opportunity,
+        mrr_amount=Decimal("130.00"),
+        one_time_amount=Decimal("99.00"),
+        contract_value_amount=Decimal("1659.00"),
+        at=dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC),
     )
 
     opportunity.refresh_from_db()
     assert (opportunity.stage, opportunity.amount, opportunity.contract_value_amount) == (
-        "closed_won", Decimal("130.00"), Decimal("1659.00"),
+        "closed_won",
+        Decimal("130.00"),
+        Decimal("1659.00"),
     )
     assert opportunity.close_date == dt.date(2026, 3, 2)
 
@@ -121,8 +128,11 @@ def test_a_closed_opportunity_cannot_be_won_again():
 
     with pytest.raises(Conflict):
         services.opportunity_win(
-            opportunity=opportunity, mrr_amount=Decimal(1), one_time_amount=Decimal(0),
-            contract_value_amount=Decimal(1), at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+            opportunity=opportunity,
+            mrr_amount=Decimal(1),
+            one_time_amount=Decimal(0),
+            contract_value_amount=Decimal(1),
+            at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
         )
 
     assert Opportunity.objects.get().stage == "closed_lost"

@@ -14,7 +14,9 @@ def sales_client(client):
 
 
 def test_account_create_shows_the_field_error_and_writes_nothing(sales_client):
-    response = sales_client.post(reverse("crm:account_create"), {"kind": "residential", "first_name": "Ada", "last_name": "L", "phone": "12"})
+    response = sales_client.post(
+        reverse("crm:account_create"), {"kind": "residential", "first_name": "Ada", "last_name": "L", "phone": "12"}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors == {"phone": ["Not a valid phone number: '12'."]}
@@ -22,7 +24,9 @@ def test_account_create_shows_the_field_error_and_writes_nothing(sales_client):
 
 
 def test_account_create_redirects_to_the_new_account(sales_client):
-    response = sales_client.post(reverse("crm:account_create"), {"kind": "business", "legal_name": "Quoddy Fuel Inc", "phone": "2075550100"})
+    response = sales_client.post(
+        reverse("crm:account_create"), {"kind": "business", "legal_name": "Quoddy Fuel Inc", "phone": "2075550100"}
+    )
 
     account = Account.objects.get()
     assert response.url == account.get_absolute_url()
@@ -33,7 +37,8 @@ def test_location_form_names_a_malformed_zip(sales_client):
     account = make_account()
 
     response = sales_client.post(
-        reverse("crm:location_create", args=[account.pk]), {"line1": "3 Main St", "city": "Lubec", "state": "ME", "postal_code": "4652"}
+        reverse("crm:location_create", args=[account.pk]),
+        {"line1": "3 Main St", "city": "Lubec", "state": "ME", "postal_code": "4652"},
     )
 
     assert "postal_code" in response.context["form"].errors

@@ -26,7 +26,9 @@ def select_containing(page, label, text):
 
 
 def test_staff_walk_from_new_account_to_active_service(page, live_server):
-    make_product(customer_type="business", code="biz-dia-1g", prices={12: ("650.00", "1500.00"), 36: ("475.00", "0.00")})
+    make_product(
+        customer_type="business", code="biz-dia-1g", prices={12: ("650.00", "1500.00"), 36: ("475.00", "0.00")}
+    )
     make_user("sales", "provisioning", username="dana", first_name="Dana")
     log_in(page, live_server, "dana")
 

@@ -27,7 +27,11 @@ def test_work_order_copies_the_template_tasks_with_their_dependencies():
     work_order = accepted_work_order()
 
     tasks = list(work_order.tasks.order_by("position"))
-    assert [(t.name, t.status) for t in tasks] == [("Schedule", "ready"), ("Install", "pending"), ("Activate", "pending")]
+    assert [(t.name, t.status) for t in tasks] == [
+        ("Schedule", "ready"),
+        ("Install", "pending"),
+        ("Activate", "pending"),
+    ]
     assert list(tasks[2].depends_on.values_list("name", flat=True)) == ["Install"]
 
 
@@ -83,10 +87,12 @@ def test_a_done_task_cannot_be_completed_again():
 
 
 def test_code_tasks_are_run_by_the_worker_not_by_hand(run_worker):
-    work_order = accepted_work_order(tasks=[
-        TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id"),
-        TaskSpec("Install", role="provisioning", depends_on=["Assign circuit"]),
-    ])
+    work_order = accepted_work_order(
+        tasks=[
+            TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id"),
+            TaskSpec("Install", role="provisioning", depends_on=["Assign circuit"]),
+        ]
+    )
 
     with pytest.raises(Conflict):
         services.task_complete(task=task(work_order, "Assign circuit"), completed_by=None)
@@ -101,7 +107,9 @@ def test_code_tasks_are_run_by_the_worker_not_by_hand(run_worker):
 
 
 def test_running_a_code_task_twice_changes_nothing_the_second_time(run_worker):
-    work_order = accepted_work_order(tasks=[TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id")])
+    work_order = accepted_work_order(
+        tasks=[TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id")]
+    )
     run_worker()
     code_task = task(work_order, "Assign circuit")
 
@@ -113,7 +121,9 @@ def test_running_a_code_task_twice_changes_nothing_the_second_time(run_worker):
 
 
 def test_a_work_order_of_only_code_tasks_turns_up_with_no_human_touch(run_worker):
-    work_order = accepted_work_order(tasks=[TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id")])
+    work_order = accepted_work_order(
+        tasks=[TaskSpec("Assign circuit", kind="code", code_action="inventory.assign_circuit_id")]
+    )
 
     run_worker()
 

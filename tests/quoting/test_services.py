@@ -22,12 +22,16 @@ def test_line_add_prices_from_the_catalog_and_updates_totals():
     version = make_product(prices={0: ("70.00", "99.00"), 12: ("65.00", "0.00")})
     quote = services.quote_create(account=account)
 
-    services.quote_line_add(quote=quote, location=make_location(account), product_version=version, term_months=12, quantity=2)
+    services.quote_line_add(
+        quote=quote, location=make_location(account), product_version=version, term_months=12, quantity=2
+    )
     services.quote_line_add(quote=quote, location=make_location(account), product_version=version, term_months=0)
 
     quote.refresh_from_db()
     assert (quote.mrr_amount, quote.one_time_amount, quote.contract_value_amount) == (
-        Decimal("200.00"), Decimal("99.00"), Decimal("1729.00"),  # 130*12 + 70 + 99
+        Decimal("200.00"),
+        Decimal("99.00"),
+        Decimal("1729.00"),  # 130*12 + 70 + 99
     )
 
 
@@ -131,8 +135,10 @@ def test_a_presented_quote_is_no_longer_editable():
 def test_quote_state_machine(start, action, allowed):
     quote = make_quote(status=start)
     act = {
-        "present": services.quote_present, "accept": services.quote_accept,
-        "reject": services.quote_reject, "expire": services.quote_expire,
+        "present": services.quote_present,
+        "accept": services.quote_accept,
+        "reject": services.quote_reject,
+        "expire": services.quote_expire,
     }[action]
 
     if allowed:

@@ -1,4 +1,7 @@
+from typing import cast
+
 from django import forms
+from django.contrib.auth.models import User
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,14 +30,14 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             form = TokenForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+    tokens = ApiToken.objects.filter(user=cast(User, request.user))
     return render(request, "api/token_list.html", {"form": form, "tokens": tokens, "raw_token": raw})
 
 
 @require_POST
 @staff_required
 def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = ApiToken.objects.filter(pk=parse_id(token_id), user=request.user).first()
+    token = ApiToken.objects.filter(pk=parse_id(token_id), user=cast(User, request.user)).first()
     if token is None:
         messages.error(request, "No such token.")
     else:

@@ -116,9 +116,7 @@ class Price(models.Model):
         ordering = ["version", "term_months"]
         constraints = [
             models.UniqueConstraint(fields=["version", "term_months"], name="price_unique_term"),
-            models.CheckConstraint(
-                condition=models.Q(mrc_amount__gte=0, nrc_amount__gte=0), name="price_not_negative"
-            ),
+            models.CheckConstraint(condition=models.Q(mrc_amount__gte=0, nrc_amount__gte=0), name="price_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -17,14 +17,23 @@ from headend.fulfillment import code_actions
 
 @transaction.atomic
 def product_create(
-    *, code: str, name: str, kind: str, customer_type: str, description: str = "",
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    customer_type: str,
+    description: str = "",
     addon_of: list[Product] | None = None,
 ) -> Product:
     """Add a product to the catalog (it is sold once a version is published)."""
     if Product.objects.filter(code=code).exists():
         raise ValidationError(f"A product with code {code!r} exists.", field="code", code="duplicate_code")
     product = Product(
-        code=code, name=name, kind=kind, customer_type=customer_type, description=description,
+        code=code,
+        name=name,
+        kind=kind,
+        customer_type=customer_type,
+        description=description,
         created_at=clock.now(),
     )
     product.full_clean()
@@ -38,7 +47,9 @@ def _prices(prices: dict[int, tuple[Any, Any]]) -> list[tuple[int, Decimal, Deci
     checked = []
     for term, (mrc, nrc) in prices.items():
         if term not in Term.values:
-            raise ValidationError(f"Unknown term {term!r}; terms are {Term.values}.", field="term_months", code="unknown_term")
+            raise ValidationError(
+                f"Unknown term {term!r}; terms are {Term.values}.", field="term_months", code="unknown_term"
+            )
         try:
             mrc_amount, nrc_amount = round_cents(to_decimal(mrc)), round_cents(to_decimal(nrc))
         except (TypeError, ValueError) as exc:
@@ -53,17 +64,29 @@ def _prices(prices: dict[int, tuple[Any, Any]]) -> list[tuple[int, Decimal, Deci
 
 @transaction.atomic
 def version_create(
-    *, product: Product, effective_from: dt.date, prices: dict[int, tuple[Any, Any]],
-    download_mbps: int | None = None, upload_mbps: int | None = None, technology: str = "",
-    static_ips: int = 0, notes: str = "",
+    *,
+    product: Product,
+    effective_from: dt.date,
+    prices: dict[int, tuple[Any, Any]],
+    download_mbps: int | None = None,
+    upload_mbps: int | None = None,
+    technology: str = "",
+    static_ips: int = 0,
+    notes: str = "",
 ) -> ProductVersion:
     """Draft the next version of a product with its characteristics and term prices."""
     checked = _prices(prices)
     last = product.versions.order_by("-version").first()
     version = ProductVersion(
-        product=product, version=(last.version + 1) if last else 1, effective_from=effective_from,
-        download_mbps=download_mbps, upload_mbps=upload_mbps, technology=technology,
-        static_ips=static_ips, notes=notes, created_at=clock.now(),
+        product=product,
+        version=(last.version + 1) if last else 1,
+        effective_from=effective_from,
+        download_mbps=download_mbps,
+        upload_mbps=upload_mbps,
+        technology=technology,
+        static_ips=static_ips,
+        notes=notes,
+        created_at=clock.now(),
     )
     version.full_clean()
     version.save()
@@ -127,13 +150,16 @@ def _check_tasks(tasks: list[TaskSpec]) -> None:
         if task.kind == TemplateTask.Kind.CODE and not code_actions.is_registered(task.code_action):
             raise ValidationError(
                 f"Unknown code action {task.code_action!r}; known: {', '.join(code_actions.names())}.",
-                field=f"{where}.code_action", code="unknown_code_action",
+                field=f"{where}.code_action",
+                code="unknown_code_action",
             )
         if task.planned_minutes <= 0:
             raise ValidationError("Planned duration must be positive.", field=f"{where}.planned_minutes")
         for dependency in task.depends_on:
             if dependency not in names:
-                raise ValidationError(f"{task.name!r} depends on unknown task {dependency!r}.", field=f"{where}.depends_on")
+                raise ValidationError(
+                    f"{task.name!r} depends on unknown task {dependency!r}.", field=f"{where}.depends_on"
+                )
     cycle = _find_cycle({task.name.strip(): list(task.depends_on) for task in tasks})
     if cycle:
         raise ValidationError(
@@ -151,7 +177,7 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
         stack.append(node)
         for successor in graph.get(node, []):
             if state.get(successor) == 1:
-                return [*stack[stack.index(successor):], successor]
+                return [*stack[stack.index(successor) :], successor]
             if successor not in state and (found := visit(successor)):
                 return found
         stack.pop()
@@ -181,8 +207,13 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
     created = {}
     for position, spec in enumerate(tasks, start=1):
         created[spec.name.strip()] = TemplateTask.objects.create(
-            template=template, position=position, name=spec.name.strip(), kind=spec.kind, role=spec.role,
-            planned_minutes=spec.planned_minutes, code_action=spec.code_action,
+            template=template,
+            position=position,
+            name=spec.name.strip(),
+            kind=spec.kind,
+            role=spec.role,
+            planned_minutes=spec.planned_minutes,
+            code_action=spec.code_action,
         )
     for spec in tasks:
         created[spec.name.strip()].depends_on.set([created[name] for name in spec.depends_on])

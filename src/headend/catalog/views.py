@@ -14,10 +14,19 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
         query=query, customer_type=customer_type if customer_type in Product.CustomerType.values else ""
     )
     today = clock.today()
-    rows = [{"product": product, "current": selectors.version_current(product=product, on=today)} for product in products]
-    return render(request, "catalog/product_list.html", {
-        "rows": rows, "query": query, "customer_type": customer_type, "customer_types": Product.CustomerType.choices,
-    })
+    rows = [
+        {"product": product, "current": selectors.version_current(product=product, on=today)} for product in products
+    ]
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            "rows": rows,
+            "query": query,
+            "customer_type": customer_type,
+            "customer_types": Product.CustomerType.choices,
+        },
+    )
 
 
 @staff_required
@@ -26,7 +35,14 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     versions = product.versions.prefetch_related("prices").order_by("-version")
     templates = product.templates.prefetch_related("tasks__depends_on")
     current = selectors.version_current(product=product, on=clock.today())
-    return render(request, "catalog/product_detail.html", {
-        "product": product, "versions": versions, "templates": templates, "current": current,
-        "addon_of": product.addon_of.all(),
-    })
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {
+            "product": product,
+            "versions": versions,
+            "templates": templates,
+            "current": current,
+            "addon_of": product.addon_of.all(),
+        },
+    )

@@ -85,11 +85,7 @@ def relay(*, limit: int = 1000) -> int:
 def _relay_one(pk: int) -> bool:
     try:
         with transaction.atomic():
-            event = (
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, published_at=None)
-                .first()
-            )
+            event = OutboxEvent.objects.select_for_update(skip_locked=True).filter(pk=pk, published_at=None).first()
             if event is None:
                 return False
             for handler in _handlers.get(event.name, []):

@@ -28,9 +28,7 @@ class OutboxEvent(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["subject_type", "subject_id"]),
-            models.Index(
-                fields=["id"], name="outbox_unpublished", condition=models.Q(published_at=None)
-            ),
+            models.Index(fields=["id"], name="outbox_unpublished", condition=models.Q(published_at=None)),
         ]
 
     def __str__(self) -> str:

@@ -18,9 +18,12 @@ def home_view(request: HttpRequest) -> HttpResponse:
     tasks = fulfillment_selectors.task_list_open(user=user)
     active = inventory_selectors.service_list(user=user, status="active")
     context = {
-        "open_quotes": open_quotes[:8], "open_quote_count": open_quotes.count(),
-        "open_orders": open_orders[:8], "open_order_count": open_orders.count(),
-        "tasks": tasks[:8], "task_count": tasks.count(),
+        "open_quotes": open_quotes[:8],
+        "open_quote_count": open_quotes.count(),
+        "open_orders": open_orders[:8],
+        "open_order_count": open_orders.count(),
+        "tasks": tasks[:8],
+        "task_count": tasks.count(),
         "active_count": active.count(),
     }
     return render(request, "core/home.html", context)

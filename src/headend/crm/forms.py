@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -22,7 +24,8 @@ class AccountForm(forms.Form):
         super().__init__(*args, **kwargs)
         if editing is not None:
             del self.fields["kind"]
-            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=editing.pk)
+            parent = cast(forms.ModelChoiceField, self.fields["parent"])
+            parent.queryset = Account.objects.filter(kind=Account.Kind.BUSINESS).exclude(pk=editing.pk)
             if not editing.is_business:
                 for name in ("legal_name", "name", "tax_id", "parent"):
                     del self.fields[name]
@@ -52,7 +55,9 @@ class LocationForm(forms.Form):
 
 class OpportunityForm(forms.Form):
     name = forms.CharField(max_length=200)
-    stage = forms.ChoiceField(choices=[(s.value, s.label) for s in Opportunity.Stage if s.value in Opportunity.OPEN_STAGES])
+    stage = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in Opportunity.Stage if s.value in Opportunity.OPEN_STAGES]
+    )
     amount = forms.DecimalField(label="Expected MRR", max_digits=12, decimal_places=2, min_value=0, initial=0)
     close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)

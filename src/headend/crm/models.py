@@ -8,7 +8,6 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 
-
 class Account(models.Model):
     class Kind(models.TextChoices):
         BUSINESS = "business", "Business"
@@ -25,15 +24,16 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     legal_name = models.CharField(max_length=200, blank=True)
     tax_id = models.CharField("tax ID (EIN)", max_length=20, blank=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_accounts",
     )
     created_at = models.DateTimeField()
@@ -43,9 +43,7 @@ class Account(models.Model):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["name"])]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=["business", "residential"]), name="account_kind_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(kind__in=["business", "residential"]), name="account_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -150,7 +148,10 @@ class Opportunity(models.Model):
     currency = models.CharField(max_length=3)
     close_date = models.DateField()
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="opportunities",
     )
     closed_at = models.DateTimeField(null=True, blank=True)

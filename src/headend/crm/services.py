@@ -35,9 +35,9 @@ def _account_values(kind: str, values: dict[str, Any]) -> dict[str, Any]:
         if key in clean:
             clean[key] = (clean[key] or "").strip()
     if "email" in clean:
-        clean["email"] = _clean_email(clean["email"])
+        clean["email"] = _clean_email(clean["email"] or "")
     if "phone" in clean:
-        clean["phone"] = normalize_phone(clean["phone"])
+        clean["phone"] = normalize_phone(clean["phone"] or "")
     if kind == Account.Kind.BUSINESS:
         legal = clean.get("legal_name") or clean.get("name") or ""
         if not legal:
@@ -50,9 +50,13 @@ def _account_values(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     elif kind == Account.Kind.RESIDENTIAL:
         first, last = clean.get("first_name", ""), clean.get("last_name", "")
         if not first:
-            raise ValidationError("A residential account needs the person's first name.", field="first_name", code="required")
+            raise ValidationError(
+                "A residential account needs the person's first name.", field="first_name", code="required"
+            )
         if not last:
-            raise ValidationError("A residential account needs the person's last name.", field="last_name", code="required")
+            raise ValidationError(
+                "A residential account needs the person's last name.", field="last_name", code="required"
+            )
         clean["name"] = f"{first} {last}"
         if clean.get("parent") is not None or clean.get("tax_id"):
             raise ValidationError("Only business accounts have a parent account or a tax ID.", field="parent")
@@ -107,7 +111,12 @@ def account_activate(*, account: Account) -> Account:
 
 @transaction.atomic
 def contact_create(
-    *, account: Account, first_name: str, last_name: str, email: str = "", phone: str = "",
+    *,
+    account: Account,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    phone: str = "",
     role: str = Contact.Role.PRIMARY,
 ) -> Contact:
     """Add a person to an account; email or phone is needed to reach them."""
@@ -122,16 +131,29 @@ def contact_create(
     if not email and not phone:
         raise ValidationError("Give an email address or a phone number.", field="email", code="required")
     contact = Contact.objects.create(
-        account=account, first_name=first_name, last_name=last_name, email=email, phone=phone,
-        role=role, created_at=clock.now(),
+        account=account,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        role=role,
+        created_at=clock.now(),
     )
     return contact
 
 
 @transaction.atomic
 def location_create(
-    *, account: Account, line1: str, city: str, state: str, postal_code: str, line2: str = "",
-    name: str = "", latitude: object = None, longitude: object = None,
+    *,
+    account: Account,
+    line1: str,
+    city: str,
+    state: str,
+    postal_code: str,
+    line2: str = "",
+    name: str = "",
+    latitude: object = None,
+    longitude: object = None,
 ) -> Location:
     """Add a service address to an account, normalised; the same address twice is refused."""
     address = normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
@@ -142,12 +164,21 @@ def location_create(
     if Location.objects.filter(account=account, address_key=address.key).exists():
         raise ValidationError(
             f"{account} already has a location at {address.line1} {address.line2}".strip() + ".",
-            field="line1", code="duplicate_location",
+            field="line1",
+            code="duplicate_location",
         )
     location = Location(
-        account=account, name=(name or "").strip(), line1=address.line1, line2=address.line2,
-        city=address.city, state=address.state, postal_code=address.postal_code,
-        latitude=lat, longitude=lon, address_key=address.key, created_at=clock.now(),
+        account=account,
+        name=(name or "").strip(),
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        latitude=lat,
+        longitude=lon,
+        address_key=address.key,
+        created_at=clock.now(),
     )
     try:
         with transaction.atomic():
@@ -171,12 +202,12 @@ def _opportunity_values(values: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError("Not an amount.", field="amount", code="invalid_amount") from exc
         if clean["amount"] < 0:
             raise ValidationError("The amount cannot be negative.", field="amount", code="invalid_amount")
-    if "stage" in clean:
-        if clean["stage"] not in Opportunity.OPEN_STAGES:
-            raise ValidationError(
-                "Choose an open stage; an opportunity is won by accepting a quote, or marked lost.",
-                field="stage", code="invalid_choice",
-            )
+    if "stage" in clean and clean["stage"] not in Opportunity.OPEN_STAGES:
+        raise ValidationError(
+            "Choose an open stage; an opportunity is won by accepting a quote, or marked lost.",
+            field="stage",
+            code="invalid_choice",
+        )
     if "close_date" in clean and not isinstance(clean["close_date"], dt.date):
         raise ValidationError("Give the expected close date.", field="close_date", code="required")
     return clean
@@ -184,8 +215,13 @@ def _opportunity_values(values: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def opportunity_create(
-    *, account: Account, name: str, close_date: dt.date, owner: Any = None,
-    amount: Decimal | str = "0", stage: str = Opportunity.Stage.PROSPECTING,
+    *,
+    account: Account,
+    name: str,
+    close_date: dt.date,
+    owner: Any = None,
+    amount: Decimal | str = "0",
+    stage: str = Opportunity.Stage.PROSPECTING,
 ) -> Opportunity:
     """Open a sales opportunity for an account."""
     clean = _opportunity_values({"name": name, "amount": amount, "stage": stage, "close_date": close_date})
@@ -211,15 +247,20 @@ def opportunity_update(*, opportunity: Opportunity, **values: Any) -> Opportunit
 
 
 def opportunity_win(
-    *, opportunity: Opportunity, mrr_amount: Decimal, one_time_amount: Decimal,
-    contract_value_amount: Decimal, at: dt.datetime,
+    *,
+    opportunity: Opportunity,
+    mrr_amount: Decimal,
+    one_time_amount: Decimal,
+    contract_value_amount: Decimal,
+    at: dt.datetime,
 ) -> Opportunity:
     """Closed Won with the accepted quote's totals; called inside `quote_accept`."""
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     if not opportunity.is_open:
         raise Conflict(
             f"The opportunity {opportunity} is already {opportunity.get_stage_display()}.",
-            field="opportunity", code="opportunity_closed",
+            field="opportunity",
+            code="opportunity_closed",
         )
     opportunity.stage = Opportunity.Stage.CLOSED_WON
     opportunity.amount, opportunity.one_time_amount = mrr_amount, one_time_amount
@@ -242,4 +283,3 @@ def opportunity_lose(*, opportunity: Opportunity) -> Opportunity:
     opportunity.save()
     events.emit("opportunity.lost", subject=opportunity)
     return opportunity
-

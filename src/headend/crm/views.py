@@ -69,8 +69,10 @@ def account_create_view(request: HttpRequest) -> HttpResponse:
 @role_required(*MANAGE_CUSTOMERS)
 def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
-    initial = {key: getattr(account, key) for key in ("legal_name", "name", "tax_id", "parent", "first_name",
-                                                      "last_name", "email", "phone", "owner")}
+    initial = {
+        key: getattr(account, key)
+        for key in ("legal_name", "name", "tax_id", "parent", "first_name", "last_name", "email", "phone", "owner")
+    }
     form = AccountForm(request.POST or None, initial=initial, editing=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -127,8 +129,13 @@ def opportunity_list_view(request: HttpRequest) -> HttpResponse:
     opportunities = selectors.opportunity_list(
         user=request.user, query=query, stage=stage if stage in Opportunity.Stage.values else "", open_only=open_only
     )
-    context = {"query": query, "stage": stage, "open_only": open_only, "stages": Opportunity.Stage.choices,
-               **paginate(request, opportunities)}
+    context = {
+        "query": query,
+        "stage": stage,
+        "open_only": open_only,
+        "stages": Opportunity.Stage.choices,
+        **paginate(request, opportunities),
+    }
     return render(request, "crm/opportunity_list.html", context)
 
 
@@ -167,8 +174,11 @@ def opportunity_detail_view(request: HttpRequest, opportunity_id: int) -> HttpRe
     elif request.method == "POST":
         return redirect(opportunity)
     quotes = opportunity.quotes.order_by("-created_at")
-    return render(request, "crm/opportunity_detail.html", {"opportunity": opportunity, "form": form, "quotes": quotes,
-                                                           "can_sell": has_role(request.user, *SELL)})
+    return render(
+        request,
+        "crm/opportunity_detail.html",
+        {"opportunity": opportunity, "form": form, "quotes": quotes, "can_sell": has_role(request.user, *SELL)},
+    )
 
 
 @require_POST

@@ -29,17 +29,25 @@ def work_order_create(*, order_line: Any, service: Any, at: dt.datetime) -> Work
         raise Conflict(
             f"{product} has no work-order template for {order_line.get_action_display().lower()}; "
             "define one in the catalog before accepting.",
-            field="product_version", code="no_template",
+            field="product_version",
+            code="no_template",
         )
     work_order = WorkOrder.objects.create(
-        order_line=order_line, service=service, created_at=at,
+        order_line=order_line,
+        service=service,
+        created_at=at,
         name=f"{template.name}: {order_line.location.one_line}",
     )
     template_tasks = list(template.tasks.all())
     tasks = Task.objects.bulk_create(
         Task(
-            work_order=work_order, position=spec.position, name=spec.name, kind=spec.kind, role=spec.role,
-            planned_minutes=spec.planned_minutes, code_action=spec.code_action,
+            work_order=work_order,
+            position=spec.position,
+            name=spec.name,
+            kind=spec.kind,
+            role=spec.role,
+            planned_minutes=spec.planned_minutes,
+            code_action=spec.code_action,
             status=Task.Status.PENDING if spec.depends_on.all() else Task.Status.READY,
         )
         for spec in template_tasks
@@ -77,7 +85,9 @@ def _check_can_work(task: Task, work_order: WorkOrder) -> None:
     if task.status == Task.Status.PENDING:
         waiting = ", ".join(f"{dep.position}. {dep.name}" for dep in _open_predecessors(task))
         raise Conflict(
-            f"{task.name!r} waits for: {waiting}.", field="status", code="task_blocked",
+            f"{task.name!r} waits for: {waiting}.",
+            field="status",
+            code="task_blocked",
         )
 
 
@@ -124,7 +134,9 @@ def task_complete(*, task: Task, completed_by: Any, notes: str = "") -> Task:
     return _finish(task, work_order, at=clock.now(), by=completed_by, notes=notes)
 
 
-def _finish(task: Task, work_order: WorkOrder, *, at: dt.datetime, by: Any, notes: str = "", result: dict | None = None) -> Task:
+def _finish(
+    task: Task, work_order: WorkOrder, *, at: dt.datetime, by: Any, notes: str = "", result: dict | None = None
+) -> Task:
     task.check_transition(Task.Status.DONE)
     task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
     task.started_at = task.started_at or at
@@ -151,14 +163,16 @@ def _work_order_complete(work_order: WorkOrder, at: dt.datetime) -> None:
     work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
     work_order.save(update_fields=["status", "completed_at"])
     events.emit("work_order.completed", subject=work_order)
-    inventory_services.service_activate(service=work_order.service, at=at, reason=f"work order {work_order.number} done")
+    inventory_services.service_activate(
+        service=work_order.service, at=at, reason=f"work order {work_order.number} done"
+    )
     orders_services.order_line_complete(order_line=work_order.order_line, at=at)
 
 
 @transaction.atomic
 def task_assign(*, task: Task, assignee: Any, assigned_by: Any) -> Task:
     """Give an open task to a person."""
-    work_order, task = _lock(task)
+    _, task = _lock(task)
     if not task.is_open:
         raise Conflict("Only an open task can be assigned.", field="status")
     if assignee is not None and not assignee.is_active:
@@ -172,7 +186,11 @@ def task_run_code(*, task_id: int) -> Task | None:
     """Run a ready code task's action outside any transaction, then record the outcome.
 
     Safe to call twice: a task that is no longer ready is left as it is."""
-    task = Task.objects.select_related("work_order__service__product_version__product", "work_order__service__account").filter(pk=task_id).first()
+    task = (
+        Task.objects.select_related("work_order__service__product_version__product", "work_order__service__account")
+        .filter(pk=task_id)
+        .first()
+    )
     if task is None or task.kind != Task.Kind.CODE or task.status != Task.Status.READY:
         return task
     if not code_actions.is_registered(task.code_action):
@@ -205,7 +223,7 @@ def _record_failure(task: Task, error: str) -> Task:
 @transaction.atomic
 def task_retry(*, task: Task, retried_by: Any) -> Task:
     """Put a failed code task back in the worker's queue."""
-    work_order, task = _lock(task)
+    _, task = _lock(task)
     task.check_transition(Task.Status.READY)
     task.status, task.last_error = Task.Status.READY, ""
     task.save(update_fields=["status", "last_error"])

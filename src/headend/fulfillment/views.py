@@ -13,7 +13,9 @@ from headend.fulfillment.models import WorkOrder
 @staff_required
 def work_order_list_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    work_orders = selectors.work_order_list(user=request.user, status=status if status in WorkOrder.Status.values else "")
+    work_orders = selectors.work_order_list(
+        user=request.user, status=status if status in WorkOrder.Status.values else ""
+    )
     context = {"status": status, "statuses": WorkOrder.Status.choices, **paginate(request, work_orders)}
     return render(request, "fulfillment/work_order_list.html", context)
 
@@ -28,7 +30,9 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
 @staff_required
 def my_tasks_view(request: HttpRequest) -> HttpResponse:
     tasks = selectors.task_list_open(user=request.user)
-    return render(request, "fulfillment/task_queue.html", {"tasks": tasks, "can_fulfil": has_role(request.user, *FULFIL)})
+    return render(
+        request, "fulfillment/task_queue.html", {"tasks": tasks, "can_fulfil": has_role(request.user, *FULFIL)}
+    )
 
 
 @require_POST

@@ -29,13 +29,21 @@ def _lock(service: Service) -> Service:
 def service_create_pending(*, order_line: Any, at: dt.datetime) -> Service:
     """The inventory record an `add` order line will turn up; not billable until active."""
     service = Service.objects.create(
-        account_id=order_line.order.account_id, location=order_line.location,
-        product_version=order_line.product_version, order_line=order_line,
-        term_months=order_line.term_months, quantity=order_line.quantity,
-        mrc_amount=order_line.mrc_amount, nrc_amount=order_line.nrc_amount,
-        currency=order_line.order.currency, created_at=at, status_changed_at=at,
+        account_id=order_line.order.account_id,
+        location=order_line.location,
+        product_version=order_line.product_version,
+        order_line=order_line,
+        term_months=order_line.term_months,
+        quantity=order_line.quantity,
+        mrc_amount=order_line.mrc_amount,
+        nrc_amount=order_line.nrc_amount,
+        currency=order_line.order.currency,
+        created_at=at,
+        status_changed_at=at,
     )
-    ServiceStatusChange.objects.create(service=service, to_status=service.status, at=at, reason=f"order {order_line.order.number}")
+    ServiceStatusChange.objects.create(
+        service=service, to_status=service.status, at=at, reason=f"order {order_line.order.number}"
+    )
     events.emit("service.created", subject=service, data={"order_line_id": order_line.pk})
     return service
 
@@ -58,7 +66,10 @@ def service_activate(*, service: Service, at: dt.datetime, reason: str = "turned
         service.activated_at = service.billable_from = at
         service.term_start_date, service.term_end_date = start, term_end(start, service.term_months)
         return _move(
-            service, Service.Status.ACTIVE, at=at, reason=reason,
+            service,
+            Service.Status.ACTIVE,
+            at=at,
+            reason=reason,
             fields=("activated_at", "billable_from", "term_start_date", "term_end_date"),
         )
     return _move(service, Service.Status.ACTIVE, at=at, reason=reason)  # resume; raises if illegal

@@ -10,7 +10,9 @@ from headend.inventory.models import Service
 @staff_required
 def service_list_view(request: HttpRequest) -> HttpResponse:
     query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    services = selectors.service_list(user=request.user, query=query, status=status if status in Service.Status.values else "")
+    services = selectors.service_list(
+        user=request.user, query=query, status=status if status in Service.Status.values else ""
+    )
     context = {"query": query, "status": status, "statuses": Service.Status.choices, **paginate(request, services)}
     return render(request, "inventory/service_list.html", context)
 

@@ -18,9 +18,16 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
     order = Order.objects.create(account_id=quote.account_id, quote=quote, currency=quote.currency, created_at=at)
     lines = OrderLine.objects.bulk_create(
         OrderLine(
-            order=order, position=line.position, action=line.action, quote_line=line, location_id=line.location_id,
-            product_version_id=line.product_version_id, term_months=line.term_months, quantity=line.quantity,
-            mrc_amount=line.mrc_amount, nrc_amount=line.nrc_amount,
+            order=order,
+            position=line.position,
+            action=line.action,
+            quote_line=line,
+            location_id=line.location_id,
+            product_version_id=line.product_version_id,
+            term_months=line.term_months,
+            quantity=line.quantity,
+            mrc_amount=line.mrc_amount,
+            nrc_amount=line.nrc_amount,
         )
         for line in quote.lines.order_by("position")
     )

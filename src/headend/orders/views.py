@@ -10,7 +10,9 @@ from headend.orders.models import Order
 @staff_required
 def order_list_view(request: HttpRequest) -> HttpResponse:
     query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    orders = selectors.order_list(user=request.user, query=query, status=status if status in Order.Status.values else "")
+    orders = selectors.order_list(
+        user=request.user, query=query, status=status if status in Order.Status.values else ""
+    )
     context = {"query": query, "status": status, "statuses": Order.Status.choices, **paginate(request, orders)}
     return render(request, "orders/order_list.html", context)
 

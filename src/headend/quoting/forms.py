@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from headend.catalog import selectors as catalog_selectors
@@ -9,30 +11,39 @@ from headend.crm.models import Account, Location, Opportunity
 class QuoteCreateForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.all())
     opportunity = forms.ModelChoiceField(
-        queryset=Opportunity.objects.filter(stage__in=Opportunity.OPEN_STAGES), required=False,
+        queryset=Opportunity.objects.filter(stage__in=Opportunity.OPEN_STAGES),
+        required=False,
         help_text="Leave empty to open a new opportunity for this quote.",
     )
     name = forms.CharField(max_length=200, required=False)
 
 
+class LocationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Location) -> str:
+        return obj.label
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ProductVersion) -> str:
+        speed = f" · {obj.speed_label}" if obj.speed_label else ""
+        return f"{obj.product.name}{speed} (v{obj.version})"
+
+
 class QuoteLineForm(forms.Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none())
-    product_version = forms.ModelChoiceField(queryset=ProductVersion.objects.none(), label="Product")
+    location = LocationChoiceField(queryset=Location.objects.none())
+    product_version = VersionChoiceField(queryset=ProductVersion.objects.none(), label="Product")
     term_months = forms.TypedChoiceField(choices=Term.choices, coerce=int, initial=12, label="Term")
     quantity = forms.IntegerField(initial=1)
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = account.locations.all()
-        self.fields["location"].label_from_instance = lambda location: location.label
+        location = cast(forms.ModelChoiceField, self.fields["location"])
+        location.queryset = account.locations.all()
         versions = catalog_selectors.sellable_versions(on=clock.today(), customer_type=account.kind)
-        self.fields["product_version"].queryset = ProductVersion.objects.filter(pk__in=[v.pk for v in versions]).select_related("product")
-        self.fields["product_version"].label_from_instance = _version_label
-
-
-def _version_label(version: ProductVersion) -> str:
-    speed = f" · {version.speed_label}" if version.speed_label else ""
-    return f"{version.product.name}{speed} (v{version.version})"
+        product_version = cast(forms.ModelChoiceField, self.fields["product_version"])
+        product_version.queryset = ProductVersion.objects.filter(
+            pk__in=[v.pk for v in versions]
+        ).select_related("product")
 
 
 class QuoteDecisionForm(forms.Form):

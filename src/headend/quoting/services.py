@@ -20,13 +20,19 @@ from headend.quoting.models import Quote, QuoteLine
 
 @transaction.atomic
 def quote_create(
-    *, account: Account, created_by: Any = None, opportunity: Opportunity | None = None, name: str = "",
+    *,
+    account: Account,
+    created_by: Any = None,
+    opportunity: Opportunity | None = None,
+    name: str = "",
 ) -> Quote:
     """Start a draft quote for an account, on an open opportunity (one is opened if none is given)."""
     now = clock.now()
     if opportunity is None:
         opportunity = crm_services.opportunity_create(
-            account=account, name=name or f"New service for {account}", owner=created_by,
+            account=account,
+            name=name or f"New service for {account}",
+            owner=created_by,
             close_date=clock.local_date(now) + dt.timedelta(days=30),
             stage=Opportunity.Stage.PROPOSAL,
         )
@@ -35,8 +41,12 @@ def quote_create(
     elif not opportunity.is_open:
         raise Conflict("The opportunity is closed.", field="opportunity", code="opportunity_closed")
     quote = Quote.objects.create(
-        account=account, opportunity=opportunity, name=(name or "").strip(), currency=default_currency(),
-        created_by=created_by, created_at=now,
+        account=account,
+        opportunity=opportunity,
+        name=(name or "").strip(),
+        currency=default_currency(),
+        created_by=created_by,
+        created_at=now,
     )
     events.emit("quote.created", subject=quote, data={"account_id": account.pk})
     return quote
@@ -47,7 +57,8 @@ def _lock_draft(quote: Quote) -> Quote:
     if not quote.is_editable:
         raise Conflict(
             f"Quote {quote.number} is {quote.get_status_display().lower()}; only a draft can be edited.",
-            field="status", code="quote_not_editable",
+            field="status",
+            code="quote_not_editable",
         )
     return quote
 
@@ -71,16 +82,20 @@ def _check_line(
     if location.account_id != quote.account_id:
         raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
     if not product_version.is_sellable_on(on):
+        state = product_version.get_status_display().lower()
+        if product_version.effective_from > on:
+            state += f", effective {product_version.effective_from.isoformat()}"
         raise ValidationError(
-            f"{product_version} is not on sale (it is {product_version.get_status_display().lower()}"
-            f"{'' if product_version.effective_from <= on else ', effective ' + product_version.effective_from.isoformat()}).",
-            field="product_version", code="not_sellable",
+            f"{product_version} is not on sale (it is {state}).",
+            field="product_version",
+            code="not_sellable",
         )
     customer_type = product_version.product.customer_type
     if customer_type != Product.CustomerType.ANY and customer_type != quote.account.kind:
         raise ValidationError(
             f"{product_version.product} is sold to {customer_type} customers only.",
-            field="product_version", code="not_eligible",
+            field="product_version",
+            code="not_eligible",
         )
 
 
@@ -98,22 +113,36 @@ def _recompute_totals(quote: Quote) -> None:
 
 @transaction.atomic
 def quote_line_add(
-    *, quote: Quote, location: Location, product_version: ProductVersion, term_months: Any,
-    quantity: Any = 1, added_by: Any = None,
+    *,
+    quote: Quote,
+    location: Location,
+    product_version: ProductVersion,
+    term_months: Any,
+    quantity: Any = 1,
+    added_by: Any = None,
 ) -> QuoteLine:
     """Add a new service to a draft quote, priced from the catalog on the chosen term."""
     quote = _lock_draft(quote)
     quantity = _check_quantity(quantity)
-    _check_line(quote=quote, location=location, product_version=product_version, term_months=term_months, on=clock.today())
+    _check_line(
+        quote=quote, location=location, product_version=product_version, term_months=term_months, on=clock.today()
+    )
     price = catalog_selectors.price_for(version=product_version, term_months=term_months)
     priced = pricing.price_line(
         mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
     )
     last = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
     line = QuoteLine.objects.create(
-        quote=quote, position=last + 1, location=location, product_version=product_version,
-        term_months=price.term_months, quantity=quantity, mrc_unit_amount=price.mrc_amount,
-        nrc_unit_amount=price.nrc_amount, mrc_amount=priced.mrc_amount, nrc_amount=priced.nrc_amount,
+        quote=quote,
+        position=last + 1,
+        location=location,
+        product_version=product_version,
+        term_months=price.term_months,
+        quantity=quantity,
+        mrc_unit_amount=price.mrc_amount,
+        nrc_unit_amount=price.nrc_amount,
+        mrc_amount=priced.mrc_amount,
+        nrc_amount=priced.nrc_amount,
         contract_value_amount=priced.contract_value_amount,
     )
     _recompute_totals(quote)
@@ -136,7 +165,9 @@ def quote_present(*, quote: Quote, presented_by: Any = None) -> Quote:
     now = clock.now()
     quote.check_transition(Quote.Status.PRESENTED)
     if not quote.lines.exists():
-        raise ValidationError("Add at least one line before presenting the quote.", field="quoteItem", code="empty_quote")
+        raise ValidationError(
+            "Add at least one line before presenting the quote.", field="quoteItem", code="empty_quote"
+        )
     quote.status, quote.presented_at = Quote.Status.PRESENTED, now
     quote.valid_until = clock.local_date(now) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)
     quote.save(update_fields=["status", "presented_at", "valid_until"])
@@ -155,15 +186,19 @@ def quote_accept(*, quote: Quote, accepted_by: Any = None, accepted_by_name: str
     if quote.is_expired_on(clock.local_date(now)):
         raise Conflict(
             f"Quote {quote.number} expired on {quote.valid_until}; revise and present it again.",
-            field="status", code="quote_expired",
+            field="status",
+            code="quote_expired",
         )
     quote.status, quote.decided_at, quote.decided_by = Quote.Status.ACCEPTED, now, accepted_by
     quote.accepted_by_name = (accepted_by_name or "").strip() or (accepted_by.get_full_name() if accepted_by else "")
     quote.save(update_fields=["status", "decided_at", "decided_by", "accepted_by_name"])
     order = orders_services.order_create_from_quote(quote=quote, at=now)
     crm_services.opportunity_win(
-        opportunity=quote.opportunity, mrr_amount=quote.mrr_amount, one_time_amount=quote.one_time_amount,
-        contract_value_amount=quote.contract_value_amount, at=now,
+        opportunity=quote.opportunity,
+        mrr_amount=quote.mrr_amount,
+        one_time_amount=quote.one_time_amount,
+        contract_value_amount=quote.contract_value_amount,
+        at=now,
     )
     events.emit("quote.accepted", subject=quote, data={"order_id": order.pk})
     return quote

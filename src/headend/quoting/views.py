@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django_htmx.middleware import HtmxDetails
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,10 +14,16 @@ from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineF
 from headend.quoting.models import Quote
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 @staff_required
 def quote_list_view(request: HttpRequest) -> HttpResponse:
     query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    quotes = selectors.quote_list(user=request.user, query=query, status=status if status in Quote.Status.values else "")
+    quotes = selectors.quote_list(
+        user=request.user, query=query, status=status if status in Quote.Status.values else ""
+    )
     context = {"query": query, "status": status, "statuses": Quote.Status.choices, **paginate(request, quotes)}
     return render(request, "quoting/quote_list.html", context)
 
@@ -29,7 +36,9 @@ def quote_create_view(request: HttpRequest) -> HttpResponse:
         account = crm_selectors.account_get_for(user=request.user, account_id=form.cleaned_data["account"].pk)
         try:
             quote = services.quote_create(
-                account=account, opportunity=form.cleaned_data["opportunity"], name=form.cleaned_data["name"],
+                account=account,
+                opportunity=form.cleaned_data["opportunity"],
+                name=form.cleaned_data["name"],
                 created_by=request.user,
             )
         except DomainError as exc:
@@ -50,8 +59,12 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
     return {
         "quote": quote,
         "groups": [
-            {"location": location, "lines": lines, "mrc": sum(line.mrc_amount for line in lines),
-             "nrc": sum(line.nrc_amount for line in lines)}
+            {
+                "location": location,
+                "lines": lines,
+                "mrc": sum(line.mrc_amount for line in lines),
+                "nrc": sum(line.nrc_amount for line in lines),
+            }
             for location, lines in groups.items()
         ],
         "line_form": line_form,
@@ -68,7 +81,7 @@ def quote_detail_view(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(*SELL)
-def quote_line_add_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+def quote_line_add_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     form = QuoteLineForm(request.POST, account=quote.account)
     if form.is_valid():
@@ -79,9 +92,13 @@ def quote_line_add_view(request: HttpRequest, quote_id: int) -> HttpResponse:
         else:
             if not request.htmx:
                 return redirect(quote)
-            form = QuoteLineForm(account=quote.account, initial={
-                "location": form.cleaned_data["location"], "term_months": form.cleaned_data["term_months"],
-            })
+            form = QuoteLineForm(
+                account=quote.account,
+                initial={
+                    "location": form.cleaned_data["location"],
+                    "term_months": form.cleaned_data["term_months"],
+                },
+            )
     context = _detail_context(request, quote_id, line_form=form)
     page = "quoting/quote_detail.html"
     # A form error: HTMX swaps only 2xx answers; a plain POST gets the page back as a 400.
@@ -90,7 +107,7 @@ def quote_line_add_view(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(*SELL)
-def quote_line_remove_view(request: HttpRequest, quote_id: int, line_id: int) -> HttpResponse:
+def quote_line_remove_view(request: HtmxHttpRequest, quote_id: int, line_id: int) -> HttpResponse:
     line = selectors.quote_line_get_for(user=request.user, line_id=line_id)
     if line.quote_id != quote_id:
         return redirect("quoting:quote_detail", quote_id=quote_id)
@@ -116,8 +133,9 @@ def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> H
             if not form.is_valid():
                 messages.error(request, "Enter the name of the person who signed for the customer.")
                 return redirect(quote)
-            services.quote_accept(quote=quote, accepted_by=request.user,
-                                  accepted_by_name=form.cleaned_data["accepted_by_name"])
+            services.quote_accept(
+                quote=quote, accepted_by=request.user, accepted_by_name=form.cleaned_data["accepted_by_name"]
+            )
             messages.success(request, f"Quote {quote.number} accepted: the order is created.")
         elif action == "reject":
             services.quote_reject(quote=quote, rejected_by=request.user, note=request.POST.get("note", ""))

@@ -13,6 +13,6 @@ class Command(BaseCommand):
         if not logins_only:
             created = demo.load()
             self.stdout.write("Demo provider loaded." if created else "Demo provider already loaded; nothing to do.")
-        self.stdout.write("\nDemo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
         for user in demo.USERS:
             self.stdout.write(f"  {user.username:<13} {', '.join(user.roles)}")
