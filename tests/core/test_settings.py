@@ -14,6 +14,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "HEADEND_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "headend.settings",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

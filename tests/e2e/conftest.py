@@ -4,9 +4,6 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# around it are ordinary blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +13,9 @@ def browser():
 
     if not CHROMIUM.exists():
         pytest.fail("Browser tests need Debian's chromium at /usr/bin/chromium (make test installs it).")
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+    # around it are ordinary blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -31,6 +31,7 @@ def browser():
         )
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
