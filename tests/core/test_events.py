@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from django.db import transaction
 
@@ -58,3 +60,27 @@ def test_a_failing_handler_leaves_its_event_for_the_next_relay():
     assert event.published_at is None
     assert event.attempts == 1
     assert event.last_error == "ValueError: downstream is down"
+
+
+def test_relay_task_schedules_a_later_retry_for_failed_events(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from headend.core.tasks import relay_outbox
+    from tests.conftest import FROZEN_AT
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+    def explode(event):
+        raise ValueError("downstream is down")
+
+    events.subscribe("test.later")(explode)
+    try:
+        events.emit("test.later", subject=make_account())
+
+        relay_outbox.call()
+    finally:
+        events._handlers["test.later"].remove(explode)
+
+    retry = DBTaskResult.objects.get()
+    assert retry.task_path == "headend.core.tasks.relay_outbox"
+    assert retry.run_after == FROZEN_AT + dt.timedelta(seconds=30)
