@@ -33,6 +33,7 @@ def test_work_order_copies_the_template_tasks_with_their_dependencies():
         ("Activate", "pending"),
     ]
     assert list(tasks[2].depends_on.values_list("name", flat=True)) == ["Install"]
+    assert [t.history.count() for t in tasks] == [1, 1, 1]
 
 
 def test_a_task_cannot_complete_before_its_predecessors():

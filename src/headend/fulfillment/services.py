@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.core import clock, events
@@ -19,12 +20,19 @@ from headend.inventory import services as inventory_services
 logger = logging.getLogger(__name__)
 
 
-def work_order_create(*, order_line: Any, service: Any, at: dt.datetime) -> WorkOrder:
+def work_order_create(
+    *, order_line: Any, service: Any, at: dt.datetime, templates: dict[tuple[int, str], Any] | None = None
+) -> WorkOrder:
     """The work for one order line, copied from its product's template for the line's action.
 
-    Called inside order decomposition; a later template change never alters it."""
+    Called inside order decomposition (which passes `templates`, a cache shared by its lines);
+    a later template change never alters the work order."""
     product = order_line.product_version.product
-    template = catalog_selectors.template_for(product_id=product.pk, action=order_line.action)
+    key = (product.pk, order_line.action)
+    templates = {} if templates is None else templates
+    if key not in templates:
+        templates[key] = catalog_selectors.template_for(product_id=product.pk, action=order_line.action)
+    template = templates[key]
     if template is None:
         raise Conflict(
             f"{product} has no work-order template for {order_line.get_action_display().lower()}; "
@@ -39,18 +47,22 @@ def work_order_create(*, order_line: Any, service: Any, at: dt.datetime) -> Work
         name=f"{template.name}: {order_line.location.one_line}",
     )
     template_tasks = list(template.tasks.all())
-    tasks = Task.objects.bulk_create(
-        Task(
-            work_order=work_order,
-            position=spec.position,
-            name=spec.name,
-            kind=spec.kind,
-            role=spec.role,
-            planned_minutes=spec.planned_minutes,
-            code_action=spec.code_action,
-            status=Task.Status.PENDING if spec.depends_on.all() else Task.Status.READY,
-        )
-        for spec in template_tasks
+    tasks = bulk_create_with_history(
+        [
+            Task(
+                work_order=work_order,
+                position=spec.position,
+                name=spec.name,
+                kind=spec.kind,
+                role=spec.role,
+                planned_minutes=spec.planned_minutes,
+                code_action=spec.code_action,
+                status=Task.Status.PENDING if spec.depends_on.all() else Task.Status.READY,
+            )
+            for spec in template_tasks
+        ],
+        Task,
+        default_date=at,
     )
     by_template_pk = {spec.pk: task for spec, task in zip(template_tasks, tasks, strict=True)}
     Task.depends_on.through.objects.bulk_create(

@@ -40,9 +40,10 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
 def order_decompose(*, order: Order, at: dt.datetime) -> Order:
     """Per line: a pending service in inventory and a work order from the product's template."""
     lines = order.lines.select_related("order", "location", "product_version__product").order_by("position")
+    templates: dict = {}
     for line in lines:
         service = inventory_services.service_create_pending(order_line=line, at=at)
-        fulfillment_services.work_order_create(order_line=line, service=service, at=at)
+        fulfillment_services.work_order_create(order_line=line, service=service, at=at, templates=templates)
     return order
 
 
