@@ -34,3 +34,10 @@ def test_login_is_locked_after_five_failures(client):
 
 def test_health_answers_ok(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_api_docs_page_serves_its_scripts_locally(client):
+    html = client.get("/tmf-api/docs").content.decode()
+
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
