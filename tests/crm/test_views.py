@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from headend.crm.models import Account, Location
-from tests.factories import make_account, make_user
+from tests.factories import make_account, make_location, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,36 @@ def test_support_may_edit_but_provisioning_may_not_create_accounts(client):
     client.force_login(make_user("provisioning"))
 
     assert client.get(reverse("crm:account_create")).status_code == 403
+
+
+def test_location_edit_renormalises_and_refuses_a_duplicate(sales_client):
+    account = make_account()
+    location = make_location(account, line1="1 Water St")
+    make_location(account, line1="2 Water St")
+    url = reverse("crm:location_edit", args=[location.pk])
+    base = {"city": "Eastport", "state": "ME", "postal_code": "04631"}
+
+    duplicate = sales_client.post(url, {**base, "line1": "2 water street"})
+    saved = sales_client.post(url, {**base, "line1": "1 water street", "line2": "apt 2"})
+
+    assert "line1" in duplicate.context["form"].errors
+    location.refresh_from_db()
+    assert saved.status_code == 302
+    assert (location.line1, location.line2) == ("1 WATER ST", "APT 2")
+
+
+def test_contact_edit_validates_the_phone(sales_client):
+    from headend.crm import services
+
+    contact = services.contact_create(
+        account=make_account(), first_name="Pat", last_name="Doe", email="pat@example.com"
+    )
+
+    response = sales_client.post(
+        reverse("crm:contact_edit", args=[contact.pk]),
+        {"first_name": "Pat", "last_name": "Doe", "role": "billing", "email": "pat@example.com", "phone": "123"},
+    )
+
+    assert "phone" in response.context["form"].errors
+    contact.refresh_from_db()
+    assert (contact.role, contact.phone) == ("primary", "")

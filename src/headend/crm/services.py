@@ -109,6 +109,20 @@ def account_activate(*, account: Account) -> Account:
     return account
 
 
+def _contact_values(*, first_name: str, last_name: str, email: str, phone: str, role: str) -> dict[str, str]:
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        raise ValidationError("A contact needs a first name.", field="first_name", code="required")
+    if not last_name:
+        raise ValidationError("A contact needs a last name.", field="last_name", code="required")
+    if role not in Contact.Role.values:
+        raise ValidationError(f"Unknown contact role {role!r}.", field="role", code="invalid_choice")
+    email, phone = _clean_email(email), normalize_phone(phone)
+    if not email and not phone:
+        raise ValidationError("Give an email address or a phone number.", field="email", code="required")
+    return {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "role": role}
+
+
 @transaction.atomic
 def contact_create(
     *,
@@ -120,26 +134,54 @@ def contact_create(
     role: str = Contact.Role.PRIMARY,
 ) -> Contact:
     """Add a person to an account; email or phone is needed to reach them."""
-    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
-    if not first_name:
-        raise ValidationError("A contact needs a first name.", field="first_name", code="required")
-    if not last_name:
-        raise ValidationError("A contact needs a last name.", field="last_name", code="required")
-    if role not in Contact.Role.values:
-        raise ValidationError(f"Unknown contact role {role!r}.", field="role", code="invalid_choice")
-    email, phone = _clean_email(email), normalize_phone(phone)
-    if not email and not phone:
-        raise ValidationError("Give an email address or a phone number.", field="email", code="required")
-    contact = Contact.objects.create(
-        account=account,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        phone=phone,
-        role=role,
-        created_at=clock.now(),
-    )
-    return contact
+    checked = _contact_values(first_name=first_name, last_name=last_name, email=email, phone=phone, role=role)
+    return Contact.objects.create(account=account, created_at=clock.now(), **checked)
+
+
+def _location_values(
+    *,
+    account_id: int,
+    exclude_pk: int | None,
+    line1: str,
+    line2: str,
+    city: str,
+    state: str,
+    postal_code: str,
+    name: str,
+    latitude: object,
+    longitude: object,
+) -> dict[str, Any]:
+    """Normalised location fields; the address must be new within the account."""
+    address = normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
+    lat = parse_coordinate(latitude, field="latitude", limit=90)
+    lon = parse_coordinate(longitude, field="longitude", limit=180)
+    if (lat is None) != (lon is None):
+        raise ValidationError("Give both latitude and longitude, or neither.", field="longitude")
+    if Location.objects.filter(account_id=account_id, address_key=address.key).exclude(pk=exclude_pk).exists():
+        raise ValidationError(
+            f"The account already has a location at {address.line1} {address.line2}".strip() + ".",
+            field="line1",
+            code="duplicate_location",
+        )
+    return {
+        "name": (name or "").strip(),
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "address_key": address.key,
+        "latitude": lat,
+        "longitude": lon,
+    }
+
+
+def _save_location(location: Location) -> None:
+    try:
+        with transaction.atomic():
+            location.save()
+    except IntegrityError as exc:  # a concurrent write of the same address
+        raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
 
 
 @transaction.atomic
@@ -156,37 +198,75 @@ def location_create(
     longitude: object = None,
 ) -> Location:
     """Add a service address to an account, normalised; the same address twice is refused."""
-    address = normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
-    lat = parse_coordinate(latitude, field="latitude", limit=90)
-    lon = parse_coordinate(longitude, field="longitude", limit=180)
-    if (lat is None) != (lon is None):
-        raise ValidationError("Give both latitude and longitude, or neither.", field="longitude")
-    if Location.objects.filter(account=account, address_key=address.key).exists():
-        raise ValidationError(
-            f"{account} already has a location at {address.line1} {address.line2}".strip() + ".",
-            field="line1",
-            code="duplicate_location",
-        )
-    location = Location(
-        account=account,
-        name=(name or "").strip(),
-        line1=address.line1,
-        line2=address.line2,
-        city=address.city,
-        state=address.state,
-        postal_code=address.postal_code,
-        latitude=lat,
-        longitude=lon,
-        address_key=address.key,
-        created_at=clock.now(),
+    values = _location_values(
+        account_id=account.pk,
+        exclude_pk=None,
+        line1=line1,
+        line2=line2,
+        city=city,
+        state=state,
+        postal_code=postal_code,
+        name=name,
+        latitude=latitude,
+        longitude=longitude,
     )
-    try:
-        with transaction.atomic():
-            location.save()
-    except IntegrityError as exc:  # a concurrent create of the same address
-        raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
+    location = Location(account=account, created_at=clock.now(), **values)
+    _save_location(location)
     events.emit("location.created", subject=location, data={"account_id": account.pk})
     return location
+
+
+@transaction.atomic
+def location_update(
+    *,
+    location: Location,
+    line1: str,
+    city: str,
+    state: str,
+    postal_code: str,
+    line2: str = "",
+    name: str = "",
+    latitude: object = None,
+    longitude: object = None,
+) -> Location:
+    """Correct a location's address or site name; it stays unique within its account."""
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    values = _location_values(
+        account_id=location.account_id,
+        exclude_pk=location.pk,
+        line1=line1,
+        line2=line2,
+        city=city,
+        state=state,
+        postal_code=postal_code,
+        name=name,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    for key, value in values.items():
+        setattr(location, key, value)
+    _save_location(location)
+    events.emit("location.updated", subject=location, data={"account_id": location.account_id})
+    return location
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    phone: str = "",
+    role: str = Contact.Role.PRIMARY,
+) -> Contact:
+    """Correct a contact's name, role, email or phone."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    checked = _contact_values(first_name=first_name, last_name=last_name, email=email, phone=phone, role=role)
+    for key, value in checked.items():
+        setattr(contact, key, value)
+    contact.save()
+    return contact
 
 
 def _opportunity_values(values: dict[str, Any]) -> dict[str, Any]:

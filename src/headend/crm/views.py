@@ -115,6 +115,38 @@ def location_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "crm/location_form.html", {"form": form, "account": account})
 
 
+@role_required(*MANAGE_CUSTOMERS)
+def location_edit_view(request: HttpRequest, location_id: int) -> HttpResponse:
+    location = selectors.location_get_for(user=request.user, location_id=location_id)
+    fields = ("name", "line1", "line2", "city", "state", "postal_code", "latitude", "longitude")
+    form = LocationForm(request.POST or None, initial={key: getattr(location, key) for key in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.location_update(location=location, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Location saved.")
+            return redirect(location)
+    return render(request, "crm/location_form.html", {"form": form, "account": location.account, "location": location})
+
+
+@role_required(*MANAGE_CUSTOMERS)
+def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get_for(user=request.user, contact_id=contact_id)
+    fields = ("first_name", "last_name", "role", "email", "phone")
+    form = ContactForm(request.POST or None, initial={key: getattr(contact, key) for key in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(contact=contact, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect(contact.account)
+    return render(request, "crm/contact_form.html", {"form": form, "account": contact.account, "contact": contact})
+
+
 @staff_required
 def location_detail_view(request: HttpRequest, location_id: int) -> HttpResponse:
     location = selectors.location_get_for(user=request.user, location_id=location_id)
