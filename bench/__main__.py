@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import quote_to_order
+from bench import quote_to_order, scheduling
 
 if __name__ == "__main__":
     quote_to_order.main()
+    scheduling.main()
