@@ -1,11 +1,54 @@
-"""The public REST API: TM Forum Open API v4 shapes under /tmf-api/."""
+"""The public REST API: TM Forum Open API v4 shapes under /tmf-api/.
 
-from ninja import NinjaAPI
+This module owns the plumbing (bearer-token auth for staff, TMF error bodies, JSON rendering)
+and mounts each app's router at its spec's basePath. See docs/api.md."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Router
+
+from headend.api import links
+from headend.api.auth import StaffTokenAuth
+from headend.api.errors import install_error_handlers
+from headend.api.renderers import TMFRenderer
+from headend.catalog.api import router as offering_router
+from headend.core.errors import NotFound
+from headend.crm.api import customer_router, site_router
+from headend.fulfillment.api import router as work_order_router
+from headend.inventory.api import router as service_router
+from headend.orders.api import router as order_router
+from headend.quoting.api import router as quote_router
 
 api = NinjaAPI(
     title="Headend TM Forum Open API",
     version="4.0.0",
+    description=(
+        "TMF629 customer, TMF674 geographicSite, TMF620 productOffering, TMF648 quote, "
+        "TMF622 productOrder, TMF638 service and TMF697-like workOrder, for staff integrations. "
+        "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_api_token USERNAME`)."
+    ),
     urls_namespace="tmf",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    auth=StaffTokenAuth(),
+    renderer=TMFRenderer(),
 )
+install_error_handlers(api)
+
+api.add_router(links.CUSTOMER.prefix, customer_router)
+api.add_router(links.GEOGRAPHIC_SITE.prefix, site_router)
+api.add_router(links.PRODUCT_OFFERING.prefix, offering_router)
+api.add_router(links.QUOTE.prefix, quote_router)
+api.add_router(links.PRODUCT_ORDER.prefix, order_router)
+api.add_router(links.SERVICE.prefix, service_router)
+api.add_router(links.WORK_ORDER.prefix, work_order_router)
+
+# Last: a path no router above matches is a TMF 404 too, not Django's HTML page.
+unknown_router = Router()
+
+
+@unknown_router.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", include_in_schema=False)
+def unknown_path(request: HttpRequest, path: str) -> None:
+    raise NotFound(f"No such resource: /tmf-api/{path}", code="not_found")
+
+
+api.add_router("", unknown_router)

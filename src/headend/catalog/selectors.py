@@ -1,6 +1,7 @@
 """Reads of the catalog: what is sellable, on which version, at what price."""
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.db import models
@@ -8,6 +9,7 @@ from django.db import models
 from headend.catalog.models import Price, Product, ProductVersion, Term, WorkOrderTemplate
 from headend.core.errors import NotFound, ValidationError
 from headend.core.ids import parse_id
+from headend.core.permissions import is_staff_member
 
 
 def product_list(*, query: str = "", kind: str = "", customer_type: str = "") -> models.QuerySet[Product]:
@@ -68,7 +70,8 @@ def price_for(*, version: ProductVersion, term_months: Any) -> Price:
     if term_months not in Term.values:
         raise ValidationError(
             f"Unknown term {term_months!r}; terms are month-to-month (0), 12, 24 or 36 months.",
-            field="term_months", code="unknown_term",
+            field="term_months",
+            code="unknown_term",
         )
     for price in version.prices.all():  # prefetched by callers that price many lines
         if price.term_months == term_months:
@@ -84,3 +87,28 @@ def template_for(*, product_id: int, action: str) -> WorkOrderTemplate | None:
         .prefetch_related("tasks__depends_on")
         .first()
     )
+
+
+RELEASED = (ProductVersion.Status.PUBLISHED, ProductVersion.Status.RETIRED)
+
+
+def version_list_released(*, user: Any, statuses: Collection[str] | None = None) -> models.QuerySet[ProductVersion]:
+    """Every version that has been put on sale (published or since retired), with its prices,
+    for a staff member; drafts are the catalog team's work in progress and stay out."""
+    wanted = RELEASED if statuses is None else [status for status in statuses if status in RELEASED]
+    if not is_staff_member(user):
+        wanted = []
+    return (
+        ProductVersion.objects.filter(status__in=wanted)
+        .select_related("product")
+        .prefetch_related("prices")
+        .order_by("product__name", "-version", "id")
+    )
+
+
+def version_get_for(*, user: Any, version_id: Any) -> ProductVersion:
+    """A published or retired version for a staff member; NotFound for drafts and unknown ids."""
+    version = version_list_released(user=user).filter(pk=parse_id(version_id)).first()
+    if version is None:
+        raise NotFound("No such product offering.", field="id")
+    return version

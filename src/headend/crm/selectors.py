@@ -7,7 +7,7 @@ from django.db import models
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.core.permissions import is_staff_member
-from headend.crm.models import Account, Location, Opportunity
+from headend.crm.models import Account, Contact, Location, Opportunity
 
 
 def account_scope(*, user: Any) -> models.QuerySet[Account]:
@@ -29,12 +29,14 @@ def account_search_filter(query: str) -> models.Q:
     return q
 
 
-def account_list(*, user: Any, query: str = "", kind: str = "") -> models.QuerySet[Account]:
+def account_list(*, user: Any, query: str = "", kind: str = "", status: str = "") -> models.QuerySet[Account]:
     accounts = account_scope(user=user).select_related("parent")
     if query:
         accounts = accounts.filter(account_search_filter(query))
     if kind:
         accounts = accounts.filter(kind=kind)
+    if status:
+        accounts = accounts.filter(status=status)
     return accounts.order_by("name", "id")
 
 
@@ -63,7 +65,9 @@ def location_list(*, user: Any, account_id: Any = None, query: str = "") -> mode
         locations = locations.filter(account_id=parse_id(account_id))
     if query:
         locations = locations.filter(
-            models.Q(line1__icontains=query) | models.Q(city__icontains=query) | models.Q(name__icontains=query)
+            models.Q(line1__icontains=query)
+            | models.Q(city__icontains=query)
+            | models.Q(name__icontains=query)
             | models.Q(postal_code__startswith=query)
         )
     return locations.order_by("account__name", "name", "line1", "id")
@@ -80,7 +84,9 @@ def opportunity_get_for(*, user: Any, opportunity_id: Any) -> Opportunity:
     return opportunity
 
 
-def opportunity_list(*, user: Any, query: str = "", stage: str = "", open_only: bool = False) -> models.QuerySet[Opportunity]:
+def opportunity_list(
+    *, user: Any, query: str = "", stage: str = "", open_only: bool = False
+) -> models.QuerySet[Opportunity]:
     opportunities = Opportunity.objects.filter(account__in=account_scope(user=user)).select_related("account", "owner")
     if query:
         opportunities = opportunities.filter(models.Q(name__icontains=query) | models.Q(account__name__icontains=query))
@@ -90,3 +96,13 @@ def opportunity_list(*, user: Any, query: str = "", stage: str = "", open_only: 
         opportunities = opportunities.filter(stage__in=Opportunity.OPEN_STAGES)
     return opportunities.order_by("close_date", "id")
 
+
+def contact_get_for(*, user: Any, contact_id: Any) -> Contact:
+    contact = (
+        Contact.objects.filter(pk=parse_id(contact_id), account__in=account_scope(user=user))
+        .select_related("account")
+        .first()
+    )
+    if contact is None:
+        raise NotFound("No such contact.", field="id")
+    return contact

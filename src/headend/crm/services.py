@@ -157,7 +157,10 @@ def _location_values(
     lon = parse_coordinate(longitude, field="longitude", limit=180)
     if (lat is None) != (lon is None):
         raise ValidationError("Give both latitude and longitude, or neither.", field="longitude")
-    if Location.objects.filter(account_id=account_id, address_key=address.key).exclude(pk=exclude_pk).exists():
+    same_address = Location.objects.filter(account_id=account_id, address_key=address.key)
+    if exclude_pk is not None:
+        same_address = same_address.exclude(pk=exclude_pk)
+    if same_address.exists():
         raise ValidationError(
             f"The account already has a location at {address.line1} {address.line2}".strip() + ".",
             field="line1",

@@ -1,5 +1,6 @@
 """Reads of the service inventory."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db import models
@@ -10,10 +11,25 @@ from headend.crm.selectors import account_scope
 from headend.inventory.models import Service
 
 
-def service_list(*, user: Any, account_id: Any = None, status: str = "", location_id: Any = None, query: str = "") -> models.QuerySet[Service]:
+def service_list(
+    *,
+    user: Any,
+    account_id: Any = None,
+    status: str = "",
+    location_id: Any = None,
+    query: str = "",
+    statuses: Collection[str] | None = None,
+    detailed: bool = False,
+) -> models.QuerySet[Service]:
+    """Services `user` may see; `statuses` keeps those in any of several (an empty one matches none);
+    `detailed` also loads the order line each service came from."""
     services = Service.objects.filter(account__in=account_scope(user=user)).select_related(
         "account", "location", "product_version__product"
     )
+    if statuses is not None:
+        services = services.filter(status__in=list(statuses))
+    if detailed:
+        services = services.select_related("order_line__order")
     if account_id not in (None, ""):
         services = services.filter(account_id=parse_id(account_id))
     if location_id not in (None, ""):
@@ -22,8 +38,11 @@ def service_list(*, user: Any, account_id: Any = None, status: str = "", locatio
         services = services.filter(status=status)
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
-        q = (models.Q(account__name__icontains=query) | models.Q(circuit_id__icontains=query)
-             | models.Q(product_version__product__name__icontains=query))
+        q = (
+            models.Q(account__name__icontains=query)
+            | models.Q(circuit_id__icontains=query)
+            | models.Q(product_version__product__name__icontains=query)
+        )
         if digits and query.upper().startswith("S-"):
             q |= models.Q(pk=int(digits))
         services = services.filter(q)

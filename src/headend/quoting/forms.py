@@ -41,9 +41,9 @@ class QuoteLineForm(forms.Form):
         location.queryset = account.locations.all()
         versions = catalog_selectors.sellable_versions(on=clock.today(), customer_type=account.kind)
         product_version = cast(forms.ModelChoiceField, self.fields["product_version"])
-        product_version.queryset = ProductVersion.objects.filter(
-            pk__in=[v.pk for v in versions]
-        ).select_related("product")
+        product_version.queryset = ProductVersion.objects.filter(pk__in=[v.pk for v in versions]).select_related(
+            "product"
+        )
 
 
 class QuoteDecisionForm(forms.Form):

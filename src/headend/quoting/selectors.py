@@ -1,5 +1,6 @@
 """Reads of quotes."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db import models
@@ -10,12 +11,31 @@ from headend.crm.selectors import account_scope
 from headend.quoting.models import Quote, QuoteLine
 
 
-def quote_list(*, user: Any, account_id: Any = None, status: str = "", query: str = "") -> models.QuerySet[Quote]:
+def quote_list(
+    *,
+    user: Any,
+    account_id: Any = None,
+    status: str = "",
+    query: str = "",
+    statuses: Collection[str] | None = None,
+    detailed: bool = False,
+) -> models.QuerySet[Quote]:
+    """Quotes `user` may see; `statuses` keeps those in any of several (an empty one matches none);
+    `detailed` also loads each quote's lines and order."""
     quotes = Quote.objects.filter(account__in=account_scope(user=user)).select_related("account", "opportunity")
     if account_id not in (None, ""):
         quotes = quotes.filter(account_id=parse_id(account_id))
     if status:
         quotes = quotes.filter(status=status)
+    if statuses is not None:
+        quotes = quotes.filter(status__in=list(statuses))
+    if detailed:
+        quotes = quotes.select_related("order").prefetch_related(
+            models.Prefetch(
+                "lines",
+                queryset=QuoteLine.objects.select_related("location", "product_version__product").order_by("position"),
+            )
+        )
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
         q = models.Q(name__icontains=query) | models.Q(account__name__icontains=query)

@@ -1,8 +1,8 @@
 from django.contrib import messages
-from django_htmx.middleware import HtmxDetails
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error

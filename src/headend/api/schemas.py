@@ -1,0 +1,251 @@
+"""TMF value types shared by the resources (Money, Price, references, characteristics, Error).
+
+Python names are snake_case; the spec's names are aliases (`@type`, `dutyFreeAmount`).
+Output schemas (`...Out`) are built with Python names by the resources' `of()` constructors;
+input schemas (`...In`) accept the spec's names only."""
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Field, Schema
+from pydantic import AfterValidator, StringConstraints
+
+from headend.api import links
+from headend.catalog.models import Term
+from headend.core import clock
+from headend.core.errors import ValidationError
+
+
+class Out(Schema):
+    """A response body: built with Python names, written with the spec's (serialization aliases)."""
+
+
+class In(Schema):
+    """A request body; attributes the spec has and we do not use are ignored."""
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("Text cannot contain NUL characters")
+    return value
+
+
+# Strings of at most N characters (the model's column width), surrounding spaces removed.
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_no_nul)]
+Text40 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_no_nul)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_no_nul)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
+Text5000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_no_nul)]
+Id = Text40
+
+
+class MoneyOut(Out):
+    unit: str = Field(description="ISO 4217 currency code.")
+    value: Decimal = Field(description="Exact decimal amount, written as a JSON number.")
+
+
+class PriceOut(Out):
+    duty_free_amount: MoneyOut = Field(serialization_alias="dutyFreeAmount")
+
+
+class PriceEntryOut(Out):
+    """A QuotePrice, OrderPrice or ProductOfferingPrice value: one charge of a line or a total."""
+
+    name: str
+    description: str | None = None
+    price_type: str = Field(serialization_alias="priceType")
+    recurring_charge_period: str | None = Field(default=None, serialization_alias="recurringChargePeriod")
+    price: PriceOut
+    type: str = Field(serialization_alias="@type")
+
+
+class QuantityOut(Out):
+    amount: int
+    units: str
+
+
+class TermOut(Out):
+    """A contract term: ProductTerm / OrderTerm / ProductOfferingTerm."""
+
+    name: str
+    duration: QuantityOut
+    type: str | None = Field(default=None, serialization_alias="@type")
+
+
+class TimePeriodOut(Out):
+    start_date_time: dt.datetime | None = Field(default=None, serialization_alias="startDateTime")
+    end_date_time: dt.datetime | None = Field(default=None, serialization_alias="endDateTime")
+
+
+class CharacteristicOut(Out):
+    name: str
+    value_type: str = Field(serialization_alias="valueType")
+    value: Any
+
+
+class RefOut(Out):
+    """A reference: XxxRef, RelatedParty, RelatedPlaceRefOrValue, RelatedEntity (with `role`)."""
+
+    id: str
+    href: str | None = None
+    name: str | None = None
+    role: str | None = None
+    referred_type: str | None = Field(default=None, serialization_alias="@referredType")
+
+
+class ErrorOut(Out):
+    code: str
+    reason: str
+    message: str | None = None
+    status: str | None = None
+    type: str = Field(default="Error", serialization_alias="@type")
+
+
+ERRORS: dict[int, type[ErrorOut]] = {status: ErrorOut for status in (400, 401, 403, 404, 409)}
+
+
+def money(amount: Decimal, currency: str) -> MoneyOut:
+    return MoneyOut(unit=currency, value=amount)
+
+
+def charges(
+    *,
+    mrc: Decimal,
+    nrc: Decimal,
+    currency: str,
+    type_: str,
+    contract_value: Decimal | None = None,
+) -> list[PriceEntryOut]:
+    """The charges of a line or a whole quote/order: monthly recurring, one-time and, when
+    given, the total contract value (monthly x committed months + one-time).
+
+    Amounts are before tax: tax is worked out at billing, so only `dutyFreeAmount` is given."""
+    entries = [
+        PriceEntryOut(
+            name="Monthly recurring charge",
+            price_type="recurring",
+            recurring_charge_period="month",
+            price=PriceOut(duty_free_amount=money(mrc, currency)),
+            type=type_,
+        ),
+        PriceEntryOut(
+            name="One-time charge",
+            price_type="oneTime",
+            price=PriceOut(duty_free_amount=money(nrc, currency)),
+            type=type_,
+        ),
+    ]
+    if contract_value is not None:
+        entries.append(
+            PriceEntryOut(
+                name="Total contract value",
+                price_type="total",
+                description="Monthly recurring charge times committed months (at least one) + one-time charge.",
+                price=PriceOut(duty_free_amount=money(contract_value, currency)),
+                type=type_,
+            )
+        )
+    return entries
+
+
+def term(months: int, type_: str | None = None) -> TermOut:
+    """A contract term in months; month-to-month is a duration of 0 months."""
+    return TermOut(name=Term(months).label, duration=QuantityOut(amount=months, units="month"), type=type_)
+
+
+def characteristics(values: Iterable[tuple[str, Any, str]]) -> list[CharacteristicOut]:
+    """(name, value, valueType) triples; those without a value are left out."""
+    return [
+        CharacteristicOut(name=name, value=value, value_type=value_type)
+        for name, value, value_type in values
+        if value not in (None, "")
+    ]
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The instant a calendar day begins where the provider is."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=clock.provider_zone())
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last second of a calendar day where the provider is."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=clock.provider_zone())
+
+
+# References to our objects, shared by the resources that point at them.
+
+
+def customer_ref(request: HttpRequest, account: Any) -> RefOut:
+    return RefOut(
+        id=str(account.pk),
+        href=links.CUSTOMER.href(request, account.pk),
+        name=account.name,
+        role="customer",
+        referred_type="Customer",
+    )
+
+
+def site_ref(request: HttpRequest, location: Any) -> RefOut:
+    """A service location as a related place (RelatedPlaceRefOrValue, `role` required)."""
+    return RefOut(
+        id=str(location.pk),
+        href=links.GEOGRAPHIC_SITE.href(request, location.pk),
+        name=location.label,
+        role="installationAddress",
+        referred_type="GeographicSite",
+    )
+
+
+def offering_ref(request: HttpRequest, version: Any) -> RefOut:
+    return RefOut(
+        id=str(version.pk),
+        href=links.PRODUCT_OFFERING.href(request, version.pk),
+        name=str(version),
+        referred_type="ProductOffering",
+    )
+
+
+def order_ref(request: HttpRequest, order: Any, *, role: str | None = None) -> RefOut:
+    return RefOut(
+        id=str(order.pk),
+        href=links.PRODUCT_ORDER.href(request, order.pk),
+        name=order.number,
+        role=role,
+        referred_type="ProductOrder",
+    )
+
+
+def service_ref(request: HttpRequest, service: Any, *, role: str | None = None) -> RefOut:
+    return RefOut(
+        id=str(service.pk),
+        href=links.SERVICE.href(request, service.pk),
+        name=str(service),
+        role=role,
+        referred_type="Service",
+    )
+
+
+def quote_ref(request: HttpRequest, quote: Any) -> RefOut:
+    return RefOut(id=str(quote.pk), href=links.QUOTE.href(request, quote.pk), name=quote.number, referred_type="Quote")
+
+
+class RelatedPartyIn(In):
+    id: Id
+    role: Text40 | None = None
+    referred_type: Text40 | None = Field(default=None, alias="@referredType")
+
+
+def customer_id_in(parties: list[RelatedPartyIn], *, at: str = "relatedParty") -> tuple[str, str]:
+    """The id of the one related party whose role is `customer`, and where it is in the body."""
+    found = [(index, party) for index, party in enumerate(parties) if (party.role or "").lower() == "customer"]
+    if len(found) != 1:
+        raise ValidationError(
+            "Name the customer: exactly one related party with role 'customer' and its id.",
+            field=at,
+            code="customer_required",
+        )
+    index, party = found[0]
+    return party.id, f"{at}[{index}].id"

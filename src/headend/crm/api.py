@@ -1,0 +1,437 @@
+"""TMF629 customer and TMF674 geographicSite: our accounts and their service locations.
+
+Customer = Account (`/tmf-api/customerManagement/v4/customer`).
+- `engagedParty.@referredType` says the kind: `Organization` is a business account,
+  `Individual` a residential one. The engaged party is the customer itself: its id is the
+  customer's id (an `engagedParty.id` sent on create is ignored).
+- `name` is the business's display name (residential: the person's full name, derived).
+- Attributes the spec has no place for are characteristics: `legalName` and `taxId` (EIN) for
+  a business, `givenName` and `familyName` for a person.
+- Email and phone are `contactMedium` entries of mediumType `email` (characteristic.emailAddress)
+  and `phone` (characteristic.phoneNumber).
+- `status` is ours: prospect, active (from the first order), closed.
+
+GeographicSite = Location (`/tmf-api/geographicSiteManagement/v4/geographicSite`).
+- `relatedParty` with role `customer` ties the site to its account.
+- `place[0]` is the address by value, in TMF673 GeographicAddress names (`@type`
+  "GeographicAddress"): streetNr, streetName, streetType, city, stateOrProvince, postcode,
+  country (US only), `geographicSubAddress[0]` (subUnitType + subUnitNumber) for the unit, and
+  `geographicLocation` as a GeoJsonPoint (`geoJson.coordinates` = [longitude, latitude]).
+  The address is normalised to USPS style, so it reads back in capitals (`12 WATER ST`).
+"""
+
+from decimal import Decimal
+from typing import Literal, TypedDict
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Status
+
+from headend.api import links
+from headend.api.auth import ApiRequest
+from headend.api.errors import body_fields
+from headend.api.lists import ListParams, paginate
+from headend.api.schemas import (
+    ERRORS,
+    CharacteristicOut,
+    Id,
+    In,
+    Out,
+    RefOut,
+    RelatedPartyIn,
+    Text20,
+    Text40,
+    Text100,
+    Text200,
+    TimePeriodOut,
+    characteristics,
+    customer_id_in,
+    customer_ref,
+)
+from headend.core.errors import ValidationError
+from headend.core.permissions import SELL, require_role
+from headend.crm import selectors as crm_selectors
+from headend.crm import services as crm_services
+from headend.crm.addresses import street_parts
+from headend.crm.models import Account, Location
+
+customer_router = Router(tags=["TMF629 customer"], by_alias=True, exclude_none=True)
+site_router = Router(tags=["TMF674 geographicSite"], by_alias=True, exclude_none=True)
+
+PARTY_KINDS: dict[str, str] = {"Organization": Account.Kind.BUSINESS, "Individual": Account.Kind.RESIDENTIAL}
+CHARACTERISTICS: dict[str, dict[str, str]] = {  # characteristic name -> account field, by kind
+    Account.Kind.BUSINESS: {"legalName": "legal_name", "taxId": "tax_id"},
+    Account.Kind.RESIDENTIAL: {"givenName": "first_name", "familyName": "last_name"},
+}
+MEDIA = {  # mediumType -> (account field, characteristic attribute, its Python name)
+    "email": ("email", "emailAddress", "email_address"),
+    "phone": ("phone", "phoneNumber", "phone_number"),
+}
+
+
+# TMF629 customer
+
+
+class MediumCharacteristicOut(Out):
+    contact_type: str | None = Field(default=None, serialization_alias="contactType")
+    email_address: str | None = Field(default=None, serialization_alias="emailAddress")
+    phone_number: str | None = Field(default=None, serialization_alias="phoneNumber")
+
+
+class ContactMediumOut(Out):
+    medium_type: str = Field(serialization_alias="mediumType")
+    characteristic: MediumCharacteristicOut
+
+
+class CustomerOut(Out):
+    id: str
+    href: str
+    type: str = Field(default="Customer", serialization_alias="@type")
+    name: str
+    status: str
+    engaged_party: RefOut = Field(serialization_alias="engagedParty")
+    contact_medium: list[ContactMediumOut] = Field(serialization_alias="contactMedium")
+    characteristic: list[CharacteristicOut]
+    valid_for: TimePeriodOut = Field(serialization_alias="validFor")
+
+    @classmethod
+    def of(cls, request: HttpRequest, account: Account) -> "CustomerOut":
+        business = account.kind == Account.Kind.BUSINESS
+        media = [
+            ContactMediumOut(
+                medium_type=medium, characteristic=MediumCharacteristicOut(contact_type=medium, **{attribute: value})
+            )
+            for medium, (field, _, attribute) in MEDIA.items()
+            if (value := getattr(account, field))
+        ]
+        names = CHARACTERISTICS[account.kind]
+        return cls(
+            id=str(account.pk),
+            href=links.CUSTOMER.href(request, account.pk),
+            name=account.name,
+            status=account.status,
+            engaged_party=RefOut(
+                id=str(account.pk),
+                name=account.legal_name if business else f"{account.first_name} {account.last_name}",
+                referred_type="Organization" if business else "Individual",
+            ),
+            contact_medium=media,
+            characteristic=characteristics((name, getattr(account, field), "string") for name, field in names.items()),
+            valid_for=TimePeriodOut(start_date_time=account.created_at),
+        )
+
+
+class EngagedPartyIn(In):
+    id: Id | None = None
+    name: Text200 | None = None
+    referred_type: Literal["Organization", "Individual"] = Field(alias="@referredType")
+
+
+class CharacteristicIn(In):
+    name: Text40
+    value: Text200
+    value_type: Text40 | None = Field(default=None, alias="valueType")
+
+
+class MediumCharacteristicIn(In):
+    email_address: Text200 | None = Field(default=None, alias="emailAddress")
+    phone_number: Text40 | None = Field(default=None, alias="phoneNumber")
+
+
+class ContactMediumIn(In):
+    medium_type: Text20 = Field(alias="mediumType")
+    characteristic: MediumCharacteristicIn
+
+
+class CustomerIn(In):
+    """Customer_Create: `name`, `engagedParty.@referredType`, characteristics, contact media."""
+
+    name: Text200
+    engaged_party: EngagedPartyIn = Field(alias="engagedParty")
+    characteristic: list[CharacteristicIn] = Field(default_factory=list)
+    contact_medium: list[ContactMediumIn] = Field(default_factory=list, alias="contactMedium")
+
+    @property
+    def kind(self) -> str:
+        return PARTY_KINDS[self.engaged_party.referred_type]
+
+    def account_values(self) -> dict[str, str]:
+        """Keyword arguments for `account_create`; ValidationError names the attribute at fault."""
+        values = {"name": self.name}
+        known = CHARACTERISTICS[self.kind]
+        for index, characteristic in enumerate(self.characteristic):
+            if characteristic.name not in known:
+                raise ValidationError(
+                    f"Unknown characteristic {characteristic.name!r} for this kind of customer; "
+                    f"known: {', '.join(known)}.",
+                    field=f"characteristic[{index}].name",
+                    code="unknown_characteristic",
+                )
+            if known[characteristic.name] in values:
+                raise ValidationError(
+                    f"{characteristic.name} is given twice.", field=f"characteristic[{index}]", code="duplicate"
+                )
+            values[known[characteristic.name]] = characteristic.value
+        for index, medium in enumerate(self.contact_medium):
+            if medium.medium_type not in MEDIA:
+                raise ValidationError(
+                    f"Unknown mediumType {medium.medium_type!r}; a customer has an 'email' and a 'phone'.",
+                    field=f"contactMedium[{index}].mediumType",
+                    code="unknown_medium",
+                )
+            field, attribute, python_name = MEDIA[medium.medium_type]
+            if field in values:
+                raise ValidationError(
+                    f"Give one {medium.medium_type}.", field=f"contactMedium[{index}]", code="duplicate"
+                )
+            values[field] = getattr(medium.characteristic, python_name) or ""
+            if not values[field]:
+                raise ValidationError(
+                    f"Give the {attribute}.",
+                    field=f"contactMedium[{index}].characteristic.{attribute}",
+                    code="required",
+                )
+        return values
+
+    def field_paths(self) -> dict[str, str]:
+        """Where the account's fields are in this body, for the errors `account_create` raises."""
+        paths = {"kind": "engagedParty.@referredType", "name": "name"}
+        for names in CHARACTERISTICS.values():
+            paths.update({field: f"characteristic.{name}" for name, field in names.items()})
+        paths["parent"] = "characteristic.taxId"  # residential customers have neither
+        for index, medium in enumerate(self.contact_medium):
+            if medium.medium_type in MEDIA:
+                field, attribute, _ = MEDIA[medium.medium_type]
+                paths[field] = f"contactMedium[{index}].characteristic.{attribute}"
+        return paths
+
+
+@customer_router.post("/customer", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
+def customer_create(request: ApiRequest, payload: CustomerIn) -> Status:
+    """Open an account for a business (`engagedParty.@referredType` Organization) or a person
+    (Individual). Needs a sales role."""
+    require_role(request.auth, *SELL)
+    with body_fields(payload.field_paths()):
+        account = crm_services.account_create(kind=payload.kind, created_by=request.auth, **payload.account_values())
+    return Status(201, CustomerOut.of(request, account))
+
+
+@customer_router.get("/customer", response={200: list[CustomerOut], **ERRORS}, summary="List customers")
+def customer_list(
+    request: ApiRequest,
+    response: HttpResponse,
+    page: Query[ListParams],
+    status: str | None = Query(None, description="prospect, active or closed"),
+) -> list[CustomerOut]:
+    accounts = crm_selectors.account_list(user=request.auth, status=status or "")
+    return [CustomerOut.of(request, account) for account in paginate(response, accounts, page)]
+
+
+@customer_router.get("/customer/{id}", response={200: CustomerOut, **ERRORS}, summary="Retrieve a customer")
+def customer_get(request: ApiRequest, id: str, fields: str | None = None) -> CustomerOut:
+    return CustomerOut.of(request, crm_selectors.account_get_for(user=request.auth, account_id=id))
+
+
+# TMF674 geographicSite
+
+
+class GeoJsonPointOut(Out):
+    type: str = "Point"
+    coordinates: list[Decimal]
+
+
+class GeographicLocationOut(Out):
+    type: str = Field(default="GeoJsonPoint", serialization_alias="@type")
+    geo_json: GeoJsonPointOut = Field(serialization_alias="geoJson")
+
+
+class SubAddressOut(Out):
+    type: str = Field(default="GeographicSubAddress", serialization_alias="@type")
+    sub_unit_type: str | None = Field(default=None, serialization_alias="subUnitType")
+    sub_unit_number: str | None = Field(default=None, serialization_alias="subUnitNumber")
+
+
+class GeographicAddressOut(Out):
+    """A place by value: a TMF673 GeographicAddress."""
+
+    id: str
+    type: str = Field(default="GeographicAddress", serialization_alias="@type")
+    street_nr: str | None = Field(default=None, serialization_alias="streetNr")
+    street_name: str = Field(serialization_alias="streetName")
+    street_type: str | None = Field(default=None, serialization_alias="streetType")
+    street_suffix: str | None = Field(default=None, serialization_alias="streetSuffix")
+    city: str
+    state_or_province: str = Field(serialization_alias="stateOrProvince")
+    postcode: str
+    country: str
+    geographic_sub_address: list[SubAddressOut] | None = Field(default=None, serialization_alias="geographicSubAddress")
+    geographic_location: GeographicLocationOut | None = Field(default=None, serialization_alias="geographicLocation")
+
+    @classmethod
+    def of(cls, location: Location) -> "GeographicAddressOut":
+        street = street_parts(location.line1)
+        unit = None
+        if location.line2:
+            unit_type, _, unit_number = location.line2.partition(" ")
+            unit = (
+                [SubAddressOut(sub_unit_type=unit_type, sub_unit_number=unit_number)]
+                if unit_number
+                else [SubAddressOut(sub_unit_number=unit_type)]
+            )
+        point = None
+        if location.latitude is not None and location.longitude is not None:
+            point = GeographicLocationOut(geo_json=GeoJsonPointOut(coordinates=[location.longitude, location.latitude]))
+        return cls(
+            id=str(location.pk),
+            street_nr=street.number or None,
+            street_name=street.name,
+            street_type=street.street_type or None,
+            street_suffix=street.suffix or None,
+            city=location.city,
+            state_or_province=location.state,
+            postcode=location.postal_code,
+            country=location.country,
+            geographic_sub_address=unit,
+            geographic_location=point,
+        )
+
+
+class GeographicSiteOut(Out):
+    id: str
+    href: str
+    type: str = Field(default="GeographicSite", serialization_alias="@type")
+    name: str | None = None
+    description: str
+    place: list[GeographicAddressOut]
+    related_party: list[RefOut] = Field(serialization_alias="relatedParty")
+
+    @classmethod
+    def of(cls, request: HttpRequest, location: Location) -> "GeographicSiteOut":
+        return cls(
+            id=str(location.pk),
+            href=links.GEOGRAPHIC_SITE.href(request, location.pk),
+            name=location.name or None,
+            description=location.one_line,
+            place=[GeographicAddressOut.of(location)],
+            related_party=[customer_ref(request, location.account)],
+        )
+
+
+class GeoJsonPointIn(In):
+    type: Literal["Point"]
+    coordinates: list[Decimal] = Field(min_length=2, max_length=2, description="[longitude, latitude]")
+
+
+class GeographicLocationIn(In):
+    type: Literal["GeoJsonPoint"] | None = Field(default=None, alias="@type")
+    geo_json: GeoJsonPointIn = Field(alias="geoJson")
+
+
+class SubAddressIn(In):
+    sub_unit_type: Text20 | None = Field(default=None, alias="subUnitType")
+    sub_unit_number: Text40 | None = Field(default=None, alias="subUnitNumber")
+    name: Text100 | None = None
+
+
+class GeographicAddressIn(In):
+    street_nr: Text20 | None = Field(default=None, alias="streetNr")
+    street_name: Text100 | None = Field(default=None, alias="streetName")
+    street_type: Text20 | None = Field(default=None, alias="streetType")
+    street_suffix: Text20 | None = Field(default=None, alias="streetSuffix")
+    city: Text100 | None = None
+    state_or_province: Text40 | None = Field(default=None, alias="stateOrProvince")
+    postcode: Text20 | None = None
+    country: Text40 | None = None
+    geographic_sub_address: list[SubAddressIn] = Field(default_factory=list, alias="geographicSubAddress")
+    geographic_location: GeographicLocationIn | None = Field(default=None, alias="geographicLocation")
+
+
+class LocationValues(TypedDict):
+    """The keyword arguments of `location_create` a site request gives."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    state: str
+    postal_code: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+
+class GeographicSiteIn(In):
+    """GeographicSite_Create: `name`, the customer in `relatedParty`, the address in `place[0]`."""
+
+    name: Text100 | None = None
+    related_party: list[RelatedPartyIn] = Field(default_factory=list, alias="relatedParty")
+    place: list[GeographicAddressIn] = Field(default_factory=list)
+
+    def customer(self) -> tuple[str, str]:
+        return customer_id_in(self.related_party)
+
+    def location_values(self) -> "LocationValues":
+        """Keyword arguments for `location_create`; ValidationError names the attribute at fault."""
+        if len(self.place) != 1:
+            raise ValidationError("Give the site's address as exactly one place.", field="place", code="one_place")
+        address = self.place[0]
+        if (address.country or "US").upper() not in ("US", "USA"):
+            raise ValidationError("Service addresses are in the US.", field="place[0].country", code="invalid_address")
+        if len(address.geographic_sub_address) > 1:
+            raise ValidationError("Give at most one unit.", field="place[0].geographicSubAddress", code="one_unit")
+        unit = ""
+        if address.geographic_sub_address:
+            sub = address.geographic_sub_address[0]
+            unit = " ".join(filter(None, [sub.sub_unit_type, sub.sub_unit_number])) or (sub.name or "")
+        latitude = longitude = None
+        if address.geographic_location is not None:
+            longitude, latitude = address.geographic_location.geo_json.coordinates
+        street = [address.street_nr, address.street_name, address.street_type, address.street_suffix]
+        return {
+            "name": self.name or "",
+            "line1": " ".join(filter(None, street)),
+            "line2": unit,
+            "city": address.city or "",
+            "state": address.state_or_province or "",
+            "postal_code": address.postcode or "",
+            "latitude": latitude,
+            "longitude": longitude,
+        }
+
+
+SITE_FIELD_PATHS = {
+    "name": "name",
+    "line1": "place[0].streetName",
+    "line2": "place[0].geographicSubAddress",
+    "city": "place[0].city",
+    "state": "place[0].stateOrProvince",
+    "postal_code": "place[0].postcode",
+    "latitude": "place[0].geographicLocation.geoJson.coordinates[1]",
+    "longitude": "place[0].geographicLocation.geoJson.coordinates[0]",
+}
+
+
+@site_router.post("/geographicSite", response={201: GeographicSiteOut, **ERRORS}, summary="Create a site")
+def site_create(request: ApiRequest, payload: GeographicSiteIn) -> Status:
+    """Add a service address to the customer named in `relatedParty`. Needs a sales role."""
+    require_role(request.auth, *SELL)
+    customer_id, at = payload.customer()
+    with body_fields({"id": at}):
+        account = crm_selectors.account_get_for(user=request.auth, account_id=customer_id)
+    with body_fields(SITE_FIELD_PATHS):
+        location = crm_services.location_create(account=account, **payload.location_values())
+    return Status(201, GeographicSiteOut.of(request, location))
+
+
+@site_router.get("/geographicSite", response={200: list[GeographicSiteOut], **ERRORS}, summary="List sites")
+def site_list(
+    request: ApiRequest,
+    response: HttpResponse,
+    page: Query[ListParams],
+    related_party_id: str | None = Query(None, alias="relatedParty.id", description="The customer's id."),
+) -> list[GeographicSiteOut]:
+    locations = crm_selectors.location_list(user=request.auth, account_id=related_party_id)
+    return [GeographicSiteOut.of(request, location) for location in paginate(response, locations, page)]
+
+
+@site_router.get("/geographicSite/{id}", response={200: GeographicSiteOut, **ERRORS}, summary="Retrieve a site")
+def site_get(request: ApiRequest, id: str, fields: str | None = None) -> GeographicSiteOut:
+    return GeographicSiteOut.of(request, crm_selectors.location_get_for(user=request.auth, location_id=id))

@@ -1,0 +1,142 @@
+"""TMF638 service: the service inventory (read only).
+
+`/tmf-api/serviceInventory/v4/service`, filters `?state=`, `?relatedParty.id=`, `?place.id=`.
+
+State (ours -> TMF638 Service.state, whose lifecycle runs feasibilityChecked -> designed ->
+reserved -> inactive -> active -> terminated):
+- pending -> designed: the order made the record; no work has started.
+- provisioning -> reserved: work is under way and network resources are being assigned.
+- active -> active: turned up and billable.
+- suspended -> inactive: installed but switched off (non-payment, customer request).
+- pending_disconnect -> active: still running until the disconnect is done.
+- disconnected -> terminated.
+`?state=active` therefore finds active and pending-disconnect services.
+
+`startDate` is when it was turned up, `endDate` when it was disconnected. Our own attributes
+are `serviceCharacteristic`s: downloadSpeedMbps, uploadSpeedMbps, technology,
+staticIpAddresses, circuitId, contractTermMonths, termStartDate, termEndDate, billableFrom and
+billableUntil (instants, ISO 8601 UTC). `serviceSpecification` is the product, `place` the
+site, `relatedParty` the customer, and `relatedEntity` the product offering (version) and the
+product order that created it.
+"""
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router
+
+from headend.api import links
+from headend.api.auth import ApiRequest
+from headend.api.lists import ListParams, matching, paginate
+from headend.api.schemas import (
+    ERRORS,
+    CharacteristicOut,
+    Out,
+    RefOut,
+    characteristics,
+    customer_ref,
+    offering_ref,
+    order_ref,
+    site_ref,
+)
+from headend.inventory import selectors as inventory_selectors
+from headend.inventory.models import Service
+
+router = Router(tags=["TMF638 service"], by_alias=True, exclude_none=True)
+
+SERVICE_STATE: dict[str, str] = {
+    Service.Status.PENDING: "designed",
+    Service.Status.PROVISIONING: "reserved",
+    Service.Status.ACTIVE: "active",
+    Service.Status.SUSPENDED: "inactive",
+    Service.Status.PENDING_DISCONNECT: "active",
+    Service.Status.DISCONNECTED: "terminated",
+}
+ServiceState = Literal["feasibilityChecked", "designed", "reserved", "inactive", "active", "terminated"]
+RUNNING = {Service.Status.ACTIVE, Service.Status.PENDING_DISCONNECT}
+
+
+class ServiceOut(Out):
+    id: str
+    href: str
+    type: str = Field(default="Service", serialization_alias="@type")
+    name: str
+    description: str
+    category: str
+    state: str
+    is_service_enabled: bool = Field(serialization_alias="isServiceEnabled")
+    has_started: bool = Field(serialization_alias="hasStarted")
+    is_stateful: bool = Field(default=True, serialization_alias="isStateful")
+    start_date: dt.datetime | None = Field(default=None, serialization_alias="startDate")
+    end_date: dt.datetime | None = Field(default=None, serialization_alias="endDate")
+    service_specification: RefOut = Field(serialization_alias="serviceSpecification")
+    service_characteristic: list[CharacteristicOut] = Field(serialization_alias="serviceCharacteristic")
+    place: list[RefOut]
+    related_party: list[RefOut] = Field(serialization_alias="relatedParty")
+    related_entity: list[RefOut] = Field(serialization_alias="relatedEntity")
+
+    @classmethod
+    def of(cls, request: HttpRequest, service: Service) -> "ServiceOut":
+        version, product = service.product_version, service.product_version.product
+        entities = [offering_ref(request, version).model_copy(update={"role": "productOffering"})]
+        if service.order_line is not None:
+            entities.append(order_ref(request, service.order_line.order, role="productOrder"))
+        return cls(
+            id=str(service.pk),
+            href=links.SERVICE.href(request, service.pk),
+            name=f"{product.name} {service.number}",
+            description=f"{product.name} at {service.location.one_line}",
+            category=product.kind,
+            state=SERVICE_STATE[service.status],
+            is_service_enabled=service.status in RUNNING,
+            has_started=service.activated_at is not None,
+            start_date=service.activated_at,
+            end_date=service.status_changed_at if service.status == Service.Status.DISCONNECTED else None,
+            service_specification=RefOut(
+                id=str(product.pk),
+                name=product.name,
+                referred_type="ServiceSpecification",
+            ),
+            service_characteristic=characteristics(
+                [
+                    ("downloadSpeedMbps", version.download_mbps, "integer"),
+                    ("uploadSpeedMbps", version.upload_mbps, "integer"),
+                    ("technology", version.technology, "string"),
+                    ("staticIpAddresses", version.static_ips, "integer"),
+                    ("circuitId", service.circuit_id, "string"),
+                    ("contractTermMonths", service.term_months, "integer"),
+                    ("termStartDate", service.term_start_date, "date"),
+                    ("termEndDate", service.term_end_date, "date"),
+                    ("billableFrom", service.billable_from, "dateTime"),
+                    ("billableUntil", service.billable_until, "dateTime"),
+                ]
+            ),
+            place=[site_ref(request, service.location)],
+            related_party=[customer_ref(request, service.account)],
+            related_entity=entities,
+        )
+
+
+@router.get("/service", response={200: list[ServiceOut], **ERRORS}, summary="List services")
+def service_list(
+    request: ApiRequest,
+    response: HttpResponse,
+    page: Query[ListParams],
+    state: ServiceState | None = None,
+    related_party_id: str | None = Query(None, alias="relatedParty.id", description="The customer's id."),
+    place_id: str | None = Query(None, alias="place.id", description="The geographicSite's id."),
+) -> list[ServiceOut]:
+    services = inventory_selectors.service_list(
+        user=request.auth,
+        account_id=related_party_id,
+        location_id=place_id,
+        statuses=matching(SERVICE_STATE, state),
+        detailed=True,
+    )
+    return [ServiceOut.of(request, service) for service in paginate(response, services, page)]
+
+
+@router.get("/service/{id}", response={200: ServiceOut, **ERRORS}, summary="Retrieve a service")
+def service_get(request: ApiRequest, id: str, fields: str | None = None) -> ServiceOut:
+    return ServiceOut.of(request, inventory_selectors.service_get_for(user=request.auth, service_id=id))

@@ -1,0 +1,188 @@
+"""TMF629 customer: our accounts."""
+
+import pytest
+
+from headend.crm.models import Account
+from tests.api.client import assert_error, body
+from tests.api.tmf_schema import assert_valid
+from tests.conftest import FROZEN_AT
+from tests.factories import make_account
+
+pytestmark = pytest.mark.django_db
+
+PATH = "/customerManagement/v4/customer"
+
+
+def business(**changes):
+    customer = {
+        "name": "Eastport Marine",
+        "engagedParty": {"@referredType": "Organization"},
+        "characteristic": [
+            {"name": "legalName", "value": "Eastport Marine Supply LLC"},
+            {"name": "taxId", "value": "12-3456789"},
+        ],
+        "contactMedium": [
+            {"mediumType": "email", "characteristic": {"emailAddress": "Ops@EastportMarine.example"}},
+            {"mediumType": "phone", "characteristic": {"phoneNumber": "(207) 555-0134"}},
+        ],
+    }
+    customer.update(changes)
+    return customer
+
+
+def test_create_business_customer(sales_api):
+    response = sales_api.post(PATH, business())
+
+    assert response.status_code == 201
+    customer = body(response)
+    assert_valid(customer, api="629", definition="Customer")
+    account = Account.objects.get()
+    assert (account.kind, account.name, account.legal_name, account.tax_id, account.email, account.phone) == (
+        "business",
+        "Eastport Marine",
+        "Eastport Marine Supply LLC",
+        "12-3456789",
+        "ops@eastportmarine.example",
+        "+12075550134",
+    )
+    assert customer == {
+        "id": str(account.pk),
+        "href": f"http://testserver/tmf-api/customerManagement/v4/customer/{account.pk}",
+        "@type": "Customer",
+        "name": "Eastport Marine",
+        "status": "prospect",
+        "engagedParty": {"id": str(account.pk), "name": "Eastport Marine Supply LLC", "@referredType": "Organization"},
+        "contactMedium": [
+            {
+                "mediumType": "email",
+                "characteristic": {"contactType": "email", "emailAddress": "ops@eastportmarine.example"},
+            },
+            {"mediumType": "phone", "characteristic": {"contactType": "phone", "phoneNumber": "+12075550134"}},
+        ],
+        "characteristic": [
+            {"name": "legalName", "valueType": "string", "value": "Eastport Marine Supply LLC"},
+            {"name": "taxId", "valueType": "string", "value": "12-3456789"},
+        ],
+        "validFor": {"startDateTime": FROZEN_AT.isoformat().replace("+00:00", "Z")},
+    }
+
+
+def test_create_residential_customer_from_given_and_family_name(sales_api):
+    response = sales_api.post(
+        PATH,
+        {
+            "name": "ignored for a person",
+            "engagedParty": {"@referredType": "Individual"},
+            "characteristic": [{"name": "givenName", "value": "Ada"}, {"name": "familyName", "value": "Lovelace"}],
+        },
+    )
+
+    assert response.status_code == 201
+    customer = body(response)
+    assert_valid(customer, api="629", definition="Customer")
+    assert (customer["name"], customer["engagedParty"]["@referredType"]) == ("Ada Lovelace", "Individual")
+    account = Account.objects.get()
+    assert (account.kind, account.first_name, account.last_name) == ("residential", "Ada", "Lovelace")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"characteristic": [{"name": "taxId", "value": "12345"}]}, "characteristic.taxId", "invalid_tax_id"),
+        (
+            {"characteristic": [{"name": "favouriteColour", "value": "blue"}]},
+            "characteristic[0].name",
+            "unknown_characteristic",
+        ),
+        ({"engagedParty": {"@referredType": "Robot"}}, "engagedParty.@referredType", "literal_error"),
+        ({"engagedParty": {}}, "engagedParty.@referredType", "missing"),
+        ({"name": None}, "name", "string_type"),
+        ({"name": "x" * 201}, "name", "string_too_long"),
+        ({"name": "Nul\x00Byte"}, "name", "value_error"),
+        (
+            {
+                "contactMedium": [
+                    {"mediumType": "phone", "characteristic": {"phoneNumber": "555"}},
+                    {"mediumType": "email", "characteristic": {"emailAddress": "not-an-address"}},
+                ]
+            },
+            "contactMedium[1].characteristic.emailAddress",
+            "invalid_email",
+        ),
+        (
+            {"contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "555"}}]},
+            "contactMedium[0].characteristic.phoneNumber",
+            "invalid_phone",
+        ),
+        (
+            {"contactMedium": [{"mediumType": "fax", "characteristic": {"faxNumber": "1"}}]},
+            "contactMedium[0].mediumType",
+            "unknown_medium",
+        ),
+    ],
+)
+def test_bad_customer_is_400_naming_the_attribute_and_nothing_is_written(sales_api, change, field, code):
+    response = sales_api.post(PATH, business(**change))
+
+    assert_error(response, status=400, code=code, field=field)
+    assert not Account.objects.exists()
+
+
+def test_residential_customer_without_a_family_name_is_400(sales_api):
+    response = sales_api.post(
+        PATH,
+        {
+            "name": "Ada",
+            "engagedParty": {"@referredType": "Individual"},
+            "characteristic": [{"name": "givenName", "value": "Ada"}],
+        },
+    )
+
+    assert_error(response, status=400, code="required", field="characteristic.familyName")
+
+
+def test_get_customer(sales_api):
+    account = make_account("residential", first_name="Grace", last_name="Hopper")
+
+    response = sales_api.get(f"{PATH}/{account.pk}")
+
+    assert response.status_code == 200
+    customer = body(response)
+    assert_valid(customer, api="629", definition="Customer")
+    assert (customer["id"], customer["name"], customer["engagedParty"]["@referredType"]) == (
+        str(account.pk),
+        "Grace Hopper",
+        "Individual",
+    )
+
+
+@pytest.mark.parametrize("customer_id", ["999999", "abc", "-1", "99999999999999999999999"])
+def test_unknown_customer_is_404(sales_api, customer_id):
+    assert_error(sales_api.get(f"{PATH}/{customer_id}"), status=404, code="not_found", field="id")
+
+
+def test_list_customers_by_status(sales_api):
+    prospect, active = make_account(), make_account()
+    Account.objects.filter(pk=active.pk).update(status="active")
+
+    response = sales_api.get(PATH, status="active")
+
+    assert [customer["id"] for customer in body(response)] == [str(active.pk)]
+    assert response["X-Total-Count"] == "1"
+    assert prospect.pk != active.pk
+
+
+def test_create_without_a_sales_role_is_403(support_api):
+    assert_error(support_api.post(PATH, business()), status=403, code="role_required")
+    assert not Account.objects.exists()
+
+
+def test_create_without_a_token_is_401(anonymous_api):
+    assert_error(anonymous_api.post(PATH, business()), status=401)
+    assert not Account.objects.exists()
+
+
+def test_support_staff_may_read_customers(support_api):
+    account = make_account()
+
+    assert support_api.get(f"{PATH}/{account.pk}").status_code == 200
