@@ -129,6 +129,7 @@ class WorkOrderTemplate(models.Model):
     class Action(models.TextChoices):
         ADD = "add", "Add"
         MODIFY = "modify", "Modify"
+        MOVE = "move", "Move"
         DELETE = "delete", "Disconnect"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="templates")
@@ -149,15 +150,38 @@ class TemplateTask(models.Model):
     class Kind(models.TextChoices):
         MANUAL = "manual", "Manual"
         CODE = "code", "Code (run by the worker)"
+        MILESTONE = "milestone", "Milestone"
+        APPROVAL = "approval", "Approval"
 
     template = models.ForeignKey(WorkOrderTemplate, on_delete=models.CASCADE, related_name="tasks")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MANUAL)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    skill = models.ForeignKey(
+        "fulfillment.Skill",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="required skill",
+    )
     planned_minutes = models.PositiveIntegerField(default=60)
     code_action = models.CharField(max_length=60, blank=True)
-    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="successors")
+    # The task whose completion turns the service up (for a cancel: disconnects it).
+    turns_up = models.BooleanField(default=False)
+    # The customer is booked for this task (an installation): it starts at the appointment.
+    needs_appointment = models.BooleanField(default=False)
+    # What to do to reverse this task when its order is cancelled after it was done.
+    undo = models.CharField("undo when cancelled", max_length=120, blank=True)
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        through="TemplateDependency",
+        through_fields=("task", "predecessor"),
+    )
 
     class Meta:
         ordering = ["template", "position"]
@@ -167,3 +191,19 @@ class TemplateTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class TemplateDependency(models.Model):
+    """Finish-to-start: `task` starts `lag_minutes` of working time after `predecessor` finishes."""
+
+    task = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="dependencies")
+    predecessor = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="dependents")
+    lag_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "predecessor"], name="template_dependency_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} -> {self.task_id} (+{self.lag_minutes} min)"

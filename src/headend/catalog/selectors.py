@@ -84,7 +84,7 @@ def price_for(*, version: ProductVersion, term_months: Any) -> Price:
 def template_for(*, product_id: int, action: str) -> WorkOrderTemplate | None:
     return (
         WorkOrderTemplate.objects.filter(product_id=product_id, action=action)
-        .prefetch_related("tasks__depends_on")
+        .prefetch_related("tasks__dependencies__predecessor", "tasks__skill")
         .first()
     )
 

@@ -7,12 +7,21 @@ from typing import Any
 
 from django.db import transaction
 
-from headend.catalog.models import Price, Product, ProductVersion, TemplateTask, Term, WorkOrderTemplate
+from headend.catalog.models import (
+    Price,
+    Product,
+    ProductVersion,
+    TemplateDependency,
+    TemplateTask,
+    Term,
+    WorkOrderTemplate,
+)
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency, round_cents, to_decimal
 from headend.core.permissions import Role
 from headend.fulfillment import code_actions
+from headend.fulfillment.models import Skill
 
 
 @transaction.atomic
@@ -123,14 +132,24 @@ def version_retire(*, version: ProductVersion) -> ProductVersion:
 
 @dataclass
 class TaskSpec:
-    """One task of a template as staff define it; `depends_on` names earlier tasks by name."""
+    """One task of a template as staff define it.
+
+    `depends_on` names earlier tasks: a name, or (name, lag in working minutes) for a wait
+    after that task finishes. `skill` is a Skill code."""
 
     name: str
     kind: str = TemplateTask.Kind.MANUAL
     role: str = ""
     planned_minutes: int = 60
     code_action: str = ""
-    depends_on: list[str] = field(default_factory=list)
+    depends_on: list[str | tuple[str, int]] = field(default_factory=list)
+    skill: str = ""
+    turns_up: bool = False
+    needs_appointment: bool = False
+    undo: str = ""
+
+    def dependencies(self) -> list[tuple[str, int]]:
+        return [(item, 0) if isinstance(item, str) else (item[0], item[1]) for item in self.depends_on]
 
 
 def _check_tasks(tasks: list[TaskSpec]) -> None:
@@ -153,14 +172,24 @@ def _check_tasks(tasks: list[TaskSpec]) -> None:
                 field=f"{where}.code_action",
                 code="unknown_code_action",
             )
-        if task.planned_minutes <= 0:
+        if task.kind == TemplateTask.Kind.MILESTONE and task.planned_minutes != 0:
+            raise ValidationError("A milestone takes no time.", field=f"{where}.planned_minutes")
+        if task.kind != TemplateTask.Kind.MILESTONE and task.planned_minutes <= 0:
             raise ValidationError("Planned duration must be positive.", field=f"{where}.planned_minutes")
-        for dependency in task.depends_on:
+        if task.skill and not Skill.objects.filter(code=task.skill).exists():
+            raise ValidationError(f"Unknown skill {task.skill!r}.", field=f"{where}.skill", code="unknown_skill")
+        if task.needs_appointment and task.kind != TemplateTask.Kind.MANUAL:
+            raise ValidationError("Only a manual task is booked with the customer.", field=f"{where}.needs_appointment")
+        for dependency, lag in task.dependencies():
             if dependency not in names:
                 raise ValidationError(
                     f"{task.name!r} depends on unknown task {dependency!r}.", field=f"{where}.depends_on"
                 )
-    cycle = _find_cycle({task.name.strip(): list(task.depends_on) for task in tasks})
+            if lag < 0:
+                raise ValidationError("A lag cannot be negative.", field=f"{where}.depends_on", code="invalid_lag")
+    if sum(1 for task in tasks if task.turns_up) > 1:
+        raise ValidationError("Only one task turns the service up.", field="tasks", code="turn_up_twice")
+    cycle = _find_cycle({task.name.strip(): [name for name, _ in task.dependencies()] for task in tasks})
     if cycle:
         raise ValidationError(
             "The dependencies form a cycle: " + " -> ".join(cycle) + ".", field="tasks", code="dependency_cycle"
@@ -204,6 +233,9 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
     template.name = name
     template.save()
     template.tasks.all().delete()
+    skills = {skill.code: skill for skill in Skill.objects.filter(code__in=[t.skill for t in tasks if t.skill])}
+    # Without a task marked, the last one turns the service up.
+    turn_up = next((t.name for t in tasks if t.turns_up), tasks[-1].name)
     created = {}
     for position, spec in enumerate(tasks, start=1):
         created[spec.name.strip()] = TemplateTask.objects.create(
@@ -212,11 +244,19 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
             name=spec.name.strip(),
             kind=spec.kind,
             role=spec.role,
+            skill=skills.get(spec.skill),
             planned_minutes=spec.planned_minutes,
             code_action=spec.code_action,
+            turns_up=spec.name == turn_up,
+            needs_appointment=spec.needs_appointment,
+            undo=spec.undo.strip(),
         )
-    for spec in tasks:
-        created[spec.name.strip()].depends_on.set([created[name] for name in spec.depends_on])
+    TemplateDependency.objects.bulk_create(
+        TemplateDependency(task=created[spec.name.strip()], predecessor=created[name], lag_minutes=lag)
+        for spec in tasks
+        for name, lag in spec.dependencies()
+    )
+    events.emit("template.defined", subject=template, data={"product_id": product.pk, "action": action})
     return template
 
 

@@ -33,7 +33,7 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.product_get(product_id=product_id)
     versions = product.versions.prefetch_related("prices").order_by("-version")
-    templates = product.templates.prefetch_related("tasks__depends_on")
+    templates = product.templates.prefetch_related("tasks__dependencies__predecessor", "tasks__skill")
     current = selectors.version_current(product=product, on=clock.today())
     return render(
         request,

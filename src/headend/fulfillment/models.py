@@ -1,4 +1,7 @@
-"""Work orders, one per order line, and their tasks copied from the product's template."""
+"""Work orders, one per order line, and their tasks copied from the product's template;
+technicians, skills, holidays and appointments that schedule them."""
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -7,6 +10,57 @@ from simple_history.models import HistoricalRecords
 
 from headend.core.models import StatusModel
 from headend.core.permissions import Role
+
+
+class Skill(models.Model):
+    """What a task requires and a technician has: splicing, tower climbing, voice porting."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Technician(models.Model):
+    """A person who does field or office tasks: skills, working hours, daily capacity."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="technician")
+    region = models.CharField(max_length=80, blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="technicians")
+    day_start = models.TimeField(default=dt.time(8, 0))
+    day_end = models.TimeField(default=dt.time(17, 0))
+    weekdays = models.CharField(max_length=7, default="01234", help_text="Working weekdays, 0 = Monday.")
+    daily_capacity_minutes = models.PositiveIntegerField(default=480)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(day_end__gt=models.F("day_start")), name="technician_day_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def works_on(self, day: dt.date) -> bool:
+        return str(day.weekday()) in self.weekdays
+
+
+class Holiday(models.Model):
+    """A day the provider does no scheduled work (in its own time zone)."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
 
 
 class WorkOrder(StatusModel):
@@ -27,9 +81,15 @@ class WorkOrder(StatusModel):
     service = models.ForeignKey("inventory.Service", on_delete=models.PROTECT, related_name="work_orders")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    action = models.CharField(max_length=8, default="add")
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Go-live as first planned (baseline) and as forecast now; the difference is the slip.
+    planned_finish = models.DateTimeField(null=True, blank=True)
+    forecast_finish = models.DateTimeField(null=True, blank=True)
+    # Set when its order is cancelled while undo tasks remain to be done.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -50,33 +110,61 @@ class Task(StatusModel):
     class Kind(models.TextChoices):
         MANUAL = "manual", "Manual"
         CODE = "code", "Code"
+        MILESTONE = "milestone", "Milestone"
+        APPROVAL = "approval", "Approval"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
         READY = "ready", "Ready"
         IN_PROGRESS = "in_progress", "In progress"
+        BLOCKED = "blocked", "Blocked"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
     TRANSITIONS = {
         "pending": {"ready", "cancelled"},
-        "ready": {"in_progress", "done", "failed", "cancelled"},
-        "in_progress": {"done", "failed", "cancelled"},
-        "failed": {"ready", "cancelled"},
+        "ready": {"in_progress", "done", "failed", "blocked", "cancelled"},
+        "in_progress": {"done", "failed", "blocked", "cancelled"},
+        "blocked": {"ready", "in_progress", "cancelled"},
+        "failed": {"ready", "done", "cancelled"},
         "done": set(),
         "cancelled": set(),
     }
+    OPEN = ("pending", "ready", "in_progress", "blocked", "failed")
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="tasks")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     planned_minutes = models.PositiveIntegerField()
     code_action = models.CharField(max_length=60, blank=True)
+    turns_up = models.BooleanField(default=False)
+    needs_appointment = models.BooleanField(default=False)
+    undo = models.CharField(max_length=120, blank=True)
+    undo_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="successors")
+    blocked_reason = models.CharField(max_length=200, blank=True)
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        through="TaskDependency",
+        through_fields=("task", "predecessor"),
+    )
+    # Baseline (as first scheduled) and forecast (now) start and finish; slack in working minutes.
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_finish = models.DateTimeField(null=True, blank=True)
+    forecast_start = models.DateTimeField(null=True, blank=True)
+    forecast_finish = models.DateTimeField(null=True, blank=True)
+    slack_minutes = models.IntegerField(default=0)
+    critical = models.BooleanField(default=False)
+    # Not to start before this: an appointment or a manual reschedule.
+    not_before = models.DateTimeField(null=True, blank=True)
+    checklist = models.JSONField(default=list, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
@@ -102,4 +190,73 @@ class Task(StatusModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.READY, self.Status.IN_PROGRESS, self.Status.FAILED)
+        return self.status in self.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        from headend.core import clock
+
+        return (
+            self.is_open
+            and self.forecast_finish is not None
+            and self.planned_finish is not None
+            and (self.forecast_finish > self.planned_finish or self.forecast_finish < clock.now())
+        )
+
+
+class TaskDependency(models.Model):
+    """Finish-to-start: `task` starts `lag_minutes` of working time after `predecessor` finishes."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="dependencies")
+    predecessor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="dependents")
+    lag_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "predecessor"], name="task_dependency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} -> {self.task_id} (+{self.lag_minutes} min)"
+
+
+class TaskAttachment(models.Model):
+    """A photo or document kept with a task (a speed-test screenshot, a signed form)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="task-attachments/%Y/%m/")
+    name = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Appointment(models.Model):
+    """A visit booked with the customer for a task (an installation window)."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="appointments")
+    technician = models.ForeignKey(Technician, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    booked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(status="booked"), name="appointment_one_booked_per_task"
+            ),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.start:%Y-%m-%d %H:%M}"

@@ -1,14 +1,19 @@
 """Reads of work orders and tasks."""
 
+import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
+from headend.core import clock
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
-from headend.fulfillment.models import Task, WorkOrder
+from headend.fulfillment import scheduling
+from headend.fulfillment.models import Appointment, Holiday, Task, Technician, WorkOrder
 
 
 def _scoped(user: Any) -> models.QuerySet[WorkOrder]:
@@ -85,3 +90,124 @@ def task_list_open(*, user: Any, role: str = "") -> models.QuerySet[Task]:
     if role:
         tasks = tasks.filter(role=role)
     return tasks.order_by("work_order__created_at", "position")
+
+
+def provider_calendar() -> scheduling.BusinessCalendar:
+    """The provider's business calendar: working hours and weekdays from settings, holidays
+    from the Holiday table."""
+    return scheduling.BusinessCalendar.for_zone(
+        settings.HEADEND_TIME_ZONE,
+        holidays=Holiday.objects.values_list("date", flat=True),
+        day_start=dt.time.fromisoformat(settings.HEADEND_WORKDAY_START),
+        day_end=dt.time.fromisoformat(settings.HEADEND_WORKDAY_END),
+        weekdays=tuple(int(day) for day in settings.HEADEND_WORKDAYS),
+    )
+
+
+def _booked_minutes(technician: Technician, day: dt.date) -> int:
+    """Minutes of open tasks planned for a technician on a day (their load)."""
+    zone = clock.provider_zone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    end = start + dt.timedelta(days=1)
+    tasks = Task.objects.filter(
+        assignee_id=technician.user_id, status__in=Task.OPEN, forecast_start__gte=start, forecast_start__lt=end
+    )
+    return sum(tasks.values_list("planned_minutes", flat=True))
+
+
+def qualified_technicians(*, task: Task) -> list[Technician]:
+    technicians = Technician.objects.filter(active=True, user__is_active=True).select_related("user")
+    if task.skill_id:
+        technicians = technicians.filter(skills=task.skill_id)
+    return list(technicians.order_by("user__username"))
+
+
+def earliest_free_technician(*, task: Task, horizon_days: int = 60) -> tuple[Technician, dt.datetime] | None:
+    """The qualified technician who can take the task the earliest, from its forecast start, with
+    the start instant: the first working day with room in their daily capacity; ties go to the
+    least booked, then by name."""
+    zone = clock.provider_zone()
+    earliest = max(filter(None, [task.forecast_start, task.not_before, clock.now()]))
+    first_day = earliest.astimezone(zone).date()
+    best: tuple[tuple[dt.date, int, str], Technician, dt.datetime] | None = None
+    for technician in qualified_technicians(task=task):
+        for offset in range(horizon_days):
+            day = first_day + dt.timedelta(days=offset)
+            if not technician.works_on(day):
+                continue
+            booked = _booked_minutes(technician, day)
+            if booked + task.planned_minutes > technician.daily_capacity_minutes:
+                continue
+            start = dt.datetime.combine(day, technician.day_start, tzinfo=zone)
+            start = max(start, earliest.astimezone(zone)) if offset == 0 else start
+            if start.time() >= technician.day_end:
+                continue
+            rank = (day, booked, technician.user.get_username())
+            if best is None or rank < best[0]:
+                best = (rank, technician, start.astimezone(dt.UTC))
+            break
+    return None if best is None else (best[1], best[2])
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    technician: Technician
+
+    @property
+    def label(self) -> str:
+        zone = clock.provider_zone()
+        start, end = self.start.astimezone(zone), self.end.astimezone(zone)
+        return f"{start:%a %b %-d}, {start:%H:%M} to {end:%H:%M}"
+
+
+APPOINTMENT_WINDOWS = ((dt.time(8), dt.time(12)), (dt.time(12), dt.time(17)))
+
+
+def appointment_slots(*, task: Task, days: int = 10) -> list[Slot]:
+    """Free visit windows for a task over the next working days: morning and afternoon, each
+    with the first qualified technician who works then, has no other visit in the window and
+    room in the day."""
+    zone = clock.provider_zone()
+    calendar = provider_calendar()
+    earliest = max(filter(None, [task.forecast_start, clock.now()]))
+    day = earliest.astimezone(zone).date()
+    technicians = qualified_technicians(task=task)
+    slots: list[Slot] = []
+    checked = 0
+    while checked < days:
+        if calendar.is_working_day(day):
+            checked += 1
+            for window_start, window_end in APPOINTMENT_WINDOWS:
+                start = dt.datetime.combine(day, window_start, tzinfo=zone)
+                end = dt.datetime.combine(day, window_end, tzinfo=zone)
+                if start < earliest:
+                    continue
+                for technician in technicians:
+                    if (
+                        not technician.works_on(day)
+                        or window_start < technician.day_start
+                        or window_end > technician.day_end
+                    ):
+                        continue
+                    busy = Appointment.objects.filter(
+                        technician=technician, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
+                    ).exclude(task=task)
+                    if (
+                        busy.exists()
+                        or _booked_minutes(technician, day) + task.planned_minutes > technician.daily_capacity_minutes
+                    ):
+                        continue
+                    slots.append(Slot(start.astimezone(dt.UTC), end.astimezone(dt.UTC), technician))
+                    break
+        day += dt.timedelta(days=1)
+    return slots
+
+
+def appointment_for(*, task_ids: Collection[int]) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(task_id__in=task_ids, status=Appointment.Status.BOOKED)
+        .select_related("technician__user", "task")
+        .order_by("start")
+    )

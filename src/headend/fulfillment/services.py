@@ -1,23 +1,29 @@
 """Write use cases for work orders and their tasks.
 
-A task can start only when every task it depends on is done. Completing the last task of a
-work order turns its service up."""
+A task can start only when every task it depends on is done. Completing the task marked
+"turns up" puts the service live (or applies the change, or disconnects it); the work order
+completes when all its tasks are done. Every change reschedules the order's forecast."""
 
 import datetime as dt
 import logging
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.models import Task, WorkOrder
+from headend.fulfillment import code_actions, scheduling
+from headend.fulfillment import selectors as fulfillment_selectors
+from headend.fulfillment.models import Appointment, Task, TaskAttachment, TaskDependency, Technician, WorkOrder
 from headend.inventory import services as inventory_services
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf", "text/plain"}
 
 
 def work_order_create(
@@ -25,24 +31,26 @@ def work_order_create(
 ) -> WorkOrder:
     """The work for one order line, copied from its product's template for the line's action.
 
-    Called inside order decomposition (which passes `templates`, a cache shared by its lines);
-    a later template change never alters the work order."""
+    Called inside order decomposition (which passes `templates`, a cache shared by its lines,
+    and schedules the order once all its work orders exist); a later template change never
+    alters the work order."""
     product = order_line.product_version.product
-    key = (product.pk, order_line.action)
+    action = order_line.template_action
+    key = (product.pk, action)
     templates = {} if templates is None else templates
     if key not in templates:
-        templates[key] = catalog_selectors.template_for(product_id=product.pk, action=order_line.action)
+        templates[key] = catalog_selectors.template_for(product_id=product.pk, action=action)
     template = templates[key]
     if template is None:
         raise Conflict(
-            f"{product} has no work-order template for {order_line.get_action_display().lower()}; "
-            "define one in the catalog before accepting.",
+            f"{product} has no work-order template for {action}; define one in the catalog before accepting.",
             field="product_version",
             code="no_template",
         )
     work_order = WorkOrder.objects.create(
         order_line=order_line,
         service=service,
+        action=action,
         created_at=at,
         name=f"{template.name}: {order_line.location.one_line}",
     )
@@ -55,9 +63,13 @@ def work_order_create(
                 name=spec.name,
                 kind=spec.kind,
                 role=spec.role,
+                skill_id=spec.skill_id,
                 planned_minutes=spec.planned_minutes,
                 code_action=spec.code_action,
-                status=Task.Status.PENDING if spec.depends_on.all() else Task.Status.READY,
+                turns_up=spec.turns_up,
+                needs_appointment=spec.needs_appointment,
+                undo=spec.undo,
+                status=Task.Status.PENDING if spec.dependencies.all() else Task.Status.READY,
             )
             for spec in template_tasks
         ],
@@ -65,10 +77,12 @@ def work_order_create(
         default_date=at,
     )
     by_template_pk = {spec.pk: task for spec, task in zip(template_tasks, tasks, strict=True)}
-    Task.depends_on.through.objects.bulk_create(
-        Task.depends_on.through(from_task_id=by_template_pk[spec.pk].pk, to_task_id=by_template_pk[dep.pk].pk)
+    TaskDependency.objects.bulk_create(
+        TaskDependency(
+            task=by_template_pk[spec.pk], predecessor=by_template_pk[dep.predecessor_id], lag_minutes=dep.lag_minutes
+        )
         for spec in template_tasks
-        for dep in spec.depends_on.all()
+        for dep in spec.dependencies.all()
     )
     events.emit("work_order.created", subject=work_order, data={"order_line_id": order_line.pk})
     for task in tasks:
@@ -77,18 +91,88 @@ def work_order_create(
     return work_order
 
 
+# --- Forecast -----------------------------------------------------------------------------
+
+
+def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> scheduling.Schedule:
+    """Plan every open task of an order on the business calendar and store the forecast.
+
+    With `baseline`, the plan is also kept as the planned dates the forecast is measured
+    against (once, when the order is decomposed)."""
+    from headend.orders import services as orders_services
+
+    tasks = list(
+        Task.objects.filter(work_order__order_line__order_id=order.pk)
+        .exclude(status=Task.Status.CANCELLED)
+        .prefetch_related("dependencies")
+        .order_by("work_order_id", "position")
+    )
+    live = {task.pk for task in tasks}
+    nodes = [
+        scheduling.TaskNode(
+            key=str(task.pk),
+            duration_minutes=task.planned_minutes,
+            predecessors=tuple(
+                scheduling.Dependency(str(dep.predecessor_id), dep.lag_minutes)
+                for dep in task.dependencies.all()
+                if dep.predecessor_id in live
+            ),
+            actual_start=task.started_at if task.status != Task.Status.PENDING else None,
+            actual_finish=task.completed_at if task.status == Task.Status.DONE else None,
+            not_before=task.not_before,
+        )
+        for task in tasks
+    ]
+    plan = scheduling.schedule(
+        nodes, start=order.created_at, calendar=fulfillment_selectors.provider_calendar(), now=at
+    )
+    fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical"]
+    for task in tasks:
+        planned = plan[str(task.pk)]
+        task.forecast_start, task.forecast_finish = planned.start, planned.finish
+        task.slack_minutes, task.critical = planned.slack_minutes, planned.critical
+        if baseline:
+            task.planned_start, task.planned_finish = planned.start, planned.finish
+    Task.objects.bulk_update(tasks, fields + (["planned_start", "planned_finish"] if baseline else []), batch_size=500)
+    by_work_order: dict[int, list[str]] = {}
+    for task in tasks:
+        by_work_order.setdefault(task.work_order_id, []).append(str(task.pk))
+    work_orders = list(WorkOrder.objects.filter(pk__in=by_work_order))
+    for work_order in work_orders:
+        work_order.forecast_finish = plan.finish_of(by_work_order[work_order.pk])
+        if baseline:
+            work_order.planned_finish = work_order.forecast_finish
+    WorkOrder.objects.bulk_update(
+        work_orders, ["forecast_finish", *(["planned_finish"] if baseline else [])], batch_size=500
+    )
+    orders_services.order_set_forecast(order_id=order.pk, go_live=plan.finish if tasks else None, baseline=baseline)
+    return plan
+
+
+def _reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
+    order = work_order.order_line.order
+    order_forecast(order=order, at=at)
+
+
+# --- Task workflow ---------------------------------------------------------------------------
+
+
 def _announce_ready(task: Task) -> None:
     events.emit("task.ready", subject=task, data={"work_order_id": task.work_order_id, "kind": task.kind})
 
 
 def _lock(task: Task) -> tuple[WorkOrder, Task]:
     """Lock the work order, then the task: one order of locks for every task use case."""
-    work_order = WorkOrder.objects.select_for_update().get(pk=task.work_order_id)
+    work_order = WorkOrder.objects.select_related("order_line__order").select_for_update().get(pk=task.work_order_id)
     return work_order, Task.objects.select_for_update().get(pk=task.pk)
 
 
 def _open_predecessors(task: Task) -> list[Task]:
-    return [dep for dep in task.depends_on.order_by("position") if dep.status != Task.Status.DONE]
+    return [
+        dep
+        for dep in task.depends_on.order_by("position")
+        if dep.status not in (Task.Status.DONE, Task.Status.CANCELLED)
+    ]
 
 
 def _check_can_work(task: Task, work_order: WorkOrder) -> None:
@@ -96,11 +180,16 @@ def _check_can_work(task: Task, work_order: WorkOrder) -> None:
         raise Conflict(f"Work order {work_order.number} is {work_order.get_status_display().lower()}.", field="status")
     if task.status == Task.Status.PENDING:
         waiting = ", ".join(f"{dep.position}. {dep.name}" for dep in _open_predecessors(task))
+        raise Conflict(f"{task.name!r} waits for: {waiting}.", field="status", code="task_blocked")
+    if task.status == Task.Status.BLOCKED:
         raise Conflict(
-            f"{task.name!r} waits for: {waiting}.",
-            field="status",
-            code="task_blocked",
+            f"{task.name!r} is blocked: {task.blocked_reason}. Unblock it first.", field="status", code="task_blocked"
         )
+
+
+def _check_by_hand(task: Task) -> None:
+    if task.kind == Task.Kind.CODE:
+        raise Conflict("Code tasks are run by the worker; retry it if it failed.", field="kind", code="code_task")
 
 
 def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
@@ -111,18 +200,18 @@ def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
 
     work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
     work_order.save(update_fields=["status", "started_at"])
-    inventory_services.service_start_provisioning(service=work_order.service, at=at)
+    if work_order.action == "add":
+        inventory_services.service_start_provisioning(service=work_order.service, at=at)
     orders_services.order_line_start(order_line=work_order.order_line, at=at)
     events.emit("work_order.started", subject=work_order)
 
 
 @transaction.atomic
 def task_start(*, task: Task, started_by: Any) -> Task:
-    """A technician starts a ready manual task."""
+    """A technician starts a ready task."""
     work_order, task = _lock(task)
     _check_can_work(task, work_order)
-    if task.kind == Task.Kind.CODE:
-        raise Conflict("Code tasks are run by the worker.", field="kind", code="code_task")
+    _check_by_hand(task)
     now = clock.now()
     task.check_transition(Task.Status.IN_PROGRESS)
     task.status, task.started_at = Task.Status.IN_PROGRESS, now
@@ -131,19 +220,49 @@ def task_start(*, task: Task, started_by: Any) -> Task:
     task.save(update_fields=["status", "started_at", "assignee"])
     _work_started(work_order, now)
     events.emit("task.started", subject=task)
+    _reforecast(work_order, now)
     return task
 
 
+def _check_checklist(task: Task, checklist: list[str] | None) -> list[dict[str, Any]]:
+    """The task's checklist with the ticked items marked; every item must be ticked to finish."""
+    items = [item["item"] for item in task.checklist]
+    if checklist is None:
+        checklist = [item["item"] for item in task.checklist if item.get("done")]
+    unknown = [item for item in checklist if item not in items]
+    if unknown:
+        raise ValidationError(f"Not on this task's checklist: {unknown[0]!r}.", field="checklist")
+    missing = [item for item in items if item not in checklist]
+    if missing:
+        raise ValidationError(
+            f"Tick every checklist item first; open: {', '.join(missing)}.", field="checklist", code="checklist_open"
+        )
+    return [{"item": item, "done": True} for item in items]
+
+
 @transaction.atomic
-def task_complete(*, task: Task, completed_by: Any, notes: str = "") -> Task:
-    """Mark a manual task done; its successors become ready, and the last task turns the service up.
+def task_complete(
+    *,
+    task: Task,
+    completed_by: Any,
+    notes: str = "",
+    checklist: list[str] | None = None,
+    attachments: list[UploadedFile] | None = None,
+) -> Task:
+    """Mark a task done (with notes, ticked checklist items and photos); successors become
+    ready, and the turn-up task puts the service live.
 
     Raises Conflict if a predecessor is still open or the task is already done."""
     work_order, task = _lock(task)
     _check_can_work(task, work_order)
-    if task.kind == Task.Kind.CODE:
-        raise Conflict("Code tasks are run by the worker; retry it if it failed.", field="kind", code="code_task")
-    return _finish(task, work_order, at=clock.now(), by=completed_by, notes=notes)
+    _check_by_hand(task)
+    task.checklist = _check_checklist(task, checklist)
+    now = clock.now()
+    for upload in attachments or []:
+        _attach(task, upload, uploaded_by=completed_by, at=now)
+    _finish(task, work_order, at=now, by=completed_by, notes=notes)
+    _reforecast(work_order, now)
+    return task
 
 
 def _finish(
@@ -153,9 +272,21 @@ def _finish(
     task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
     task.started_at = task.started_at or at
     task.notes = (notes or "").strip() or task.notes
+    task.blocked_reason = ""
     if result is not None:
         task.result = result
-    task.save(update_fields=["status", "completed_at", "completed_by", "started_at", "notes", "result"])
+    task.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "completed_by",
+            "started_at",
+            "notes",
+            "result",
+            "checklist",
+            "blocked_reason",
+        ]
+    )
     events.emit("task.completed", subject=task, data={"work_order_id": work_order.pk})
     _work_started(work_order, at)
     for successor in task.successors.select_for_update().filter(status=Task.Status.PENDING).order_by("position"):
@@ -163,35 +294,207 @@ def _finish(
             successor.status = Task.Status.READY
             successor.save(update_fields=["status"])
             _announce_ready(successor)
-    if not work_order.tasks.exclude(status__in=[Task.Status.DONE, Task.Status.CANCELLED]).exists():
-        _work_order_complete(work_order, at)
+    if task.turns_up and task.undo_of_id is None and work_order.cancel_requested_at is None:
+        _turn_up(work_order, at)
+    if not work_order.tasks.filter(status__in=Task.OPEN).exists():
+        _work_order_finish(work_order, at)
     return task
 
 
-def _work_order_complete(work_order: WorkOrder, at: dt.datetime) -> None:
+def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
+    """The turn-up task is done: the order line's change takes effect on the service."""
+    reason = f"work order {work_order.number}"
+    line = work_order.order_line
+    if work_order.action == "add":
+        inventory_services.service_activate(service=work_order.service, at=at, reason=reason)
+    elif work_order.action in ("modify", "move"):
+        inventory_services.service_apply_change(service=work_order.service, order_line=line, at=at, reason=reason)
+    elif work_order.action == "delete":
+        inventory_services.service_disconnect(service=work_order.service, at=at, reason=reason)
+    events.emit("work_order.turned_up", subject=work_order, data={"service_id": work_order.service_id})
+
+
+def _work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
+    """No task is open: the work order is completed, or cancelled if its order was."""
     from headend.orders import services as orders_services
 
+    if work_order.cancel_requested_at is not None:
+        work_order.check_transition(WorkOrder.Status.CANCELLED)
+        work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
+        work_order.save(update_fields=["status", "completed_at"])
+        events.emit("work_order.cancelled", subject=work_order)
+        if work_order.action == "add" and work_order.service.activated_at is None:
+            inventory_services.service_disconnect(service=work_order.service, at=at, reason="order cancelled")
+        orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
+        return
     work_order.check_transition(WorkOrder.Status.COMPLETED)
     work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
     work_order.save(update_fields=["status", "completed_at"])
     events.emit("work_order.completed", subject=work_order)
-    inventory_services.service_activate(
-        service=work_order.service, at=at, reason=f"work order {work_order.number} done"
-    )
     orders_services.order_line_complete(order_line=work_order.order_line, at=at)
 
 
 @transaction.atomic
+def task_block(*, task: Task, reason: str, blocked_by: Any) -> Task:
+    """Stop work on a task for a reason (no access, waiting on a permit); its successors wait."""
+    _, task = _lock(task)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the task is blocked.", field="reason", code="required")
+    if task.status not in (Task.Status.READY, Task.Status.IN_PROGRESS):
+        raise Conflict(
+            f"A {task.get_status_display().lower()} task cannot be blocked.", field="status", code="invalid_transition"
+        )
+    task.status, task.blocked_reason = Task.Status.BLOCKED, reason[:200]
+    task.save(update_fields=["status", "blocked_reason"])
+    events.emit("task.blocked", subject=task, data={"reason": task.blocked_reason})
+    return task
+
+
+@transaction.atomic
+def task_unblock(*, task: Task, unblocked_by: Any) -> Task:
+    """Work can go on: back to in progress if it had started, else ready."""
+    _, task = _lock(task)
+    if task.status != Task.Status.BLOCKED:
+        raise Conflict("The task is not blocked.", field="status", code="invalid_transition")
+    task.status = Task.Status.IN_PROGRESS if task.started_at else Task.Status.READY
+    task.blocked_reason = ""
+    task.save(update_fields=["status", "blocked_reason"])
+    events.emit("task.unblocked", subject=task)
+    if task.status == Task.Status.READY:
+        _announce_ready(task)
+    return task
+
+
+def _check_technician(task: Task, technician: Technician) -> None:
+    if not technician.active or not technician.user.is_active:
+        raise ValidationError(f"{technician} is not active.", field="assignee", code="inactive_technician")
+    if task.skill_id and not technician.skills.filter(pk=task.skill_id).exists():
+        raise ValidationError(
+            f"{technician} lacks the skill {task.skill} this task needs.", field="assignee", code="missing_skill"
+        )
+    window = task.not_before or task.forecast_start
+    if window is not None:
+        local = window.astimezone(clock.provider_zone())
+        if not technician.works_on(local.date()) or not (technician.day_start <= local.time() < technician.day_end):
+            raise ValidationError(
+                f"{technician} does not work at {local:%a %b %-d %H:%M} "
+                f"(works {technician.day_start:%H:%M}-{technician.day_end:%H:%M}).",
+                field="assignee",
+                code="outside_working_hours",
+            )
+
+
+@transaction.atomic
 def task_assign(*, task: Task, assignee: Any, assigned_by: Any) -> Task:
-    """Give an open task to a person."""
+    """Give an open task to a person; a technician must have the skill and work at that time."""
     _, task = _lock(task)
     if not task.is_open:
         raise Conflict("Only an open task can be assigned.", field="status")
-    if assignee is not None and not assignee.is_active:
-        raise ValidationError("That user is inactive.", field="assignee")
+    if assignee is not None:
+        if not assignee.is_active:
+            raise ValidationError("That user is inactive.", field="assignee")
+        technician = Technician.objects.filter(user=assignee).first()
+        if technician is not None:
+            _check_technician(task, technician)
+        elif task.skill_id:
+            raise ValidationError(
+                f"{assignee} is not a technician with the skill {task.skill}.", field="assignee", code="missing_skill"
+            )
     task.assignee = assignee
     task.save(update_fields=["assignee"])
+    events.emit("task.assigned", subject=task, data={"assignee_id": assignee.pk if assignee else None})
     return task
+
+
+@transaction.atomic
+def task_assign_automatically(*, task: Task, assigned_by: Any) -> Task:
+    """Give the task to the qualified technician who is free the earliest (then the least booked)."""
+    work_order, task = _lock(task)
+    if not task.is_open:
+        raise Conflict("Only an open task can be assigned.", field="status")
+    choice = fulfillment_selectors.earliest_free_technician(task=task)
+    if choice is None:
+        raise Conflict("No active technician has the skill this task needs.", field="assignee", code="no_technician")
+    technician, start = choice
+    task.assignee = technician.user
+    fields = ["assignee"]
+    if task.forecast_start is None or start > task.forecast_start:
+        task.not_before, fields = start, [*fields, "not_before"]
+    task.save(update_fields=fields)
+    events.emit("task.assigned", subject=task, data={"assignee_id": technician.user_id, "automatic": True})
+    _reforecast(work_order, clock.now())
+    return task
+
+
+@transaction.atomic
+def task_reschedule(*, task: Task, not_before: dt.datetime | None, rescheduled_by: Any) -> Task:
+    """Move a task that has not started to no earlier than `not_before`; successors and the
+    forecast follow."""
+    work_order, task = _lock(task)
+    if task.status not in (Task.Status.PENDING, Task.Status.READY, Task.Status.BLOCKED):
+        raise Conflict("Only a task that has not started can be rescheduled.", field="status")
+    if not_before is not None and not_before.tzinfo is None:
+        raise ValidationError("Give the date and time with its time zone.", field="not_before")
+    task.not_before = not_before
+    task.save(update_fields=["not_before"])
+    events.emit("task.rescheduled", subject=task, data={"not_before": not_before.isoformat() if not_before else None})
+    _reforecast(work_order, clock.now())
+    return task
+
+
+def _attach(task: Task, upload: UploadedFile, *, uploaded_by: Any, at: dt.datetime) -> TaskAttachment:
+    if upload.size is not None and upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(f"{upload.name} is larger than 10 MB.", field="attachments", code="too_large")
+    if upload.content_type not in ATTACHMENT_TYPES:
+        raise ValidationError(
+            f"{upload.name}: attach a photo (JPEG, PNG, WebP), a PDF or a text file.",
+            field="attachments",
+            code="file_type",
+        )
+    return TaskAttachment.objects.create(
+        task=task, file=upload, name=(upload.name or "attachment")[:200], uploaded_by=uploaded_by, uploaded_at=at
+    )
+
+
+@transaction.atomic
+def task_attach(*, task: Task, upload: UploadedFile, uploaded_by: Any) -> TaskAttachment:
+    """Keep a photo or document with a task."""
+    _, task = _lock(task)
+    return _attach(task, upload, uploaded_by=uploaded_by, at=clock.now())
+
+
+# --- Appointments ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(*, task: Task, start: dt.datetime, booked_by: Any) -> Appointment:
+    """Book the customer's visit for a task in one of its free slots; the task starts then."""
+    work_order, task = _lock(task)
+    if not task.needs_appointment:
+        raise ValidationError("This task is not booked with the customer.", field="task", code="no_appointment")
+    if task.status not in (Task.Status.PENDING, Task.Status.READY, Task.Status.BLOCKED):
+        raise Conflict("The visit has started; it cannot be rebooked.", field="status")
+    slot = next((s for s in fulfillment_selectors.appointment_slots(task=task) if s.start == start), None)
+    if slot is None:
+        raise ValidationError("That time is not free any more; pick another slot.", field="start", code="slot_taken")
+    now = clock.now()
+    Appointment.objects.filter(task=task, status=Appointment.Status.BOOKED).update(status=Appointment.Status.CANCELLED)
+    appointment = Appointment.objects.create(
+        task=task, technician=slot.technician, start=slot.start, end=slot.end, booked_by=booked_by, booked_at=now
+    )
+    task.not_before, task.assignee = slot.start, slot.technician.user
+    task.save(update_fields=["not_before", "assignee"])
+    events.emit(
+        "appointment.booked",
+        subject=appointment,
+        data={"task_id": task.pk, "service_id": work_order.service_id, "start": slot.start.isoformat()},
+    )
+    _reforecast(work_order, now)
+    return appointment
+
+
+# --- Code tasks -----------------------------------------------------------------------------
 
 
 def task_run_code(*, task_id: int) -> Task | None:
@@ -218,7 +521,10 @@ def task_run_code(*, task_id: int) -> Task | None:
             return task
         task.attempts += 1
         task.save(update_fields=["attempts"])
-        return _finish(task, work_order, at=clock.now(), by=None, result=result)
+        now = clock.now()
+        _finish(task, work_order, at=now, by=None, result=result)
+        _reforecast(work_order, now)
+        return task
 
 
 @transaction.atomic
@@ -241,3 +547,51 @@ def task_retry(*, task: Task, retried_by: Any) -> Task:
     task.save(update_fields=["status", "last_error"])
     _announce_ready(task)
     return task
+
+
+# --- Cancellation ---------------------------------------------------------------------------
+
+
+def work_order_cancel(*, work_order: WorkOrder, at: dt.datetime, reason: str) -> WorkOrder:
+    """Stop a work order: open tasks are cancelled; a done task whose template defines an undo
+    gets an undo task, and the work order is cancelled once those are done.
+
+    Called by `order_cancel` inside its transaction."""
+    work_order = (
+        WorkOrder.objects.select_related("order_line__order", "service").select_for_update().get(pk=work_order.pk)
+    )
+    if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        return work_order
+    work_order.cancel_requested_at = at
+    work_order.save(update_fields=["cancel_requested_at"])
+    open_tasks = list(work_order.tasks.select_for_update().filter(status__in=Task.OPEN))
+    for task in open_tasks:
+        task.status = Task.Status.CANCELLED
+    Task.objects.bulk_update(open_tasks, ["status"])
+    done_with_undo = list(work_order.tasks.filter(status=Task.Status.DONE, undo_of=None).exclude(undo=""))
+    last = max((task.position for task in work_order.tasks.all()), default=0)
+    undo_tasks = [
+        Task(
+            work_order=work_order,
+            position=last + offset,
+            name=f"Undo: {task.undo}",
+            kind=Task.Kind.MANUAL,
+            role=task.role,
+            skill_id=task.skill_id,
+            planned_minutes=task.planned_minutes,
+            undo_of=task,
+            status=Task.Status.READY,
+        )
+        for offset, task in enumerate(done_with_undo, start=1)
+    ]
+    undo_tasks = bulk_create_with_history(undo_tasks, Task, default_date=at)
+    events.emit(
+        "work_order.cancelling",
+        subject=work_order,
+        data={"reason": reason, "cancelled_tasks": len(open_tasks), "undo_tasks": len(undo_tasks)},
+    )
+    for task in undo_tasks:
+        _announce_ready(task)
+    if not undo_tasks:
+        _work_order_finish(work_order, at)
+    return work_order

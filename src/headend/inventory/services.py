@@ -105,6 +105,38 @@ def service_disconnect(*, service: Service, at: dt.datetime, reason: str = "disc
 
 
 @transaction.atomic
+def service_apply_change(*, service: Service, order_line: Any, at: dt.datetime, reason: str = "") -> Service:
+    """A modify or move order line takes effect: the service takes the line's product version,
+    location, term and price; its history keeps what it was."""
+    service = _lock(service)
+    if service.status not in (Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT):
+        raise Conflict(
+            f"Service {service.number} is {service.get_status_display().lower()}; only a live service changes.",
+            field="status",
+            code="service_not_live",
+        )
+    before = {
+        "product_version_id": service.product_version_id,
+        "location_id": service.location_id,
+        "term_months": service.term_months,
+        "mrc_amount": str(service.mrc_amount),
+    }
+    service.product_version_id, service.location_id = order_line.product_version_id, order_line.location_id
+    service.quantity, service.mrc_amount = order_line.quantity, order_line.mrc_amount
+    if order_line.term_months != service.term_months:
+        start = clock.local_date(at)
+        service.term_months, service.term_start_date = order_line.term_months, start
+        service.term_end_date = term_end(start, order_line.term_months)
+    service.save()
+    events.emit(
+        "service.changed",
+        subject=service,
+        data={"order_line_id": order_line.pk, "before": before, "reason": reason, "at": at.isoformat()},
+    )
+    return service
+
+
+@transaction.atomic
 def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
     """Give the service its circuit id once; a second call returns the one it has."""
     service = _lock(service)

@@ -16,11 +16,13 @@ class Order(StatusModel):
         COMPLETED = "completed", "Completed"
         PARTIAL = "partial", "Partially completed"
         FAILED = "failed", "Failed"
+        PENDING_CANCELLATION = "pending_cancellation", "Cancelling"
         CANCELLED = "cancelled", "Cancelled"
 
     TRANSITIONS = {
-        "acknowledged": {"in_progress", "completed", "cancelled", "failed", "partial"},
-        "in_progress": {"completed", "partial", "failed", "cancelled"},
+        "acknowledged": {"in_progress", "completed", "cancelled", "failed", "partial", "pending_cancellation"},
+        "in_progress": {"completed", "partial", "failed", "cancelled", "pending_cancellation"},
+        "pending_cancellation": {"cancelled", "partial", "completed", "failed"},
         "completed": set(),
         "partial": set(),
         "failed": set(),
@@ -29,11 +31,16 @@ class Order(StatusModel):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
     quote = models.OneToOneField("quoting.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="order")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACKNOWLEDGED)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACKNOWLEDGED)
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Go-live as first planned (baseline) and as forecast now: the last work order's finish.
+    planned_go_live = models.DateTimeField(null=True, blank=True)
+    forecast_go_live = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -75,6 +82,10 @@ class OrderLine(StatusModel):
     position = models.PositiveIntegerField()
     action = models.CharField(max_length=8, choices=Action.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACKNOWLEDGED)
+    # For modify / delete: the service in inventory that this line changes.
+    target_service = models.ForeignKey(
+        "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="change_lines"
+    )
     quote_line = models.OneToOneField(
         "quoting.QuoteLine", null=True, blank=True, on_delete=models.PROTECT, related_name="order_line"
     )
@@ -94,3 +105,11 @@ class OrderLine(StatusModel):
 
     def __str__(self) -> str:
         return f"{self.order.number} #{self.position}"
+
+    @property
+    def template_action(self) -> str:
+        """Which work-order template the line takes: a modify that changes the location is a move."""
+        target = self.target_service
+        if self.action == self.Action.MODIFY and target is not None and target.location_id != self.location_id:
+            return "move"
+        return self.action

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.db import transaction
 
-from headend.core import events
+from headend.core import clock, events
+from headend.core.errors import Conflict, ValidationError
 from headend.crm import services as crm_services
 from headend.fulfillment import services as fulfillment_services
 from headend.inventory import services as inventory_services
@@ -38,12 +39,23 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
 
 
 def order_decompose(*, order: Order, at: dt.datetime) -> Order:
-    """Per line: a pending service in inventory and a work order from the product's template."""
-    lines = order.lines.select_related("order", "location", "product_version__product").order_by("position")
+    """Per line: a work order from the product's template for the line's action, on a new
+    pending service (add) or on the service the line changes; then the first schedule."""
+    lines = order.lines.select_related(
+        "order", "location", "product_version__product", "target_service__location"
+    ).order_by("position")
     templates: dict = {}
     for line in lines:
-        service = inventory_services.service_create_pending(order_line=line, at=at)
+        if line.action == OrderLine.Action.ADD:
+            service = inventory_services.service_create_pending(order_line=line, at=at)
+        else:
+            service = line.target_service
+            if service is None:
+                raise Conflict(f"Line {line.position} changes no service.", field="target_service")
+            if line.action == OrderLine.Action.DELETE:
+                inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
         fulfillment_services.work_order_create(order_line=line, service=service, at=at, templates=templates)
+    fulfillment_services.order_forecast(order=order, at=at, baseline=True)
     return order
 
 
@@ -67,8 +79,8 @@ def order_line_complete(*, order_line: OrderLine, at: dt.datetime) -> OrderLine:
     return line
 
 
-def order_status_from_lines(statuses: list[str]) -> str:
-    """An order's status as the roll-up of its lines' statuses."""
+def order_status_from_lines(statuses: list[str], *, cancel_requested: bool = False) -> str:
+    """An order's status as the roll-up of its lines' statuses (and whether it is being cancelled)."""
     S = OrderLine.Status
     if not statuses:
         return Order.Status.ACKNOWLEDGED
@@ -76,11 +88,15 @@ def order_status_from_lines(statuses: list[str]) -> str:
     if all(status in finished for status in statuses):
         if all(status == S.CANCELLED for status in statuses):
             return Order.Status.CANCELLED
-        if all(status in (S.COMPLETED, S.CANCELLED) for status in statuses):
+        if all(status == S.COMPLETED for status in statuses) or (
+            not cancel_requested and all(status in (S.COMPLETED, S.CANCELLED) for status in statuses)
+        ):
             return Order.Status.COMPLETED
         if any(status == S.COMPLETED for status in statuses):
             return Order.Status.PARTIAL
         return Order.Status.FAILED
+    if cancel_requested:
+        return Order.Status.PENDING_CANCELLATION
     if all(status == S.ACKNOWLEDGED for status in statuses):
         return Order.Status.ACKNOWLEDGED
     return Order.Status.IN_PROGRESS
@@ -88,7 +104,9 @@ def order_status_from_lines(statuses: list[str]) -> str:
 
 def _roll_up(order_id: int, at: dt.datetime) -> Order:
     order = Order.objects.select_for_update().get(pk=order_id)
-    status = order_status_from_lines(list(order.lines.values_list("status", flat=True)))
+    status = order_status_from_lines(
+        list(order.lines.values_list("status", flat=True)), cancel_requested=order.cancel_requested_at is not None
+    )
     if status == order.status:
         return order
     order.check_transition(status)
@@ -100,6 +118,63 @@ def _roll_up(order_id: int, at: dt.datetime) -> Order:
         order.started_at = order.started_at or at
     order.save(update_fields=["status", "started_at", "completed_at"])
     events.emit(f"order.{status}", subject=order)
+    return order
+
+
+def order_line_cancelled(*, order_line: OrderLine, at: dt.datetime) -> OrderLine:
+    """The line's work order was cancelled (called by fulfillment); the order follows."""
+    line = OrderLine.objects.select_for_update().get(pk=order_line.pk)
+    line.check_transition(OrderLine.Status.CANCELLED)
+    line.status, line.completed_at = OrderLine.Status.CANCELLED, at
+    line.save(update_fields=["status", "completed_at"])
+    _roll_up(line.order_id, at)
+    return line
+
+
+def order_set_forecast(*, order_id: int, go_live: dt.datetime | None, baseline: bool = False) -> None:
+    """Store the order's forecast go-live (and, the first time, its planned go-live)."""
+    order = Order.objects.get(pk=order_id)
+    previous = order.forecast_go_live
+    order.forecast_go_live = go_live
+    fields = ["forecast_go_live"]
+    if baseline:
+        order.planned_go_live, fields = go_live, [*fields, "planned_go_live"]
+    order.save(update_fields=fields)
+    if not baseline and previous is not None and go_live is not None and go_live != previous:
+        events.emit(
+            "order.forecast_changed",
+            subject=order,
+            data={"from": previous.isoformat(), "to": go_live.isoformat()},
+        )
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
+    """Cancel an order that is not finished: tasks not done are cancelled, done ones with an
+    undo in their template get undo tasks, and services never turned up are cancelled.
+
+    Raises Conflict for an order that is already completed, failed or cancelled."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the order is cancelled.", field="reason", code="required")
+    if order.status not in (Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS):
+        raise Conflict(
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot be cancelled.",
+            field="status",
+            code="order_not_cancellable",
+        )
+    at = clock.now()
+    order.cancel_requested_at, order.cancel_reason = at, reason[:200]
+    order.save(update_fields=["cancel_requested_at", "cancel_reason"])
+    events.emit("order.cancel_requested", subject=order, data={"reason": order.cancel_reason})
+    for line in order.lines.select_related("work_order").order_by("position"):
+        work_order = getattr(line, "work_order", None)
+        if work_order is not None:
+            fulfillment_services.work_order_cancel(work_order=work_order, at=at, reason=order.cancel_reason)
+    order = _roll_up(order.pk, at)
+    fulfillment_services.order_forecast(order=order, at=at)
+    order.refresh_from_db()
     return order
 
 
