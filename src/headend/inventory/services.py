@@ -150,3 +150,31 @@ def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
         raise Conflict(f"Circuit id {service.circuit_id} is taken.", field="circuit_id") from exc
     events.emit("service.identified", subject=service, data={"circuit_id": service.circuit_id})
     return service
+
+
+@transaction.atomic
+def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") -> Service:
+    """A card dragged on the service board: suspend, resume or ask to disconnect a live service.
+    Pending, provisioning and disconnected follow the work orders, so those moves are refused."""
+    service = _lock(service)
+    if to == service.status:
+        return service
+    reason = (reason or "").strip() or f"moved on the board by {moved_by}"
+    if to == Service.Status.SUSPENDED and service.status == Service.Status.ACTIVE:
+        return service_suspend(service=service, reason=reason)
+    if to == Service.Status.ACTIVE and service.status == Service.Status.SUSPENDED:
+        return service_resume(service=service, reason=reason)
+    if to == Service.Status.PENDING_DISCONNECT and service.status in (Service.Status.ACTIVE, Service.Status.SUSPENDED):
+        return service_request_disconnect(service=service, reason=reason)
+    if to in (Service.Status.PROVISIONING, Service.Status.ACTIVE, Service.Status.DISCONNECTED):
+        raise Conflict(
+            "Turn-up and disconnection happen when the work order's turn-up task is done, not on the board.",
+            field="status",
+            code="follows_work_order",
+        )
+    label = Service.Status(to).label.lower() if to in Service.Status.values else to
+    raise Conflict(
+        f"A {service.get_status_display().lower()} service cannot become {label}.",
+        field="status",
+        code="invalid_transition",
+    )
