@@ -105,14 +105,16 @@ def provider_calendar() -> scheduling.BusinessCalendar:
 
 
 def _booked_minutes(technician: Technician, day: dt.date) -> int:
-    """Minutes of open tasks planned for a technician on a day (their load)."""
+    """Minutes of open tasks planned to start for a technician on a day (their load); a task
+    longer than a day fills that day."""
     zone = clock.provider_zone()
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
     end = start + dt.timedelta(days=1)
     tasks = Task.objects.filter(
         assignee_id=technician.user_id, status__in=Task.OPEN, forecast_start__gte=start, forecast_start__lt=end
     )
-    return sum(tasks.values_list("planned_minutes", flat=True))
+    capacity = technician.daily_capacity_minutes
+    return sum(min(minutes, capacity) for minutes in tasks.values_list("planned_minutes", flat=True))
 
 
 def qualified_technicians(*, task: Task) -> list[Technician]:
@@ -136,7 +138,10 @@ def earliest_free_technician(*, task: Task, horizon_days: int = 60) -> tuple[Tec
             if not technician.works_on(day):
                 continue
             booked = _booked_minutes(technician, day)
-            if booked + task.planned_minutes > technician.daily_capacity_minutes:
+            if (
+                booked + min(task.planned_minutes, technician.daily_capacity_minutes)
+                > technician.daily_capacity_minutes
+            ):
                 continue
             start = dt.datetime.combine(day, technician.day_start, tzinfo=zone)
             start = max(start, earliest.astimezone(zone)) if offset == 0 else start
@@ -196,7 +201,9 @@ def appointment_slots(*, task: Task, days: int = 10) -> list[Slot]:
                     ).exclude(task=task)
                     if (
                         busy.exists()
-                        or _booked_minutes(technician, day) + task.planned_minutes > technician.daily_capacity_minutes
+                        or _booked_minutes(technician, day)
+                        + min(task.planned_minutes, technician.daily_capacity_minutes)
+                        > technician.daily_capacity_minutes
                     ):
                         continue
                     slots.append(Slot(start.astimezone(dt.UTC), end.astimezone(dt.UTC), technician))
