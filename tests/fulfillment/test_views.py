@@ -26,3 +26,87 @@ def test_sales_cannot_complete_tasks(client):
     response = client.post(reverse("fulfillment:task_action", args=[work_order.tasks.first().pk, "complete"]))
 
     assert response.status_code == 403
+
+
+def checklist_work_order() -> WorkOrder:
+    from headend.catalog.services import TaskSpec
+    from tests.factories import make_product
+
+    version = make_product(tasks=[TaskSpec("Install ONT", checklist=["Light level within range", "Speed test saved"])])
+    return WorkOrder.objects.get(order_line__order__quote=make_quote(status="accepted", version=version))
+
+
+def test_complete_needs_every_checklist_item_ticked(client):
+    client.force_login(make_user("provisioning"))
+    task = checklist_work_order().tasks.get()
+    url = reverse("fulfillment:task_action", args=[task.pk, "complete"])
+
+    response = client.post(url, {"checklist": ["Light level within range"]}, follow=True)
+
+    assert "open: Speed test saved" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == "ready"
+
+
+def test_complete_with_checklist_notes_and_a_photo(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_user("provisioning"))
+    task = checklist_work_order().tasks.get()
+    photo = SimpleUploadedFile("speedtest.png", b"\x89PNG\r\n\x1a\nfake", content_type="image/png")
+
+    client.post(
+        reverse("fulfillment:task_action", args=[task.pk, "complete"]),
+        {"checklist": ["Light level within range", "Speed test saved"], "notes": "-18 dBm", "attachments": [photo]},
+    )
+
+    task.refresh_from_db()
+    assert (task.status, task.notes) == ("done", "-18 dBm")
+    assert [item["done"] for item in task.checklist] == [True, True]
+    attachment = task.attachments.get()
+    assert attachment.name == "speedtest.png"
+    assert client.get(reverse("fulfillment:attachment", args=[attachment.pk])).status_code == 200
+
+
+def test_a_file_of_the_wrong_type_is_refused_and_the_task_stays_open(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_user("provisioning"))
+    task = checklist_work_order().tasks.get()
+    script = SimpleUploadedFile("run.sh", b"rm -rf /", content_type="application/x-sh")
+
+    response = client.post(
+        reverse("fulfillment:task_action", args=[task.pk, "complete"]),
+        {"checklist": ["Light level within range", "Speed test saved"], "attachments": [script]},
+        follow=True,
+    )
+
+    assert "attach a photo" in response.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.attachments.count()) == ("ready", 0)
+
+
+def test_block_needs_a_reason_and_shows_it(client):
+    client.force_login(make_user("provisioning"))
+    work_order = WorkOrder.objects.get(order_line__order__quote=make_quote(status="accepted"))
+    task = work_order.tasks.get(name="Schedule")
+    url = reverse("fulfillment:task_action", args=[task.pk, "block"])
+
+    client.post(url, {"reason": ""})
+    response = client.post(url, {"reason": "Customer unreachable"}, follow=True)
+
+    task.refresh_from_db()
+    assert (task.status, task.blocked_reason) == ("blocked", "Customer unreachable")
+    assert "Blocked: Customer unreachable" in response.content.decode()
+
+
+def test_my_work_lists_the_tasks_assigned_to_me(client):
+    me = make_user("provisioning")
+    client.force_login(me)
+    work_order = WorkOrder.objects.get(order_line__order__quote=make_quote(status="accepted"))
+    task = work_order.tasks.get(name="Schedule")
+    client.post(reverse("fulfillment:task_action", args=[task.pk, "assign"]), {"assignee": me.pk})
+
+    response = client.get(reverse("fulfillment:my_work"))
+
+    assert [t.name for t in response.context["today"]] == ["Schedule"]

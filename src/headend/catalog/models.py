@@ -170,6 +170,8 @@ class TemplateTask(models.Model):
     code_action = models.CharField(max_length=60, blank=True)
     # The task whose completion turns the service up (for a cancel: disconnects it).
     turns_up = models.BooleanField(default=False)
+    # Items the technician ticks before completing the task ("Light level at ONT within range").
+    checklist = models.JSONField(default=list, blank=True)
     # The customer is booked for this task (an installation): it starts at the appointment.
     needs_appointment = models.BooleanField(default=False)
     # What to do to reverse this task when its order is cancelled after it was done.

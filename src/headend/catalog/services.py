@@ -147,6 +147,7 @@ class TaskSpec:
     turns_up: bool = False
     needs_appointment: bool = False
     undo: str = ""
+    checklist: list[str] = field(default_factory=list)
 
     def dependencies(self) -> list[tuple[str, int]]:
         return [(item, 0) if isinstance(item, str) else (item[0], item[1]) for item in self.depends_on]
@@ -250,6 +251,7 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
             turns_up=spec.name == turn_up,
             needs_appointment=spec.needs_appointment,
             undo=spec.undo.strip(),
+            checklist=[item.strip() for item in spec.checklist if item.strip()],
         )
     TemplateDependency.objects.bulk_create(
         TemplateDependency(task=created[spec.name.strip()], predecessor=created[name], lag_minutes=lag)

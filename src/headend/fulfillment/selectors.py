@@ -13,7 +13,7 @@ from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
 from headend.fulfillment import scheduling
-from headend.fulfillment.models import Appointment, Holiday, Task, Technician, WorkOrder
+from headend.fulfillment.models import Appointment, Holiday, Task, TaskAttachment, Technician, WorkOrder
 
 
 def _scoped(user: Any) -> models.QuerySet[WorkOrder]:
@@ -218,3 +218,67 @@ def appointment_for(*, task_ids: Collection[int]) -> list[Appointment]:
         .select_related("technician__user", "task")
         .order_by("start")
     )
+
+
+def assignable_users() -> list[Any]:
+    """Staff who can take tasks: technicians and the provisioning team."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    return list(
+        users.filter(models.Q(technician__active=True) | models.Q(groups__name="provisioning"))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def assignable_user_get(*, user_id: Any) -> Any:
+    """The user a task is given to; '' means nobody; NotFound for anyone else."""
+    if user_id in (None, ""):
+        return None
+    user = next((u for u in assignable_users() if u.pk == parse_id(user_id)), None)
+    if user is None:
+        raise NotFound("No such technician.", field="assignee")
+    return user
+
+
+def slip_label(*, planned: dt.datetime | None, forecast: dt.datetime | None) -> str:
+    """'2 d 3 h late' / 'on plan' / '1 h early' in working time, for an order or work order."""
+    if planned is None or forecast is None:
+        return ""
+    calendar = provider_calendar()
+    minutes = calendar.working_minutes_between(planned, forecast)
+    if minutes == 0:
+        return "on plan"
+    text = scheduling.format_working_duration(abs(minutes), calendar)
+    return f"{text} late" if minutes > 0 else f"{text} early"
+
+
+def my_work(*, user: Any, days: int = 7) -> dict[str, list[Task]]:
+    """A person's open tasks: today's (forecast to start today or earlier) and the rest of the week."""
+    zone = clock.provider_zone()
+    today = clock.today()
+    end_of_today = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    end_of_week = end_of_today + dt.timedelta(days=days - 1)
+    tasks = list(
+        Task.objects.filter(assignee_id=user.pk, status__in=Task.OPEN)
+        .exclude(status=Task.Status.PENDING, forecast_start__gte=end_of_week)
+        .select_related("work_order__service__account", "work_order__service__location", "skill")
+        .order_by("forecast_start", "pk")
+    )
+    today_tasks = [t for t in tasks if t.forecast_start is None or t.forecast_start < end_of_today]
+    week_tasks = [t for t in tasks if t.forecast_start is not None and end_of_today <= t.forecast_start < end_of_week]
+    return {"today": today_tasks, "week": week_tasks}
+
+
+def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
+    attachment = (
+        TaskAttachment.objects.filter(
+            pk=parse_id(attachment_id), task__work_order__service__account__in=account_scope(user=user)
+        )
+        .select_related("task")
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("No such attachment.", field="id")
+    return attachment

@@ -69,6 +69,7 @@ def work_order_create(
                 turns_up=spec.turns_up,
                 needs_appointment=spec.needs_appointment,
                 undo=spec.undo,
+                checklist=[{"item": item, "done": False} for item in spec.checklist],
                 status=Task.Status.PENDING if spec.dependencies.all() else Task.Status.READY,
             )
             for spec in template_tasks

@@ -6,6 +6,8 @@ app_name = "fulfillment"
 urlpatterns = [
     path("", views.work_order_list_view, name="work_order_list"),
     path("my-tasks/", views.my_tasks_view, name="my_tasks"),
+    path("my-work/", views.my_work_view, name="my_work"),
+    path("attachments/<int:attachment_id>/", views.attachment_view, name="attachment"),
     path("<int:work_order_id>/", views.work_order_detail_view, name="work_order_detail"),
     path("tasks/<int:task_id>/<str:action>/", views.task_action_view, name="task_action"),
 ]

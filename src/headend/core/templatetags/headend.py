@@ -28,3 +28,9 @@ def status_badge(obj: object) -> str:
     label = getattr(obj, "get_status_display", None) or getattr(obj, "get_stage_display", None)
     text = label() if callable(label) else status
     return format_html('<span class="badge badge-{}">{}</span>', status, text)
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    """`mapping|get_item:key` for dictionaries built by views (slots per task)."""
+    return mapping.get(key) if mapping else None
