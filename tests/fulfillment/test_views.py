@@ -110,3 +110,28 @@ def test_my_work_lists_the_tasks_assigned_to_me(client):
     response = client.get(reverse("fulfillment:my_work"))
 
     assert [t.name for t in response.context["today"]] == ["Schedule"]
+
+
+def test_order_page_shows_forecast_and_cancel_cancels(client):
+    client.force_login(make_user("sales"))
+    order = make_quote(status="accepted").order
+    url = reverse("orders:order_detail", args=[order.pk])
+
+    page = client.get(url)
+    response = client.post(reverse("orders:order_cancel", args=[order.pk]), {"reason": "Moved away"}, follow=True)
+
+    assert page.context["slip"] == "on plan"
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == ("cancelled", "Moved away")
+    assert "Cancelled" in response.content.decode()
+
+
+def test_cancel_without_a_reason_changes_nothing(client):
+    client.force_login(make_user("sales"))
+    order = make_quote(status="accepted").order
+
+    response = client.post(reverse("orders:order_cancel", args=[order.pk]), {"reason": ""}, follow=True)
+
+    assert "Say why the order is cancelled." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "acknowledged"

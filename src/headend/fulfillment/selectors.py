@@ -282,3 +282,7 @@ def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
     if attachment is None:
         raise NotFound("No such attachment.", field="id")
     return attachment
+
+
+def task_ids_for_order(*, order_id: int) -> list[int]:
+    return list(Task.objects.filter(work_order__order_line__order_id=order_id).values_list("pk", flat=True))

@@ -6,4 +6,5 @@ app_name = "orders"
 urlpatterns = [
     path("", views.order_list_view, name="order_list"),
     path("<int:order_id>/", views.order_detail_view, name="order_detail"),
+    path("<int:order_id>/cancel/", views.order_cancel_view, name="order_cancel"),
 ]

@@ -1,9 +1,13 @@
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from headend.core.errors import DomainError
 from headend.core.pagination import paginate
-from headend.core.permissions import staff_required
-from headend.orders import selectors
+from headend.core.permissions import FULFIL, SELL, has_role, role_required, staff_required
+from headend.fulfillment import selectors as fulfillment_selectors
+from headend.orders import selectors, services
 from headend.orders.models import Order
 
 
@@ -20,4 +24,25 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def order_detail_view(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for(user=request.user, order_id=order_id)
-    return render(request, "orders/order_detail.html", {"order": order})
+    task_ids = fulfillment_selectors.task_ids_for_order(order_id=order.pk)
+    context = {
+        "order": order,
+        "slip": fulfillment_selectors.slip_label(planned=order.planned_go_live, forecast=order.forecast_go_live),
+        "appointments": fulfillment_selectors.appointment_for(task_ids=task_ids),
+        "can_cancel": has_role(request.user, *SELL, *FULFIL)
+        and order.status in (Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@require_POST
+@role_required(*SELL, *FULFIL)
+def order_cancel_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get_for(user=request.user, order_id=order_id)
+    try:
+        order = services.order_cancel(order=order, reason=request.POST.get("reason", ""), cancelled_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.warning(request, f"Order {order.number} is {order.get_status_display().lower()}.")
+    return redirect(order)
