@@ -16,8 +16,9 @@ from headend.catalog.services import TaskSpec
 from headend.core import clock, events
 from headend.crm import services as crm
 from headend.crm.models import Account
+from headend.fulfillment import selectors as fulfillment_selectors
 from headend.fulfillment import services as fulfillment
-from headend.fulfillment.models import Task, WorkOrder
+from headend.fulfillment.models import Holiday, Skill, Task, Technician, WorkOrder
 from headend.quoting import services as quoting
 
 DEMO_PASSWORD = "headend-demo"
@@ -37,11 +38,34 @@ USERS = [
     DemoUser("sales", "Sam", "Seller", ("sales",)),
     DemoUser("manager", "Morgan", "Manager", ("sales_manager",)),
     DemoUser("provisioning", "Pat", "Provisioner", ("provisioning",)),
+    DemoUser("maria", "Maria", "Splicer", ("provisioning",)),
+    DemoUser("tom", "Tom", "Installer", ("provisioning",)),
     DemoUser("support", "Sky", "Support", ("support",)),
     DemoUser("billing", "Blair", "Billing", ("billing",)),
 ]
 
 LAUNCH = dt.date(2024, 1, 1)
+
+SKILLS = [("splicing", "Fiber splicing"), ("install", "Customer installation"), ("voice", "Voice porting")]
+# Technicians: username -> (skills, region, working hours)
+TECHNICIANS = {
+    "provisioning": (["install", "voice"], "Machias", (dt.time(8), dt.time(17))),
+    "maria": (["splicing", "install"], "Eastport", (dt.time(7), dt.time(16))),
+    "tom": (["install"], "Calais", (dt.time(9), dt.time(18))),
+}
+# The provider's holidays (US federal, observed) for the next year of scheduling.
+HOLIDAYS = [
+    (dt.date(2026, 11, 26), "Thanksgiving"),
+    (dt.date(2026, 12, 25), "Christmas Day"),
+    (dt.date(2027, 1, 1), "New Year's Day"),
+    (dt.date(2027, 1, 18), "Martin Luther King Jr. Day"),
+    (dt.date(2027, 2, 15), "Presidents' Day"),
+    (dt.date(2027, 5, 31), "Memorial Day"),
+    (dt.date(2027, 6, 18), "Juneteenth (observed)"),
+    (dt.date(2027, 7, 5), "Independence Day (observed)"),
+    (dt.date(2027, 9, 6), "Labor Day"),
+    (dt.date(2027, 11, 25), "Thanksgiving"),
+]
 
 RESIDENTIAL_INSTALL = [
     TaskSpec("Schedule installation with the customer", role="provisioning", planned_minutes=15),
@@ -49,36 +73,69 @@ RESIDENTIAL_INSTALL = [
     TaskSpec(
         "Install ONT and Wi-Fi router",
         role="provisioning",
+        skill="install",
         planned_minutes=120,
+        needs_appointment=True,
         depends_on=["Schedule installation with the customer"],
+        checklist=["ONT light level between -8 and -25 dBm", "Router on the customer's Wi-Fi name"],
+        undo="Collect the ONT and router",
     ),
     TaskSpec(
         "Activate and run speed test",
         role="provisioning",
         planned_minutes=20,
+        turns_up=True,
         depends_on=["Install ONT and Wi-Fi router", "Assign circuit ID"],
     ),
 ]
 BUSINESS_INSTALL = [
     TaskSpec("Site survey", role="provisioning", planned_minutes=240),
-    TaskSpec("Build fiber lateral", role="provisioning", planned_minutes=2400, depends_on=["Site survey"]),
+    TaskSpec(
+        "Build fiber lateral",
+        role="provisioning",
+        skill="splicing",
+        planned_minutes=2400,
+        depends_on=["Site survey"],
+        undo="Remove the fiber drop",
+    ),
     TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
-    TaskSpec("Install CPE and hand-off", role="provisioning", planned_minutes=240, depends_on=["Build fiber lateral"]),
+    TaskSpec(
+        "Install CPE and hand-off",
+        role="provisioning",
+        skill="install",
+        planned_minutes=240,
+        needs_appointment=True,
+        depends_on=[("Build fiber lateral", 480)],
+        checklist=["Hand-off port patched and labelled", "Customer router sees the gateway"],
+    ),
     TaskSpec(
         "Turn-up and acceptance test",
         role="provisioning",
         planned_minutes=120,
+        turns_up=True,
         depends_on=["Install CPE and hand-off", "Assign circuit ID"],
     ),
+    TaskSpec("Customer sign-off", kind="milestone", planned_minutes=0, depends_on=["Turn-up and acceptance test"]),
 ]
 ADDON_INSTALL = [TaskSpec("Configure on the customer's service", role="provisioning", planned_minutes=30)]
 VOICE_INSTALL = [
-    TaskSpec("Port or assign the phone number", role="provisioning", planned_minutes=60),
+    TaskSpec("Port or assign the phone number", role="provisioning", skill="voice", planned_minutes=60),
     TaskSpec(
         "Configure voice adapter",
         role="provisioning",
         planned_minutes=30,
-        depends_on=["Port or assign the phone number"],
+        depends_on=[("Port or assign the phone number", 960)],
+    ),
+]
+SPEED_CHANGE = [TaskSpec("Change the speed profile", role="provisioning", planned_minutes=15, turns_up=True)]
+DISCONNECT = [
+    TaskSpec("Remove the subscriber from the network", role="provisioning", planned_minutes=15, turns_up=True),
+    TaskSpec(
+        "Collect equipment",
+        role="provisioning",
+        skill="install",
+        planned_minutes=60,
+        depends_on=["Remove the subscriber from the network"],
     ),
 ]
 
@@ -226,6 +283,7 @@ def load(*, stdout=None) -> bool:
         return False
     with transaction.atomic():
         users = _users()
+        _workforce(users)
         versions = _catalog()
         _customers(users, versions)
     # The worker would relay the outbox and run code tasks; the demo runs them now so the
@@ -260,6 +318,18 @@ def _users() -> dict[str, User]:
     return users
 
 
+def _workforce(users: dict[str, User]) -> None:
+    for code, name in SKILLS:
+        Skill.objects.get_or_create(code=code, defaults={"name": name})
+    for username, (skills, region, (start, end)) in TECHNICIANS.items():
+        technician, _ = Technician.objects.get_or_create(
+            user=users[username], defaults={"region": region, "day_start": start, "day_end": end}
+        )
+        technician.skills.set(Skill.objects.filter(code__in=skills))
+    for day, name in HOLIDAYS:
+        Holiday.objects.get_or_create(date=day, defaults={"name": name})
+
+
 def _catalog() -> dict[str, ProductVersion]:
     versions: dict[str, ProductVersion] = {}
     for code, name, kind, customer_type, (down, up), static_ips, prices, tasks, addon_of in CATALOG:
@@ -283,6 +353,9 @@ def _catalog() -> dict[str, ProductVersion]:
             )
             catalog.version_publish(version=version)
             catalog.template_define(product=product, action="add", name=f"Install {name}", tasks=tasks)
+            if kind == "internet":
+                catalog.template_define(product=product, action="modify", name=f"Change {name}", tasks=SPEED_CHANGE)
+                catalog.template_define(product=product, action="delete", name=f"Disconnect {name}", tasks=DISCONNECT)
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
         versions[code] = current
@@ -345,6 +418,10 @@ def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> N
         completed_by=tech,
         notes="Conduit available from the pole on Water St.",
     )
+    install = first_work_order.tasks.get(name="Install CPE and hand-off")
+    slots = fulfillment_selectors.appointment_slots(task=install)
+    if slots:
+        fulfillment.appointment_book(task=install, start=slots[0].start, booked_by=sales)
 
     # An open quote: the marine supply store, presented and awaiting signature.
     marine, marine_sites = business_accounts[2]
@@ -396,7 +473,12 @@ def _finish_all(quote, tech: User) -> None:
         if not ready:
             return
         for task in ready:
-            fulfillment.task_complete(task=task, completed_by=tech)
+            fulfillment.task_complete(
+                task=task,
+                completed_by=tech,
+                checklist=[item["item"] for item in task.checklist],
+                notes="Done during the demo set-up.",
+            )
 
 
 def _run_ready_code_tasks() -> None:
