@@ -188,6 +188,15 @@ TASKS = {
     }
 }
 
+# Email to customers (appointments, services live): printed to the console unless configured.
+EMAIL_BACKEND = os.environ.get("HEADEND_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service@headend-fiber.example")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

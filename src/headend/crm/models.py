@@ -171,3 +171,21 @@ class Opportunity(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:opportunity_detail", args=[self.pk])
+
+
+class CustomerEmail(models.Model):
+    """An email to a customer caused by an outbox event; one per event, so a re-run sends nothing twice."""
+
+    event_id = models.UUIDField(unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="emails")
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {self.to}"
