@@ -153,7 +153,8 @@ class TaskSpec:
         return [(item, 0) if isinstance(item, str) else (item[0], item[1]) for item in self.depends_on]
 
 
-def _check_tasks(tasks: list[TaskSpec]) -> None:
+def check_template_tasks(tasks: list[TaskSpec]) -> None:
+    """Raise ValidationError naming the task and field at fault, or the dependency cycle."""
     names = [task.name.strip() for task in tasks]
     if not tasks:
         raise ValidationError("A template needs at least one task.", field="tasks", code="required")
@@ -227,7 +228,7 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
     Work orders already created keep the tasks they were created with."""
     if action not in WorkOrderTemplate.Action.values:
         raise ValidationError(f"Unknown action {action!r}.", field="action", code="invalid_choice")
-    _check_tasks(tasks)
+    check_template_tasks(tasks)
     template, _ = WorkOrderTemplate.objects.select_for_update().get_or_create(
         product=product, action=action, defaults={"name": name}
     )

@@ -1,10 +1,17 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from headend.catalog import selectors
-from headend.catalog.models import Product
+from headend.catalog import services as catalog_services
+from headend.catalog.forms import TemplateTaskFormSet, initial_rows
+from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock
-from headend.core.permissions import staff_required
+from headend.core.errors import DomainError
+from headend.core.permissions import MANAGE_CATALOG, Role, has_role, role_required, staff_required
+from headend.fulfillment import selectors as fulfillment_selectors
 
 
 @staff_required
@@ -33,7 +40,7 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.product_get(product_id=product_id)
     versions = product.versions.prefetch_related("prices").order_by("-version")
-    templates = product.templates.prefetch_related("tasks__dependencies__predecessor", "tasks__skill")
+    templates = product.templates.prefetch_related("tasks__depends_on", "tasks__skill")
     current = selectors.version_current(product=product, on=clock.today())
     return render(
         request,
@@ -44,5 +51,47 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
             "templates": templates,
             "current": current,
             "addon_of": product.addon_of.all(),
+            "actions": WorkOrderTemplate.Action.choices,
         },
     )
+
+
+@role_required()
+def template_edit_view(request: HttpRequest, product_id: int, action: str) -> HttpResponse:
+    """Edit a product's work-order template for one action, with a preview of the schedule it
+    gives an order placed now. Saving never changes work orders already created."""
+    if not has_role(request.user, *MANAGE_CATALOG, Role.PROVISIONING):
+        raise PermissionDenied("Templates are edited by provisioning and admins.")
+    product = selectors.product_get(product_id=product_id)
+    if action not in WorkOrderTemplate.Action.values:
+        raise Http404("No such action.")
+    template = selectors.template_for(product_id=product.pk, action=action)
+    default_name = f"{WorkOrderTemplate.Action(action).label} {product.name}"
+    formset = TemplateTaskFormSet(request.POST or None, initial=initial_rows(template), prefix="tasks")
+    name = request.POST.get("name", template.name if template else default_name)
+    preview, go_live, errors = None, None, []
+    if request.method == "POST" and formset.is_valid():
+        try:
+            specs = formset.specs()
+            if "save" in request.POST:
+                catalog_services.template_define(product=product, action=action, name=name, tasks=specs)
+                messages.success(request, "Template saved; work orders already created keep their tasks.")
+                return redirect(product)
+            catalog_services.check_template_tasks(specs)
+            start = fulfillment_selectors.provider_calendar().next_working_instant(clock.now())
+            preview, go_live = fulfillment_selectors.template_preview(tasks=specs, start=start)
+        except forms.ValidationError as exc:
+            errors = exc.messages
+        except DomainError as exc:
+            errors = [f"{exc.field}: {exc.message}" if exc.field and exc.field.startswith("tasks[") else exc.message]
+    context = {
+        "product": product,
+        "action": action,
+        "template": template,
+        "formset": formset,
+        "name": name,
+        "preview": preview,
+        "go_live": go_live,
+        "errors": errors,
+    }
+    return render(request, "catalog/template_edit.html", context)

@@ -286,3 +286,259 @@ def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
 
 def task_ids_for_order(*, order_id: int) -> list[int]:
     return list(Task.objects.filter(work_order__order_line__order_id=order_id).values_list("pk", flat=True))
+
+
+# --- Boards -----------------------------------------------------------------------------------
+
+BOARD_RECENT_DAYS = 30  # completed and cancelled cards stay on a board this long
+BOARD_COLUMN_LIMIT = 150  # cards drawn per column; the count says how many match
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """A board's filters as its query string gives them; an empty or malformed value filters nothing.
+
+    `region` is a location's city: the region the provider's crews are organised by."""
+
+    region: str = ""
+    product_id: int = 0
+    assignee_id: int = 0
+    overdue: bool = False
+
+    @classmethod
+    def from_query(cls, params: Any) -> "BoardFilters":
+        return cls(
+            region=(params.get("region") or "").strip()[:100],
+            product_id=parse_id(params.get("product")) if params.get("product") else 0,
+            assignee_id=parse_id(params.get("assignee")) if params.get("assignee") else 0,
+            overdue=params.get("overdue") in ("1", "on", "true"),
+        )
+
+
+@dataclass(frozen=True)
+class BoardChoices:
+    """What a board's filters offer: regions (cities), products and assignees as (id, name)."""
+
+    regions: list[str]
+    products: list[tuple[int, str]]
+    assignees: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class WorkOrderCard:
+    """A work order as a board shows it: who works on it and how far go-live slipped."""
+
+    work_order: WorkOrder
+    assignees: tuple[str, ...]
+    overdue: bool
+    slip: str  # forecast go-live behind the planned one, in working time ("1 d 2 h"); "" when not behind
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """One status of a board, its cards (at most BOARD_COLUMN_LIMIT) and how many match in all."""
+
+    status: str
+    label: str
+    cards: tuple[Any, ...]
+    total: int
+    recent_only: bool = False  # a final status: only the last BOARD_RECENT_DAYS days
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.cards)
+
+
+WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
+
+
+def _work_order_overdue_q(at: dt.datetime) -> models.Q:
+    """Open, and go-live forecast after the planned one or already past."""
+    late = models.Q(forecast_finish__gt=models.F("planned_finish")) | models.Q(forecast_finish__lt=at)
+    return models.Q(status__in=WORK_ORDER_OPEN) & late
+
+
+def _work_order_card(work_order: WorkOrder, at: dt.datetime, calendar: scheduling.BusinessCalendar) -> WorkOrderCard:
+    planned, forecast = work_order.planned_finish, work_order.forecast_finish
+    is_open = work_order.status in WORK_ORDER_OPEN
+    overdue = is_open and forecast is not None and ((planned is not None and forecast > planned) or forecast < at)
+    slip = ""
+    if planned is not None and forecast is not None and forecast > planned:
+        minutes = calendar.working_minutes_between(planned, forecast)
+        slip = scheduling.format_working_duration(minutes, calendar) if minutes > 0 else ""
+    names: dict[int, str] = {}
+    for task in getattr(work_order, "assigned_tasks", ()):
+        names.setdefault(task.assignee_id, task.assignee.get_full_name() or task.assignee.get_username())
+    return WorkOrderCard(work_order, tuple(names.values()), overdue, slip)
+
+
+def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet[WorkOrder]:
+    return work_orders.select_related(
+        "service__account",
+        "order_line__location",
+        "order_line__product_version__product",
+        "order_line__order",
+    ).prefetch_related(
+        models.Prefetch(
+            "tasks",
+            queryset=Task.objects.filter(assignee__isnull=False).select_related("assignee").order_by("position"),
+            to_attr="assigned_tasks",
+        )
+    )
+
+
+def work_order_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> list[BoardColumn]:
+    """The work-order board: a column per status, soonest go-live first; completed and cancelled
+    work orders only if they ended in the last 30 days."""
+    since = at - dt.timedelta(days=BOARD_RECENT_DAYS)
+    work_orders = _scoped(user).filter(models.Q(status__in=WORK_ORDER_OPEN) | models.Q(completed_at__gte=since))
+    if filters.region:
+        work_orders = work_orders.filter(order_line__location__city__iexact=filters.region)
+    if filters.product_id:
+        work_orders = work_orders.filter(order_line__product_version__product_id=filters.product_id)
+    if filters.assignee_id:
+        work_orders = work_orders.filter(
+            pk__in=Task.objects.filter(assignee_id=filters.assignee_id).values("work_order_id")
+        )
+    if filters.overdue:
+        work_orders = work_orders.filter(_work_order_overdue_q(at))
+    calendar = provider_calendar()
+    columns = []
+    for status, label in WorkOrder.Status.choices:
+        in_column = work_orders.filter(status=status)
+        if status in WORK_ORDER_OPEN:
+            in_column = in_column.order_by(models.F("forecast_finish").asc(nulls_last=True), "pk")
+        else:
+            in_column = in_column.order_by("-completed_at", "-pk")
+        cards = tuple(
+            _work_order_card(work_order, at, calendar)
+            for work_order in _with_board_rows(in_column)[:BOARD_COLUMN_LIMIT]
+        )
+        total = len(cards) if len(cards) < BOARD_COLUMN_LIMIT else in_column.count()
+        columns.append(BoardColumn(status, label, cards, total, recent_only=status not in WORK_ORDER_OPEN))
+    return columns
+
+
+def work_order_board_card(*, user: Any, work_order_id: Any, at: dt.datetime) -> WorkOrderCard:
+    """One card of the work-order board, as it is now (after a move). Raises NotFound."""
+    work_order = _with_board_rows(_scoped(user).filter(pk=parse_id(work_order_id))).first()
+    if work_order is None:
+        raise NotFound("No such work order.", field="id")
+    return _work_order_card(work_order, at, provider_calendar())
+
+
+def board_assignees(*, user: Any) -> list[tuple[int, str]]:
+    """People a board can be filtered by: whoever has a task of a visible work order, technicians
+    and provisioning staff."""
+    from django.contrib.auth import get_user_model
+
+    from headend.core.permissions import Role
+
+    assigned = Task.objects.filter(work_order__in=_scoped(user), assignee__isnull=False).values("assignee_id")
+    people = (
+        get_user_model()
+        .objects.filter(
+            models.Q(pk__in=assigned) | models.Q(technician__isnull=False) | models.Q(groups__name=Role.PROVISIONING),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return [(person.pk, person.get_full_name() or person.get_username()) for person in people]
+
+
+def work_order_board_choices(*, user: Any) -> BoardChoices:
+    """The regions, products and people the work-order board can be filtered by."""
+    scoped = _scoped(user)
+    regions: dict[str, str] = {}
+    for city in scoped.values_list("order_line__location__city", flat=True).distinct():
+        if city:
+            regions.setdefault(city.casefold(), city)
+    products = scoped.values_list(
+        "order_line__product_version__product_id", "order_line__product_version__product__name"
+    ).distinct()
+    return BoardChoices(
+        regions=sorted(regions.values(), key=str.casefold),
+        products=sorted(set(products), key=lambda product: product[1].casefold()),
+        assignees=board_assignees(user=user),
+    )
+
+
+def service_ids_in_work(*, user: Any, assignee_id: int = 0, overdue: bool = False, at: dt.datetime) -> set[int]:
+    """Services with a work order that has a task assigned to `assignee_id` (any status), and
+    (`overdue`) an open work order that is overdue; for the service board's filters."""
+    work_orders = _scoped(user)
+    if assignee_id:
+        work_orders = work_orders.filter(pk__in=Task.objects.filter(assignee_id=assignee_id).values("work_order_id"))
+    if overdue:
+        work_orders = work_orders.filter(_work_order_overdue_q(at))
+    return set(work_orders.values_list("service_id", flat=True))
+
+
+def open_work_by_service(*, service_ids: Collection[int], at: dt.datetime) -> dict[int, WorkOrderCard]:
+    """The open work order of each service (the newest, if several), as a board card."""
+    work_orders = _with_board_rows(
+        WorkOrder.objects.filter(service_id__in=list(service_ids), status__in=WORK_ORDER_OPEN).order_by(
+            "service_id", "-created_at", "-pk"
+        )
+    )
+    calendar = provider_calendar()
+    cards: dict[int, WorkOrderCard] = {}
+    for work_order in work_orders:
+        if work_order.service_id not in cards:
+            cards[work_order.service_id] = _work_order_card(work_order, at, calendar)
+    return cards
+
+
+def work_order_list_scheduled(
+    *, user: Any, order_id: Any = None, statuses: Collection[str] | None = None
+) -> models.QuerySet[WorkOrder]:
+    """`work_order_list(detailed=True)` with each task's schedule loaded as well: its assignee,
+    skill, lagged dependencies and appointments."""
+    return work_order_list(user=user, order_id=order_id, statuses=statuses, detailed=True).prefetch_related(
+        "tasks__assignee", "tasks__skill", "tasks__dependencies", "tasks__appointments"
+    )
+
+
+def work_order_get_scheduled(*, user: Any, work_order_id: Any) -> WorkOrder:
+    """`work_order_get_for` with each task's skill, lagged dependencies and appointments loaded."""
+    work_order = work_order_get_for(user=user, work_order_id=work_order_id)
+    models.prefetch_related_objects(list(work_order.tasks.all()), "skill", "dependencies", "appointments")
+    return work_order
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    position: int
+    name: str
+    start: dt.datetime
+    finish: dt.datetime
+    critical: bool
+    slack_minutes: int
+
+
+def template_preview(*, tasks: list[Any], start: dt.datetime) -> tuple[list[PreviewRow], dt.datetime]:
+    """How a template's tasks (catalog TaskSpecs) would be scheduled for an order placed at
+    `start`, on the provider's calendar: rows in template order and the go-live."""
+    names = {spec.name.strip(): str(position) for position, spec in enumerate(tasks, start=1)}
+    nodes = [
+        scheduling.TaskNode(
+            key=str(position),
+            duration_minutes=spec.planned_minutes,
+            predecessors=tuple(scheduling.Dependency(names[name], lag) for name, lag in spec.dependencies()),
+        )
+        for position, spec in enumerate(tasks, start=1)
+    ]
+    plan = scheduling.schedule(nodes, start=start, calendar=provider_calendar())
+    rows = [
+        PreviewRow(
+            position,
+            spec.name,
+            plan[str(position)].start,
+            plan[str(position)].finish,
+            plan[str(position)].critical,
+            plan[str(position)].slack_minutes,
+        )
+        for position, spec in enumerate(tasks, start=1)
+    ]
+    return rows, plan.finish
