@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import quote_to_order, scheduling
+from bench import fulfillment, quote_to_order, scheduling
 
 if __name__ == "__main__":
     quote_to_order.main()
+    fulfillment.main()
     scheduling.main()
