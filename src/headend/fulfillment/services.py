@@ -167,7 +167,8 @@ def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]
     connection = connections[router.db_for_write(model)]
     concrete = [model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+    # Only model metadata (table and column names, quoted) is formatted in; values are parameters.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
         quote(model._meta.db_table),
         ", ".join(f"{quote(field.column)} = %s" for field in concrete),  # type: ignore[union-attr]
         quote(model._meta.pk.column),  # type: ignore[union-attr]
