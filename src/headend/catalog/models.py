@@ -176,7 +176,7 @@ class TemplateTask(models.Model):
     needs_appointment = models.BooleanField(default=False)
     # What to do to reverse this task when its order is cancelled after it was done.
     undo = models.CharField("undo when cancelled", max_length=120, blank=True)
-    depends_on = models.ManyToManyField(
+    depends_on: "models.ManyToManyField[TemplateTask, TemplateDependency]" = models.ManyToManyField(
         "self",
         symmetrical=False,
         blank=True,

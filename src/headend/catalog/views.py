@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -6,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from headend.catalog import selectors
 from headend.catalog import services as catalog_services
-from headend.catalog.forms import TemplateTaskFormSet, initial_rows
+from headend.catalog.forms import BaseTemplateTaskFormSet, TemplateTaskFormSet, initial_rows
 from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock
 from headend.core.errors import DomainError
@@ -72,7 +74,7 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
     preview, go_live, errors = None, None, []
     if request.method == "POST" and formset.is_valid():
         try:
-            specs = formset.specs()
+            specs = cast(BaseTemplateTaskFormSet, formset).specs()
             if "save" in request.POST:
                 catalog_services.template_define(product=product, action=action, name=name, tasks=specs)
                 messages.success(request, "Template saved; work orders already created keep their tasks.")

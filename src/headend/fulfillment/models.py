@@ -147,7 +147,7 @@ class Task(StatusModel):
     undo_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     blocked_reason = models.CharField(max_length=200, blank=True)
-    depends_on = models.ManyToManyField(
+    depends_on: "models.ManyToManyField[Task, TaskDependency]" = models.ManyToManyField(
         "self",
         symmetrical=False,
         blank=True,

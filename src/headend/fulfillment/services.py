@@ -6,7 +6,7 @@ completes when all its tasks are done. Every change reschedules the order's fore
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connections, models, router, transaction
@@ -165,17 +165,17 @@ def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]
     if not rows:
         return
     connection = connections[router.db_for_write(model)]
-    concrete = [model._meta.get_field(name) for name in fields]
+    concrete = [cast(models.Field, model._meta.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
+    pk = cast(models.Field, model._meta.pk)
     # Only model metadata (table and column names, quoted) is formatted in; values are parameters.
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
         quote(model._meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in concrete),  # type: ignore[union-attr]
-        quote(model._meta.pk.column),  # type: ignore[union-attr]
+        ", ".join(f"{quote(field.column)} = %s" for field in concrete),
+        quote(pk.column),
     )
     params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in concrete]  # type: ignore[union-attr]
-        + [row.pk]
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in concrete] + [row.pk]
         for row in rows
     ]
     with connection.cursor() as cursor:
