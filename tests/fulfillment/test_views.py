@@ -135,3 +135,32 @@ def test_cancel_without_a_reason_changes_nothing(client):
     assert "Say why the order is cancelled." in response.content.decode()
     order.refresh_from_db()
     assert order.status == "acknowledged"
+
+
+def test_an_approval_task_is_completed_by_its_role_and_shows_in_the_history(client):
+    from headend.catalog.services import TaskSpec
+    from tests.factories import make_product
+
+    version = make_product(
+        tasks=[
+            TaskSpec("Approve the build cost", kind="approval", role="sales_manager"),
+            TaskSpec("Build", depends_on=["Approve the build cost"]),
+        ]
+    )
+    work_order = WorkOrder.objects.get(order_line__order__quote=make_quote(status="accepted", version=version))
+    approval = work_order.tasks.get(kind="approval")
+    client.force_login(make_user("sales"))
+    refused = client.post(reverse("fulfillment:task_action", args=[approval.pk, "complete"]))
+    client.force_login(make_user("sales_manager", username="boss"))
+
+    client.post(reverse("fulfillment:task_action", args=[approval.pk, "complete"]), {"notes": "Within budget"})
+    page = client.get(reverse("fulfillment:work_order_detail", args=[work_order.pk]))
+
+    approval.refresh_from_db()
+    assert (refused.status_code, approval.status) == (403, "done")
+    assert [(r.name, r.status, r.history_user.username if r.history_user else None) for r in page.context["history"]][
+        :2
+    ] == [
+        ("Build", "ready", "boss"),
+        ("Approve the build cost", "done", "boss"),
+    ]
