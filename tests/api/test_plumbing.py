@@ -26,11 +26,17 @@ TMF_PATHS = {
     "/tmf-api/quoteManagement/v4/quote/{id}",
     "/tmf-api/productOrderingManagement/v4/productOrder",
     "/tmf-api/productOrderingManagement/v4/productOrder/{id}",
+    "/tmf-api/productOrderingManagement/v4/cancelProductOrder",
+    "/tmf-api/productOrderingManagement/v4/cancelProductOrder/{id}",
     "/tmf-api/serviceInventory/v4/service",
     "/tmf-api/serviceInventory/v4/service/{id}",
     "/tmf-api/workOrderManagement/v4/workOrder",
     "/tmf-api/workOrderManagement/v4/workOrder/{id}",
+    "/tmf-api/workOrderManagement/v4/workOrder/{id}/task/{task_id}/start",
     "/tmf-api/workOrderManagement/v4/workOrder/{id}/task/{task_id}/complete",
+    "/tmf-api/workOrderManagement/v4/workOrder/{id}/task/{task_id}/block",
+    "/tmf-api/workOrderManagement/v4/workOrder/{id}/task/{task_id}/unblock",
+    "/tmf-api/workOrderManagement/v4/workOrder/{id}/task/{task_id}/assign",
 }
 
 

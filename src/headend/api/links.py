@@ -29,5 +29,6 @@ GEOGRAPHIC_SITE = Resource("geographicSiteManagement/v4/", "geographicSite")  # 
 PRODUCT_OFFERING = Resource("productCatalogManagement/v4/", "productOffering")  # TMF620
 QUOTE = Resource("quoteManagement/v4/", "quote")  # TMF648
 PRODUCT_ORDER = Resource("productOrderingManagement/v4/", "productOrder")  # TMF622
+CANCEL_PRODUCT_ORDER = Resource("productOrderingManagement/v4/", "cancelProductOrder")  # TMF622
 SERVICE = Resource("serviceInventory/v4", "service")  # TMF638 (its basePath has no trailing slash)
 WORK_ORDER = Resource("workOrderManagement/v4/", "workOrder")  # TMF697

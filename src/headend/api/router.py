@@ -23,7 +23,8 @@ api = NinjaAPI(
     version="4.0.0",
     description=(
         "TMF629 customer, TMF674 geographicSite, TMF620 productOffering, TMF648 quote, "
-        "TMF622 productOrder, TMF638 service and TMF697-like workOrder, for staff integrations. "
+        "TMF622 productOrder and cancelProductOrder, TMF638 service and TMF697 workOrder with task "
+        "routes, for staff integrations. "
         "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_api_token USERNAME`)."
     ),
     urls_namespace="tmf",

@@ -232,6 +232,31 @@ def quote_ref(request: HttpRequest, quote: Any) -> RefOut:
     return RefOut(id=str(quote.pk), href=links.QUOTE.href(request, quote.pk), name=quote.number, referred_type="Quote")
 
 
+MONTH_UNITS = {"month", "months"}
+
+
+class DurationIn(In):
+    amount: int
+    units: Text20
+
+
+class ProductTermIn(In):
+    """A contract term given as a Quantity in months (ProductTerm, OrderTerm)."""
+
+    name: Text200 | None = None
+    duration: DurationIn
+
+
+class PlaceRefIn(In):
+    id: Id
+    role: Text40 | None = None
+    referred_type: Text40 | None = Field(default=None, alias="@referredType")
+
+
+class OfferingRefIn(In):
+    id: Id
+
+
 class RelatedPartyIn(In):
     id: Id
     role: Text40 | None = None

@@ -314,6 +314,16 @@ class BoardFilters:
             overdue=params.get("overdue") in ("1", "on", "true"),
         )
 
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The filters in use as query-string pairs, to keep them in links and forms."""
+        pairs = [
+            ("region", self.region),
+            ("product", str(self.product_id or "")),
+            ("assignee", str(self.assignee_id or "")),
+            ("overdue", "1" if self.overdue else ""),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
 
 @dataclass(frozen=True)
 class BoardChoices:
@@ -453,7 +463,7 @@ def work_order_board_choices(*, user: Any) -> BoardChoices:
     regions: dict[str, str] = {}
     for city in scoped.values_list("order_line__location__city", flat=True).distinct():
         if city:
-            regions.setdefault(city.casefold(), city)
+            regions.setdefault(city.casefold(), city.title())  # addresses are kept in capitals
     products = scoped.values_list(
         "order_line__product_version__product_id", "order_line__product_version__product__name"
     ).distinct()
@@ -542,3 +552,17 @@ def template_preview(*, tasks: list[Any], start: dt.datetime) -> tuple[list[Prev
         for position, spec in enumerate(tasks, start=1)
     ]
     return rows, plan.finish
+
+
+def appointments_for_service(*, service_id: int) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(task__work_order__service_id=service_id, status=Appointment.Status.BOOKED)
+        .select_related("technician__user", "task__work_order")
+        .order_by("start")
+    )
+
+
+def task_history(*, work_order_id: int, limit: int = 100) -> list[Any]:
+    """Every recorded step of a work order's tasks, newest first: who, when, which state."""
+    history = Task.history.model.objects.filter(work_order_id=work_order_id)
+    return list(history.select_related("history_user", "assignee").order_by("-history_date", "-history_id")[:limit])

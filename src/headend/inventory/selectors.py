@@ -1,6 +1,8 @@
 """Reads of the service inventory."""
 
+import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -59,3 +61,94 @@ def service_get_for(*, user: Any, service_id: Any) -> Service:
     if service is None:
         raise NotFound("No such service.", field="id")
     return service
+
+
+# --- Board ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """A service as the service board shows it, with its open work order if it has one."""
+
+    service: Service
+    work: Any  # fulfillment's WorkOrderCard, or None
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.work and self.work.overdue)
+
+
+SERVICE_FINAL = (Service.Status.DISCONNECTED,)
+
+
+def service_board(*, user: Any, filters: Any, at: dt.datetime) -> list[Any]:
+    """The service board: a column per status, each card with the open work order that moves it;
+    disconnected services only if disconnected in the last 30 days. `filters` is fulfillment's
+    BoardFilters: region (the location's city), product, assignee of a task, overdue work."""
+    from headend.fulfillment import selectors as fulfillment_selectors
+
+    limit = fulfillment_selectors.BOARD_COLUMN_LIMIT
+    since = at - dt.timedelta(days=fulfillment_selectors.BOARD_RECENT_DAYS)
+    services = Service.objects.filter(account__in=account_scope(user=user)).filter(
+        ~models.Q(status__in=SERVICE_FINAL) | models.Q(status_changed_at__gte=since)
+    )
+    if filters.region:
+        services = services.filter(location__city__iexact=filters.region)
+    if filters.product_id:
+        services = services.filter(product_version__product_id=filters.product_id)
+    if filters.assignee_id or filters.overdue:
+        services = services.filter(
+            pk__in=fulfillment_selectors.service_ids_in_work(
+                user=user, assignee_id=filters.assignee_id, overdue=filters.overdue, at=at
+            )
+        )
+    columns = []
+    for status, label in Service.Status.choices:
+        in_column = services.filter(status=status).order_by("-status_changed_at", "-pk")
+        rows = list(in_column.select_related("account", "location", "product_version__product")[:limit])
+        work = fulfillment_selectors.open_work_by_service(service_ids=[service.pk for service in rows], at=at)
+        cards = tuple(ServiceCard(service, work.get(service.pk)) for service in rows)
+        total = len(cards) if len(cards) < limit else in_column.count()
+        columns.append(
+            fulfillment_selectors.BoardColumn(status, label, cards, total, recent_only=status in SERVICE_FINAL)
+        )
+    return columns
+
+
+def service_board_card(*, user: Any, service_id: Any, at: dt.datetime) -> ServiceCard:
+    """One card of the service board, as it is now (after a move). Raises NotFound."""
+    from headend.fulfillment import selectors as fulfillment_selectors
+
+    service = service_get_for(user=user, service_id=service_id)
+    work = fulfillment_selectors.open_work_by_service(service_ids=[service.pk], at=at)
+    return ServiceCard(service, work.get(service.pk))
+
+
+def service_board_choices(*, user: Any) -> Any:
+    """The regions, products and people the service board can be filtered by."""
+    from headend.fulfillment import selectors as fulfillment_selectors
+
+    services = Service.objects.filter(account__in=account_scope(user=user))
+    regions: dict[str, str] = {}
+    for city in services.values_list("location__city", flat=True).distinct():
+        if city:
+            regions.setdefault(city.casefold(), city)
+    products = services.values_list("product_version__product_id", "product_version__product__name").distinct()
+    return fulfillment_selectors.BoardChoices(
+        regions=sorted(regions.values(), key=str.casefold),
+        products=sorted(set(products), key=lambda product: product[1].casefold()),
+        assignees=fulfillment_selectors.board_assignees(user=user),
+    )
+
+
+def service_list_with_history(
+    *,
+    user: Any,
+    account_id: Any = None,
+    location_id: Any = None,
+    statuses: Collection[str] | None = None,
+) -> models.QuerySet[Service]:
+    """`service_list(detailed=True)` with each service's status changes loaded, oldest first."""
+    return service_list(
+        user=user, account_id=account_id, location_id=location_id, statuses=statuses, detailed=True
+    ).prefetch_related("status_changes")

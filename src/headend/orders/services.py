@@ -1,16 +1,23 @@
 """Write use cases for orders: creation from an accepted quote, decomposition, roll-up."""
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
+from headend.catalog import selectors as catalog_selectors
+from headend.catalog.models import ProductVersion
 from headend.core import clock, events
-from headend.core.errors import Conflict, ValidationError
+from headend.core.errors import Conflict, DomainError, ValidationError
+from headend.core.money import default_currency
 from headend.crm import services as crm_services
+from headend.crm.models import Account, Location
 from headend.fulfillment import services as fulfillment_services
 from headend.inventory import services as inventory_services
 from headend.orders.models import Order, OrderLine
+from headend.quoting import pricing
 
 
 def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
@@ -49,9 +56,9 @@ def order_decompose(*, order: Order, at: dt.datetime) -> Order:
         if line.action == OrderLine.Action.ADD:
             service = inventory_services.service_create_pending(order_line=line, at=at)
         else:
-            service = line.target_service
-            if service is None:
+            if line.target_service is None:
                 raise Conflict(f"Line {line.position} changes no service.", field="target_service")
+            service = line.target_service
             if line.action == OrderLine.Action.DELETE:
                 inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
         fulfillment_services.work_order_create(order_line=line, service=service, at=at, templates=templates)
@@ -181,3 +188,85 @@ def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
 @transaction.atomic
 def order_refresh(*, order: Order, at: dt.datetime) -> Order:
     return _roll_up(order.pk, at)
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One new service ordered directly: where, which product version, on which term (months)
+    and how many."""
+
+    location: Location
+    product_version: ProductVersion
+    term_months: Any
+    quantity: Any = 1
+
+
+@transaction.atomic
+def order_create(*, account: Account, items: Sequence[OrderItem], created_by: Any) -> Order:
+    """Order new services without a quote: each item is checked and priced as a quote line is,
+    then the order is decomposed into services and work orders, as an accepted quote's order is.
+
+    All or nothing. Raises ValidationError naming the item at fault (`items[1].quantity`,
+    `items[0].location`, `items[0].product_version`, `items[0].term_months`), and Conflict
+    (`no_template`, on `items[i].product_version`) for a product that has no installation
+    work-order template."""
+    # quoting.services imports this module; its line checks are reused, not copied.
+    from headend.quoting import services as quoting_services
+    from headend.quoting.models import Quote
+
+    if not items:
+        raise ValidationError("Order at least one item.", field="items", code="empty_order")
+    now = clock.now()
+    today = clock.local_date(now)
+    as_quote = Quote(account=account)  # the line checks read only the quote's account
+    lines = []
+    for index, item in enumerate(items):
+        try:
+            quantity = quoting_services._check_quantity(item.quantity)
+            quoting_services._check_line(
+                quote=as_quote,
+                location=item.location,
+                product_version=item.product_version,
+                term_months=item.term_months,
+                on=today,
+            )
+            price = catalog_selectors.price_for(version=item.product_version, term_months=item.term_months)
+            product = item.product_version.product
+            if catalog_selectors.template_for(product_id=product.pk, action=OrderLine.Action.ADD) is None:
+                raise Conflict(
+                    f"{product} has no work-order template for add; define one in the catalog first.",
+                    field="product_version",
+                    code="no_template",
+                )
+        except DomainError as exc:
+            exc.field = f"items[{index}].{exc.field}" if exc.field else f"items[{index}]"
+            raise
+        priced = pricing.price_line(
+            mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
+        )
+        lines.append(
+            OrderLine(
+                position=index + 1,
+                action=OrderLine.Action.ADD,
+                location=item.location,
+                product_version=item.product_version,
+                term_months=price.term_months,
+                quantity=quantity,
+                mrc_amount=priced.mrc_amount,
+                nrc_amount=priced.nrc_amount,
+            )
+        )
+    order = Order(account=account, currency=default_currency(), created_at=now)
+    order.full_clean()
+    order.save()
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    crm_services.account_activate(account=account)
+    events.emit(
+        "order.created",
+        subject=order,
+        data={"quote_id": None, "lines": len(lines), "created_by_id": getattr(created_by, "pk", None)},
+    )
+    order_decompose(order=order, at=now)
+    return order

@@ -39,10 +39,13 @@ from headend.api.errors import body_fields
 from headend.api.lists import ListParams, matching, paginate
 from headend.api.schemas import (
     ERRORS,
-    Id,
+    MONTH_UNITS,
     In,
+    OfferingRefIn,
     Out,
+    PlaceRefIn,
     PriceEntryOut,
+    ProductTermIn,
     RefOut,
     RelatedPartyIn,
     TermOut,
@@ -84,7 +87,6 @@ STATE_CHANGES: dict[str, Callable[[Quote, Any], Quote]] = {
     "rejected": lambda quote, by: quoting_services.quote_reject(quote=quote, rejected_by=by),
     "cancelled": lambda quote, by: quoting_services.quote_expire(quote=quote),
 }
-MONTH_UNITS = {"month", "months"}
 
 
 class ProductOut(Out):
@@ -175,29 +177,9 @@ class QuoteOut(Out):
         )
 
 
-class DurationIn(In):
-    amount: int
-    units: Text20
-
-
-class ProductTermIn(In):
-    name: Text200 | None = None
-    duration: DurationIn
-
-
-class PlaceRefIn(In):
-    id: Id
-    role: Text40 | None = None
-    referred_type: Text40 | None = Field(default=None, alias="@referredType")
-
-
 class ProductIn(In):
     place: list[PlaceRefIn] = Field(default_factory=list)
     product_term: list[ProductTermIn] = Field(default_factory=list, alias="productTerm")
-
-
-class OfferingRefIn(In):
-    id: Id
 
 
 class QuoteItemIn(In):
