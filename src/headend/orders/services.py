@@ -212,23 +212,17 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
     work-order template."""
     # quoting.services imports this module; its line checks are reused, not copied.
     from headend.quoting import services as quoting_services
-    from headend.quoting.models import Quote
 
     if not items:
         raise ValidationError("Order at least one item.", field="items", code="empty_order")
     now = clock.now()
     today = clock.local_date(now)
-    as_quote = Quote(account=account)  # the line checks read only the quote's account
     lines = []
     for index, item in enumerate(items):
         try:
-            quantity = quoting_services._check_quantity(item.quantity)
-            quoting_services._check_line(
-                quote=as_quote,
-                location=item.location,
-                product_version=item.product_version,
-                term_months=item.term_months,
-                on=today,
+            quantity = quoting_services.check_quantity(item.quantity)
+            quoting_services.check_sellable_at(
+                account=account, location=item.location, product_version=item.product_version, on=today
             )
             price = catalog_selectors.price_for(version=item.product_version, term_months=item.term_months)
             product = item.product_version.product

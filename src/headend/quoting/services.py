@@ -63,7 +63,8 @@ def _lock_draft(quote: Quote) -> Quote:
     return quote
 
 
-def _check_quantity(quantity: Any) -> int:
+def check_quantity(quantity: Any) -> int:
+    """A whole number of units, 1 to 10,000 (quote lines and order items alike)."""
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         try:
             quantity = int(str(quantity))
@@ -76,10 +77,10 @@ def _check_quantity(quantity: Any) -> int:
     return quantity
 
 
-def _check_line(
-    *, quote: Quote, location: Location, product_version: ProductVersion, term_months: Any, on: dt.date
-) -> None:
-    if location.account_id != quote.account_id:
+def check_sellable_at(*, account: Account, location: Location, product_version: ProductVersion, on: dt.date) -> None:
+    """Raise ValidationError unless the version is on sale on `on` to this kind of account, at one
+    of the account's own locations."""
+    if location.account_id != account.pk:
         raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
     if not product_version.is_sellable_on(on):
         state = product_version.get_status_display().lower()
@@ -91,7 +92,7 @@ def _check_line(
             code="not_sellable",
         )
     customer_type = product_version.product.customer_type
-    if customer_type != Product.CustomerType.ANY and customer_type != quote.account.kind:
+    if customer_type != Product.CustomerType.ANY and customer_type != account.kind:
         raise ValidationError(
             f"{product_version.product} is sold to {customer_type} customers only.",
             field="product_version",
@@ -123,10 +124,8 @@ def quote_line_add(
 ) -> QuoteLine:
     """Add a new service to a draft quote, priced from the catalog on the chosen term."""
     quote = _lock_draft(quote)
-    quantity = _check_quantity(quantity)
-    _check_line(
-        quote=quote, location=location, product_version=product_version, term_months=term_months, on=clock.today()
-    )
+    quantity = check_quantity(quantity)
+    check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
     price = catalog_selectors.price_for(version=product_version, term_months=term_months)
     priced = pricing.price_line(
         mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
