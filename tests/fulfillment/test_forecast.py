@@ -340,4 +340,3 @@ def test_work_order_board_move_to_completed_is_refused_with_open_tasks(three_sit
         services.work_order_move(work_order=work_order, to="completed", moved_by=None)
 
     assert "still open: 1. Site survey" in error.value.message
-

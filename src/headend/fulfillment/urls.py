@@ -11,3 +11,9 @@ urlpatterns = [
     path("<int:work_order_id>/", views.work_order_detail_view, name="work_order_detail"),
     path("tasks/<int:task_id>/<str:action>/", views.task_action_view, name="task_action"),
 ]
+urlpatterns += [
+    path("board/", views.work_order_board_view, name="board"),
+    path("<int:work_order_id>/move/", views.work_order_move_view, name="work_order_move"),
+    path("<int:work_order_id>/gantt/", views.work_order_gantt_view, name="work_order_gantt"),
+    path("orders/<int:order_id>/gantt/", views.order_gantt_view, name="order_gantt"),
+]

@@ -1,16 +1,22 @@
 import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from headend.core import clock
 from headend.core.errors import DomainError, ValidationError
 from headend.core.pagination import paginate
 from headend.core.permissions import FULFIL, has_role, role_required, staff_required
-from headend.fulfillment import selectors, services
+from headend.fulfillment import gantt, selectors, services
 from headend.fulfillment.models import WorkOrder
+from headend.orders import selectors as orders_selectors
 
 
 @staff_required
@@ -41,6 +47,7 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
         "appointments": {a.task_id: a for a in selectors.appointment_for(task_ids=[t.pk for t in tasks])},
         "assignees": selectors.assignable_users() if can_fulfil else [],
         "slip": selectors.slip_label(planned=work_order.planned_finish, forecast=work_order.forecast_finish),
+        "history": selectors.task_history(work_order_id=work_order.pk),
     }
     return render(request, "fulfillment/work_order_detail.html", context)
 
@@ -85,10 +92,13 @@ def _local_instant(value: str, *, field: str) -> dt.datetime | None:
 
 
 @require_POST
-@role_required(*FULFIL)
+@staff_required
 def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
-    """One step of a task's workflow from the work-order page or the task queue."""
+    """One step of a task's workflow from the work-order page or the task queue: provisioning
+    works every task; a task for another role (an approval by a sales manager) is theirs too."""
     task = selectors.task_get_for(user=request.user, task_id=task_id)
+    if not (has_role(request.user, *FULFIL) or (task.role and has_role(request.user, task.role))):
+        raise PermissionDenied("Your role may not work this task.")
     post, user = request.POST, request.user
     try:
         if action == "complete":
@@ -139,3 +149,143 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
     if post.get("next", "") == "my-work":
         return redirect("fulfillment:my_work")
     return redirect(task.work_order)
+
+
+# --- Board and Gantt charts -------------------------------------------------------------------
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _work_order_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:
+    filters = selectors.BoardFilters.from_query(params)
+    context = {
+        "columns": selectors.work_order_board(user=request.user, filters=filters, at=clock.now()),
+        "choices": selectors.work_order_board_choices(user=request.user),
+        "filters": filters,
+        "filter_pairs": filters.query_pairs(),
+        "statuses": WorkOrder.Status.choices,
+        "can_move": has_role(request.user, *FULFIL),
+        "error": error,
+    }
+    return render(request, "fulfillment/work_order_board.html", context, status=status)
+
+
+@staff_required
+def work_order_board_view(request: HttpRequest) -> HttpResponse:
+    return _work_order_board_page(request, request.GET)
+
+
+@require_POST
+@role_required(*FULFIL)
+def work_order_move_view(request: HtmxHttpRequest, work_order_id: int) -> HttpResponse:
+    """A card dropped in another column (the board's script) or its "Move to" form. A refused
+    move answers 409 with the reason: as text to the script, on the board without JavaScript."""
+    work_order = selectors.work_order_get_for(user=request.user, work_order_id=work_order_id)
+    try:
+        work_order = services.work_order_move(
+            work_order=work_order, to=request.POST.get("to", ""), moved_by=request.user
+        )
+    except DomainError as exc:
+        if request.htmx:
+            return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+        return _work_order_board_page(request, request.POST, status=409, error=exc.message)
+    filters = selectors.BoardFilters.from_query(request.POST)
+    if not request.htmx:
+        messages.success(request, f"{work_order.number} is {work_order.get_status_display().lower()}.")
+        query = urlencode(filters.query_pairs())
+        return redirect(f"{reverse('fulfillment:board')}{'?' if query else ''}{query}")
+    context = {
+        "card": selectors.work_order_board_card(user=request.user, work_order_id=work_order.pk, at=clock.now()),
+        "filter_pairs": filters.query_pairs(),
+        "statuses": WorkOrder.Status.choices,
+        "can_move": True,
+    }
+    return render(request, "fulfillment/work_order_board.html#card", context)
+
+
+def _gantt_group(work_order: WorkOrder) -> gantt.GanttGroup:
+    """A work order and its tasks (but cancelled ones, which the forecast leaves out) for the chart;
+    its header row leads to its own chart, a task's row to the task on the work-order page."""
+    url, location = work_order.get_absolute_url(), work_order.order_line.location
+    tasks = [task for task in work_order.tasks.all() if task.status != task.Status.CANCELLED]
+    return gantt.GanttGroup(
+        key=f"wo-{work_order.pk}",
+        label=f"{work_order.number} · {location.name or location.street}, {location.city.title()}",
+        status=work_order.status,
+        href=reverse("fulfillment:work_order_gantt", args=[work_order.pk]),
+        tasks=tuple(
+            gantt.GanttTask(
+                key=str(task.pk),
+                name=f"{task.position}. {task.name}",
+                status=task.status,
+                status_label=task.get_status_display(),
+                forecast_start=task.forecast_start,
+                forecast_finish=task.forecast_finish,
+                planned_start=task.planned_start,
+                planned_finish=task.planned_finish,
+                actual_start=task.started_at,
+                actual_finish=task.completed_at,
+                critical=task.critical,
+                milestone=task.kind == task.Kind.MILESTONE or task.planned_minutes == 0,
+                predecessors=tuple(str(dep.pk) for dep in task.depends_on.all()),
+                slack_minutes=task.slack_minutes,
+                href=f"{url}#task-{task.pk}",
+            )
+            for task in tasks
+        ),
+    )
+
+
+@staff_required
+def order_gantt_view(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Every task of an order on one chart, a header row per work order."""
+    order = orders_selectors.order_get_for(user=request.user, order_id=order_id)
+    work_orders = sorted(
+        selectors.work_order_list(user=request.user, order_id=order.pk, detailed=True).select_related(
+            "order_line__location"
+        ),
+        key=lambda work_order: work_order.order_line.position,
+    )
+    calendar = selectors.provider_calendar()
+    planned, forecast = order.planned_go_live, order.forecast_go_live
+    chart = gantt.chart(
+        [_gantt_group(work_order) for work_order in work_orders],
+        now=clock.now(),
+        calendar=calendar,
+        planned_go_live=planned,
+        forecast_go_live=forecast,
+    )
+    context = {
+        "order": order,
+        "chart": chart,
+        "planned": planned,
+        "forecast": forecast,
+        "slip": gantt.go_live_slip(planned, forecast, calendar),
+    }
+    return render(request, "fulfillment/order_gantt.html", context)
+
+
+@staff_required
+def work_order_gantt_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    """One work order's tasks on a chart."""
+    work_order = selectors.work_order_get_for(user=request.user, work_order_id=work_order_id)
+    calendar = selectors.provider_calendar()
+    planned, forecast = work_order.planned_finish, work_order.forecast_finish
+    chart = gantt.chart(
+        [_gantt_group(work_order)],
+        now=clock.now(),
+        calendar=calendar,
+        planned_go_live=planned,
+        forecast_go_live=forecast,
+        headers=False,
+    )
+    context = {
+        "work_order": work_order,
+        "chart": chart,
+        "planned": planned,
+        "forecast": forecast,
+        "slip": gantt.go_live_slip(planned, forecast, calendar),
+    }
+    return render(request, "fulfillment/work_order_gantt.html", context)

@@ -7,3 +7,7 @@ urlpatterns = [
     path("", views.service_list_view, name="service_list"),
     path("<int:service_id>/", views.service_detail_view, name="service_detail"),
 ]
+urlpatterns += [
+    path("board/", views.service_board_view, name="service_board"),
+    path("<int:service_id>/move/", views.service_move_view, name="service_move"),
+]
