@@ -466,9 +466,9 @@ def _finish_all(quote, tech: User) -> None:
     while True:
         _run_ready_code_tasks()
         ready = list(
-            Task.objects.filter(
-                work_order__order_line__order__quote=quote, status=Task.Status.READY, kind="manual"
-            ).order_by("work_order_id", "position")
+            Task.objects.filter(work_order__order_line__order__quote=quote, status=Task.Status.READY)
+            .exclude(kind=Task.Kind.CODE)
+            .order_by("work_order_id", "position")
         )
         if not ready:
             return
