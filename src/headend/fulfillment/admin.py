@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from headend.fulfillment.models import Task, WorkOrder
+from headend.fulfillment.models import Appointment, Holiday, Skill, Task, Technician, WorkOrder
 
 
 class TaskInline(admin.TabularInline):
@@ -16,3 +16,29 @@ class WorkOrderAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "status", "created_at", "completed_at"]
     list_filter = ["status"]
     inlines = [TaskInline]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "region", "day_start", "day_end", "daily_capacity_minutes", "active"]
+    list_filter = ["active", "region", "skills"]
+    filter_horizontal = ["skills"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "region"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["task", "technician", "start", "end", "status"]
+    list_filter = ["status", "technician"]
