@@ -26,7 +26,7 @@ def main() -> None:
     from headend.catalog.services import TaskSpec
     from headend.core.models import OutboxEvent
     from headend.crm import services as crm
-    from headend.fulfillment.models import Task, WorkOrder
+    from headend.fulfillment.models import Task, TaskDependency, WorkOrder
     from headend.inventory.models import Service, ServiceStatusChange
     from headend.orders.models import OrderLine
     from headend.quoting import services as quoting
@@ -76,7 +76,7 @@ def main() -> None:
         "services": Service.objects.count(),
         "work orders": WorkOrder.objects.count(),
         "tasks": Task.objects.count(),
-        "task dependencies": Task.depends_on.through.objects.count(),
+        "task dependencies": TaskDependency.objects.count(),
         "outbox events": OutboxEvent.objects.count(),
     }
 
@@ -150,10 +150,10 @@ def main() -> None:
             for wo in work_orders
             for p, n in enumerate(["Survey", "Install", "Turn up"], start=1)
         )
-        Task.depends_on.through.objects.bulk_create(
-            Task.depends_on.through(from_task_id=tasks[i + 1].pk, to_task_id=tasks[i].pk)
-            for i in range(0, len(tasks), 3)
-            for i in (i, i + 1)
+        TaskDependency.objects.bulk_create(
+            TaskDependency(task_id=tasks[i + 1].pk, predecessor_id=tasks[i].pk)
+            for start in range(0, len(tasks), 3)
+            for i in (start, start + 1)
         )
         OutboxEvent.objects.bulk_create(
             OutboxEvent(name="bench", subject_type="bench", subject_id=str(n), occurred_at=now)
