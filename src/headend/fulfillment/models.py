@@ -192,17 +192,6 @@ class Task(StatusModel):
     def is_open(self) -> bool:
         return self.status in self.OPEN
 
-    @property
-    def is_overdue(self) -> bool:
-        from headend.core import clock
-
-        return (
-            self.is_open
-            and self.forecast_finish is not None
-            and self.planned_finish is not None
-            and (self.forecast_finish > self.planned_finish or self.forecast_finish < clock.now())
-        )
-
 
 class TaskDependency(models.Model):
     """Finish-to-start: `task` starts `lag_minutes` of working time after `predecessor` finishes."""

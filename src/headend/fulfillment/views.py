@@ -8,10 +8,10 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from headend.core import clock
 from headend.core.errors import DomainError, ValidationError
+from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import FULFIL, has_role, role_required, staff_required
 from headend.fulfillment import gantt, selectors, services
@@ -152,10 +152,6 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
 
 
 # --- Board and Gantt charts -------------------------------------------------------------------
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _work_order_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:

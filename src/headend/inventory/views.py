@@ -6,10 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from headend.core import clock
 from headend.core.errors import DomainError
+from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import Role, has_role, role_required, staff_required
 from headend.fulfillment import selectors as fulfillment_selectors
@@ -40,10 +40,6 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
 # --- Board ------------------------------------------------------------------------------------
 
 MOVE_SERVICES = (Role.PROVISIONING, Role.SUPPORT)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _service_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:

@@ -2,20 +2,16 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
+from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import SELL, has_role, role_required, staff_required
 from headend.crm import selectors as crm_selectors
 from headend.quoting import selectors, services
 from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
 from headend.quoting.models import Quote
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @staff_required
