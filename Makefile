@@ -12,6 +12,7 @@ $(VENV)/.installed-run: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	scripts/ensure-system-packages
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed-run

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "headend.orders",
     "headend.inventory",
     "headend.fulfillment",
+    "headend.network",
+    "headend.contracts",
     "headend.api",
 ]
 
