@@ -18,6 +18,8 @@ class Role(models.TextChoices):
     PROVISIONING = "provisioning", "Provisioning"
     SUPPORT = "support", "Support"
     BILLING = "billing", "Billing"
+    FINANCE = "finance", "Finance"
+    DIRECTOR = "director", "Director"
     ADMIN = "admin", "Admin"
 
 

@@ -366,3 +366,64 @@ def opportunity_lose(*, opportunity: Opportunity) -> Opportunity:
     opportunity.save()
     events.emit("opportunity.lost", subject=opportunity)
     return opportunity
+
+
+def opportunity_follow_quote(
+    *,
+    opportunity: Opportunity,
+    mrr_amount: Decimal,
+    one_time_amount: Decimal,
+    contract_value_amount: Decimal,
+    stage: str = "",
+) -> Opportunity:
+    """An open opportunity takes its primary quote's totals; presenting moves it to Proposal,
+    a declined quote closes it lost. Called by quoting inside its use cases."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        return opportunity
+    opportunity.amount, opportunity.one_time_amount = mrr_amount, one_time_amount
+    opportunity.contract_value_amount = contract_value_amount
+    if stage == Opportunity.Stage.CLOSED_LOST:
+        opportunity.stage, opportunity.closed_at = Opportunity.Stage.CLOSED_LOST, clock.now()
+        events.emit("opportunity.lost", subject=opportunity)
+    elif stage:
+        opportunity.stage = stage
+    opportunity.save()
+    return opportunity
+
+
+def opportunity_reopen(*, opportunity: Opportunity) -> Opportunity:
+    """A lost opportunity comes back to Negotiation when its quote is revised."""
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if opportunity.stage == Opportunity.Stage.CLOSED_WON:
+        raise Conflict(
+            "A won opportunity cannot be reopened; open a new one.", field="stage", code="opportunity_closed"
+        )
+    if opportunity.stage == Opportunity.Stage.CLOSED_LOST:
+        opportunity.stage, opportunity.closed_at = Opportunity.Stage.NEGOTIATION, None
+        opportunity.save(update_fields=["stage", "closed_at"])
+        events.emit("opportunity.reopened", subject=opportunity)
+    return opportunity
+
+
+@transaction.atomic
+def account_standing_record(*, account: Account, days_past_due: int, overdue_balance_amount: Any) -> Account:
+    """Record the customer's payment standing (until billing feeds it): how many days the oldest
+    unpaid invoice is past due, and the overdue balance. Approval rules read it."""
+    if isinstance(days_past_due, bool) or not isinstance(days_past_due, int) or days_past_due < 0:
+        raise ValidationError("Days past due is a whole number, 0 or more.", field="days_past_due")
+    try:
+        balance = to_decimal(overdue_balance_amount)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("Not an amount.", field="overdue_balance_amount") from exc
+    if balance < 0:
+        raise ValidationError("The overdue balance cannot be negative.", field="overdue_balance_amount")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    account.days_past_due, account.overdue_balance_amount = days_past_due, balance
+    account.save(update_fields=["days_past_due", "overdue_balance_amount"])
+    events.emit(
+        "account.standing_recorded",
+        subject=account,
+        data={"days_past_due": days_past_due, "overdue_balance": str(balance)},
+    )
+    return account

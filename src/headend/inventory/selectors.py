@@ -152,3 +152,13 @@ def service_list_with_history(
     return service_list(
         user=user, account_id=account_id, location_id=location_id, statuses=statuses, detailed=True
     ).prefetch_related("status_changes")
+
+
+def account_live_services(*, account_id: int) -> list[Service]:
+    """The services an account has running (active, suspended or about to be disconnected)."""
+    return list(
+        Service.objects.filter(
+            account_id=account_id,
+            status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT],
+        ).select_related("location", "product_version__product")
+    )

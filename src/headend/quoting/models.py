@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from headend.catalog.models import ProductVersion, Term
 from headend.core.models import StatusModel
+from headend.core.permissions import Role
 from headend.crm.models import Account, Location, Opportunity
 
 
@@ -20,19 +21,36 @@ class Quote(StatusModel):
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
         EXPIRED = "expired", "Expired"
+        SUPERSEDED = "superseded", "Superseded"
 
     TRANSITIONS = {
         "draft": {"presented", "expired"},
-        "presented": {"accepted", "rejected", "expired"},
+        "presented": {"accepted", "rejected", "expired", "superseded"},
         "accepted": set(),
-        "rejected": set(),
-        "expired": set(),
+        "rejected": {"superseded"},
+        "expired": {"superseded"},
+        "superseded": set(),
     }
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="quotes")
     opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="quotes")
     name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Versions: a revision is a new quote row pointing at the one it revises; the old one is
+    # kept read-only (superseded) for comparison.
+    revision = models.PositiveIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_revision"
+    )
+    discount_percent = models.DecimalField(
+        "quote discount %",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+    )
+    mrr_before_amount = models.DecimalField(
+        "monthly recurring before the changes", max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     currency = models.CharField(max_length=3)
     mrr_amount = models.DecimalField("monthly recurring", max_digits=12, decimal_places=2, default=Decimal("0"))
     one_time_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -62,6 +80,10 @@ class Quote(StatusModel):
         return f"Q-{self.pk:06d}"
 
     @property
+    def mrr_change_amount(self) -> Decimal:
+        return self.mrr_amount - self.mrr_before_amount
+
+    @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
@@ -75,10 +97,38 @@ class Quote(StatusModel):
 class QuoteLine(models.Model):
     class Action(models.TextChoices):
         ADD = "add", "Add"
+        UPGRADE = "upgrade", "Upgrade"
+        DOWNGRADE = "downgrade", "Downgrade"
+        RE_TERM = "re_term", "Re-term"
+        RE_RATE = "re_rate", "Re-rate"
+        MOVE = "move", "Move"
+        REPLACE = "replace", "Replace"
+        CANCEL = "cancel", "Cancel"
+
+    # What each action becomes on the order (TMF productOrderItem.action).
+    ORDER_ACTION = {
+        "add": "add",
+        "upgrade": "modify",
+        "downgrade": "modify",
+        "re_term": "modify",
+        "re_rate": "modify",
+        "move": "modify",
+        "replace": "modify",
+        "cancel": "delete",
+    }
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField()
-    action = models.CharField(max_length=8, choices=Action.choices, default=Action.ADD)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.ADD)
+    # A change line acts on a service the account already has.
+    target_service = models.ForeignKey(
+        "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="quote_lines"
+    )
+    mrc_before_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    etf_amount = models.DecimalField("early-termination fee", max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    negotiated_mrc_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    floor_breached = models.BooleanField(default=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="quote_lines")
     product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="quote_lines")
     term_months = models.PositiveSmallIntegerField(choices=Term.choices)
@@ -98,3 +148,65 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quote.number} #{self.position}"
+
+    @property
+    def is_change(self) -> bool:
+        return self.action != self.Action.ADD
+
+    @property
+    def mrc_change_amount(self) -> Decimal:
+        return self.mrc_amount - self.mrc_before_amount
+
+
+class ApprovalRule(models.Model):
+    """When a quote needs someone's approval before it is presented; staff edit these."""
+
+    class Kind(models.TextChoices):
+        DISCOUNT_ABOVE = "discount_above", "A line or quote discount above the threshold (%)"
+        BELOW_FLOOR = "below_floor", "A line priced below its floor"
+        CONTRACT_VALUE_ABOVE = "contract_value_above", "Total contract value above the threshold"
+        DAYS_PAST_DUE_ABOVE = (
+            "days_past_due_above",
+            "Customer's oldest unpaid invoice more days past due than the threshold",
+        )
+        OVERDUE_BALANCE_ABOVE = "overdue_balance_above", "Customer's overdue balance above the threshold"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    threshold = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    approver_role = models.CharField(max_length=16, choices=Role.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "threshold", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuoteApproval(models.Model):
+    """An approval a quote needs because a rule fired, and its decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        VOID = "void", "Void (the quote changed)"
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="approvals")
+    rule = models.ForeignKey(ApprovalRule, on_delete=models.PROTECT, related_name="approvals")
+    approver_role = models.CharField(max_length=16, choices=Role.choices)
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quote} {self.rule}: {self.status}"

@@ -1,6 +1,7 @@
 """Write use cases for quotes: build, present, accept (into an order), reject, expire."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,11 +12,12 @@ from headend.catalog.models import Product, ProductVersion
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
+from headend.core.permissions import require_role
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location, Opportunity
 from headend.orders import services as orders_services
-from headend.quoting import pricing
-from headend.quoting.models import Quote, QuoteLine
+from headend.quoting import approvals, pricing
+from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
 
 
 @transaction.atomic
@@ -101,15 +103,109 @@ def check_sellable_at(*, account: Account, location: Location, product_version: 
 
 
 def _recompute_totals(quote: Quote) -> None:
-    """Totals are sums of the stored, rounded lines; only the edited line is repriced."""
+    """Totals are sums of the stored, rounded lines (only the edited line is repriced); then the
+    opportunity follows and the approvals are asked again, since the deal changed."""
     sums = quote.lines.aggregate(
-        mrr=models.Sum("mrc_amount"), once=models.Sum("nrc_amount"), tcv=models.Sum("contract_value_amount")
+        mrr=models.Sum("mrc_amount"),
+        before=models.Sum("mrc_before_amount"),
+        once=models.Sum("nrc_amount"),
+        etf=models.Sum("etf_amount"),
+        tcv=models.Sum("contract_value_amount"),
     )
-    totals = pricing.quote_totals([])
-    quote.mrr_amount = sums["mrr"] if sums["mrr"] is not None else totals.mrr_amount
-    quote.one_time_amount = sums["once"] if sums["once"] is not None else totals.one_time_amount
-    quote.contract_value_amount = sums["tcv"] if sums["tcv"] is not None else totals.contract_value_amount
-    quote.save(update_fields=["mrr_amount", "one_time_amount", "contract_value_amount"])
+    zero = Decimal("0.00")
+    quote.mrr_amount = sums["mrr"] if sums["mrr"] is not None else zero
+    quote.mrr_before_amount = sums["before"] if sums["before"] is not None else zero
+    quote.one_time_amount = (sums["once"] or zero) + (sums["etf"] or zero)
+    quote.contract_value_amount = sums["tcv"] if sums["tcv"] is not None else zero
+    quote.save(update_fields=["mrr_amount", "mrr_before_amount", "one_time_amount", "contract_value_amount"])
+    _sync_opportunity(quote)
+    _refresh_approvals(quote)
+
+
+def _sync_opportunity(quote: Quote, *, stage: str = "") -> None:
+    """The opportunity's amount (and stage) follow its primary quote: the newest live one."""
+    primary = (
+        Quote.objects.filter(opportunity_id=quote.opportunity_id)
+        .exclude(status__in=[Quote.Status.SUPERSEDED, Quote.Status.EXPIRED])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if primary is None or primary.pk != quote.pk:
+        return
+    crm_services.opportunity_follow_quote(
+        opportunity=quote.opportunity,
+        mrr_amount=quote.mrr_amount,
+        one_time_amount=quote.one_time_amount,
+        contract_value_amount=quote.contract_value_amount,
+        stage=stage,
+    )
+
+
+# --- Approvals -------------------------------------------------------------------------------
+
+
+def quote_facts(quote: Quote) -> approvals.QuoteFacts:
+    """What the approval rules look at: discounts, floors, contract value, the customer's standing."""
+    from headend.inventory import selectors as inventory_selectors
+
+    lines = list(quote.lines.all())
+    account = quote.account
+    live = inventory_selectors.account_live_services(account_id=account.pk)
+    return approvals.QuoteFacts(
+        max_line_discount_percent=max((line.discount_percent for line in lines), default=Decimal("0")),
+        quote_discount_percent=quote.discount_percent,
+        lines_below_floor=tuple(line.position for line in lines if line.floor_breached),
+        contract_value_amount=quote.contract_value_amount,
+        days_past_due=account.days_past_due,
+        overdue_balance_amount=account.overdue_balance_amount,
+        account_mrr_amount=sum((service.mrc_amount for service in live), Decimal("0.00")),
+        account_services=len(live),
+        currency=quote.currency,
+    )
+
+
+def _refresh_approvals(quote: Quote) -> None:
+    """Ask for the approvals the quote needs now: earlier decisions are void once it changes."""
+    now = clock.now()
+    quote.approvals.filter(status=QuoteApproval.Status.PENDING).delete()
+    quote.approvals.exclude(status=QuoteApproval.Status.VOID).update(status=QuoteApproval.Status.VOID)
+    facts = quote_facts(quote)
+    needed = approvals.rules_fired(ApprovalRule.objects.filter(active=True), facts)
+    QuoteApproval.objects.bulk_create(
+        QuoteApproval(quote=quote, rule=rule, approver_role=rule.approver_role, reason=reason[:300], created_at=now)
+        for rule, reason in needed
+    )
+    if needed:
+        events.emit("quote.approval_requested", subject=quote, data={"rules": [rule.pk for rule, _ in needed]})
+
+
+@transaction.atomic
+def quote_approval_decide(*, approval: QuoteApproval, approve: bool, comment: str, decided_by: Any) -> QuoteApproval:
+    """An approver approves or rejects what a rule flagged on a draft quote, with a comment."""
+    approval = QuoteApproval.objects.select_for_update().select_related("quote").get(pk=approval.pk)
+    require_role(decided_by, approval.approver_role)
+    if approval.status != QuoteApproval.Status.PENDING:
+        raise Conflict(f"This approval is already {approval.get_status_display().lower()}.", field="status")
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError("Say why you reject it.", field="comment", code="required")
+    approval.status = QuoteApproval.Status.APPROVED if approve else QuoteApproval.Status.REJECTED
+    approval.decided_by, approval.decided_at, approval.comment = decided_by, clock.now(), comment
+    approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    events.emit(f"quote.approval_{approval.status}", subject=approval.quote, data={"approval_id": approval.pk})
+    return approval
+
+
+def _check_approved(quote: Quote) -> None:
+    open_ones = list(quote.approvals.exclude(status__in=[QuoteApproval.Status.APPROVED, QuoteApproval.Status.VOID]))
+    if open_ones:
+        waiting = "; ".join(f"{a.get_approver_role_display()}: {a.reason}" for a in open_ones)
+        rejected = any(a.status == QuoteApproval.Status.REJECTED for a in open_ones)
+        raise Conflict(
+            ("An approval was rejected; change the quote. " if rejected else "Waiting for approval. ") + waiting,
+            field="approvals",
+            code="approval_rejected" if rejected else "approvals_pending",
+        )
 
 
 @transaction.atomic
@@ -167,9 +263,11 @@ def quote_present(*, quote: Quote, presented_by: Any = None) -> Quote:
         raise ValidationError(
             "Add at least one line before presenting the quote.", field="quoteItem", code="empty_quote"
         )
+    _check_approved(quote)
     quote.status, quote.presented_at = Quote.Status.PRESENTED, now
     quote.valid_until = clock.local_date(now) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)
     quote.save(update_fields=["status", "presented_at", "valid_until"])
+    _sync_opportunity(quote, stage=Opportunity.Stage.PROPOSAL)
     events.emit("quote.presented", subject=quote)
     return quote
 
@@ -211,8 +309,43 @@ def quote_reject(*, quote: Quote, rejected_by: Any = None, note: str = "") -> Qu
     quote.status, quote.decided_at, quote.decided_by = Quote.Status.REJECTED, clock.now(), rejected_by
     quote.decision_note = (note or "").strip()
     quote.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    _sync_opportunity(quote, stage=Opportunity.Stage.CLOSED_LOST)
     events.emit("quote.rejected", subject=quote)
     return quote
+
+
+@transaction.atomic
+def quote_revise(*, quote: Quote, revised_by: Any = None) -> Quote:
+    """A new draft version of a presented, declined or expired quote, with its lines; the old
+    version stays read-only (superseded) for comparison. The opportunity is open again."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status == Quote.Status.EXPIRED and quote.presented_at is None:
+        raise Conflict("A withdrawn draft is not revised; start a new quote.", field="status")
+    quote.check_transition(Quote.Status.SUPERSEDED)
+    now = clock.now()
+    if not quote.opportunity.is_open:
+        crm_services.opportunity_reopen(opportunity=quote.opportunity)
+    revision = Quote.objects.create(
+        account=quote.account,
+        opportunity=quote.opportunity,
+        name=quote.name,
+        currency=quote.currency,
+        revision=quote.revision + 1,
+        previous=quote,
+        discount_percent=quote.discount_percent,
+        created_by=revised_by,
+        created_at=now,
+    )
+    lines = list(quote.lines.all())
+    for line in lines:
+        line.pk, line.quote = None, revision
+    QuoteLine.objects.bulk_create(lines)
+    quote.status = Quote.Status.SUPERSEDED
+    quote.save(update_fields=["status"])
+    events.emit("quote.superseded", subject=quote, data={"by": revision.pk})
+    events.emit("quote.created", subject=revision, data={"account_id": quote.account_id, "revises": quote.pk})
+    _recompute_totals(revision)
+    return revision
 
 
 @transaction.atomic
