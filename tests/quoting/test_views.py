@@ -84,3 +84,38 @@ def test_provisioning_cannot_accept_quotes(client):
     assert response.status_code == 403
     quote.refresh_from_db()
     assert quote.status == "presented"
+
+
+def test_approver_approves_from_the_quote_page(client):
+    from decimal import Decimal
+
+    from headend.quoting.models import ApprovalRule
+
+    ApprovalRule.objects.create(
+        name="Big deal", kind="contract_value_above", threshold=Decimal("100"), approver_role="director"
+    )
+    quote = make_quote(lines=1)
+    approval = quote.approvals.get()
+    client.force_login(make_user("director"))
+
+    page = client.get(reverse("quoting:quote_detail", args=[quote.pk]))
+    client.post(
+        reverse("quoting:quote_approval", args=[quote.pk, approval.pk]), {"decision": "approve", "comment": "ok"}
+    )
+
+    assert "Total contract value $780.00 is above $100.00." in page.content.decode()
+    approval.refresh_from_db()
+    assert (approval.status, approval.comment) == ("approved", "ok")
+
+
+def test_revise_and_compare_from_the_ui(sales_client):
+    quote = make_quote(lines=2, status="presented")
+
+    response = sales_client.post(reverse("quoting:quote_revise", args=[quote.pk]))
+    revision = quote.next_revision
+    line = revision.lines.first()
+    sales_client.post(reverse("quoting:quote_line_remove", args=[revision.pk, line.pk]))
+    compare = sales_client.get(reverse("quoting:quote_compare", args=[revision.pk, quote.pk]))
+
+    assert response.url == revision.get_absolute_url()
+    assert [row.change for row in compare.context["rows"]] == ["removed", "unchanged"]

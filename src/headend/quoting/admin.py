@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from headend.quoting.models import Quote, QuoteLine
+from headend.quoting.models import ApprovalRule, Quote, QuoteLine
 
 
 class QuoteLineInline(admin.TabularInline):
@@ -16,3 +16,10 @@ class QuoteAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["name", "account__name"]
     inlines = [QuoteLineInline]
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "threshold", "approver_role", "active"]
+    list_filter = ["kind", "approver_role", "active"]
+    list_editable = ["threshold", "active"]

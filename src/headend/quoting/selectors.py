@@ -1,6 +1,7 @@
 """Reads of quotes."""
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -8,7 +9,7 @@ from django.db import models
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
-from headend.quoting.models import Quote, QuoteLine
+from headend.quoting.models import Quote, QuoteApproval, QuoteLine
 
 
 def quote_list(
@@ -72,3 +73,80 @@ def quote_line_get_for(*, user: Any, line_id: Any) -> QuoteLine:
     if line is None:
         raise NotFound("No such quote line.", field="id")
     return line
+
+
+def approval_list(*, quote: Quote) -> list[QuoteApproval]:
+    return list(quote.approvals.select_related("rule", "decided_by").order_by("-created_at", "-pk"))
+
+
+def approval_get(*, quote: Quote, approval_id: Any) -> QuoteApproval:
+    approval = quote.approvals.filter(pk=parse_id(approval_id)).first()
+    if approval is None:
+        raise NotFound("No such approval.", field="id")
+    return approval
+
+
+def quote_versions(*, quote: Quote) -> list[Quote]:
+    """Every version of the quote (the chain of revisions), oldest first."""
+    first = quote
+    while first.previous_id is not None:
+        first = Quote.objects.get(pk=first.previous_id)
+    versions = [first]
+    while (following := Quote.objects.filter(previous_id=versions[-1].pk).first()) is not None:
+        versions.append(following)
+    return versions
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    key: str
+    old: QuoteLine | None
+    new: QuoteLine | None
+
+    @property
+    def change(self) -> str:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        same = all(
+            getattr(self.old, field) == getattr(self.new, field)
+            for field in (
+                "product_version_id",
+                "term_months",
+                "quantity",
+                "mrc_amount",
+                "nrc_amount",
+                "contract_value_amount",
+                "discount_percent",
+                "action",
+            )
+        )
+        return "unchanged" if same else "changed"
+
+
+def quote_compare(*, old: Quote, new: Quote) -> list[CompareRow]:
+    """Lines of two versions matched by site, action, the service changed and the product."""
+
+    def key(line: QuoteLine) -> str:
+        return f"{line.location_id}:{line.action}:{line.target_service_id}:{line.product_version.product_id}"
+
+    def lines(quote: Quote) -> dict[str, list[QuoteLine]]:
+        grouped: dict[str, list[QuoteLine]] = {}
+        for line in quote.lines.select_related("location", "product_version__product").order_by("position"):
+            grouped.setdefault(key(line), []).append(line)
+        return grouped
+
+    before, after = lines(old), lines(new)
+    rows = []
+    for k in list(dict.fromkeys([*before, *after])):
+        old_lines, new_lines = before.get(k, []), after.get(k, [])
+        for index in range(max(len(old_lines), len(new_lines))):
+            rows.append(
+                CompareRow(
+                    key=k,
+                    old=old_lines[index] if index < len(old_lines) else None,
+                    new=new_lines[index] if index < len(new_lines) else None,
+                )
+            )
+    return rows

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -7,7 +7,7 @@ from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import SELL, has_role, role_required, staff_required
+from headend.core.permissions import SELL, has_role, role_required, staff_required, user_roles
 from headend.crm import selectors as crm_selectors
 from headend.quoting import selectors, services
 from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
@@ -67,6 +67,9 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
         "decision_form": QuoteDecisionForm(initial={"accepted_by_name": ""}),
         "can_sell": can_sell,
         "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
+        "approvals": selectors.approval_list(quote=quote),
+        "my_roles": set(user_roles(request.user)),
+        "versions": selectors.quote_versions(quote=quote),
     }
 
 
@@ -144,3 +147,51 @@ def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> H
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(quote)
+
+
+@require_POST
+@staff_required
+def quote_approval_view(request: HttpRequest, quote_id: int, approval_id: int) -> HttpResponse:
+    """An approver approves or rejects one approval of a quote, with a comment."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    approval = selectors.approval_get(quote=quote, approval_id=approval_id)
+    try:
+        services.quote_approval_decide(
+            approval=approval,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+            decided_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Decision recorded.")
+    return redirect(quote)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_revise_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    try:
+        revision = services.quote_revise(quote=quote, revised_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(quote)
+    messages.success(request, f"Version {revision.revision} is a draft; version {quote.revision} is kept read-only.")
+    return redirect(revision)
+
+
+@staff_required
+def quote_compare_view(request: HttpRequest, quote_id: int, other_id: int) -> HttpResponse:
+    """Two versions side by side: what changed per line and in the totals."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    other = selectors.quote_get_for(user=request.user, quote_id=other_id)
+    if quote.opportunity_id != other.opportunity_id:
+        raise Http404("These quotes are not versions of one another.")
+    old, new = sorted([quote, other], key=lambda q: (q.revision, q.pk))
+    return render(
+        request,
+        "quoting/quote_compare.html",
+        {"old": old, "new": new, "rows": selectors.quote_compare(old=old, new=new)},
+    )
