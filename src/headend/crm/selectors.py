@@ -106,3 +106,13 @@ def contact_get_for(*, user: Any, contact_id: Any) -> Contact:
     if contact is None:
         raise NotFound("No such contact.", field="id")
     return contact
+
+
+def contact_known(*, account_id: int, email: str, phone: str) -> bool:
+    """Whether the account already has a contact with this email or phone."""
+    q = models.Q(pk__in=[])
+    if email:
+        q |= models.Q(email__iexact=email)
+    if phone:
+        q |= models.Q(phone=phone)
+    return Contact.objects.filter(q, account_id=account_id).exists()

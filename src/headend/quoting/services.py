@@ -8,15 +8,16 @@ from django.conf import settings
 from django.db import models, transaction
 
 from headend.catalog import selectors as catalog_selectors
-from headend.catalog.models import Product, ProductVersion
+from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
 from headend.core.permissions import require_role
+from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location, Opportunity
 from headend.orders import services as orders_services
-from headend.quoting import approvals, pricing
+from headend.quoting import approvals, pricing, site_import
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
 
 
@@ -220,6 +221,17 @@ def quote_line_add(
 ) -> QuoteLine:
     """Add a new service to a draft quote, priced from the catalog on the chosen term."""
     quote = _lock_draft(quote)
+    line = _line_add(
+        quote, location=location, product_version=product_version, term_months=term_months, quantity=quantity
+    )
+    _recompute_totals(quote)
+    return line
+
+
+def _line_add(
+    quote: Quote, *, location: Location, product_version: ProductVersion, term_months: Any, quantity: Any
+) -> QuoteLine:
+    """Check, price and store one `add` line on a locked draft (totals are the caller's)."""
     quantity = check_quantity(quantity)
     check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
     price = catalog_selectors.price_for(version=product_version, term_months=term_months)
@@ -240,7 +252,6 @@ def quote_line_add(
         nrc_amount=priced.nrc_amount,
         contract_value_amount=priced.contract_value_amount,
     )
-    _recompute_totals(quote)
     return line
 
 
@@ -370,3 +381,128 @@ def quote_expire_due() -> int:
             quote_expire(quote=quote)
             expired += 1
     return expired
+
+
+# --- Sites from a CSV ------------------------------------------------------------------------
+
+
+def _check_site_row(quote: Quote, row: site_import.SiteRow, seen: set[tuple[str, str]], today: dt.date) -> None:
+    """Fill `row.errors` (by column) or `row.parsed` for one CSV row; writes nothing."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import validate_email
+
+    from headend.crm.addresses import normalize_address, parse_address_line
+    from headend.crm.phones import normalize_phone
+
+    values, parsed = row.values, row.parsed
+    try:
+        parts = parse_address_line(values.get("address", ""))
+        address = normalize_address(
+            line1=parts["line1"],
+            line2=values.get("unit") or parts["line2"],
+            city=parts["city"],
+            state=parts["state"],
+            postal_code=parts["postal_code"],
+        )
+        parsed["address"] = address
+    except ValidationError as exc:
+        row.errors["address"] = exc.message
+    code = values.get("product", "")
+    product = Product.objects.filter(code=code).first()
+    version = catalog_selectors.version_current(product=product, on=today) if product else None
+    if version is None:
+        row.errors["product"] = f"No product on sale with code {code!r}." if code else "The product code is required."
+    elif product is not None and product.customer_type not in (Product.CustomerType.ANY, quote.account.kind):
+        row.errors["product"] = f"{product} is sold to {product.customer_type} customers only."
+    else:
+        parsed["version"] = version
+    try:
+        term = int(values.get("term", ""))
+        if term not in Term.values:
+            raise ValueError(term)
+        if version is not None:
+            catalog_selectors.price_for(version=version, term_months=term)
+        parsed["term"] = term
+    except ValueError:
+        row.errors["term"] = "The term is 0 (month-to-month), 12, 24 or 36."
+    except ValidationError as exc:
+        row.errors["term"] = exc.message
+    try:
+        parsed["quantity"] = check_quantity(values.get("quantity") or 1)
+    except ValidationError as exc:
+        row.errors["quantity"] = exc.message
+    email, phone = values.get("contact_email", ""), values.get("contact_phone", "")
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            row.errors["contact_email"] = f"Not an email address: {email!r}."
+    try:
+        parsed["phone"] = normalize_phone(phone)
+    except ValidationError as exc:
+        row.errors["contact_phone"] = exc.message
+    if "address" in parsed and "version" in parsed:
+        key = (parsed["address"].key, code)
+        if key in seen:
+            row.errors["address"] = "The same site and product appear twice in the file."
+        seen.add(key)
+
+
+@transaction.atomic
+def quote_sites_import(
+    *, quote: Quote, data: bytes, import_valid_rows: bool = False, imported_by: Any = None
+) -> list[site_import.SiteRow]:
+    """Add many sites and their lines to a draft quote from a CSV. Every row is checked first;
+    nothing is imported while a row is invalid unless `import_valid_rows` is asked for.
+    Returns the rows with their errors (by column) so the user sees a per-row report.
+
+    Raises ValidationError (field `file`) when the file itself cannot be read."""
+    quote = _lock_draft(quote)
+    try:
+        rows = site_import.read_rows(data)
+    except site_import.SiteFileError as exc:
+        raise ValidationError(str(exc), field="file", code="bad_file") from exc
+    today, seen = clock.today(), set()
+    for row in rows:
+        _check_site_row(quote, row, seen, today)
+    if any(not row.valid for row in rows) and not import_valid_rows:
+        return rows
+    locations = {location.address_key: location for location in quote.account.locations.all()}
+    for row in rows:
+        if not row.valid:
+            continue
+        address, values = row.parsed["address"], row.values
+        location = locations.get(address.key)
+        if location is None:
+            location = crm_services.location_create(
+                account=quote.account,
+                name=values.get("site_name", ""),
+                line1=address.line1,
+                line2=address.line2,
+                city=address.city,
+                state=address.state,
+                postal_code=address.postal_code,
+            )
+            locations[address.key] = location
+        email, phone = values.get("contact_email", "").lower(), row.parsed["phone"]
+        known = crm_selectors.contact_known(account_id=quote.account_id, email=email, phone=phone)
+        if values.get("contact_name") and (email or phone) and not known:
+            first, _, last = values["contact_name"].partition(" ")
+            crm_services.contact_create(
+                account=quote.account,
+                first_name=first,
+                last_name=last or "(site)",
+                email=values.get("contact_email", ""),
+                phone=row.parsed["phone"],
+                role="site",
+            )
+        _line_add(
+            quote,
+            location=location,
+            product_version=row.parsed["version"],
+            term_months=row.parsed["term"],
+            quantity=row.parsed["quantity"],
+        )
+    _recompute_totals(quote)
+    events.emit("quote.sites_imported", subject=quote, data={"rows": sum(1 for r in rows if r.valid)})
+    return rows

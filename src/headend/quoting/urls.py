@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:quote_id>/lines/<int:line_id>/remove/", views.quote_line_remove_view, name="quote_line_remove"),
     path("<int:quote_id>/approvals/<int:approval_id>/", views.quote_approval_view, name="quote_approval"),
     path("<int:quote_id>/revise/", views.quote_revise_view, name="quote_revise"),
+    path("<int:quote_id>/sites/", views.quote_sites_import_view, name="quote_sites_import"),
     path("<int:quote_id>/compare/<int:other_id>/", views.quote_compare_view, name="quote_compare"),
     path("<int:quote_id>/<str:action>/", views.quote_transition_view, name="quote_transition"),
 ]

@@ -195,3 +195,36 @@ def quote_compare_view(request: HttpRequest, quote_id: int, other_id: int) -> Ht
         "quoting/quote_compare.html",
         {"old": old, "new": new, "rows": selectors.quote_compare(old=old, new=new)},
     )
+
+
+@role_required(*SELL)
+def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """Upload a CSV of sites and products: a per-row report; nothing imported while a row is
+    invalid unless the user asks to import the valid rows."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    rows, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a CSV file."
+        elif upload.size is not None and upload.size > 2 * 1024 * 1024:
+            error = "The file is larger than 2 MB; split it."
+        else:
+            try:
+                rows = services.quote_sites_import(
+                    quote=quote,
+                    data=upload.read(),
+                    import_valid_rows=request.POST.get("import_valid") == "1",
+                    imported_by=request.user,
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                imported = request.POST.get("import_valid") == "1" or all(row.valid for row in rows)
+                if imported:
+                    count = sum(1 for row in rows if row.valid)
+                    messages.success(request, f"Imported {count} row{'s' if count != 1 else ''}.")
+                    if all(row.valid for row in rows):
+                        return redirect(quote)
+    context = {"quote": quote, "rows": rows, "error": error, "invalid": sum(1 for r in rows or [] if not r.valid)}
+    return render(request, "quoting/quote_sites_import.html", context, status=400 if error else 200)

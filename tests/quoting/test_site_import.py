@@ -1,0 +1,117 @@
+import pytest
+
+from headend.core.errors import ValidationError
+from headend.crm.models import Contact, Location
+from headend.quoting import services
+from headend.quoting.models import QuoteLine
+from tests.factories import make_account, make_location, make_product, make_quote
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "site_name,address,unit,contact_name,contact_email,contact_phone,product,term,quantity\n"
+
+
+@pytest.fixture
+def quote():
+    make_product(code="dia-1g", customer_type="business")
+    make_product(code="fiber-home", customer_type="residential")
+    return make_quote(account=make_account("business"), lines=0)
+
+
+def csv(*rows: str) -> bytes:
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+def test_every_valid_row_becomes_a_site_and_a_line(quote):
+    data = csv(
+        'Plant,"84 Water St, Eastport, ME 04631",,Jo Plant,jo@example.com,,dia-1g,12,1',
+        'Office,"12 Sea St, Eastport, ME 04631",Suite 2,,,,dia-1g,24,2',
+    )
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert [row.errors for row in rows] == [{}, {}]
+    assert list(Location.objects.filter(account=quote.account).values_list("name", "line1", "line2")) == [
+        ("Office", "12 SEA ST", "STE 2"),
+        ("Plant", "84 WATER ST", ""),
+    ]
+    assert list(QuoteLine.objects.filter(quote=quote).values_list("term_months", "quantity")) == [(12, 1), (24, 2)]
+    assert Contact.objects.get(account=quote.account).role == "site"
+    quote.refresh_from_db()
+    assert quote.mrr_amount == quote.lines.first().mrc_amount + quote.lines.last().mrc_amount
+
+
+def test_one_bad_row_imports_nothing_and_reports_it_with_its_line_and_column(quote):
+    data = csv(
+        'Plant,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1',
+        'Bad,"Water Street",,,,,nope,18,0',
+        'Home,"5 Elm St, Lubec, ME 04652",,,,,fiber-home,12,1',
+    )
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert [row.line for row in rows if not row.valid] == [3, 4]
+    assert set(rows[1].errors) == {"address", "product", "term", "quantity"}
+    assert list(rows[2].errors) == ["product"]
+    assert rows[2].errors["product"].endswith("is sold to residential customers only.")
+    assert QuoteLine.objects.count() == 0
+    assert Location.objects.filter(account=quote.account).count() == 0
+
+
+def test_importing_only_the_valid_rows_when_asked(quote):
+    data = csv('Plant,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1', "Bad,nowhere,,,,,dia-1g,12,1")
+
+    services.quote_sites_import(quote=quote, data=data, import_valid_rows=True)
+
+    assert QuoteLine.objects.filter(quote=quote).count() == 1
+
+
+def test_a_duplicate_site_and_product_is_an_error(quote):
+    data = csv(
+        'A,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1', 'B,"84 water street, eastport, me 04631",,,,,dia-1g,24,1'
+    )
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert rows[1].errors == {"address": "The same site and product appear twice in the file."}
+
+
+def test_an_existing_location_is_reused(quote):
+    existing = make_location(quote.account, line1="84 Water St", city="Eastport", state="ME", postal_code="04631")
+
+    services.quote_sites_import(quote=quote, data=csv('Plant,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1'))
+
+    assert QuoteLine.objects.get(quote=quote).location == existing
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("address,product\n1 Main St,x\n".encode(), "lacks the column(s): term"),
+        (HEADER.encode() + 'Plant,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1\n'.encode("utf-16"), "not UTF-8"),
+        ((HEADER.strip() + ",colour\n").encode(), "Unknown column(s): colour"),
+    ],
+)
+def test_a_bad_file_is_refused_whole(quote, data, message):
+    with pytest.raises(ValidationError) as error:
+        services.quote_sites_import(quote=quote, data=data)
+
+    assert message in error.value.message
+    assert error.value.field == "file"
+
+
+def test_the_upload_page_shows_the_per_row_report(client, quote):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("sales"))
+    upload = SimpleUploadedFile("sites.csv", csv("Bad,nowhere,,,,,dia-1g,12,1"), content_type="text/csv")
+
+    response = client.post(reverse("quoting:quote_sites_import", args=[quote.pk]), {"file": upload})
+
+    html = response.content.decode()
+    assert "1 row to fix" in html
+    assert "<strong>address</strong>" in html
+    assert QuoteLine.objects.count() == 0
