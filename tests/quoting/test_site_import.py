@@ -87,7 +87,7 @@ def test_an_existing_location_is_reused(quote):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ("address,product\n1 Main St,x\n".encode(), "lacks the column(s): term"),
+        (b"address,product\n1 Main St,x\n", "lacks the column(s): term"),
         (HEADER.encode() + 'Plant,"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1\n'.encode("utf-16"), "not UTF-8"),
         ((HEADER.strip() + ",colour\n").encode(), "Unknown column(s): colour"),
     ],
