@@ -1,12 +1,57 @@
+from django import forms
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
-from headend.catalog.models import Price, Product, ProductVersion, TemplateTask, WorkOrderTemplate
+from headend.catalog.models import (
+    Price,
+    PriceTier,
+    Product,
+    ProductRelation,
+    ProductVersion,
+    Promotion,
+    TemplateTask,
+    WorkOrderTemplate,
+)
+from headend.catalog.services import check_tiers
+from headend.core.errors import ValidationError
 
 
 class PriceInline(admin.TabularInline):
     model = Price
     extra = 0
+
+
+class PriceTierFormSet(BaseInlineFormSet):
+    """The same tier checks as `version_create`: no overlap, no gap, per term."""
+
+    def clean(self) -> None:
+        super().clean()
+        by_term: dict[int, list[tuple[object, object, object]]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("term_months") is None:
+                continue
+            by_term.setdefault(data["term_months"], []).append(
+                (data.get("min_quantity"), data.get("max_quantity"), data.get("mrc_amount"))
+            )
+        try:
+            check_tiers(tiers=by_term, priced_terms=set(by_term))
+        except ValidationError as exc:
+            raise forms.ValidationError(f"{exc.field}: {exc.message}") from exc
+
+
+class PriceTierInline(admin.TabularInline):
+    model = PriceTier
+    formset = PriceTierFormSet
+    extra = 0
+
+
+class ProductRelationInline(admin.TabularInline):
+    model = ProductRelation
+    fk_name = "product"
+    extra = 0
+    autocomplete_fields = ["target"]
 
 
 @admin.register(Product)
@@ -15,13 +60,39 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["kind", "customer_type"]
     search_fields = ["name", "code"]
     filter_horizontal = ["addon_of"]
+    inlines = [ProductRelationInline]
 
 
 @admin.register(ProductVersion)
 class ProductVersionAdmin(SimpleHistoryAdmin):
     list_display = ["product", "version", "status", "effective_from", "download_mbps", "upload_mbps"]
     list_filter = ["status", "product"]
-    inlines = [PriceInline]
+    inlines = [PriceInline, PriceTierInline]
+    fieldsets = [
+        (None, {"fields": ["product", "version", "status", "effective_from", "published_at", "notes"]}),
+        ("Characteristics", {"fields": ["download_mbps", "upload_mbps", "technology", "static_ips"]}),
+        (
+            "Pricing rules",
+            {
+                "fields": [
+                    "floor_mrc_amount",
+                    ("etf_kind", "etf_percent", "etf_amount", "etf_cap_amount"),
+                    ("etf_on_downgrade", "etf_on_replace"),
+                    "move_fee_amount",
+                    "installation_waivable",
+                ]
+            },
+        ),
+        (None, {"fields": ["created_at"]}),
+    ]
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "product", "version", "valid_from", "valid_to", "offer_label"]
+    list_filter = ["product", "waives_installation"]
+    search_fields = ["name", "code"]
+    date_hierarchy = "valid_from"
 
 
 class TemplateTaskInline(admin.TabularInline):

@@ -4,6 +4,7 @@ Quotes and services bind to the ProductVersion they were priced on, so publishin
 version never changes a live service."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import models
 from django.urls import reverse
@@ -43,6 +44,15 @@ class Product(models.Model):
         return reverse("catalog:product_detail", args=[self.pk])
 
 
+class EtfKind(models.TextChoices):
+    """How an early-termination fee is worked out (the values quoting/pricing.py knows)."""
+
+    NONE = "none", "None"
+    PERCENT_OF_REMAINING = "percent_of_remaining", "Percent of the remaining monthly charges"
+    FLAT = "flat", "Flat amount"
+    PER_REMAINING_MONTH = "per_remaining_month", "Amount per remaining month"
+
+
 class ProductVersion(StatusModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -68,6 +78,20 @@ class ProductVersion(StatusModel):
     technology = models.CharField(max_length=16, choices=Technology.choices, blank=True)
     static_ips = models.PositiveIntegerField(default=0)
     notes = models.TextField(blank=True)
+    # Pricing rules (all optional; quoting/pricing.py applies them). The lowest monthly charge
+    # per unit a discount may reach without approval; none = no floor.
+    floor_mrc_amount = models.DecimalField(
+        "floor (monthly per unit)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # Early-termination fee when a service on this version is cancelled inside its term.
+    etf_kind = models.CharField("early-termination fee", max_length=20, choices=EtfKind.choices, default=EtfKind.NONE)
+    etf_percent = models.DecimalField("ETF percent", max_digits=5, decimal_places=2, null=True, blank=True)
+    etf_amount = models.DecimalField("ETF amount", max_digits=12, decimal_places=2, null=True, blank=True)
+    etf_cap_amount = models.DecimalField("ETF cap", max_digits=12, decimal_places=2, null=True, blank=True)
+    etf_on_downgrade = models.BooleanField("ETF also on a downgrade inside the term", default=False)
+    etf_on_replace = models.BooleanField("ETF also on a replacement inside the term", default=False)
+    move_fee_amount = models.DecimalField("move fee (one-time)", max_digits=12, decimal_places=2, default=Decimal(0))
+    installation_waivable = models.BooleanField("installation may be waived without approval", default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     history = HistoricalRecords()
@@ -76,6 +100,33 @@ class ProductVersion(StatusModel):
         ordering = ["product__name", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["product", "version"], name="product_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(floor_mrc_amount__isnull=True) | models.Q(floor_mrc_amount__gte=0),
+                name="version_floor_not_negative",
+                violation_error_message="The floor cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(move_fee_amount__gte=0),
+                name="version_move_fee_not_negative",
+                violation_error_message="The move fee cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(etf_kind="none")
+                    | models.Q(etf_kind="percent_of_remaining", etf_percent__gt=0, etf_percent__lte=100)
+                    | models.Q(etf_kind__in=["flat", "per_remaining_month"], etf_amount__gte=0)
+                ),
+                name="version_etf_rule_complete",
+                violation_error_message=(
+                    "An ETF of a percent of the remaining charges needs a percent above 0 and at most 100; "
+                    "a flat or per-month ETF needs an amount that is not negative."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(etf_cap_amount__isnull=True) | models.Q(etf_cap_amount__gte=0),
+                name="version_etf_cap_not_negative",
+                violation_error_message="The ETF cap cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +172,141 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.get_term_months_display()}"
+
+
+class PriceTier(models.Model):
+    """A volume tier of a per-unit product on one term: a line whose whole quantity falls in
+    `min_quantity`..`max_quantity` pays this monthly price for every unit (volume, not graduated,
+    pricing). A quantity outside every tier pays the term's list price."""
+
+    version = models.ForeignKey(ProductVersion, on_delete=models.CASCADE, related_name="tiers")
+    term_months = models.PositiveSmallIntegerField(choices=Term.choices)
+    min_quantity = models.PositiveIntegerField()
+    max_quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: and above.")
+    mrc_amount = models.DecimalField("monthly per unit", max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["version", "term_months", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "term_months", "min_quantity"], name="price_tier_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(min_quantity__gte=1)
+                & (models.Q(max_quantity__isnull=True) | models.Q(max_quantity__gte=models.F("min_quantity"))),
+                name="price_tier_range",
+                violation_error_message="A tier runs from 1 or more up to a quantity not below its start.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mrc_amount__gte=0),
+                name="price_tier_not_negative",
+                violation_error_message="A tier price cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        upto = f"-{self.max_quantity}" if self.max_quantity is not None else "+"
+        return f"{self.version} {self.get_term_months_display()} {self.min_quantity}{upto}"
+
+
+class MrcOffKind(models.TextChoices):
+    NONE = "none", "No monthly discount"
+    PERCENT = "percent", "Percent off the monthly charge"
+    AMOUNT = "amount", "Amount off the monthly charge per unit"
+
+
+class Promotion(models.Model):
+    """A time-boxed offer on a product (or one of its versions): some months at a lower monthly
+    charge, installation waived, or both, on the terms it names (none named: every term)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="promotions")
+    version = models.ForeignKey(
+        ProductVersion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="promotions",
+        help_text="Empty: every version of the product.",
+    )
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Last day it can be quoted; empty: open-ended.")
+    mrc_off_kind = models.CharField(max_length=8, choices=MrcOffKind.choices, default=MrcOffKind.NONE)
+    mrc_off_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    mrc_off_months = models.PositiveSmallIntegerField(default=0)
+    waives_installation = models.BooleanField(default=False)
+    # Contract terms (months) it applies to; empty: every term.
+    terms = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["product", "-valid_from", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="promotion_dates_in_order",
+                violation_error_message="A promotion cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mrc_off_kind="none")
+                | models.Q(mrc_off_kind="percent", mrc_off_value__gt=0, mrc_off_value__lte=100, mrc_off_months__gte=1)
+                | models.Q(mrc_off_kind="amount", mrc_off_value__gt=0, mrc_off_months__gte=1),
+                name="promotion_mrc_off_complete",
+                violation_error_message=(
+                    "A monthly discount needs a value above 0 (a percent at most 100) and at least one month."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def state_on(self, day: dt.date) -> str:
+        """ "upcoming", "current" or "ended" on `day`."""
+        if day < self.valid_from:
+            return "upcoming"
+        return "current" if self.valid_to is None or day <= self.valid_to else "ended"
+
+    @property
+    def offer_label(self) -> str:
+        """ "First 3 months 50% off; installation waived"."""
+        parts = []
+        months = f"first {self.mrc_off_months} month{'s' if self.mrc_off_months != 1 else ''}"
+        if self.mrc_off_kind == MrcOffKind.PERCENT:
+            parts.append(f"{months} {self.mrc_off_value.normalize():f}% off")
+        elif self.mrc_off_kind == MrcOffKind.AMOUNT:
+            parts.append(f"{months} {self.mrc_off_value} off per unit")
+        if self.waives_installation:
+            parts.append("installation waived")
+        return "; ".join(parts).capitalize()
+
+
+class ProductRelation(models.Model):
+    """Where a customer on `product` can go: an upgrade or downgrade path, or the product that
+    replaces it (`target` replaces `product`). Add-ons are `Product.addon_of`."""
+
+    class Kind(models.TextChoices):
+        UPGRADE = "upgrade", "Upgrade to"
+        DOWNGRADE = "downgrade", "Downgrade to"
+        REPLACED_BY = "replaced_by", "Replaced by"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="relations")
+    target = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="relations_in")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["product", "kind", "target__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "target"], name="product_relation_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(product=models.F("target")),
+                name="product_relation_not_self",
+                violation_error_message="A product cannot relate to itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.get_kind_display().lower()} {self.target}"
 
 
 class WorkOrderTemplate(models.Model):

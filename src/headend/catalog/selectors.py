@@ -2,14 +2,24 @@
 
 import datetime as dt
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
-from headend.catalog.models import Price, Product, ProductVersion, Term, WorkOrderTemplate
+from headend.catalog.models import (
+    Price,
+    Product,
+    ProductRelation,
+    ProductVersion,
+    Promotion,
+    Term,
+    WorkOrderTemplate,
+)
 from headend.core.errors import NotFound, ValidationError
 from headend.core.ids import parse_id
 from headend.core.permissions import is_staff_member
+from headend.quoting import pricing
 
 
 def product_list(*, query: str = "", kind: str = "", customer_type: str = "") -> models.QuerySet[Product]:
@@ -112,3 +122,110 @@ def version_get_for(*, user: Any, version_id: Any) -> ProductVersion:
     if version is None:
         raise NotFound("No such product offering.", field="id")
     return version
+
+
+def version_pricing(*, version: ProductVersion) -> pricing.VersionPricing:
+    """The version's prices, tiers and rules as the plain values quoting/pricing.py takes
+    (prefetch `prices` and `tiers` when pricing many lines)."""
+    return pricing.VersionPricing(
+        prices=tuple(
+            pricing.TermPrice(price.term_months, price.mrc_amount, price.nrc_amount) for price in version.prices.all()
+        ),
+        tiers=tuple(
+            pricing.Tier(tier.term_months, tier.min_quantity, tier.max_quantity, tier.mrc_amount)
+            for tier in version.tiers.all()
+        ),
+        floor_mrc_amount=version.floor_mrc_amount,
+        etf=pricing.EtfRule(
+            kind=version.etf_kind,
+            percent=version.etf_percent or Decimal(0),
+            amount=version.etf_amount or Decimal(0),
+            cap_amount=version.etf_cap_amount,
+            on_downgrade=version.etf_on_downgrade,
+            on_replace=version.etf_on_replace,
+        ),
+        move_fee_amount=version.move_fee_amount,
+        installation_waivable=version.installation_waivable,
+    )
+
+
+def promotions_for(*, version: ProductVersion, term_months: int, on: dt.date) -> list[Promotion]:
+    """The promotions that can be quoted on `version` on a term on the day `on`: those of its
+    product (all versions, or this one) valid that day and open to that term."""
+    promotions = (
+        Promotion.objects.filter(product_id=version.product_id, valid_from__lte=on)
+        .filter(models.Q(version__isnull=True) | models.Q(version=version))
+        .filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=on))
+        .order_by("valid_from", "code")
+    )
+    return [promotion for promotion in promotions if not promotion.terms or term_months in promotion.terms]
+
+
+def promotion_offer(*, promotion: Promotion) -> pricing.PromotionOffer:
+    """A promotion as the plain offer quoting/pricing.py applies."""
+    return pricing.PromotionOffer(
+        code=promotion.code,
+        mrc_off_kind=promotion.mrc_off_kind,
+        mrc_off_value=promotion.mrc_off_value,
+        months=promotion.mrc_off_months,
+        waives_installation=promotion.waives_installation,
+        terms=tuple(promotion.terms),
+        valid_from=promotion.valid_from,
+        valid_to=promotion.valid_to,
+    )
+
+
+def promotion_list(*, product: Product, on: dt.date) -> list[dict[str, Any]]:
+    """Every promotion of a product, newest first, with the version it is limited to and its
+    state on `on` (upcoming, current, ended)."""
+    promotions = product.promotions.select_related("version").order_by("-valid_from", "code")
+    return [{"promotion": promotion, "state": promotion.state_on(on)} for promotion in promotions]
+
+
+def upgrade_targets(*, product: Product) -> list[ProductRelation]:
+    """Where a customer on `product` can move: upgrades, then downgrades (`relation.kind` says
+    which), each with its target product loaded."""
+    kinds = [ProductRelation.Kind.UPGRADE, ProductRelation.Kind.DOWNGRADE]
+    relations = product.relations.filter(kind__in=kinds).select_related("target")
+    return sorted(relations, key=lambda relation: (kinds.index(relation.kind), relation.target.name))  # type: ignore[arg-type]
+
+
+def path_between(*, product: Product, target: Product) -> str | None:
+    """ "upgrade", "downgrade" or "replaced_by" from `product` to `target`, or None if the catalog
+    has no such path."""
+    return product.relations.filter(target=target).values_list("kind", flat=True).first()
+
+
+def replacements(*, product: Product) -> list[Product]:
+    """The products that replace `product` (what to move its customers to)."""
+    return list(
+        Product.objects.filter(
+            relations_in__product=product, relations_in__kind=ProductRelation.Kind.REPLACED_BY
+        ).order_by("name")
+    )
+
+
+def replaced_products(*, product: Product) -> list[Product]:
+    """The products `product` replaces."""
+    return list(
+        Product.objects.filter(relations__target=product, relations__kind=ProductRelation.Kind.REPLACED_BY).order_by(
+            "name"
+        )
+    )
+
+
+def product_paths(*, product: Product) -> list[tuple[str, list[Product]]]:
+    """The product's relations for its page, each kind with its products: upgrade to, downgrade
+    to, replaced by, replaces (kinds without products left out)."""
+    by_kind: dict[str, list[Product]] = {kind: [] for kind in ProductRelation.Kind.values}
+    for relation in product.relations.select_related("target").order_by("target__name"):
+        by_kind[relation.kind].append(relation.target)
+    paths = [(str(label), by_kind[kind]) for kind, label in ProductRelation.Kind.choices]
+    paths.append(("Replaces", replaced_products(product=product)))
+    return [(label, products) for label, products in paths if products]
+
+
+def is_addon_allowed(*, addon: Product, base_products: Collection[Product]) -> bool:
+    """Whether `addon` may be sold on top of one of `base_products` (its `addon_of` names one)."""
+    ids = [base.pk for base in base_products]
+    return bool(ids) and addon.addon_of.filter(pk__in=ids).exists()

@@ -41,9 +41,10 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.product_get(product_id=product_id)
-    versions = product.versions.prefetch_related("prices").order_by("-version")
+    versions = product.versions.prefetch_related("prices", "tiers").order_by("-version")
     templates = product.templates.prefetch_related("tasks__depends_on", "tasks__skill")
-    current = selectors.version_current(product=product, on=clock.today())
+    today = clock.today()
+    current = selectors.version_current(product=product, on=today)
     return render(
         request,
         "catalog/product_detail.html",
@@ -53,6 +54,8 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
             "templates": templates,
             "current": current,
             "addon_of": product.addon_of.all(),
+            "paths": selectors.product_paths(product=product),
+            "promotions": selectors.promotion_list(product=product, on=today),
             "actions": WorkOrderTemplate.Action.choices,
         },
     )

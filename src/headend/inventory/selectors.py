@@ -162,3 +162,8 @@ def account_live_services(*, account_id: int) -> list[Service]:
             status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT],
         ).select_related("location", "product_version__product")
     )
+
+
+def service_locked(*, service_id: int) -> Service:
+    """The service re-read under a row lock, for a use case that decides on its present state."""
+    return Service.objects.select_for_update().select_related("product_version__product", "location").get(pk=service_id)

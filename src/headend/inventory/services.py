@@ -123,7 +123,9 @@ def service_apply_change(*, service: Service, order_line: Any, at: dt.datetime, 
     }
     service.product_version_id, service.location_id = order_line.product_version_id, order_line.location_id
     service.quantity, service.mrc_amount = order_line.quantity, order_line.mrc_amount
-    if order_line.term_months != service.term_months:
+    quote_line = getattr(order_line, "quote_line", None)
+    renewed = quote_line is not None and quote_line.action == "re_term"
+    if renewed or order_line.term_months != service.term_months:
         start = clock.local_date(at)
         service.term_months, service.term_start_date = order_line.term_months, start
         service.term_end_date = term_end(start, order_line.term_months)

@@ -110,3 +110,16 @@ def order_cancellation_get_for(*, user: Any, order_id: Any) -> Order:
     if order.cancel_requested_at is None:
         raise NotFound("No cancellation was asked for on this order.", field="id")
     return order
+
+
+def change_in_flight(*, service_id: int) -> Order | None:
+    """An unfinished order that already changes this service, if any."""
+    line = (
+        OrderLine.objects.filter(
+            target_service_id=service_id,
+            order__status__in=[Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS, Order.Status.PENDING_CANCELLATION],
+        )
+        .select_related("order")
+        .first()
+    )
+    return line.order if line else None

@@ -28,14 +28,15 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
         OrderLine(
             order=order,
             position=line.position,
-            action=line.action,
+            action=line.ORDER_ACTION[line.action],
+            target_service_id=line.target_service_id,
             quote_line=line,
             location_id=line.location_id,
             product_version_id=line.product_version_id,
             term_months=line.term_months,
             quantity=line.quantity,
             mrc_amount=line.mrc_amount,
-            nrc_amount=line.nrc_amount,
+            nrc_amount=line.nrc_amount + line.etf_amount,
         )
         for line in quote.lines.order_by("position")
     )

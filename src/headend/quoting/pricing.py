@@ -1,12 +1,67 @@
 """Quote pricing as plain functions of plain values: no ORM, exact to the cent.
 
-Each line is rounded once (half-up); quote totals are sums of rounded lines."""
+Each line is rounded once (half-up); quote totals are sums of rounded lines. The catalog stores
+the rules (catalog/selectors.py `version_pricing` turns a version into a `VersionPricing`); this
+module applies them:
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
+- Tiers are *volume* tiers: the tier that holds the line's whole quantity prices every unit
+  (12 voice lines in the 10-24 tier all pay the 10-24 price). A quantity outside every tier pays
+  the term's list price.
+- A line's monthly charge: list (tier or term price, times quantity, rounded), less the line
+  discount (percent of the list, or an amount off the line per month), less the line's share of
+  the quote discount. A discount larger than what it applies to is refused, never clamped.
+- The quote discount (percent of, or amount off, the monthly charges it applies to) is worked
+  out once for the quote and spread over the lines in proportion to their monthly charges by the
+  largest-remainder method: every share is rounded down to the cent, and the cents left over go
+  one each to the lines that lost the most in the rounding (ties: the larger line, then the
+  earlier). The shares sum exactly to the quote discount and no share is more than its line.
+  (Putting the whole remainder on the largest line can push that line below zero: 0.02 over four
+  equal lines is 0.01 each half-up, a remainder of -0.02.) It applies to lines priced from the
+  catalog now: add, add-on, upgrade, downgrade, replace, re-term; not to a re-rate (the price is
+  negotiated), a move (the price stays) or a cancel.
+- Floor: a monthly charge below the version's floor per unit times the quantity is allowed but
+  marks the line `needs_approval` with the reason; it is never raised to the floor. Promotions
+  are the catalog's own offers and are not held to the floor.
+- Promotions: the first N months at X% or an amount per unit off the (discounted) monthly
+  charge, never below zero; N is capped at the months committed. The line shows the regular
+  and the promotional monthly charge and the months, and its contract value counts both.
+  A promotion may waive installation. One promotion per line; `best_promotion` picks one.
+- Installation (the term price's one-time charge) is charged on add, add-on and replace lines.
+  Waiving it sets it to zero and flags the line; on a version whose installation is not
+  waivable, a waiver the promotion does not grant needs approval.
+- Change lines are deltas against the service as it is (`CurrentService`): before and after
+  monthly charges, one-time charges (move fee, installation, ETF) and the contract value of the
+  change = after monthly charges over the months committed after the change - current monthly
+  charge over the months of the current commitment the change releases + one-time charges.
+  Re-term always starts a new term of the requested length on the change day; other changes keep
+  the current term (and its end date) unless a different term length is asked for.
+- Months remaining in a term: from the change day (the first day on the new terms, or without
+  service for a cancel) through the term's last day; a started month counts as a whole one. On
+  the term's last day one month remains; the day after, none. Month-to-month and out-of-term
+  services commit one month, as a new month-to-month line does.
+- ETF, by the *current* version's rule, only inside the term: on a cancel always; on a
+  downgrade or replace only when the version says so (`on_downgrade`, `on_replace`); never on an
+  upgrade, add-on, re-term, re-rate or move. Rules: a percent of the remaining monthly charges
+  (percent x current monthly charge x months remaining), a flat amount, or an amount per
+  remaining month; each optionally capped.
+- A move keeps the product, price and term and charges the current version's move fee.
+"""
 
-from headend.core.money import ZERO, line_amount, total
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_FLOOR, Decimal
+from enum import StrEnum
+
+from headend.core.errors import ValidationError
+from headend.core.money import CENT, ZERO, line_amount, round_cents, total
+from headend.core.periods import add_months
+
+HUNDRED = Decimal(100)
+
+
+# The original line pricing, kept for callers that price plain add lines.
 
 
 @dataclass(frozen=True)
@@ -46,3 +101,565 @@ def quote_totals(lines: Iterable[LinePrice]) -> QuoteTotals:
         total(line.nrc_amount for line in lines),
         total(line.contract_value_amount for line in lines),
     )
+
+
+# Catalog rules as plain values.
+
+
+class Action(StrEnum):
+    ADD = "add"
+    ADD_ON = "add_on"
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    RE_TERM = "re_term"
+    RE_RATE = "re_rate"
+    MOVE = "move"
+    REPLACE = "replace"
+    CANCEL = "cancel"
+
+
+NEW_SERVICE = frozenset({Action.ADD, Action.ADD_ON})
+# Priced from the target version's catalog price on the line's term.
+CATALOG_PRICED = frozenset(
+    {Action.ADD, Action.ADD_ON, Action.UPGRADE, Action.DOWNGRADE, Action.REPLACE, Action.RE_TERM}
+)
+INSTALLED = frozenset({Action.ADD, Action.ADD_ON, Action.REPLACE})
+
+
+class EtfKind(StrEnum):
+    NONE = "none"
+    PERCENT_OF_REMAINING = "percent_of_remaining"
+    FLAT = "flat"
+    PER_REMAINING_MONTH = "per_remaining_month"
+
+
+class DiscountKind(StrEnum):
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class MrcOffKind(StrEnum):
+    NONE = "none"
+    PERCENT = "percent"
+    AMOUNT = "amount"  # per unit, per month
+
+
+@dataclass(frozen=True, slots=True)
+class TermPrice:
+    """A version's list price on one term: monthly and one-time (installation), per unit."""
+
+    term_months: int
+    mrc_amount: Decimal
+    nrc_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A volume tier: quantities `min_quantity`..`max_quantity` (None: and above) pay `mrc_amount` a unit."""
+
+    term_months: int
+    min_quantity: int
+    max_quantity: int | None
+    mrc_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EtfRule:
+    kind: str = EtfKind.NONE
+    percent: Decimal = ZERO
+    amount: Decimal = ZERO
+    cap_amount: Decimal | None = None
+    on_downgrade: bool = False
+    on_replace: bool = False
+
+
+NO_ETF = EtfRule()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionPricing:
+    """Everything pricing needs from one product version."""
+
+    prices: tuple[TermPrice, ...]
+    tiers: tuple[Tier, ...] = ()
+    floor_mrc_amount: Decimal | None = None  # per unit
+    etf: EtfRule = NO_ETF
+    move_fee_amount: Decimal = ZERO
+    installation_waivable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionOffer:
+    code: str
+    mrc_off_kind: str = MrcOffKind.NONE
+    mrc_off_value: Decimal = ZERO
+    months: int = 0
+    waives_installation: bool = False
+    terms: tuple[int, ...] = ()  # empty: every term
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """Percent of, or an amount off, a monthly charge (a line's, or the quote's)."""
+
+    kind: str
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentService:
+    """The service a change line acts on, as it is billed today."""
+
+    pricing: VersionPricing  # its current version's rules (ETF, move fee, floor)
+    mrc_amount: Decimal  # the whole monthly charge of the service
+    term_months: int
+    term_end_date: dt.date | None  # last day of the term; None for month-to-month
+    quantity: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    """One quote line to price.
+
+    `pricing` is the version the line sells (add, add-on, upgrade, downgrade, replace; re-term
+    defaults to the current version). `term_months` and `quantity` default to the current
+    service's for change lines. `on` is the day a change takes effect (and the day promotion
+    dates are checked against). `negotiated_mrc_amount` is the re-rated monthly price per unit."""
+
+    action: str = Action.ADD
+    pricing: VersionPricing | None = None
+    term_months: int | None = None
+    quantity: int | None = None
+    current: CurrentService | None = None
+    on: dt.date | None = None
+    discount: Discount | None = None
+    negotiated_mrc_amount: Decimal | None = None
+    promotion: PromotionOffer | None = None
+    waive_installation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    action: str
+    term_months: int
+    quantity: int
+    list_mrc_amount: Decimal  # before discounts: catalog (tier or term) price, negotiated price, or today's
+    line_discount_amount: Decimal  # per month
+    quote_discount_amount: Decimal  # this line's share of the quote discount, per month
+    mrc_amount: Decimal  # the regular monthly charge after the change (0 for a cancel)
+    promo_mrc_amount: Decimal  # the monthly charge during the promotion (= mrc_amount without one)
+    promo_months: int
+    nrc_amount: Decimal  # installation, after any waiver
+    move_fee_amount: Decimal
+    etf_amount: Decimal
+    mrc_before_amount: Decimal  # the service's monthly charge before the change (0 for a new service)
+    committed_months: int  # months the new monthly charge is committed
+    released_months: int  # months of the current commitment the change releases
+    contract_value_amount: Decimal
+    floor_amount: Decimal | None  # the line's floor: floor per unit x quantity (None: no floor check)
+    installation_waived: bool
+    needs_approval: bool
+    reasons: tuple[str, ...]
+    promotion: PromotionOffer | None = None
+    quote_discountable: bool = False
+    waiver_reason: str = ""
+
+    @property
+    def mrc_change_amount(self) -> Decimal:
+        return self.mrc_amount - self.mrc_before_amount
+
+    @property
+    def one_time_amount(self) -> Decimal:
+        return self.nrc_amount + self.move_fee_amount + self.etf_amount
+
+
+@dataclass(frozen=True, slots=True)
+class PricedTotals:
+    """Sums of rounded lines."""
+
+    mrr_before_amount: Decimal
+    mrr_amount: Decimal  # new monthly recurring
+    mrr_change_amount: Decimal
+    one_time_amount: Decimal  # installation + move fees + ETFs
+    contract_value_amount: Decimal
+    discount_amount: Decimal  # line and quote discounts, per month
+    needs_approval: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PricedQuote:
+    lines: tuple[PricedLine, ...]
+    totals: PricedTotals
+    discount: Discount | None
+    discount_amount: Decimal  # the quote discount per month (= the sum of the lines' shares)
+    # The lines before the quote discount: re-pricing one line re-uses the others.
+    undiscounted: tuple[PricedLine, ...]
+
+
+# Lookups.
+
+
+def term_price(prices: Iterable[TermPrice], term_months: int) -> TermPrice:
+    """The list price on a term; ValidationError (term_months) if the version is not sold on it."""
+    for price in prices:
+        if price.term_months == term_months:
+            return price
+    raise ValidationError(
+        f"Not sold on a {term_months}-month term." if term_months else "Not sold month-to-month.",
+        field="term_months",
+        code="term_not_offered",
+    )
+
+
+def tier_for(tiers: Iterable[Tier], *, term_months: int, quantity: int) -> Tier | None:
+    """The volume tier that holds `quantity` on a term, if any."""
+    for tier in tiers:
+        if (
+            tier.term_months == term_months
+            and tier.min_quantity <= quantity
+            and (tier.max_quantity is None or quantity <= tier.max_quantity)
+        ):
+            return tier
+    return None
+
+
+def unit_mrc(pricing: VersionPricing, *, term_months: int, quantity: int) -> Decimal:
+    """Monthly price per unit: the volume tier's for the whole quantity, else the term's list price."""
+    price = term_price(pricing.prices, term_months)
+    tier = tier_for(pricing.tiers, term_months=term_months, quantity=quantity) if pricing.tiers else None
+    return tier.mrc_amount if tier is not None else price.mrc_amount
+
+
+def months_remaining(term_end_date: dt.date | None, on: dt.date) -> int:
+    """Whole months from `on` through the term's last day, a started month counting as one;
+    0 after the term or without one."""
+    if term_end_date is None or on > term_end_date:
+        return 0
+    after_end = term_end_date + dt.timedelta(days=1)
+    months = max((after_end.year - on.year) * 12 + after_end.month - on.month - 1, 0)
+    while add_months(on, months) < after_end:
+        months += 1
+    return months
+
+
+def etf_amount(rule: EtfRule, *, mrc_amount: Decimal, months_left: int) -> Decimal:
+    """The early-termination fee with `months_left` months of the term to run (none outside the term)."""
+    if months_left <= 0 or rule.kind == EtfKind.NONE:
+        return ZERO
+    if rule.kind == EtfKind.PERCENT_OF_REMAINING:
+        fee = round_cents(mrc_amount * months_left * rule.percent / HUNDRED)
+    elif rule.kind == EtfKind.FLAT:
+        fee = round_cents(rule.amount)
+    elif rule.kind == EtfKind.PER_REMAINING_MONTH:
+        fee = round_cents(rule.amount * months_left)
+    else:
+        raise ValidationError(f"Unknown ETF rule {rule.kind!r}.", field="etf_kind", code="invalid_choice")
+    if rule.cap_amount is not None:
+        fee = min(fee, round_cents(rule.cap_amount))
+    return fee
+
+
+def promotion_applies(offer: PromotionOffer, *, term_months: int, on: dt.date | None = None) -> bool:
+    """Whether the promotion can be quoted on this term (and day, when given)."""
+    if offer.terms and term_months not in offer.terms:
+        return False
+    if on is not None:
+        if offer.valid_from is not None and on < offer.valid_from:
+            return False
+        if offer.valid_to is not None and on > offer.valid_to:
+            return False
+    return True
+
+
+def discount_amount(amount: Decimal, discount: Discount | None, *, field: str = "discount") -> Decimal:
+    """What `discount` takes off `amount` (rounded once); ValidationError for a negative discount,
+    a percent above 100 or an amount above `amount`."""
+    if discount is None:
+        return ZERO
+    value = discount.value
+    if value < 0:
+        raise ValidationError("A discount cannot be negative.", field=field, code="invalid_discount")
+    if discount.kind == DiscountKind.PERCENT:
+        if value > HUNDRED:
+            raise ValidationError("A discount cannot exceed 100%.", field=field, code="discount_above_100")
+        return round_cents(amount * value / HUNDRED)
+    if discount.kind == DiscountKind.AMOUNT:
+        off = round_cents(value)
+        if off > amount:
+            raise ValidationError(
+                f"A discount of {off} is more than the {amount} it applies to.",
+                field=field,
+                code="discount_above_price",
+            )
+        return off
+    raise ValidationError(f"Unknown discount kind {discount.kind!r}.", field=field, code="invalid_choice")
+
+
+def spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split a cent-exact `amount` (not above the sum of `weights`) in proportion to `weights`:
+    shares to the cent that sum exactly to `amount`, by the largest remainder (see the module)."""
+    weight_total = sum(weights, ZERO)
+    if amount == 0 or weight_total == 0:
+        return [ZERO] * len(weights)
+    shares: list[Decimal] = []
+    dropped: list[tuple[Decimal, Decimal, int]] = []
+    for index, weight in enumerate(weights):
+        exact = amount * weight / weight_total
+        share = exact.quantize(CENT, rounding=ROUND_FLOOR)
+        shares.append(share)
+        dropped.append((exact - share, weight, -index))
+    cents_left = int((amount - sum(shares, ZERO)) / CENT)
+    for _, _, negative_index in heapq.nlargest(cents_left, dropped):
+        shares[-negative_index] += CENT
+    return shares
+
+
+def best_promotion(
+    offers: Iterable[PromotionOffer], *, mrc_amount: Decimal, nrc_amount: Decimal, quantity: int, months: int
+) -> PromotionOffer | None:
+    """The offer that saves the customer most over `months` (ties: the first), or None."""
+    best, best_saving = None, ZERO
+    for offer in offers:
+        off = _promotion_off(offer, mrc_amount, quantity)
+        saving = off * min(offer.months, months) + (nrc_amount if offer.waives_installation else ZERO)
+        if saving > best_saving:
+            best, best_saving = offer, saving
+    return best
+
+
+def _promotion_off(offer: PromotionOffer, mrc: Decimal, quantity: int) -> Decimal:
+    if offer.mrc_off_kind == MrcOffKind.PERCENT:
+        return round_cents(mrc * offer.mrc_off_value / HUNDRED)
+    if offer.mrc_off_kind == MrcOffKind.AMOUNT:
+        return min(mrc, round_cents(offer.mrc_off_value * quantity))
+    return ZERO
+
+
+# Lines.
+
+
+def _check_quantity(quantity: int) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise ValidationError(
+            "Quantity must be a whole number of at least 1.", field="quantity", code="invalid_quantity"
+        )
+    return quantity
+
+
+def price_quote_line(request: LineRequest) -> PricedLine:
+    """Price one line on its own (no quote discount): an add, or a change as a delta against the
+    current service. ValidationError names the field at fault."""
+    try:
+        action = Action(request.action)
+    except ValueError as exc:
+        raise ValidationError(f"Unknown action {request.action!r}.", field="action", code="invalid_choice") from exc
+    current = request.current
+    is_change = action not in NEW_SERVICE
+    if is_change and current is None:
+        raise ValidationError("A change line needs the service it changes.", field="service", code="required")
+    if is_change and request.on is None:
+        raise ValidationError("A change line needs the day it takes effect.", field="on", code="required")
+
+    # The version whose prices and rules the line takes.
+    pricing = request.pricing
+    if action in (Action.RE_TERM, Action.RE_RATE, Action.MOVE, Action.CANCEL) and current is not None:
+        pricing = pricing if action == Action.RE_TERM and pricing is not None else current.pricing
+    if pricing is None:
+        raise ValidationError("Choose the product version to price.", field="product_version", code="required")
+
+    quantity = request.quantity
+    if quantity is None or action in (Action.MOVE, Action.CANCEL):
+        quantity = current.quantity if (is_change and current is not None) else 1
+    quantity = _check_quantity(quantity)
+
+    term = request.term_months
+    if term is None or action in (Action.MOVE, Action.CANCEL):
+        if current is not None and is_change:
+            term = current.term_months
+        else:
+            raise ValidationError("Choose a contract term.", field="term_months", code="required")
+    if action == Action.RE_TERM and request.term_months is None:
+        raise ValidationError("A re-term needs the new term.", field="term_months", code="required")
+
+    months_left, released, mrc_before = 0, 0, ZERO
+    if is_change and current is not None and request.on is not None:
+        months_left = months_remaining(current.term_end_date, request.on)
+        released = committed_months(months_left)
+        mrc_before = current.mrc_amount
+    new_term = not is_change or action == Action.RE_TERM or (current is not None and term != current.term_months)
+    committed = committed_months(term) if new_term else committed_months(months_left)
+
+    # The monthly charge before discounts.
+    if action in CATALOG_PRICED:
+        list_mrc = line_amount(unit_mrc(pricing, term_months=term, quantity=quantity), quantity)
+    elif action == Action.RE_RATE:
+        negotiated = request.negotiated_mrc_amount
+        if negotiated is None or negotiated < 0:
+            raise ValidationError(
+                "A re-rate needs the negotiated monthly price, not negative.",
+                field="negotiated_mrc_amount",
+                code="invalid_amount",
+            )
+        list_mrc = line_amount(negotiated, quantity)
+    elif action == Action.MOVE:
+        list_mrc = mrc_before
+    else:  # cancel
+        list_mrc, committed = ZERO, 0
+
+    if action == Action.CANCEL and (request.discount is not None or request.promotion is not None):
+        raise ValidationError("A cancel has no monthly charge to discount.", field="discount", code="invalid_discount")
+    line_discount = discount_amount(list_mrc, request.discount)
+
+    promotion = request.promotion
+    if promotion is not None and not promotion_applies(promotion, term_months=term, on=request.on):
+        raise ValidationError(
+            f"Promotion {promotion.code!r} does not apply to this term or day.",
+            field="promotion",
+            code="promotion_not_eligible",
+        )
+
+    nrc, waived, waiver_reason = ZERO, False, ""
+    if action in INSTALLED:
+        full_nrc = line_amount(term_price(pricing.prices, term).nrc_amount, quantity)
+        by_promotion = promotion is not None and promotion.waives_installation
+        if full_nrc > 0 and (request.waive_installation or by_promotion):
+            waived = True
+            if not by_promotion and not pricing.installation_waivable:
+                waiver_reason = f"Installation of {full_nrc} waived; this product's installation is not waivable."
+        else:
+            nrc = full_nrc
+
+    move_fee = round_cents(pricing.move_fee_amount) if action == Action.MOVE else ZERO
+
+    etf = ZERO
+    if current is not None:
+        rule = current.pricing.etf
+        if (
+            action == Action.CANCEL
+            or (action == Action.DOWNGRADE and rule.on_downgrade)
+            or (action == Action.REPLACE and rule.on_replace)
+        ):
+            etf = etf_amount(rule, mrc_amount=mrc_before, months_left=months_left)
+
+    # A move keeps today's price: its floor is checked only if the move also discounts it.
+    floor = None
+    sets_price = action not in (Action.CANCEL, Action.MOVE) or (action == Action.MOVE and request.discount is not None)
+    if pricing.floor_mrc_amount is not None and sets_price:
+        floor = line_amount(pricing.floor_mrc_amount, quantity)
+
+    draft = PricedLine(
+        action=action,
+        term_months=term,
+        quantity=quantity,
+        list_mrc_amount=list_mrc,
+        line_discount_amount=line_discount,
+        quote_discount_amount=ZERO,
+        mrc_amount=ZERO,
+        promo_mrc_amount=ZERO,
+        promo_months=0,
+        nrc_amount=nrc,
+        move_fee_amount=move_fee,
+        etf_amount=etf,
+        mrc_before_amount=mrc_before,
+        committed_months=committed,
+        released_months=released,
+        contract_value_amount=ZERO,
+        floor_amount=floor,
+        installation_waived=waived,
+        needs_approval=False,
+        reasons=(),
+        promotion=promotion,
+        quote_discountable=action in CATALOG_PRICED,
+        waiver_reason=waiver_reason,
+    )
+    return _finish(draft, ZERO)
+
+
+def _finish(line: PricedLine, quote_share: Decimal) -> PricedLine:
+    """The line's monthly charges, contract value and approval flags given its quote-discount share."""
+    mrc = line.list_mrc_amount - line.line_discount_amount - quote_share
+    promotion = line.promotion
+    promo_mrc, promo_months = mrc, 0
+    if promotion is not None and promotion.mrc_off_kind != MrcOffKind.NONE:
+        promo_months = min(promotion.months, line.committed_months)
+        promo_mrc = mrc - _promotion_off(promotion, mrc, line.quantity)
+    contract_value = (
+        promo_mrc * promo_months
+        + mrc * (line.committed_months - promo_months)
+        - line.mrc_before_amount * line.released_months
+        + line.nrc_amount
+        + line.move_fee_amount
+        + line.etf_amount
+    )
+    reasons: tuple[str, ...] = (line.waiver_reason,) if line.waiver_reason else ()
+    if line.floor_amount is not None and mrc < line.floor_amount:
+        reasons += (f"Monthly charge {mrc} is below the floor of {line.floor_amount}.",)
+    return replace(
+        line,
+        quote_discount_amount=quote_share,
+        mrc_amount=mrc,
+        promo_mrc_amount=promo_mrc,
+        promo_months=promo_months,
+        contract_value_amount=contract_value,
+        needs_approval=bool(reasons),
+        reasons=reasons,
+    )
+
+
+# Quotes.
+
+
+def priced_totals(lines: Iterable[PricedLine]) -> PricedTotals:
+    """New and former monthly recurring, one-time charges and contract value: sums of rounded lines."""
+    before = after = once = value = discounts = ZERO
+    approval = False
+    for line in lines:
+        before += line.mrc_before_amount
+        after += line.mrc_amount
+        once += line.nrc_amount + line.move_fee_amount + line.etf_amount
+        value += line.contract_value_amount
+        discounts += line.line_discount_amount + line.quote_discount_amount
+        approval = approval or line.needs_approval
+    return PricedTotals(before, after, after - before, once, value, discounts, approval)
+
+
+def price_quote(requests: Iterable[LineRequest], *, discount: Discount | None = None) -> PricedQuote:
+    """Price every line, spread the quote discount over them, and total the quote."""
+    return _with_quote_discount(tuple(price_quote_line(request) for request in requests), discount)
+
+
+def reprice_line(quote: PricedQuote, index: int, request: LineRequest) -> PricedQuote:
+    """The quote with line `index` priced anew from `request`; the other lines are re-used (only
+    their share of a quote discount moves)."""
+    undiscounted = list(quote.undiscounted)
+    undiscounted[index] = price_quote_line(request)
+    if quote.discount is None:
+        lines = list(quote.lines)
+        lines[index] = undiscounted[index]
+        return replace(quote, lines=tuple(lines), totals=priced_totals(lines), undiscounted=tuple(undiscounted))
+    return _with_quote_discount(tuple(undiscounted), quote.discount, previous=quote)
+
+
+def _with_quote_discount(
+    undiscounted: tuple[PricedLine, ...], discount: Discount | None, previous: PricedQuote | None = None
+) -> PricedQuote:
+    if discount is None:
+        return PricedQuote(undiscounted, priced_totals(undiscounted), None, ZERO, undiscounted)
+    weights = [line.mrc_amount if line.quote_discountable else ZERO for line in undiscounted]
+    amount = discount_amount(sum(weights, ZERO), discount, field="quote_discount")
+    shares = spread(amount, weights)
+    lines = []
+    for index, (line, share) in enumerate(zip(undiscounted, shares, strict=True)):
+        if share == 0:
+            lines.append(line)
+        elif (
+            previous is not None
+            and previous.undiscounted[index] is line
+            and previous.lines[index].quote_discount_amount == share
+        ):
+            lines.append(previous.lines[index])
+        else:
+            lines.append(_finish(line, share))
+    return PricedQuote(tuple(lines), priced_totals(lines), discount, amount, undiscounted)

@@ -11,7 +11,7 @@ from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
-from headend.core.money import default_currency
+from headend.core.money import default_currency, to_decimal
 from headend.core.permissions import require_role
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
@@ -506,3 +506,143 @@ def quote_sites_import(
     _recompute_totals(quote)
     events.emit("quote.sites_imported", subject=quote, data={"rows": sum(1 for r in rows if r.valid)})
     return rows
+
+
+# --- Changes to services the account has (MACD) ---------------------------------------------
+
+CHANGE_ACTIONS = {
+    QuoteLine.Action.UPGRADE,
+    QuoteLine.Action.DOWNGRADE,
+    QuoteLine.Action.RE_TERM,
+    QuoteLine.Action.RE_RATE,
+    QuoteLine.Action.MOVE,
+    QuoteLine.Action.REPLACE,
+    QuoteLine.Action.CANCEL,
+}
+
+
+def _check_change(
+    quote: Quote, service: Any, action: str, product_version: ProductVersion | None, location: Location | None
+) -> None:
+    """Refuse a change the account, the service's state or the catalog's paths do not allow."""
+    from headend.inventory.models import Service
+    from headend.orders import selectors as orders_selectors
+
+    if action not in CHANGE_ACTIONS:
+        raise ValidationError(f"Unknown change {action!r}.", field="action", code="invalid_choice")
+    if service.account_id != quote.account_id:
+        raise ValidationError("The service belongs to another account.", field="service", code="foreign_service")
+    if service.status not in (Service.Status.ACTIVE, Service.Status.SUSPENDED):
+        raise ValidationError(
+            f"Service {service.number} is {service.get_status_display().lower()}; only a live service changes.",
+            field="service",
+            code="service_not_live",
+        )
+    if quote.lines.filter(target_service=service).exists():
+        raise ValidationError(
+            f"Service {service.number} already has a change on this quote.", field="service", code="changed_twice"
+        )
+    in_flight = orders_selectors.change_in_flight(service_id=service.pk)
+    if in_flight is not None:
+        raise Conflict(
+            f"Service {service.number} has a change in flight on order {in_flight.number}; quote it again once "
+            "that order completes.",
+            field="service",
+            code="change_in_flight",
+        )
+    current = service.product_version.product
+    if action in (QuoteLine.Action.UPGRADE, QuoteLine.Action.DOWNGRADE, QuoteLine.Action.REPLACE):
+        if product_version is None:
+            raise ValidationError("Choose the product to change to.", field="product_version", code="required")
+        target = product_version.product
+        path = "replaced_by" if action == QuoteLine.Action.REPLACE else str(action)
+        same_product = target.pk == current.pk and action != QuoteLine.Action.REPLACE
+        if not same_product and catalog_selectors.path_between(product=current, target=target) != path:
+            raise ValidationError(
+                f"The catalog has no {action.replace('_', ' ')} path from {current} to {target}.",
+                field="product_version",
+                code="not_on_path",
+            )
+    if action == QuoteLine.Action.MOVE:
+        if location is None:
+            raise ValidationError("Choose the location to move to.", field="location", code="required")
+        if location.account_id != quote.account_id:
+            raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
+        if location.pk == service.location_id:
+            raise ValidationError("The service is already at that location.", field="location", code="same_location")
+
+
+@transaction.atomic
+def quote_line_change(
+    *,
+    quote: Quote,
+    service: Any,
+    action: str,
+    product_version: ProductVersion | None = None,
+    term_months: int | None = None,
+    negotiated_mrc_amount: Any = None,
+    location: Location | None = None,
+    added_by: Any = None,
+) -> QuoteLine:
+    """Quote a change to a service the account has, priced as a delta against it: upgrade,
+    downgrade, re-term, re-rate, move, replace or cancel (with the catalog's early-termination
+    fee inside the term). Raises ValidationError naming the field, Conflict when the service
+    has a change in flight on another accepted quote."""
+    from headend.inventory import selectors as inventory_selectors
+
+    quote = _lock_draft(quote)
+    service = inventory_selectors.service_locked(service_id=service.pk)
+    _check_change(quote, service, action, product_version, location)
+    today = clock.today()
+    if product_version is not None:
+        check_sellable_at(
+            account=quote.account, location=location or service.location, product_version=product_version, on=today
+        )
+    negotiated = None
+    if action == QuoteLine.Action.RE_RATE:
+        try:
+            negotiated = to_decimal(negotiated_mrc_amount)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("Give the negotiated monthly price.", field="negotiated_mrc_amount") from exc
+        if negotiated < 0:
+            raise ValidationError("A price cannot be negative.", field="negotiated_mrc_amount")
+    current = pricing.CurrentService(
+        pricing=catalog_selectors.version_pricing(version=service.product_version),
+        mrc_amount=service.mrc_amount,
+        term_months=service.term_months,
+        term_end_date=service.term_end_date,
+        quantity=service.quantity,
+    )
+    new_version = product_version or service.product_version
+    priced = pricing.price_quote_line(
+        pricing.LineRequest(
+            action=str(action),
+            current=current,
+            on=today,
+            term_months=term_months,
+            pricing=catalog_selectors.version_pricing(version=new_version),
+            negotiated_mrc_amount=negotiated,
+        )
+    )
+    last = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
+    line = QuoteLine.objects.create(
+        quote=quote,
+        position=last + 1,
+        action=action,
+        target_service=service,
+        location=location or service.location,
+        product_version=new_version,
+        term_months=priced.term_months,
+        quantity=priced.quantity,
+        mrc_unit_amount=(priced.list_mrc_amount / priced.quantity).quantize(Decimal("0.01")),
+        nrc_unit_amount=Decimal("0.00"),
+        mrc_amount=priced.mrc_amount,
+        nrc_amount=priced.nrc_amount + priced.move_fee_amount,
+        etf_amount=priced.etf_amount,
+        mrc_before_amount=priced.mrc_before_amount,
+        contract_value_amount=priced.contract_value_amount,
+        negotiated_mrc_amount=negotiated,
+        floor_breached=priced.needs_approval,
+    )
+    _recompute_totals(quote)
+    return line
