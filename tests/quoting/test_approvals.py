@@ -141,3 +141,41 @@ def test_an_accepted_quote_is_not_revised():
         services.quote_revise(quote=quote)
 
     assert QuoteApproval.objects.count() == 0
+
+
+def test_a_discount_above_the_threshold_and_below_floor_asks_the_sales_manager():
+    from headend.catalog import services as catalog_services
+
+    ApprovalRule.objects.create(
+        name="Big discount", kind="discount_above", threshold=Decimal("10"), approver_role="sales_manager"
+    )
+    ApprovalRule.objects.create(name="Floor", kind="below_floor", threshold=Decimal("0"), approver_role="sales_manager")
+    version = make_product()
+    version = catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=version.product,
+            effective_from=version.effective_from,
+            prices={12: ("100.00", "0.00")},
+            floor_mrc="85.00",
+        )
+    )
+    quote = make_quote(version=version, lines=1)
+    line = quote.lines.get()
+
+    line = services.quote_line_discount(line=line, percent="20")
+
+    assert (line.mrc_amount, line.floor_breached) == (Decimal("80.00"), True)
+    assert sorted(a.reason for a in quote.approvals.filter(status="pending")) == [
+        "Discount of 20% is above 10%.",
+        "Line 1 priced below the floor.",
+    ]
+
+
+def test_a_discount_over_100_percent_is_refused():
+    quote = make_quote(lines=1)
+
+    with pytest.raises(ValidationError) as error:
+        services.quote_line_discount(line=quote.lines.get(), percent="120")
+
+    assert error.value.field == "discount_percent"
+    assert quote.lines.get().discount_percent == 0

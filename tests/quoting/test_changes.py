@@ -183,3 +183,26 @@ def test_a_disconnected_service_cannot_be_changed(catalog):
         services.quote_line_change(quote=quote, service=service, action="cancel")
 
     assert error.value.code == "service_not_live"
+
+
+def test_the_builder_lists_the_services_and_adds_a_change(client, catalog):
+    from django.urls import reverse
+
+    from tests.factories import make_user
+
+    account = make_account()
+    service = live_service(account, catalog["gig"])
+    quote = make_quote(account=account, lines=0)
+    client.force_login(make_user("sales"))
+
+    page = client.get(reverse("quoting:quote_detail", args=[quote.pk]))
+    response = client.post(
+        reverse("quoting:quote_line_change", args=[quote.pk]),
+        {"service": service.pk, "action": "upgrade", "product_version": catalog["two_gig"].pk, "term_months": "24"},
+        follow=True,
+    )
+
+    assert [s.pk for s in page.context["live_services"]] == [service.pk]
+    assert "Upgrade of" in response.content.decode()
+    assert quote.lines.get().mrc_change_amount == Decimal("40.00")
+    assert response.context["live_services"] == []

@@ -42,6 +42,7 @@ api.add_router(links.QUOTE.prefix, quote_router)
 api.add_router(links.PRODUCT_ORDER.prefix, order_router)
 api.add_router(links.SERVICE.prefix, service_router)
 api.add_router(links.WORK_ORDER.prefix, work_order_router)
+api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
 
 # Last: a path no router above matches is a TMF 404 too, not Django's HTML page.
 unknown_router = Router()

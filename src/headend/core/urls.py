@@ -14,5 +14,8 @@ urlpatterns = [
     path("orders/", include("headend.orders.urls")),
     path("services/", include("headend.inventory.urls")),
     path("work/", include("headend.fulfillment.urls")),
+    path("network/", include("headend.network.urls")),
     path("settings/api-tokens/", include("headend.api.urls")),
+    # The customer's signing pages (sign/...) and the staff's quote documents (quotes/<id>/documents/...).
+    path("", include("headend.contracts.urls")),
 ]

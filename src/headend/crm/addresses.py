@@ -172,3 +172,25 @@ def street_parts(line1: str) -> StreetParts:
     if " ".join(filter(None, [parts.number, parts.name, parts.street_type, parts.suffix])) != line1:
         return StreetParts(name=line1)
     return parts
+
+
+def parse_address_line(text: str, *, field: str = "address") -> dict[str, str]:
+    """'12 Water St, Eastport, ME 04631' -> its parts, for lists that give an address on one line."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("The address is required.", field=field, code="required")
+    try:
+        record = normalize_address_record(text)
+    except AddressNormalizationError as exc:
+        raise ValidationError(
+            f"{text!r} is not an address like '12 Water St, Eastport, ME 04631'.", field=field, code="invalid_address"
+        ) from exc
+    if not record.get("city") or not record.get("state") or not record.get("postal_code"):
+        raise ValidationError(f"{text!r} needs a city, a state and a ZIP code.", field=field, code="invalid_address")
+    return {
+        "line1": record["address_line_1"] or "",
+        "line2": record["address_line_2"] or "",
+        "city": record["city"],
+        "state": record["state"],
+        "postal_code": record["postal_code"],
+    }

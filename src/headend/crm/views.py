@@ -14,6 +14,7 @@ from headend.crm.forms import AccountForm, ContactForm, LocationForm, Opportunit
 from headend.crm.models import Account, Opportunity
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.inventory import selectors as inventory_selectors
+from headend.network import selectors as network_selectors
 from headend.orders import selectors as orders_selectors
 from headend.quoting import selectors as quoting_selectors
 
@@ -151,7 +152,12 @@ def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
 def location_detail_view(request: HttpRequest, location_id: int) -> HttpResponse:
     location = selectors.location_get_for(user=request.user, location_id=location_id)
     services_here = inventory_selectors.service_list(user=request.user, location_id=location.pk)
-    return render(request, "crm/location_detail.html", {"location": location, "services": services_here})
+    context = {
+        "location": location,
+        "services": services_here,
+        "serviceability": network_selectors.serviceability_for(location=location),
+    }
+    return render(request, "crm/location_detail.html", context)
 
 
 @staff_required

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from headend.core.money import format_amount
 
@@ -57,5 +57,8 @@ def fired(rule: Rule, facts: QuoteFacts) -> str | None:
     return None
 
 
-def rules_fired(rules: Iterable[Rule], facts: QuoteFacts) -> list[tuple[Rule, str]]:
+R = TypeVar("R", bound=Rule)
+
+
+def rules_fired(rules: Iterable[R], facts: QuoteFacts) -> list[tuple[R, str]]:
     return [(rule, reason) for rule in rules if (reason := fired(rule, facts)) is not None]

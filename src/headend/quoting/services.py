@@ -462,7 +462,7 @@ def quote_sites_import(
         rows = site_import.read_rows(data)
     except site_import.SiteFileError as exc:
         raise ValidationError(str(exc), field="file", code="bad_file") from exc
-    today, seen = clock.today(), set()
+    today, seen = clock.today(), set[tuple[str, str]]()
     for row in rows:
         _check_site_row(quote, row, seen, today)
     if any(not row.valid for row in rows) and not import_valid_rows:
@@ -644,5 +644,38 @@ def quote_line_change(
         negotiated_mrc_amount=negotiated,
         floor_breached=priced.needs_approval,
     )
+    _recompute_totals(quote)
+    return line
+
+
+@transaction.atomic
+def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = None) -> QuoteLine:
+    """Give a line a percent discount off its list monthly charge, re-pricing that line and the
+    totals only. Below the product's floor the line is flagged, and an approval rule asks for
+    a sales manager; the price is never clamped."""
+    quote = _lock_draft(line.quote)
+    line = QuoteLine.objects.select_for_update().get(pk=line.pk, quote=quote)
+    try:
+        value = to_decimal(percent if percent not in (None, "") else "0")
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("The discount is a percent such as 10 or 12.5.", field="discount_percent") from exc
+    if not Decimal("0") <= value <= Decimal("100"):
+        raise ValidationError("A discount is between 0 and 100%.", field="discount_percent", code="invalid_discount")
+    if line.action != QuoteLine.Action.ADD:
+        raise ValidationError("Discount a new line; a change is re-rated instead.", field="discount_percent")
+    priced = pricing.price_quote_line(
+        pricing.LineRequest(
+            action=pricing.Action.ADD,
+            pricing=catalog_selectors.version_pricing(version=line.product_version),
+            term_months=line.term_months,
+            quantity=line.quantity,
+            on=clock.today(),
+            discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
+        )
+    )
+    line.discount_percent = value
+    line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
+    line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
+    line.save(update_fields=["discount_percent", "mrc_amount", "nrc_amount", "contract_value_amount", "floor_breached"])
     _recompute_totals(quote)
     return line

@@ -9,9 +9,11 @@ urlpatterns = [
     path("<int:quote_id>/", views.quote_detail_view, name="quote_detail"),
     path("<int:quote_id>/lines/", views.quote_line_add_view, name="quote_line_add"),
     path("<int:quote_id>/lines/<int:line_id>/remove/", views.quote_line_remove_view, name="quote_line_remove"),
+    path("<int:quote_id>/lines/<int:line_id>/discount/", views.quote_line_discount_view, name="quote_line_discount"),
     path("<int:quote_id>/approvals/<int:approval_id>/", views.quote_approval_view, name="quote_approval"),
     path("<int:quote_id>/revise/", views.quote_revise_view, name="quote_revise"),
     path("<int:quote_id>/sites/", views.quote_sites_import_view, name="quote_sites_import"),
+    path("<int:quote_id>/changes/", views.quote_line_change_view, name="quote_line_change"),
     path("<int:quote_id>/compare/<int:other_id>/", views.quote_compare_view, name="quote_compare"),
     path("<int:quote_id>/<str:action>/", views.quote_transition_view, name="quote_transition"),
 ]

@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from headend.contracts import selectors as contracts_selectors
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
@@ -11,7 +12,7 @@ from headend.core.permissions import SELL, has_role, role_required, staff_requir
 from headend.crm import selectors as crm_selectors
 from headend.quoting import selectors, services
 from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
-from headend.quoting.models import Quote
+from headend.quoting.models import Quote, QuoteLine
 
 
 @staff_required
@@ -70,6 +71,8 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
         "approvals": selectors.approval_list(quote=quote),
         "my_roles": set(user_roles(request.user)),
         "versions": selectors.quote_versions(quote=quote),
+        **_change_context(quote, editable=bool(quote.is_editable and can_sell)),
+        "contracts": contracts_selectors.quote_documents_summary(quote=quote),
     }
 
 
@@ -228,3 +231,82 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
                         return redirect(quote)
     context = {"quote": quote, "rows": rows, "error": error, "invalid": sum(1 for r in rows or [] if not r.valid)}
     return render(request, "quoting/quote_sites_import.html", context, status=400 if error else 200)
+
+
+def _change_context(quote: Quote, *, editable: bool) -> dict:
+    """The account's services (to change on this quote) and the choices a change line takes."""
+    from headend.catalog import selectors as catalog_selectors
+    from headend.catalog.models import Term
+    from headend.core import clock
+    from headend.inventory import selectors as inventory_selectors
+
+    if not editable:
+        return {"live_services": []}
+    changed = set(quote.lines.exclude(target_service=None).values_list("target_service_id", flat=True))
+    return {
+        "live_services": [
+            service
+            for service in inventory_selectors.account_live_services(account_id=quote.account_id)
+            if service.pk not in changed
+        ],
+        "change_actions": [(value, label) for value, label in QuoteLine.Action.choices if value != "add"],
+        "change_versions": catalog_selectors.sellable_versions(on=clock.today(), customer_type=quote.account.kind),
+        "terms": Term.choices,
+        "account_locations": list(quote.account.locations.all()),
+    }
+
+
+@require_POST
+@role_required(*SELL)
+def quote_line_change_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """Quote a change to one of the account's services (the builder's services panel)."""
+    from headend.catalog import selectors as catalog_selectors
+    from headend.crm import selectors as crm_selectors
+    from headend.inventory import selectors as inventory_selectors
+
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    post = request.POST
+    try:
+        service = inventory_selectors.service_get_for(user=request.user, service_id=post.get("service"))
+        version = (
+            catalog_selectors.version_get(version_id=post["product_version"]) if post.get("product_version") else None
+        )
+        location = (
+            crm_selectors.location_get_for(user=request.user, location_id=post["location"])
+            if post.get("location")
+            else None
+        )
+        raw_term = post.get("term_months", "")
+        term = int(raw_term) if raw_term.isdigit() else None
+        line = services.quote_line_change(
+            quote=quote,
+            service=service,
+            action=post.get("action", ""),
+            product_version=version,
+            term_months=term,
+            negotiated_mrc_amount=post.get("negotiated_mrc_amount") or None,
+            location=location,
+            added_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    else:
+        messages.success(request, f"{line.get_action_display()} of {service.number} added to the quote.")
+    return redirect(quote)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_line_discount_view(request: HtmxHttpRequest, quote_id: int, line_id: int) -> HttpResponse:
+    line = selectors.quote_line_get_for(user=request.user, line_id=line_id)
+    if line.quote_id != quote_id:
+        raise Http404("No such line on this quote.")
+    try:
+        services.quote_line_discount(
+            line=line, percent=request.POST.get("discount_percent"), discounted_by=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    if request.htmx:
+        return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
+    return redirect("quoting:quote_detail", quote_id=quote_id)

@@ -1,0 +1,191 @@
+"""Rendering quote documents: one HTML template for the screen and, through WeasyPrint, the PDF.
+
+No writes here: `services` stores what these functions produce."""
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+
+from headend.contracts.models import Signature, TermsVersion
+from headend.core import clock
+from headend.quoting.models import Quote, QuoteLine
+
+TEMPLATE = "contracts/quote_document.html"
+SIGNATURE_TEMPLATE = "contracts/signature_page.html"
+# Quote fields the document shows; status and decision fields are left out on purpose, so the
+# accepted quote still maps to the document that was presented.
+QUOTE_FIELDS = (
+    "pk",
+    "number",
+    "revision",
+    "name",
+    "currency",
+    "discount_percent",
+    "mrr_before_amount",
+    "mrr_amount",
+    "one_time_amount",
+    "contract_value_amount",
+    "valid_until",
+)
+LINE_SKIP = {"id", "quote_id"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    pages: int
+    sha256: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_draft(quote: Quote) -> bool:
+    """A quote never presented gives a review copy, not a document to sign."""
+    return quote.presented_at is None
+
+
+def revision(quote: Quote) -> int:
+    return int(getattr(quote, "revision", 1) or 1)
+
+
+def lines_of(quote: Quote) -> list[QuoteLine]:
+    return list(quote.lines.select_related("location", "product_version__product").order_by("position"))
+
+
+def state_key(quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None) -> str:
+    """SHA-256 of the quote content the document shows: its number, revision, validity, totals,
+    every stored field of every line, the terms version and whether it is a draft."""
+    state: dict[str, Any] = {field: str(getattr(quote, field, "")) for field in QUOTE_FIELDS}
+    state["draft"] = is_draft(quote)
+    state["offered_on"] = str(offered_on(quote))
+    state["terms"] = terms.pk if terms else None
+    state["lines"] = [
+        {f.attname: str(getattr(line, f.attname)) for f in line._meta.concrete_fields if f.attname not in LINE_SKIP}
+        for line in sorted(lines, key=lambda line: line.position)
+    ]
+    return sha256(json.dumps(state, sort_keys=True).encode())
+
+
+def offered_on(quote: Quote) -> dt.date:
+    """The date the document carries: the day the quote was presented, else the day it was begun."""
+    return clock.local_date(quote.presented_at or quote.created_at)
+
+
+@lru_cache(maxsize=4)
+def _logo(path: str) -> str:
+    found = finders.find(path)
+    if not found:
+        return ""
+    with open(found if isinstance(found, str) else found[0], "rb") as handle:
+        return "data:image/svg+xml;base64," + base64.b64encode(handle.read()).decode()
+
+
+def logo_data_uri() -> str:
+    """The provider's logo (a static SVG, HEADEND_PROVIDER_LOGO) inlined, so the PDF fetches nothing."""
+    return _logo(getattr(settings, "HEADEND_PROVIDER_LOGO", "contracts/logo.svg"))
+
+
+def _optional_list(obj: Any, name: str) -> list:
+    value = getattr(obj, name, None)
+    if value is None:
+        return []
+    if hasattr(value, "all"):
+        value = value.all()
+    return list(value)
+
+
+def context(*, quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None, contact: Any = None) -> dict:
+    """What the document template shows; `contact` is the customer's contact it is addressed to."""
+    groups: dict = {}
+    for line in lines:
+        groups.setdefault(line.location, []).append(line)
+    zero = Decimal("0.00")
+    return {
+        "provider_name": settings.HEADEND_PROVIDER_NAME,
+        "provider_email": settings.DEFAULT_FROM_EMAIL,
+        "logo": logo_data_uri(),
+        "quote": quote,
+        "revision": revision(quote),
+        "draft": is_draft(quote),
+        "offered_on": offered_on(quote),
+        "account": quote.account,
+        "contact": contact,
+        "prepared_by": quote.created_by.get_full_name() if quote.created_by else "",
+        "groups": [
+            {
+                "location": location,
+                "lines": group,
+                # One-time per line: installation plus any early-termination fee (change lines).
+                "rows": [
+                    {"line": line, "one_time": line.nrc_amount + getattr(line, "etf_amount", zero)} for line in group
+                ],
+                "mrc": sum((line.mrc_amount for line in group), zero),
+                "one_time": sum((line.nrc_amount + getattr(line, "etf_amount", zero) for line in group), zero),
+                "contract_value": sum((line.contract_value_amount for line in group), zero),
+            }
+            for location, group in groups.items()
+        ],
+        "has_changes": any(line.action != "add" for line in lines),
+        "promotions": _optional_list(quote, "promotions"),
+        "discount_percent": getattr(quote, "discount_percent", zero) or zero,
+        "terms": terms,
+    }
+
+
+def render_html(ctx: dict, *, screen: bool = False) -> str:
+    return render_to_string(TEMPLATE, {**ctx, "screen": screen})
+
+
+def _fetcher() -> Any:
+    from weasyprint import URLFetcher
+
+    # The document is self-contained; refusing every other scheme keeps an edited template or
+    # terms text from making the server fetch URLs.
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def render_pdf(html: str) -> Rendered:
+    from weasyprint import HTML
+
+    document = HTML(string=html, url_fetcher=_fetcher()).render()
+    pdf = document.write_pdf()
+    assert pdf is not None
+    return Rendered(pdf=pdf, pages=len(document.pages), sha256=sha256(pdf))
+
+
+def append_signature_page(original: bytes, signature: Signature) -> Rendered:
+    """The original PDF with a last page recording the electronic signature."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = render_pdf(
+        render_to_string(
+            SIGNATURE_TEMPLATE,
+            {
+                "provider_name": settings.HEADEND_PROVIDER_NAME,
+                "logo": logo_data_uri(),
+                "signature": signature,
+                "document": signature.document,
+                "signed_local": f"{signature.signed_at.astimezone(clock.provider_zone()):%B %-d, %Y, %H:%M:%S %Z}",
+                "signed_utc": f"{signature.signed_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}",
+                "time_zone": settings.HEADEND_TIME_ZONE,
+            },
+        )
+    )
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(original)))
+    writer.append(PdfReader(io.BytesIO(page.pdf)))
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
+    return Rendered(pdf=pdf, pages=len(writer.pages), sha256=sha256(pdf))

@@ -1,0 +1,260 @@
+"""Write use cases: render and store a quote's document, send its signing link, and record the
+customer's signature or refusal (which accepts or rejects the quote)."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Coalesce
+
+from headend.contracts import documents, selectors, tokens
+from headend.contracts.models import QuoteDocument, Signature, SigningEmail, SigningLink
+from headend.core import clock, events
+from headend.core.errors import Conflict, ValidationError
+from headend.core.money import format_amount
+from headend.quoting import services as quoting_services
+from headend.quoting.models import Quote
+
+NAME_MAX = 200
+REASON_MAX = 2000
+USER_AGENT_MAX = 500
+
+
+def _load(quote: Quote) -> Quote:
+    return Quote.objects.select_related("account", "created_by").get(pk=quote.pk)
+
+
+@transaction.atomic
+def quote_document_render(*, quote: Quote, rendered_by: Any = None) -> QuoteDocument:
+    """The PDF of the quote as it stands: the stored document when this content was rendered
+    before, else a new one (a new revision, or a draft that changed, gets its own)."""
+    quote = _load(quote)
+    lines = documents.lines_of(quote)
+    terms = selectors.terms_for_quote(quote=quote)
+    key = documents.state_key(quote, lines, terms)
+    existing = QuoteDocument.objects.filter(quote=quote, state_key=key).first()
+    if existing is not None:
+        return existing
+    _, contact = selectors.addressee(account=quote.account)
+    html = documents.render_html(documents.context(quote=quote, lines=lines, terms=terms, contact=contact))
+    rendered = documents.render_pdf(html)
+    document = QuoteDocument(
+        quote=quote,
+        quote_number=quote.number,
+        quote_revision=documents.revision(quote),
+        is_draft=documents.is_draft(quote),
+        terms=terms,
+        state_key=key,
+        sha256=rendered.sha256,
+        size=len(rendered.pdf),
+        pages=rendered.pages,
+        created_by=rendered_by,
+        created_at=clock.now(),
+    )
+    document.file.save(f"{rendered.sha256}.pdf", ContentFile(rendered.pdf), save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        # Rendered at the same moment by the worker and a click: keep the first one.
+        document.file.delete(save=False)
+        return QuoteDocument.objects.get(quote=quote, state_key=key)
+    return document
+
+
+def _email_text(*, quote: Quote, link: SigningLink, url: str, contact: Any) -> tuple[str, str]:
+    provider = settings.HEADEND_PROVIDER_NAME
+    terms = link.document.terms
+    greeting = f"Hello {contact.first_name}," if contact else "Hello,"
+    last_day = link.valid_through
+    subject = f"{provider}: your quote {quote.number} is ready to sign"
+    body = (
+        f"{greeting}\n\n"
+        f"Here is quote {quote.number}{f' ({quote.name})' if quote.name else ''} for {quote.account.name}:\n"
+        f"  Monthly recurring: {format_amount(quote.mrr_amount, quote.currency)}\n"
+        f"  One-time: {format_amount(quote.one_time_amount, quote.currency)}\n"
+        f"  Total contract value: {format_amount(quote.contract_value_amount, quote.currency)}\n\n"
+        f"Review it, download the PDF and accept or decline it here (valid until {last_day:%B %-d, %Y}):\n"
+        f"{url}\n\n"
+        + (f"The quote is offered under our {terms.label}, attached to the PDF.\n\n" if terms else "")
+        + f"Questions? Reply to this email.\n\n{provider}"
+    )
+    return subject, body
+
+
+@transaction.atomic
+def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True) -> SigningLink:
+    """Email the customer's contact the link to sign the presented quote's document (rendered
+    now if it is not stored yet). With `resend=False` (the worker, on `quote.presented`) an
+    existing link is left alone, so relaying the event twice sends one email.
+
+    Raises Conflict unless the quote is presented and the link still usable, ValidationError
+    when the account has no email address to send to."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    now = clock.now()
+    if quote.status != Quote.Status.PRESENTED:
+        raise Conflict(
+            f"Quote {quote.number} is {quote.get_status_display().lower()}; only a presented quote is signed.",
+            field="status",
+            code="quote_not_presented",
+        )
+    document = quote_document_render(quote=quote, rendered_by=sent_by)
+    link, created = SigningLink.objects.get_or_create(
+        document=document,
+        defaults={"quote": quote, "expires_at": selectors.link_expiry(quote=quote, at=now), "created_at": now},
+    )
+    if not created and not resend:
+        return link
+    link = SigningLink.objects.select_for_update(of=("self",)).select_related("document__terms").get(pk=link.pk)
+    selectors.signing_link_check(link=link, at=now)  # LinkClosed is a Conflict for staff
+    to, contact = selectors.addressee(account=quote.account)
+    if not to:
+        if resend:
+            raise ValidationError(
+                f"{quote.account.name} has no email address: add a contact with one, then send the link.",
+                field="email",
+                code="no_recipient",
+            )
+        return link
+    subject, body = _email_text(
+        quote=quote, link=link, url=tokens.url(document, expires_at=link.expires_at), contact=contact
+    )
+    email = SigningEmail.objects.create(
+        link=link, to=to, subject=subject, body=body, created_by=sent_by, created_at=now
+    )
+    SigningLink.objects.filter(pk=link.pk).update(sent_to=to, last_sent_at=now, send_count=models.F("send_count") + 1)
+    link.refresh_from_db()
+
+    from headend.contracts.tasks import send_signing_email
+
+    transaction.on_commit(lambda: send_signing_email.enqueue(email.pk))
+    return link
+
+
+def signing_email_send(*, email_id: int) -> SigningEmail | None:
+    """Send one queued signing email unless it went already (outside any transaction: SMTP is slow)."""
+    email = SigningEmail.objects.filter(pk=email_id).first()
+    if email is None or email.sent_at is not None:
+        return email
+    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    SigningEmail.objects.filter(pk=email.pk, sent_at=None).update(sent_at=clock.now())
+    email.refresh_from_db()
+    return email
+
+
+def signing_link_open(*, link: SigningLink) -> None:
+    """Note that the customer opened the link (the staff see whether it was)."""
+    now = clock.now()
+    SigningLink.objects.filter(pk=link.pk).update(
+        opened_at=Coalesce("opened_at", models.Value(now)),
+        last_opened_at=now,
+        open_count=models.F("open_count") + 1,
+    )
+
+
+def _signer_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Type your full name.", field="signer_name", code="required")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"At most {NAME_MAX} characters.", field="signer_name", code="too_long")
+    return name
+
+
+def _lock_usable(link: SigningLink, at: dt.datetime) -> tuple[SigningLink, bytes]:
+    link = (
+        SigningLink.objects.select_for_update(of=("self",))
+        .select_related("document__terms", "document__quote", "quote__account")
+        .get(pk=link.pk)
+    )
+    return link, selectors.signing_link_check(link=link, at=at)
+
+
+def consent_text(link: SigningLink) -> str:
+    """What the signer ticks: the quote and the terms version, named."""
+    terms = link.document.terms
+    revision = f" (revision {link.document.quote_revision})" if link.document.quote_revision > 1 else ""
+    text = f"I accept quote {link.document.quote_number}{revision}"
+    return f"{text} and the {terms.label}." if terms else f"{text}."
+
+
+@transaction.atomic
+def signature_accept(
+    *, link: SigningLink, signer_name: str, consent: bool, ip_address: str | None, user_agent: str
+) -> Signature:
+    """The customer signs the quote's document through their link: the signature is recorded with
+    the document's hash, the quote is accepted (one order, opportunity won) and the signed PDF,
+    with a page recording the signature, is stored.
+
+    Raises LinkClosed (a Conflict-like 410) if the link cannot be used any more, Conflict if the
+    quote cannot be accepted, ValidationError for a missing name or consent."""
+    now = clock.now()
+    link, content = _lock_usable(link, now)
+    name = _signer_name(signer_name)
+    if not consent:
+        raise ValidationError("Tick the box to accept the quote and the terms.", field="consent", code="required")
+    signature = Signature(
+        document=link.document,
+        link=link,
+        quote=link.quote,
+        decision=Signature.Decision.ACCEPTED,
+        signer_name=name,
+        signer_email=link.sent_to,
+        consent_text=consent_text(link),
+        signed_at=now,
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        document_sha256=link.document.sha256,
+    )
+    signature.full_clean(exclude=["signed_file", "document", "link", "quote"])
+    signature.save()
+    quoting_services.quote_accept(quote=link.quote, accepted_by=None, accepted_by_name=name)
+    signed = documents.append_signature_page(content, signature)
+    signature.signed_file.save(f"{link.document.sha256}-signed.pdf", ContentFile(signed.pdf), save=False)
+    signature.signed_sha256 = signed.sha256
+    signature.save(update_fields=["signed_file", "signed_sha256"])
+    events.emit(
+        "quote.signed",
+        subject=link.quote,
+        data={"signature_id": signature.pk, "document_sha256": signature.document_sha256},
+    )
+    return signature
+
+
+@transaction.atomic
+def signature_decline(
+    *, link: SigningLink, signer_name: str, reason: str, ip_address: str | None, user_agent: str
+) -> Signature:
+    """The customer declines the quote through their link, saying why: recorded like a signature,
+    and the quote is rejected with the reason as its note.
+
+    Raises LinkClosed if the link cannot be used any more, ValidationError without a name or reason."""
+    now = clock.now()
+    link, _ = _lock_usable(link, now)
+    name = _signer_name(signer_name)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Tell us why you decline the quote.", field="reason", code="required")
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"At most {REASON_MAX} characters.", field="reason", code="too_long")
+    signature = Signature(
+        document=link.document,
+        link=link,
+        quote=link.quote,
+        decision=Signature.Decision.DECLINED,
+        signer_name=name,
+        signer_email=link.sent_to,
+        reason=reason,
+        signed_at=now,
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX],
+        document_sha256=link.document.sha256,
+    )
+    signature.full_clean(exclude=["signed_file", "document", "link", "quote"])
+    signature.save()
+    quoting_services.quote_reject(quote=link.quote, note=reason)
+    events.emit("quote.signing_declined", subject=link.quote, data={"signature_id": signature.pk})
+    return signature

@@ -1,0 +1,23 @@
+"""Mounted at the site root: the customer's signing pages under sign/, the staff's document
+routes under quotes/<id>/documents/ (three segments and more, so they never meet quoting's)."""
+
+from django.urls import path
+
+from headend.contracts import views
+
+app_name = "contracts"
+urlpatterns = [
+    path("sign/<int:document_id>/<str:token>/", views.sign_view, name="sign"),
+    path("sign/<int:document_id>/<str:token>/done/", views.sign_done_view, name="sign_done"),
+    path("sign/<int:document_id>/<str:token>/quote.pdf", views.sign_pdf_view, name="sign_pdf"),
+    path("quotes/<int:quote_id>/documents/current.pdf", views.quote_pdf_view, name="quote_pdf"),
+    path("quotes/<int:quote_id>/documents/current/", views.quote_document_screen_view, name="quote_document"),
+    path("quotes/<int:quote_id>/documents/send/", views.signing_link_send_view, name="signing_link_send"),
+    path("quotes/<int:quote_id>/documents/<int:document_id>.pdf", views.quote_document_file_view, name="document_pdf"),
+    path(
+        "quotes/<int:quote_id>/documents/<int:document_id>-signed.pdf",
+        views.quote_document_file_view,
+        {"signed": True},
+        name="document_signed_pdf",
+    ),
+]

@@ -1,0 +1,225 @@
+"""The customer's signing pages (public: the token is the key) and the staff's document routes."""
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from headend.contracts import documents, selectors, services
+from headend.contracts.forms import AcceptForm, DeclineForm
+from headend.contracts.models import QuoteDocument, Signature, SigningLink
+from headend.contracts.selectors import LinkClosed, LinkInvalid
+from headend.core import clock
+from headend.core.errors import Conflict, DomainError
+from headend.core.forms import add_domain_error
+from headend.core.permissions import SELL, role_required, staff_required
+from headend.quoting import selectors as quoting_selectors
+
+# --- The customer's side (no login) ------------------------------------------------------------
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR is what the server saw; a proxy in front must set it (as gunicorn does with
+    # --forwarded-allow-ips), since a client can write any X-Forwarded-For it likes.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _closed(
+    request: HttpRequest, error: DomainError, *, link: SigningLink | None = None, token: str = ""
+) -> HttpResponse:
+    signature = selectors.signature_of(link) if link else None
+    context = {
+        "error": error,
+        "title": "This link is not valid" if isinstance(error, LinkInvalid) else "This link can no longer be used",
+        "quote": link.quote if link else None,
+        "signature": signature,
+        "signed_copy_url": _signed_copy_url(link, token) if signature and signature.signed_file else "",
+    }
+    return render(request, "contracts/sign_closed.html", context, status=error.status)
+
+
+def _signed_copy_url(link: SigningLink | None, token: str) -> str:
+    return reverse("contracts:sign_pdf", args=[link.document_id, token]) if link else ""
+
+
+def _page(link: SigningLink, token: str, accept: AcceptForm, decline: DeclineForm) -> dict:
+    quote, document = link.quote, link.document
+    lines = documents.lines_of(quote)
+    return {
+        "link": link,
+        "quote": quote,
+        "document": document,
+        "lines": lines,
+        "sites": len({line.location_id for line in lines}),
+        "has_changes": any(line.action != "add" for line in lines),
+        "valid_until": quote.valid_until,
+        "pdf_url": reverse("contracts:sign_pdf", args=[document.pk, token]),
+        "accept_form": accept,
+        "decline_form": decline,
+        "open_decline": decline.is_bound,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_view(request: HttpRequest, document_id: int, token: str) -> HttpResponse:
+    """The page behind the emailed link: the quote's summary, its PDF, accept or decline."""
+    try:
+        link = selectors.signing_link_get(document_id=document_id, token=token)
+    except LinkInvalid as exc:
+        return _closed(request, exc)
+    try:
+        selectors.signing_link_check(link=link, at=clock.now())
+    except LinkClosed as exc:
+        return _closed(request, exc, link=link, token=token)
+    consent_label = services.consent_text(link)
+    accept, decline = AcceptForm(consent_label=consent_label), DeclineForm()
+    if request.method == "GET":
+        services.signing_link_open(link=link)
+        return render(request, "contracts/sign.html", _page(link, token, accept, decline))
+
+    deciding = request.POST.get("decision")
+    form: forms.Form
+    if deciding == "accept":
+        accept = form = AcceptForm(request.POST, consent_label=consent_label)
+    elif deciding == "decline":
+        decline = form = DeclineForm(request.POST)
+    else:
+        return _closed(request, LinkInvalid("Choose to accept or decline the quote."), link=link, token=token)
+    if form.is_valid():
+        data = form.cleaned_data
+        meta = {"ip_address": _client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+        try:
+            if deciding == "accept":
+                services.signature_accept(link=link, signer_name=data["signer_name"], consent=data["consent"], **meta)
+            else:
+                services.signature_decline(link=link, signer_name=data["signer_name"], reason=data["reason"], **meta)
+        except LinkClosed as exc:
+            return _closed(request, exc, link=link, token=token)
+        except Conflict as exc:  # e.g. accepted by the provider's staff a moment ago
+            return _closed(request, LinkClosed(exc.message, code=exc.code), link=link, token=token)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect("contracts:sign_done", document_id=link.document_id, token=token)
+    return render(request, "contracts/sign.html", _page(link, token, accept, decline), status=400)
+
+
+@never_cache
+def sign_done_view(request: HttpRequest, document_id: int, token: str) -> HttpResponse:
+    """What the signer sees right after deciding: the outcome, the order, the signed copy."""
+    try:
+        link = selectors.signing_link_get(document_id=document_id, token=token)
+    except LinkInvalid as exc:
+        return _closed(request, exc)
+    signature = selectors.signature_of(link)
+    if signature is None:
+        return redirect("contracts:sign", document_id=link.document_id, token=token)
+    quote = link.quote
+    context = {
+        "quote": quote,
+        "signature": signature,
+        "order": getattr(quote, "order", None) if signature.decision == Signature.Decision.ACCEPTED else None,
+        "signed_copy_url": _signed_copy_url(link, token) if signature.signed_file else "",
+    }
+    return render(request, "contracts/sign_done.html", context)
+
+
+@never_cache
+def sign_pdf_view(request: HttpRequest, document_id: int, token: str) -> HttpResponseBase:
+    """The quote's PDF for the signer; once they accepted, the signed copy."""
+    try:
+        link = selectors.signing_link_get(document_id=document_id, token=token)
+    except LinkInvalid as exc:
+        return _closed(request, exc)
+    signature = selectors.signature_of(link)
+    if signature is not None and signature.signed_file:
+        name = link.document.filename.replace(".pdf", "-signed.pdf")
+        return FileResponse(signature.signed_file.open("rb"), content_type="application/pdf", filename=name)
+    try:
+        content = selectors.signing_link_check(link=link, at=clock.now())
+    except LinkClosed as exc:
+        return _closed(request, exc, link=link, token=token)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{link.document.filename}"'
+    return response
+
+
+# --- The staff's side ---------------------------------------------------------------------------
+
+
+def _pdf_response(document: QuoteDocument, *, signed: Signature | None = None) -> FileResponse:
+    if signed is not None:
+        return FileResponse(
+            signed.signed_file.open("rb"),
+            as_attachment=True,
+            filename=document.filename.replace(".pdf", "-signed.pdf"),
+            content_type="application/pdf",
+        )
+    return FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=document.filename, content_type="application/pdf"
+    )
+
+
+@staff_required
+def quote_pdf_view(request: HttpRequest, quote_id: int) -> HttpResponseBase:
+    """Download the quote's PDF as it stands (rendered now unless this content is stored already)."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    document = services.quote_document_render(quote=quote, rendered_by=request.user)
+    return _pdf_response(document)
+
+
+@staff_required
+def quote_document_screen_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """The same document on screen (the PDF's template with its screen styles)."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    lines = documents.lines_of(quote)
+    terms = selectors.terms_for_quote(quote=quote)
+    _, contact = selectors.addressee(account=quote.account)
+    toolbar = format_html(
+        '<a href="{}">← Quote {}</a><a href="{}">Download PDF</a>',
+        quote.get_absolute_url(),
+        quote.number,
+        reverse("contracts:quote_pdf", args=[quote.pk]),
+    )
+    html = documents.render_html(
+        {**documents.context(quote=quote, lines=lines, terms=terms, contact=contact), "toolbar": toolbar},
+        screen=True,
+    )
+    return HttpResponse(html)
+
+
+@staff_required
+def quote_document_file_view(
+    request: HttpRequest, quote_id: int, document_id: int, signed: bool = False
+) -> HttpResponseBase:
+    """A stored document of the quote, or its signed copy."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    document = selectors.quote_document_get(quote=quote, document_id=document_id)
+    if document is None:
+        raise Http404("No such document.")
+    if signed:
+        signature = Signature.objects.filter(document=document).exclude(signed_file="").first()
+        if signature is None:
+            raise Http404("This document was not signed.")
+        return _pdf_response(document, signed=signature)
+    return _pdf_response(document)
+
+
+@require_POST
+@role_required(*SELL)
+def signing_link_send_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """Send (or send again) the signing link of a presented quote to the customer's contact."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    try:
+        link = services.signing_link_send(quote=quote, sent_by=request.user, resend=True)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Signing link for {quote.number} sent to {link.sent_to}.")
+    return redirect(quote)

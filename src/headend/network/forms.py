@@ -1,0 +1,46 @@
+from django import forms
+
+from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport
+
+INLINE_LIMIT_MB = 25  # larger files: `manage.py import_coverage`, which shows progress as it goes
+
+
+class CoverageUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="File", choices=CoverageImport.Kind.choices)
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"Up to {INLINE_LIMIT_MB} MB here; larger files with manage.py import_coverage.",
+    )
+    provider_id = forms.IntegerField(
+        label="Only provider ID",
+        required=False,
+        min_value=1,
+        help_text="FCC files list every provider in the area: give yours to import only your rows.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > INLINE_LIMIT_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                f"This file is {upload.size / 1024 / 1024:,.0f} MB; import files over {INLINE_LIMIT_MB} MB with "
+                "'manage.py import_coverage fcc PATH' (or 'addresses PATH') on the server."
+            )
+        return upload
+
+
+class CoverageAreaForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="What staff will recognise: 'Machias Phase 2 build'.")
+    technology = forms.ChoiceField(choices=TECHNOLOGY_CHOICES)
+    max_down_mbps = forms.DecimalField(label="Max download (Mbps)", min_value=0, max_digits=9, decimal_places=3)
+    max_up_mbps = forms.DecimalField(label="Max upload (Mbps)", min_value=0, max_digits=9, decimal_places=3)
+    cells = forms.CharField(
+        label="H3 cells",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "882b1c6a91fffff 882b1c6ad7fffff"}),
+        help_text="Separated by spaces, commas or lines; other resolutions become their res-8 cells.",
+    )
+    polygon = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "44.715, -67.461\n44.715, -67.440\n44.700, -67.440"}),
+        help_text="One 'latitude, longitude' per line, or a GeoJSON Polygon. Or give cells, not both.",
+    )
