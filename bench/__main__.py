@@ -7,4 +7,5 @@ if __name__ == "__main__":
     fulfillment.main()
     scheduling.main()
     pricing.main()
+    cpq.main()
     coverage.main()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency, to_decimal
-from headend.crm.addresses import normalize_address, parse_coordinate
+from headend.crm.addresses import Address, normalize_address, parse_coordinate
 from headend.crm.models import Account, Contact, Location, Opportunity
 from headend.crm.phones import normalize_phone
 
@@ -150,9 +150,10 @@ def _location_values(
     name: str,
     latitude: object,
     longitude: object,
+    normalized: Address | None = None,
 ) -> dict[str, Any]:
     """Normalised location fields; the address must be new within the account."""
-    address = normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
+    address = normalized or normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
     lat = parse_coordinate(latitude, field="latitude", limit=90)
     lon = parse_coordinate(longitude, field="longitude", limit=180)
     if (lat is None) != (lon is None):
@@ -199,8 +200,10 @@ def location_create(
     name: str = "",
     latitude: object = None,
     longitude: object = None,
+    normalized: Address | None = None,
 ) -> Location:
-    """Add a service address to an account, normalised; the same address twice is refused."""
+    """Add a service address to an account, normalised; the same address twice is refused.
+    `normalized` is the address a caller already normalised (a file of sites), not parsed again."""
     values = _location_values(
         account_id=account.pk,
         exclude_pk=None,
@@ -212,6 +215,7 @@ def location_create(
         name=name,
         latitude=latitude,
         longitude=longitude,
+        normalized=normalized,
     )
     location = Location(account=account, created_at=clock.now(), **values)
     _save_location(location)

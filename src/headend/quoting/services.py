@@ -386,7 +386,26 @@ def quote_expire_due() -> int:
 # --- Sites from a CSV ------------------------------------------------------------------------
 
 
-def _check_site_row(quote: Quote, row: site_import.SiteRow, seen: set[tuple[str, str]], today: dt.date) -> None:
+def _sellable_by_code(code: str, today: dt.date, cache: dict[str, ProductVersion | None]) -> ProductVersion | None:
+    """The version of a product code on sale today, with its prices loaded (looked up once per file)."""
+    if code not in cache:
+        product = Product.objects.filter(code=code).first()
+        version = catalog_selectors.version_current(product=product, on=today) if product else None
+        cache[code] = (
+            ProductVersion.objects.select_related("product").prefetch_related("prices").get(pk=version.pk)
+            if version
+            else None
+        )
+    return cache[code]
+
+
+def _check_site_row(
+    quote: Quote,
+    row: site_import.SiteRow,
+    seen: set[tuple[str, str]],
+    today: dt.date,
+    versions: dict[str, ProductVersion | None],
+) -> None:
     """Fill `row.errors` (by column) or `row.parsed` for one CSV row; writes nothing."""
     from django.core.exceptions import ValidationError as DjangoValidationError
     from django.core.validators import validate_email
@@ -408,8 +427,8 @@ def _check_site_row(quote: Quote, row: site_import.SiteRow, seen: set[tuple[str,
     except ValidationError as exc:
         row.errors["address"] = exc.message
     code = values.get("product", "")
-    product = Product.objects.filter(code=code).first()
-    version = catalog_selectors.version_current(product=product, on=today) if product else None
+    version = _sellable_by_code(code, today, versions)
+    product = version.product if version else None
     if version is None:
         row.errors["product"] = f"No product on sale with code {code!r}." if code else "The product code is required."
     elif product is not None and product.customer_type not in (Product.CustomerType.ANY, quote.account.kind):
@@ -462,9 +481,9 @@ def quote_sites_import(
         rows = site_import.read_rows(data)
     except site_import.SiteFileError as exc:
         raise ValidationError(str(exc), field="file", code="bad_file") from exc
-    today, seen = clock.today(), set[tuple[str, str]]()
+    today, seen, versions = clock.today(), set[tuple[str, str]](), dict[str, ProductVersion | None]()
     for row in rows:
-        _check_site_row(quote, row, seen, today)
+        _check_site_row(quote, row, seen, today, versions)
     if any(not row.valid for row in rows) and not import_valid_rows:
         return rows
     locations = {location.address_key: location for location in quote.account.locations.all()}
@@ -482,11 +501,12 @@ def quote_sites_import(
                 city=address.city,
                 state=address.state,
                 postal_code=address.postal_code,
+                normalized=address,
             )
             locations[address.key] = location
         email, phone = values.get("contact_email", "").lower(), row.parsed["phone"]
-        known = crm_selectors.contact_known(account_id=quote.account_id, email=email, phone=phone)
-        if values.get("contact_name") and (email or phone) and not known:
+        wanted = bool(values.get("contact_name") and (email or phone))
+        if wanted and not crm_selectors.contact_known(account_id=quote.account_id, email=email, phone=phone):
             first, _, last = values["contact_name"].partition(" ")
             crm_services.contact_create(
                 account=quote.account,

@@ -1,0 +1,123 @@
+"""CPQ: price and save a 1,000-line quote (a CSV of 1,000 sites, the sales team's bulk path),
+and re-price after editing one line of the 1,000, each against a bare baseline in the same run."""
+
+import statistics
+import time
+
+from bench.setup_django import setup
+
+LINES = 1000
+
+
+def main() -> None:
+    vendor = setup()
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from headend.catalog import services as catalog
+    from headend.catalog.services import TaskSpec
+    from headend.crm import services as crm
+    from headend.crm.models import Location
+    from headend.quoting import services as quoting
+    from headend.quoting.models import Quote, QuoteLine
+
+    product = catalog.product_create(code="bench-cpq", name="Bench CPQ DIA", kind="internet", customer_type="business")
+    version = catalog.version_publish(
+        version=catalog.version_create(
+            product=product,
+            effective_from=dt.date(2020, 1, 1),
+            prices={36: ("475.00", "0.00")},
+            floor_mrc="400.00",
+            download_mbps=1000,
+            upload_mbps=1000,
+            technology="fiber",
+        )
+    )
+    catalog.template_define(product=product, action="add", name="Install", tasks=[TaskSpec("Turn up")])
+    account = crm.account_create(kind="business", legal_name="Bench CPQ Holdings LLC")
+    rows = [f'Site {n},"{n} Harbor Rd, Machias, ME 04654",,,,,bench-cpq,36,1' for n in range(1, LINES + 1)]
+    data = (
+        "site_name,address,unit,contact_name,contact_email,contact_phone,product,term,quantity\n"
+        + "\n".join(rows)
+        + "\n"
+    ).encode()
+
+    results: dict[str, float] = {}
+    quote = quoting.quote_create(account=account, name="Bench CPQ")
+    start = time.perf_counter()
+    report = quoting.quote_sites_import(quote=quote, data=data)
+    results["price and save 1,000 lines (CSV of sites)"] = time.perf_counter() - start
+    assert all(row.valid for row in report), [row.errors for row in report if not row.valid][:3]
+    assert QuoteLine.objects.filter(quote=quote).count() == LINES
+
+    # Baseline: the same locations and lines bulk-inserted through the ORM, no parsing or rules.
+    other = crm.account_create(kind="business", legal_name="Bench CPQ Baseline LLC")
+    start = time.perf_counter()
+    with transaction.atomic():
+        baseline_quote = Quote.objects.create(
+            account=other, opportunity=quote.opportunity, currency="USD", created_at=quote.created_at
+        )
+        locations = Location.objects.bulk_create(
+            Location(
+                account=other,
+                name=f"Site {n}",
+                line1=f"{n} HARBOR RD",
+                city="MACHIAS",
+                state="ME",
+                postal_code="04654",
+                address_key=f"{n} HARBOR RD||MACHIAS|ME|04654",
+                created_at=quote.created_at,
+            )
+            for n in range(1, LINES + 1)
+        )
+        QuoteLine.objects.bulk_create(
+            QuoteLine(
+                quote=baseline_quote,
+                position=n,
+                location=location,
+                product_version=version,
+                term_months=36,
+                quantity=1,
+                mrc_unit_amount=Decimal("475.00"),
+                nrc_unit_amount=Decimal("0"),
+                mrc_amount=Decimal("475.00"),
+                nrc_amount=Decimal("0"),
+                contract_value_amount=Decimal("17100.00"),
+            )
+            for n, location in enumerate(locations, start=1)
+        )
+    results["baseline: bulk insert of the same rows"] = time.perf_counter() - start
+
+    line = QuoteLine.objects.get(quote=quote, position=LINES // 2)
+    edits, bare = [], []
+    for percent in ("5", "10", "15", "20", "8"):
+        begin = time.perf_counter()
+        quoting.quote_line_discount(line=line, percent=percent)
+        edits.append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        with transaction.atomic():
+            QuoteLine.objects.filter(pk=line.pk).update(discount_percent=Decimal(percent))
+            Quote.objects.filter(pk=quote.pk).update(mrr_amount=Decimal("0"))
+        bare.append(time.perf_counter() - begin)
+    results["re-price one line of 1,000 and the totals (median of 5)"] = statistics.median(edits)
+    results["baseline: two bare UPDATEs (median of 5)"] = statistics.median(bare)
+
+    print(f"\nBenchmark: CPQ, a 1,000-line quote ({vendor})")
+    for name, seconds in results.items():
+        print(f"  {name:<58} {seconds:8.3f} s")
+    save = results["price and save 1,000 lines (CSV of sites)"]
+    edit = results["re-price one line of 1,000 and the totals (median of 5)"]
+    print(
+        f"  ratio save / baseline: {save / results['baseline: bulk insert of the same rows']:.1f}x; "
+        f"goal <= 2 s: {'met' if save <= 2 else 'missed'}"
+    )
+    print(
+        f"  ratio re-price / baseline: {edit / results['baseline: two bare UPDATEs (median of 5)']:.1f}x; "
+        f"goal <= 0.200 s: {'met' if edit <= 0.2 else 'missed'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
