@@ -101,6 +101,13 @@ def check_sellable_at(*, account: Account, location: Location, product_version: 
             field="product_version",
             code="not_eligible",
         )
+    # Serviceability: a location known not to support the offering refuses it with the reason;
+    # where coverage is unknown, sales may still quote (pending a survey) and the panel says so.
+    from headend.network import selectors as network_selectors
+
+    check = network_selectors.offering_check(location, product_version, on=on)
+    if not check.eligible and check.code != "coverage_unknown":
+        raise ValidationError(check.reason, field="product_version", code="not_serviceable")
 
 
 def _recompute_totals(quote: Quote) -> None:
@@ -228,12 +235,39 @@ def quote_line_add(
     return line
 
 
+def _check_addon(quote: Quote, location: Location, product_version: ProductVersion) -> None:
+    """An add-on is sold only with a base product it belongs to, at the same location: on this
+    quote, or a service the account already has there."""
+    from headend.inventory import selectors as inventory_selectors
+
+    addon = product_version.product
+    if addon.kind != Product.Kind.ADDON:
+        return
+    on_quote = [
+        line.product_version.product
+        for line in quote.lines.filter(location=location).select_related("product_version__product")
+    ]
+    live = [
+        s.product_version.product
+        for s in inventory_selectors.account_live_services(account_id=quote.account_id)
+        if s.location_id == location.pk
+    ]
+    if not catalog_selectors.is_addon_allowed(addon=addon, base_products=[*on_quote, *live]):
+        bases = ", ".join(base.name for base in addon.addon_of.all()) or "no product"
+        raise ValidationError(
+            f"{addon} is an add-on of {bases}; add one of those at this location first.",
+            field="product_version",
+            code="addon_without_base",
+        )
+
+
 def _line_add(
     quote: Quote, *, location: Location, product_version: ProductVersion, term_months: Any, quantity: Any
 ) -> QuoteLine:
     """Check, price and store one `add` line on a locked draft (totals are the caller's)."""
     quantity = check_quantity(quantity)
     check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
+    _check_addon(quote, location, product_version)
     price = catalog_selectors.price_for(version=product_version, term_months=term_months)
     priced = pricing.price_line(
         mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
