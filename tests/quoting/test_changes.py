@@ -206,3 +206,31 @@ def test_the_builder_lists_the_services_and_adds_a_change(client, catalog):
     assert "Upgrade of" in response.content.decode()
     assert quote.lines.get().mrc_change_amount == Decimal("40.00")
     assert response.context["live_services"] == []
+
+
+def test_a_term_and_discount_apply_to_many_lines_at_once():
+    quote = make_quote(lines=3)
+    first, second, _third = quote.lines.order_by("position")
+
+    services.quote_lines_update(quote=quote, line_ids=[first.pk, second.pk], term_months=24, discount_percent="10")
+
+    lines = list(quote.lines.order_by("position"))
+    assert [(line.term_months, line.discount_percent, line.mrc_amount) for line in lines] == [
+        (24, Decimal("10"), Decimal("54.00")),
+        (24, Decimal("10"), Decimal("54.00")),
+        (12, Decimal("0"), Decimal("65.00")),
+    ]
+    quote.refresh_from_db()
+    assert quote.mrr_amount == Decimal("173.00")
+
+
+def test_a_term_one_line_is_not_sold_on_refuses_the_whole_edit():
+    quote = make_quote(lines=2)
+
+    with pytest.raises(ValidationError) as error:
+        services.quote_lines_update(
+            quote=quote, line_ids=list(quote.lines.values_list("pk", flat=True)), term_months=36
+        )
+
+    assert error.value.message.startswith("Line 1:")
+    assert set(quote.lines.values_list("term_months", flat=True)) == {12}

@@ -119,3 +119,19 @@ def test_revise_and_compare_from_the_ui(sales_client):
 
     assert response.url == revision.get_absolute_url()
     assert [row.change for row in compare.context["rows"]] == ["removed", "unchanged"]
+
+
+def test_bulk_apply_and_filter_from_the_builder(sales_client):
+    quote = make_quote(lines=3)
+    first, second, _ = quote.lines.order_by("position")
+
+    response = sales_client.post(
+        reverse("quoting:quote_lines_update", args=[quote.pk]),
+        {"lines": [first.pk, second.pk], "term_months": "24", "discount_percent": "10"},
+        HTTP_HX_REQUEST="true",
+    )
+    filtered = sales_client.get(reverse("quoting:quote_detail", args=[quote.pk]), {"q": first.location.line1.lower()})
+
+    assert "Updated 2 lines." in response.content.decode()
+    assert list(quote.lines.order_by("position").values_list("term_months", flat=True)) == [24, 24, 12]
+    assert [line.pk for group in filtered.context["groups"] for line in group["lines"]] == [first.pk]

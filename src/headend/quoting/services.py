@@ -733,3 +733,73 @@ def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = N
     line.save(update_fields=["discount_percent", "mrc_amount", "nrc_amount", "contract_value_amount", "floor_breached"])
     _recompute_totals(quote)
     return line
+
+
+@transaction.atomic
+def quote_lines_update(
+    *,
+    quote: Quote,
+    line_ids: list[int],
+    term_months: int | None = None,
+    discount_percent: Any = None,
+    updated_by: Any = None,
+) -> list[QuoteLine]:
+    """Apply a term and/or a discount to many `add` lines at once (a large quote's bulk edit):
+    only those lines are re-priced, the totals once. All or nothing: a line that cannot take the
+    term refuses the whole edit, naming it."""
+    quote = _lock_draft(quote)
+    lines = list(quote.lines.filter(pk__in=line_ids).select_related("product_version").order_by("position"))
+    if not lines:
+        raise ValidationError("Select at least one line.", field="lines", code="required")
+    if term_months is None and discount_percent in (None, ""):
+        raise ValidationError("Choose a term or a discount to apply.", field="term_months", code="required")
+    changes = [line for line in lines if line.action != QuoteLine.Action.ADD]
+    if changes:
+        raise ValidationError(
+            f"Line {changes[0].position} changes a service; edit it on its own.", field="lines", code="change_line"
+        )
+    percent = None
+    if discount_percent not in (None, ""):
+        try:
+            percent = to_decimal(discount_percent)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("The discount is a percent such as 10.", field="discount_percent") from exc
+        if not Decimal("0") <= percent <= Decimal("100"):
+            raise ValidationError("A discount is between 0 and 100%.", field="discount_percent")
+    today = clock.today()
+    for line in lines:
+        term = line.term_months if term_months is None else term_months
+        try:
+            price = catalog_selectors.price_for(version=line.product_version, term_months=term)
+        except ValidationError as exc:
+            raise ValidationError(f"Line {line.position}: {exc.message}", field="term_months", code=exc.code) from exc
+        value = line.discount_percent if percent is None else percent
+        priced = pricing.price_quote_line(
+            pricing.LineRequest(
+                action=pricing.Action.ADD,
+                pricing=catalog_selectors.version_pricing(version=line.product_version),
+                term_months=term,
+                quantity=line.quantity,
+                on=today,
+                discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
+            )
+        )
+        line.term_months, line.discount_percent = term, value
+        line.mrc_unit_amount, line.nrc_unit_amount = price.mrc_amount, price.nrc_amount
+        line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
+        line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
+    QuoteLine.objects.bulk_update(
+        lines,
+        [
+            "term_months",
+            "discount_percent",
+            "mrc_unit_amount",
+            "nrc_unit_amount",
+            "mrc_amount",
+            "nrc_amount",
+            "contract_value_amount",
+            "floor_breached",
+        ],
+    )
+    _recompute_totals(quote)
+    return lines

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:quote_id>/revise/", views.quote_revise_view, name="quote_revise"),
     path("<int:quote_id>/sites/", views.quote_sites_import_view, name="quote_sites_import"),
     path("<int:quote_id>/changes/", views.quote_line_change_view, name="quote_line_change"),
+    path("<int:quote_id>/lines/bulk/", views.quote_lines_update_view, name="quote_lines_update"),
     path("<int:quote_id>/compare/<int:other_id>/", views.quote_compare_view, name="quote_compare"),
     path("<int:quote_id>/<str:action>/", views.quote_transition_view, name="quote_transition"),
 ]

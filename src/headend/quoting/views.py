@@ -51,7 +51,11 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
     if line_form is None and quote.is_editable and can_sell:
         line_form = QuoteLineForm(account=quote.account)
     groups: dict = {}
+    search = request.GET.get("q", "").strip().lower()
     for line in quote.lines.all():
+        haystack = f"{line.location.label} {line.product_version.product.name} {line.get_action_display()}".lower()
+        if search and search not in haystack:
+            continue
         groups.setdefault(line.location, []).append(line)
     return {
         "quote": quote,
@@ -65,6 +69,7 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
             for location, lines in groups.items()
         ],
         "line_form": line_form,
+        "search": search,
         "decision_form": QuoteDecisionForm(initial={"accepted_by_name": ""}),
         "can_sell": can_sell,
         "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
@@ -307,6 +312,29 @@ def quote_line_discount_view(request: HtmxHttpRequest, quote_id: int, line_id: i
         )
     except DomainError as exc:
         messages.error(request, exc.message)
+    if request.htmx:
+        return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
+    return redirect("quoting:quote_detail", quote_id=quote_id)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
+    """The bulk edit of a large quote: a term and/or a discount on the selected lines."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    raw_term = request.POST.get("term_months", "")
+    try:
+        lines = services.quote_lines_update(
+            quote=quote,
+            line_ids=[int(pk) for pk in request.POST.getlist("lines") if pk.isdigit()],
+            term_months=int(raw_term) if raw_term.isdigit() else None,
+            discount_percent=request.POST.get("discount_percent") or None,
+            updated_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Updated {len(lines)} line{'s' if len(lines) != 1 else ''}.")
     if request.htmx:
         return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
     return redirect("quoting:quote_detail", quote_id=quote_id)
