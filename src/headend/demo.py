@@ -5,7 +5,9 @@ product does. Running it again creates nothing twice."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
+import h3
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
@@ -19,7 +21,10 @@ from headend.crm.models import Account
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.fulfillment import services as fulfillment
 from headend.fulfillment.models import Holiday, Skill, Task, Technician, WorkOrder
+from headend.inventory.models import Service
+from headend.network import services as network_services
 from headend.quoting import services as quoting
+from headend.quoting.models import ApprovalRule
 
 DEMO_PASSWORD = "headend-demo"
 
@@ -42,9 +47,26 @@ USERS = [
     DemoUser("tom", "Tom", "Installer", ("provisioning",)),
     DemoUser("support", "Sky", "Support", ("support",)),
     DemoUser("billing", "Blair", "Billing", ("billing",)),
+    DemoUser("finance", "Frankie", "Finance", ("finance",)),
+    DemoUser("director", "Dale", "Director", ("director",)),
 ]
 
 LAUNCH = dt.date(2024, 1, 1)
+
+# Town centres of the demo's sites; the provider's fiber covers their H3 cells (staff areas).
+TOWNS = {
+    "Machias": ("44.715100", "-67.461400"),
+    "Eastport": ("44.906200", "-66.989800"),
+    "Lubec": ("44.860900", "-66.983900"),
+    "Calais": ("45.183400", "-67.276700"),
+}
+APPROVAL_RULES = [
+    ("Discount above 15%", "discount_above", "15", "sales_manager"),
+    ("Priced below the floor", "below_floor", "0", "sales_manager"),
+    ("Contract value above $100,000", "contract_value_above", "100000", "director"),
+    ("Customer more than 45 days past due", "days_past_due_above", "45", "finance"),
+    ("Customer owes more than $500 overdue", "overdue_balance_above", "500", "finance"),
+]
 
 SKILLS = [("splicing", "Fiber splicing"), ("install", "Customer installation"), ("voice", "Voice porting")]
 # Technicians: username -> (skills, region, working hours)
@@ -284,6 +306,7 @@ def load(*, stdout=None) -> bool:
     with transaction.atomic():
         users = _users()
         _workforce(users)
+        _coverage_and_rules()
         versions = _catalog()
         _customers(users, versions)
     # The worker would relay the outbox and run code tasks; the demo runs them now so the
@@ -316,6 +339,23 @@ def _users() -> dict[str, User]:
         user.groups.add(*Group.objects.filter(name__in=spec.roles))
         users[spec.username] = user
     return users
+
+
+def _coverage_and_rules() -> None:
+    for town, (lat, lng) in TOWNS.items():
+        cell = h3.latlng_to_cell(float(lat), float(lng), 8)
+        network_services.coverage_area_create(
+            name=f"{town} FTTH build",
+            technology="fiber",
+            max_down_mbps=10000,
+            max_up_mbps=10000,
+            created_by=None,
+            cells=cell,
+        )
+    for name, kind, threshold, role in APPROVAL_RULES:
+        ApprovalRule.objects.get_or_create(
+            name=name, defaults={"kind": kind, "threshold": Decimal(threshold), "approver_role": role}
+        )
 
 
 def _workforce(users: dict[str, User]) -> None:
@@ -359,6 +399,14 @@ def _catalog() -> dict[str, ProductVersion]:
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
         versions[code] = current
+    for low, high in (
+        ("res-fiber-300", "res-fiber-1g"),
+        ("res-fiber-1g", "res-fiber-2g"),
+        ("biz-dia-1g", "biz-dia-10g"),
+    ):
+        if not catalog_selectors.path_between(product=versions[low].product, target=versions[high].product):
+            catalog.product_relate(product=versions[low].product, target=versions[high].product, kind="upgrade")
+            catalog.product_relate(product=versions[high].product, target=versions[low].product, kind="downgrade")
     return versions
 
 
@@ -374,7 +422,15 @@ def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> N
         )
         locations = [
             crm.location_create(
-                account=account, name=site, line1=line1, line2=line2, city=city, state="ME", postal_code=postal
+                account=account,
+                name=site,
+                line1=line1,
+                line2=line2,
+                city=city,
+                state="ME",
+                postal_code=postal,
+                latitude=TOWNS[city][0],
+                longitude=TOWNS[city][1],
             )
             for site, line1, line2, city, postal in sites
         ]
@@ -385,7 +441,14 @@ def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> N
             kind="residential", first_name=first, last_name=last, email=email, phone=phone, owner=sales
         )
         location = crm.location_create(
-            account=account, line1=line1, line2=line2, city=city, state="ME", postal_code=postal
+            account=account,
+            line1=line1,
+            line2=line2,
+            city=city,
+            state="ME",
+            postal_code=postal,
+            latitude=TOWNS[city][0],
+            longitude=TOWNS[city][1],
         )
         residents.append((account, location))
 
@@ -435,8 +498,24 @@ def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> N
         sales,
         accept=False,
     )
-    # A draft for a resident upgrading nothing yet: a second home.
-    ada, _ = residents[0]
+    # The store pays late: approvals will ask finance when the quote is revised.
+    crm.account_standing_record(account=marine, days_past_due=60, overdue_balance_amount="1240.00")
+
+    # A draft change quote: Ada moves up from 1 Gig to 2 Gig, with managed Wi-Fi added.
+    ada, ada_home = residents[0]
+    ada_service = Service.objects.get(account=ada)
+    upgrade = quoting.quote_create(account=ada, created_by=sales, name="Upgrade to 2 Gig")
+    quoting.quote_line_change(
+        quote=upgrade,
+        service=ada_service,
+        action="upgrade",
+        product_version=versions["res-fiber-2g"],
+        term_months=24,
+        added_by=sales,
+    )
+    quoting.quote_line_add(
+        quote=upgrade, location=ada_home, product_version=versions["managed-wifi"], term_months=24, added_by=sales
+    )
     crm.opportunity_create(
         account=ada,
         name="Managed Wi-Fi for Ada",
