@@ -10,6 +10,7 @@ from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import SELL, has_role, role_required, staff_required, user_roles
 from headend.crm import selectors as crm_selectors
+from headend.network import selectors as network_selectors
 from headend.quoting import selectors, services
 from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
 from headend.quoting.models import Quote, QuoteLine
@@ -62,6 +63,7 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
         "groups": [
             {
                 "location": location,
+                "serviceability": network_selectors.serviceability_for(location=location),
                 "lines": lines,
                 "mrc": sum(line.mrc_amount for line in lines),
                 "nrc": sum(line.nrc_amount for line in lines),
