@@ -115,3 +115,64 @@ def test_the_upload_page_shows_the_per_row_report(client, quote):
     assert "1 row to fix" in html
     assert "<strong>address</strong>" in html
     assert QuoteLine.objects.count() == 0
+
+
+def many_rows(count: int, *, bad_every: int = 0) -> bytes:
+    def product(n: int) -> str:
+        return "nope" if bad_every and n % bad_every == 0 else "dia-1g"
+
+    rows = [f'Site {n},"{n} Harbor Rd, Machias, ME 04654",,,,,{product(n)},12,1' for n in range(1, count + 1)]
+    return csv(*rows)
+
+
+def test_a_large_file_is_checked_and_priced_in_the_background_in_chunks(quote):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    job = services.site_import_job_create(quote=quote, upload=SimpleUploadedFile("big.csv", many_rows(120)))
+
+    job = services.site_import_job_run(job_id=job.pk, chunk=50)
+
+    assert (job.status, job.rows_total, job.rows_checked, job.rows_done, job.percent) == (
+        "completed",
+        120,
+        120,
+        120,
+        100,
+    )
+    quote.refresh_from_db()
+    assert quote.lines.count() == 120
+    assert quote.mrr_amount == sum(line.mrc_amount for line in quote.lines.all())
+    assert services.site_import_job_run(job_id=job.pk).rows_done == 120  # a second run changes nothing
+
+
+def test_a_large_file_with_bad_rows_is_refused_with_its_report(quote):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    job = services.site_import_job_create(
+        quote=quote, upload=SimpleUploadedFile("big.csv", many_rows(60, bad_every=20))
+    )
+
+    job = services.site_import_job_run(job_id=job.pk)
+
+    assert (job.status, job.invalid_rows, [row["line"] for row in job.report]) == ("refused", 3, [21, 41, 61])
+    assert quote.lines.count() == 0
+
+
+def test_the_upload_page_sends_a_large_file_to_the_worker_and_shows_progress(
+    client, quote, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("sales"))
+    upload = SimpleUploadedFile("big.csv", many_rows(600), content_type="text/csv")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("quoting:quote_sites_import", args=[quote.pk]), {"file": upload})
+    page = client.get(response.url)
+
+    assert "/sites/" in response.url
+    assert page.context["job"].status == "completed"
+    assert quote.lines.count() == 600

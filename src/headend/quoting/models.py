@@ -210,3 +210,50 @@ class QuoteApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quote} {self.rule}: {self.status}"
+
+
+class SiteImportJob(models.Model):
+    """A large CSV of sites checked and priced by the worker, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        CHECKING = "checking", "Checking rows"
+        IMPORTING = "importing", "Pricing and saving"
+        COMPLETED = "completed", "Completed"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="site_imports")
+    file = models.FileField(upload_to="site-imports/%Y/%m/")
+    file_name = models.CharField(max_length=200)
+    import_valid_rows = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} -> {self.quote}"
+
+    @property
+    def percent(self) -> int:
+        """Progress for the bar: checking is the first half, pricing and saving the second."""
+        if not self.rows_total:
+            return 0
+        valid = max(self.rows_total - self.invalid_rows, 1)
+        return min(100, int(50 * self.rows_checked / self.rows_total + 50 * self.rows_done / valid))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.REFUSED, self.Status.FAILED)

@@ -9,7 +9,7 @@ from django.db import models
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
-from headend.quoting.models import Quote, QuoteApproval, QuoteLine
+from headend.quoting.models import Quote, QuoteApproval, QuoteLine, SiteImportJob
 
 
 def quote_list(
@@ -150,3 +150,10 @@ def quote_compare(*, old: Quote, new: Quote) -> list[CompareRow]:
                 )
             )
     return rows
+
+
+def site_import_job_get(*, quote: Quote, job_id: Any) -> SiteImportJob:
+    job = quote.site_imports.filter(pk=parse_id(job_id)).first()
+    if job is None:
+        raise NotFound("No such import.", field="id")
+    return job

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock, events
-from headend.core.errors import Conflict, ValidationError
+from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.core.money import default_currency, to_decimal
 from headend.core.permissions import require_role
 from headend.crm import selectors as crm_selectors
@@ -18,7 +18,7 @@ from headend.crm import services as crm_services
 from headend.crm.models import Account, Location, Opportunity
 from headend.orders import services as orders_services
 from headend.quoting import approvals, pricing, site_import
-from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
+from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine, SiteImportJob
 
 
 @transaction.atomic
@@ -501,25 +501,24 @@ def _check_site_row(
         seen.add(key)
 
 
-@transaction.atomic
-def quote_sites_import(
-    *, quote: Quote, data: bytes, import_valid_rows: bool = False, imported_by: Any = None
-) -> list[site_import.SiteRow]:
-    """Add many sites and their lines to a draft quote from a CSV. Every row is checked first;
-    nothing is imported while a row is invalid unless `import_valid_rows` is asked for.
-    Returns the rows with their errors (by column) so the user sees a per-row report.
-
-    Raises ValidationError (field `file`) when the file itself cannot be read."""
-    quote = _lock_draft(quote)
+def _read_site_file(data: bytes, *, max_rows: int) -> list[site_import.SiteRow]:
     try:
-        rows = site_import.read_rows(data)
+        return site_import.read_rows(data, max_rows=max_rows)
     except site_import.SiteFileError as exc:
         raise ValidationError(str(exc), field="file", code="bad_file") from exc
+
+
+def _check_site_rows(quote: Quote, rows: list[site_import.SiteRow], progress: Any = None) -> None:
+    """Check every row (no writes); `progress(done)` is told every 500 rows."""
     today, seen, versions = clock.today(), set[tuple[str, str]](), dict[str, ProductVersion | None]()
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
         _check_site_row(quote, row, seen, today, versions)
-    if any(not row.valid for row in rows) and not import_valid_rows:
-        return rows
+        if progress is not None and done % 500 == 0:
+            progress(done)
+
+
+def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
+    """Create the sites, contacts and lines of checked, valid rows on a locked draft."""
     locations = {location.address_key: location for location in quote.account.locations.all()}
     for row in rows:
         if not row.valid:
@@ -547,7 +546,7 @@ def quote_sites_import(
                 first_name=first,
                 last_name=last or "(site)",
                 email=values.get("contact_email", ""),
-                phone=row.parsed["phone"],
+                phone=phone,
                 role="site",
             )
         _line_add(
@@ -557,9 +556,94 @@ def quote_sites_import(
             term_months=row.parsed["term"],
             quantity=row.parsed["quantity"],
         )
+
+
+@transaction.atomic
+def quote_sites_import(
+    *, quote: Quote, data: bytes, import_valid_rows: bool = False, imported_by: Any = None
+) -> list[site_import.SiteRow]:
+    """Add many sites and their lines to a draft quote from a CSV. Every row is checked first;
+    nothing is imported while a row is invalid unless `import_valid_rows` is asked for.
+    Returns the rows with their errors (by column) so the user sees a per-row report.
+
+    Raises ValidationError (field `file`) when the file itself cannot be read."""
+    quote = _lock_draft(quote)
+    rows = _read_site_file(data, max_rows=site_import.MAX_ROWS)
+    _check_site_rows(quote, rows)
+    if any(not row.valid for row in rows) and not import_valid_rows:
+        return rows
+    _import_site_rows(quote, rows)
     _recompute_totals(quote)
     events.emit("quote.sites_imported", subject=quote, data={"rows": sum(1 for r in rows if r.valid)})
     return rows
+
+
+@transaction.atomic
+def site_import_job_create(
+    *, quote: Quote, upload: Any, import_valid_rows: bool = False, created_by: Any = None
+) -> SiteImportJob:
+    """Queue a large CSV of sites to be checked and priced in the background (the worker),
+    with progress the quote page shows."""
+    quote = _lock_draft(quote)
+    job = SiteImportJob.objects.create(
+        quote=quote,
+        file=upload,
+        file_name=(getattr(upload, "name", "") or "sites.csv")[:200],
+        import_valid_rows=import_valid_rows,
+        created_by=created_by,
+        created_at=clock.now(),
+    )
+    from headend.quoting.tasks import run_site_import
+
+    transaction.on_commit(lambda: run_site_import.enqueue(job.pk))
+    return job
+
+
+def site_import_job_run(*, job_id: int, chunk: int = 500) -> SiteImportJob:
+    """Check every row, then import in chunks of `chunk` rows, each its own transaction, keeping
+    `rows_done` current; the totals are recomputed once at the end. Safe to run twice: a job
+    that is no longer queued is left as it is."""
+    updated = SiteImportJob.objects.filter(pk=job_id, status=SiteImportJob.Status.QUEUED).update(
+        status=SiteImportJob.Status.CHECKING
+    )
+    job = SiteImportJob.objects.select_related("quote__account").get(pk=job_id)
+    if not updated:
+        return job
+
+    def finish(status: str, **fields: Any) -> SiteImportJob:
+        SiteImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=clock.now(), **fields)
+        job.refresh_from_db()
+        return job
+
+    try:
+        with job.file.open("rb") as handle:
+            rows = _read_site_file(handle.read(), max_rows=site_import.MAX_BACKGROUND_ROWS)
+    except ValidationError as exc:
+        return finish(SiteImportJob.Status.REFUSED, error=exc.message)
+    SiteImportJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
+    _check_site_rows(
+        job.quote, rows, progress=lambda done: SiteImportJob.objects.filter(pk=job.pk).update(rows_checked=done)
+    )
+    invalid = [row for row in rows if not row.valid]
+    report = [{"line": row.line, "errors": row.errors} for row in invalid[:200]]
+    SiteImportJob.objects.filter(pk=job.pk).update(rows_checked=len(rows), invalid_rows=len(invalid), report=report)
+    if invalid and not job.import_valid_rows:
+        return finish(SiteImportJob.Status.REFUSED, error=f"{len(invalid)} rows are invalid; nothing imported.")
+    SiteImportJob.objects.filter(pk=job.pk).update(status=SiteImportJob.Status.IMPORTING)
+    valid = [row for row in rows if row.valid]
+    try:
+        for start in range(0, len(valid), chunk):
+            with transaction.atomic():
+                quote = _lock_draft(job.quote)
+                _import_site_rows(quote, valid[start : start + chunk])
+                SiteImportJob.objects.filter(pk=job.pk).update(rows_done=min(start + chunk, len(valid)))
+        with transaction.atomic():
+            quote = _lock_draft(job.quote)
+            _recompute_totals(quote)
+            events.emit("quote.sites_imported", subject=quote, data={"rows": len(valid), "job_id": job.pk})
+    except DomainError as exc:
+        return finish(SiteImportJob.Status.FAILED, error=exc.message)
+    return finish(SiteImportJob.Status.COMPLETED)
 
 
 # --- Changes to services the account has (MACD) ---------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:quote_id>/approvals/<int:approval_id>/", views.quote_approval_view, name="quote_approval"),
     path("<int:quote_id>/revise/", views.quote_revise_view, name="quote_revise"),
     path("<int:quote_id>/sites/", views.quote_sites_import_view, name="quote_sites_import"),
+    path("<int:quote_id>/sites/<int:job_id>/", views.site_import_job_view, name="site_import_job"),
     path("<int:quote_id>/changes/", views.quote_line_change_view, name="quote_line_change"),
     path("<int:quote_id>/lines/bulk/", views.quote_lines_update_view, name="quote_lines_update"),
     path("<int:quote_id>/compare/<int:other_id>/", views.quote_compare_view, name="quote_compare"),

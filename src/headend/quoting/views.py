@@ -207,6 +207,9 @@ def quote_compare_view(request: HttpRequest, quote_id: int, other_id: int) -> Ht
     )
 
 
+BACKGROUND_ROWS = 500  # a larger file is checked and priced by the worker, with progress
+
+
 @role_required(*SELL)
 def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Upload a CSV of sites and products: a per-row report; nothing imported while a row is
@@ -217,9 +220,23 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
         upload = request.FILES.get("file")
         if upload is None:
             error = "Choose a CSV file."
-        elif upload.size is not None and upload.size > 2 * 1024 * 1024:
-            error = "The file is larger than 2 MB; split it."
+        elif upload.size is not None and upload.size > 20 * 1024 * 1024:
+            error = "The file is larger than 20 MB; split it."
+        elif upload.read().count(b"\n") > BACKGROUND_ROWS:
+            upload.seek(0)
+            try:
+                job = services.site_import_job_create(
+                    quote=quote,
+                    upload=upload,
+                    import_valid_rows=request.POST.get("import_valid") == "1",
+                    created_by=request.user,
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return redirect("quoting:site_import_job", quote_id=quote.pk, job_id=job.pk)
         else:
+            upload.seek(0)
             try:
                 rows = services.quote_sites_import(
                     quote=quote,
@@ -340,3 +357,12 @@ def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResp
     if request.htmx:
         return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
     return redirect("quoting:quote_detail", quote_id=quote_id)
+
+
+@staff_required
+def site_import_job_view(request: HtmxHttpRequest, quote_id: int, job_id: int) -> HttpResponse:
+    """A background import's progress (the page polls itself while it runs) and its report."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    job = selectors.site_import_job_get(quote=quote, job_id=job_id)
+    page = "quoting/site_import_job.html"
+    return render(request, f"{page}#progress" if request.htmx else page, {"quote": quote, "job": job})
