@@ -75,7 +75,7 @@ def test_a_resident_is_signed_up_at_one_address_and_signs_online(page, live_serv
     page.get_by_role("button", name="Create quote").click()
     choose(page, "Location", "18 ELM ST")
     choose(page, "Product", "1 Gbps")
-    page.get_by_label("Term").select_option(label="12 months")
+    page.locator("#id_term_months").select_option(label="12 months")
     page.get_by_role("button", name="Add line").click()
     expect(page.get_by_test_id("quote-mrr")).to_have_text("$70.00")
     choose(page, "Product", "2 Gbps")

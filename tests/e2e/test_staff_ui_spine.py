@@ -59,7 +59,7 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Quote Q-")
     select_containing(page, "Location", "Boatyard")
     page.get_by_label("Product").select_option(index=1)
-    page.get_by_label("Term").select_option(label="36 months")
+    page.locator("#id_term_months").select_option(label="36 months")
     page.get_by_label("Quantity").fill("0")
     page.get_by_role("button", name="Add line").click()
     expect(page.get_by_text("Quantity must be at least 1.")).to_be_visible()
@@ -68,7 +68,7 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
     expect(page.get_by_test_id("quote-mrr")).to_have_text("$475.00")
     select_containing(page, "Location", "Office")
     page.get_by_label("Product").select_option(index=1)
-    page.get_by_label("Term").select_option(label="12 months")
+    page.locator("#id_term_months").select_option(label="12 months")
     page.get_by_role("button", name="Add line").click()
     expect(page.get_by_test_id("quote-mrr")).to_have_text("$1,125.00")
     expect(page.get_by_test_id("quote-tcv")).to_have_text("$26,400.00")  # 475*36 + 650*12 + 1500

@@ -62,6 +62,25 @@ class PriceEntryOut(Out):
     type: str = Field(serialization_alias="@type")
 
 
+class AlterationPriceOut(Out):
+    """The Price of a price alteration: a percentage, an amount, or both."""
+
+    percentage: Decimal | None = None
+    duty_free_amount: MoneyOut | None = Field(default=None, serialization_alias="dutyFreeAmount")
+
+
+class PriceAlterationOut(Out):
+    """A TMF648/TMF622 PriceAlteration: what modifies a QuotePrice or OrderPrice (a discount)."""
+
+    name: str
+    description: str | None = None
+    price_type: str = Field(serialization_alias="priceType")
+    recurring_charge_period: str | None = Field(default=None, serialization_alias="recurringChargePeriod")
+    application_duration: int | None = Field(default=None, serialization_alias="applicationDuration")
+    price: AlterationPriceOut
+    type: str = Field(default="PriceAlteration", serialization_alias="@type")
+
+
 class QuantityOut(Out):
     amount: int
     units: str
@@ -233,6 +252,19 @@ def quote_ref(request: HttpRequest, quote: Any) -> RefOut:
 
 
 MONTH_UNITS = {"month", "months"}
+
+
+class MoneyIn(In):
+    unit: Text20 | None = None
+    value: Decimal = Field(allow_inf_nan=False)
+
+
+class CharacteristicIn(In):
+    """A Characteristic `{name, value, valueType}`; each resource says which names it takes."""
+
+    name: Text100
+    value: Any = None
+    value_type: Text40 | None = Field(default=None, alias="valueType")
 
 
 class DurationIn(In):

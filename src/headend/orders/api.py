@@ -157,7 +157,7 @@ class ProductOrderItemOut(Out):
 
     @classmethod
     def of(cls, request: HttpRequest, order: Order, line: OrderLine) -> "ProductOrderItemOut":
-        service = getattr(line, "created_service", None)
+        service = getattr(line, "created_service", None) or line.target_service
         return cls(
             id=str(line.position),
             action=line.action,

@@ -36,7 +36,7 @@ def order_list(
             models.Prefetch(
                 "lines",
                 queryset=OrderLine.objects.select_related(
-                    "location", "product_version__product", "work_order", "created_service"
+                    "location", "product_version__product", "work_order", "created_service", "target_service"
                 ).order_by("position"),
             )
         )
@@ -57,7 +57,7 @@ def order_get_for(*, user: Any, order_id: Any) -> Order:
             models.Prefetch(
                 "lines",
                 queryset=OrderLine.objects.select_related(
-                    "location", "product_version__product", "work_order", "created_service"
+                    "location", "product_version__product", "work_order", "created_service", "target_service"
                 ).order_by("position"),
             )
         )

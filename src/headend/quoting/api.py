@@ -549,6 +549,12 @@ class QuoteItemIn(In):
         found: tuple[Decimal, str] | None = None
         for index, entry in enumerate(self.quote_item_price):
             where = f"{at}.quoteItemPrice[{index}]"
+            if entry.price is not None and entry.price.percentage is not None:
+                raise ValidationError(
+                    "A re-rate takes the negotiated monthly price as an amount (price.dutyFreeAmount).",
+                    field=f"{where}.price.percentage",
+                    code="price_not_negotiable",
+                )
             amount = entry.price.duty_free_amount if entry.price is not None else None
             if amount is None:
                 continue
