@@ -156,13 +156,15 @@ def quote_facts(quote: Quote) -> approvals.QuoteFacts:
     """What the approval rules look at: discounts, floors, contract value, the customer's standing."""
     from headend.inventory import selectors as inventory_selectors
 
-    lines = list(quote.lines.all())
+    # Aggregates, not the lines themselves: this runs after every edit of a quote of any size.
+    worst = quote.lines.aggregate(worst=models.Max("discount_percent"))["worst"]
+    below_floor = quote.lines.filter(floor_breached=True).order_by("position").values_list("position", flat=True)
     account = quote.account
     live = inventory_selectors.account_live_services(account_id=account.pk)
     return approvals.QuoteFacts(
-        max_line_discount_percent=max((line.discount_percent for line in lines), default=Decimal("0")),
+        max_line_discount_percent=worst if worst is not None else Decimal("0"),
         quote_discount_percent=quote.discount_percent,
-        lines_below_floor=tuple(line.position for line in lines if line.floor_breached),
+        lines_below_floor=tuple(below_floor),
         contract_value_amount=quote.contract_value_amount,
         days_past_due=account.days_past_due,
         overdue_balance_amount=account.overdue_balance_amount,
@@ -262,9 +264,16 @@ def _check_addon(quote: Quote, location: Location, product_version: ProductVersi
 
 
 def _line_add(
-    quote: Quote, *, location: Location, product_version: ProductVersion, term_months: Any, quantity: Any
+    quote: Quote,
+    *,
+    location: Location,
+    product_version: ProductVersion,
+    term_months: Any,
+    quantity: Any,
+    position: int | None = None,
 ) -> QuoteLine:
-    """Check, price and store one `add` line on a locked draft (totals are the caller's)."""
+    """Check, price and store one `add` line on a locked draft (totals are the caller's);
+    `position` is given by callers adding many lines, so it is not looked up each time."""
     quantity = check_quantity(quantity)
     check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
     _check_addon(quote, location, product_version)
@@ -272,10 +281,11 @@ def _line_add(
     priced = pricing.price_line(
         mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
     )
-    last = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
+    if position is None:
+        position = (quote.lines.aggregate(last=models.Max("position"))["last"] or 0) + 1
     line = QuoteLine.objects.create(
         quote=quote,
-        position=last + 1,
+        position=position,
         location=location,
         product_version=product_version,
         term_months=price.term_months,
@@ -520,6 +530,7 @@ def _check_site_rows(quote: Quote, rows: list[site_import.SiteRow], progress: An
 def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
     """Create the sites, contacts and lines of checked, valid rows on a locked draft."""
     locations = {location.address_key: location for location in quote.account.locations.all()}
+    position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
     for row in rows:
         if not row.valid:
             continue
@@ -549,12 +560,14 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
                 phone=phone,
                 role="site",
             )
+        position += 1
         _line_add(
             quote,
             location=location,
             product_version=row.parsed["version"],
             term_months=row.parsed["term"],
             quantity=row.parsed["quantity"],
+            position=position,
         )
 
 
