@@ -10,6 +10,52 @@ LINES = 1000
 BIG = 10_000
 
 
+def bulk_baseline(quote, version, *, count: int, street: str, city: str, postal_code: str) -> None:
+    """The rows an import writes (a location and a line per site), bulk-inserted with no rules."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from headend.crm import services as crm
+    from headend.crm.models import Location
+    from headend.quoting.models import Quote, QuoteLine
+
+    other = crm.account_create(kind="business", legal_name=f"Baseline {count} {street} LLC")
+    with transaction.atomic():
+        baseline = Quote.objects.create(
+            account=other, opportunity=quote.opportunity, currency="USD", created_at=quote.created_at
+        )
+        locations = Location.objects.bulk_create(
+            Location(
+                account=other,
+                name=f"Site {n}",
+                line1=f"{n} {street}",
+                city=city,
+                state="ME",
+                postal_code=postal_code,
+                address_key=f"{n} {street}||{city}|ME|{postal_code}",
+                created_at=quote.created_at,
+            )
+            for n in range(1, count + 1)
+        )
+        QuoteLine.objects.bulk_create(
+            QuoteLine(
+                quote=baseline,
+                position=n,
+                location=location,
+                product_version=version,
+                term_months=36,
+                quantity=1,
+                mrc_unit_amount=Decimal("475.00"),
+                nrc_unit_amount=Decimal("0"),
+                mrc_amount=Decimal("475.00"),
+                nrc_amount=Decimal("0"),
+                contract_value_amount=Decimal("17100.00"),
+            )
+            for n, location in enumerate(locations, start=1)
+        )
+
+
 def main() -> None:
     vendor = setup()
     import datetime as dt
@@ -20,7 +66,6 @@ def main() -> None:
     from headend.catalog import services as catalog
     from headend.catalog.services import TaskSpec
     from headend.crm import services as crm
-    from headend.crm.models import Location
     from headend.quoting import services as quoting
     from headend.quoting.models import Quote, QuoteLine
 
@@ -54,41 +99,8 @@ def main() -> None:
     assert QuoteLine.objects.filter(quote=quote).count() == LINES
 
     # Baseline: the same locations and lines bulk-inserted through the ORM, no parsing or rules.
-    other = crm.account_create(kind="business", legal_name="Bench CPQ Baseline LLC")
     start = time.perf_counter()
-    with transaction.atomic():
-        baseline_quote = Quote.objects.create(
-            account=other, opportunity=quote.opportunity, currency="USD", created_at=quote.created_at
-        )
-        locations = Location.objects.bulk_create(
-            Location(
-                account=other,
-                name=f"Site {n}",
-                line1=f"{n} HARBOR RD",
-                city="MACHIAS",
-                state="ME",
-                postal_code="04654",
-                address_key=f"{n} HARBOR RD||MACHIAS|ME|04654",
-                created_at=quote.created_at,
-            )
-            for n in range(1, LINES + 1)
-        )
-        QuoteLine.objects.bulk_create(
-            QuoteLine(
-                quote=baseline_quote,
-                position=n,
-                location=location,
-                product_version=version,
-                term_months=36,
-                quantity=1,
-                mrc_unit_amount=Decimal("475.00"),
-                nrc_unit_amount=Decimal("0"),
-                mrc_amount=Decimal("475.00"),
-                nrc_amount=Decimal("0"),
-                contract_value_amount=Decimal("17100.00"),
-            )
-            for n, location in enumerate(locations, start=1)
-        )
+    bulk_baseline(quote, version, count=LINES, street="HARBOR RD", city="MACHIAS", postal_code="04654")
     results["baseline: bulk insert of the same rows"] = time.perf_counter() - start
 
     line = QuoteLine.objects.get(quote=quote, position=LINES // 2)
@@ -121,41 +133,8 @@ def main() -> None:
     job = quoting.site_import_job_run(job_id=job.pk)
     results["10,000-line quote priced in the background (job)"] = time.perf_counter() - start
     assert (job.status, job.rows_done) == ("completed", BIG), job.error
-    big_other = crm.account_create(kind="business", legal_name="Bench CPQ Fleet Baseline LLC")
     start = time.perf_counter()
-    with transaction.atomic():
-        big_baseline = Quote.objects.create(
-            account=big_other, opportunity=big_quote.opportunity, currency="USD", created_at=quote.created_at
-        )
-        places = Location.objects.bulk_create(
-            Location(
-                account=big_other,
-                name=f"Big {n}",
-                line1=f"{n} COURT ST",
-                city="CALAIS",
-                state="ME",
-                postal_code="04619",
-                address_key=f"{n} COURT ST||CALAIS|ME|04619",
-                created_at=quote.created_at,
-            )
-            for n in range(1, BIG + 1)
-        )
-        QuoteLine.objects.bulk_create(
-            QuoteLine(
-                quote=big_baseline,
-                position=n,
-                location=place,
-                product_version=version,
-                term_months=36,
-                quantity=1,
-                mrc_unit_amount=Decimal("475.00"),
-                nrc_unit_amount=Decimal("0"),
-                mrc_amount=Decimal("475.00"),
-                nrc_amount=Decimal("0"),
-                contract_value_amount=Decimal("17100.00"),
-            )
-            for n, place in enumerate(places, start=1)
-        )
+    bulk_baseline(big_quote, version, count=BIG, street="COURT ST", city="CALAIS", postal_code="04619")
     results["baseline: bulk insert of 10,000 rows"] = time.perf_counter() - start
 
     print(f"\nBenchmark: CPQ, a 1,000-line quote ({vendor})")
