@@ -118,3 +118,49 @@ def make_quote(
 
 def product_of(version: ProductVersion) -> Product:
     return version.product
+
+
+def make_change_catalog() -> dict[str, ProductVersion]:
+    """Business fiber to change services on: 1 Gbps (ETF 50% of the remaining months, move fee
+    150.00) with an upgrade path to 2 Gbps, each with modify, move and delete templates."""
+
+    gig = make_product(
+        code="gig",
+        customer_type="business",
+        tasks=[TaskSpec("Turn up")],
+        prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
+    )
+    two_gig = make_product(
+        code="two-gig",
+        customer_type="business",
+        tasks=[TaskSpec("Turn up")],
+        prices={12: ("150.00", "0.00"), 24: ("140.00", "0.00")},
+    )
+    gig = catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=gig.product,
+            effective_from=dt.date(2020, 1, 1),
+            prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
+            etf_kind="percent_of_remaining",
+            etf_percent="50",
+            move_fee="150.00",
+        )
+    )
+    catalog_services.product_relate(product=gig.product, target=two_gig.product, kind="upgrade")
+    for version in (gig, two_gig):
+        for action in ("modify", "move", "delete"):
+            catalog_services.template_define(
+                product=version.product, action=action, name=action, tasks=[TaskSpec("Do it")]
+            )
+    return {"gig": gig, "two_gig": two_gig}
+
+
+def make_live_service(account: Account, version: ProductVersion, *, term: int = 12) -> Any:
+    """An active service: a quote accepted and its one task done (on the frozen day)."""
+    from headend.fulfillment import services as fulfillment_services
+    from headend.inventory.models import Service
+    from headend.orders.models import Order
+
+    order = Order.objects.get(quote=make_quote(account=account, version=version, term_months=term, status="accepted"))
+    fulfillment_services.task_complete(task=order.lines.get().work_order.tasks.get(), completed_by=None)
+    return Service.objects.get(order_line__order=order)

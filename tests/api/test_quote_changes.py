@@ -1,21 +1,25 @@
 """TMF648 quote in full: change items (modify/delete naming the service), change prices, line
 discounts, versions (revise) and approvals (authorization), through to the order."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from headend.catalog import services as catalog_services
-from headend.catalog.services import TaskSpec
-from headend.fulfillment import services as fulfillment_services
 from headend.inventory.models import Service
 from headend.orders.models import Order
 from headend.quoting import services as quoting_services
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
 from tests.api.client import TMFClient, assert_error, body
 from tests.api.tmf_schema import assert_valid
-from tests.factories import make_account, make_location, make_product, make_quote, make_user
+from tests.factories import (
+    make_account,
+    make_change_catalog,
+    make_live_service,
+    make_location,
+    make_product,
+    make_quote,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,46 +29,9 @@ ORDERS = "/productOrderingManagement/v4/productOrder"
 
 @pytest.fixture
 def catalog():
-    """1 Gbps (ETF 50% of the remaining months, move fee 150) with an upgrade path to 2 Gbps,
-    and a voice product with an installation charge."""
-    gig = make_product(
-        code="gig",
-        customer_type="business",
-        tasks=[TaskSpec("Turn up")],
-        prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
-    )
-    two_gig = make_product(
-        code="two-gig",
-        customer_type="business",
-        tasks=[TaskSpec("Turn up")],
-        prices={12: ("150.00", "0.00"), 24: ("140.00", "0.00")},
-    )
-    gig = catalog_services.version_publish(
-        version=catalog_services.version_create(
-            product=gig.product,
-            effective_from=dt.date(2020, 1, 1),
-            prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
-            etf_kind="percent_of_remaining",
-            etf_percent="50",
-            move_fee="150.00",
-        )
-    )
-    catalog_services.product_relate(product=gig.product, target=two_gig.product, kind="upgrade")
-    for version in (gig, two_gig):
-        for action in ("modify", "move", "delete"):
-            catalog_services.template_define(
-                product=version.product, action=action, name=action, tasks=[TaskSpec("Do it")]
-            )
+    """The change catalog, and a voice product with an installation charge."""
     voice = make_product(code="voice", customer_type="business", prices={12: ("65.00", "199.00")})
-    return {"gig": gig, "two_gig": two_gig, "voice": voice}
-
-
-def live_service(account, version, *, term=12) -> Service:
-    """An active service: a quote accepted and its one task done (on 2 March 2026)."""
-    quote = make_quote(account=account, version=version, term_months=term, status="accepted")
-    order = Order.objects.get(quote=quote)
-    fulfillment_services.task_complete(task=order.lines.get().work_order.tasks.get(), completed_by=None)
-    return Service.objects.get(order_line__order=order)
+    return {**make_change_catalog(), "voice": voice}
 
 
 def add_item(version, site, *, months=12, discount=None):
@@ -132,7 +99,7 @@ def usd(value):
 
 def test_add_upgrade_and_cancel_approve_accept_and_order(client, sales_api, catalog):
     account = make_account()
-    keep, drop = live_service(account, catalog["gig"]), live_service(account, catalog["gig"])
+    keep, drop = make_live_service(account, catalog["gig"]), make_live_service(account, catalog["gig"])
     site = make_location(account)
     ApprovalRule.objects.create(
         name="Big deal", kind="contract_value_above", threshold=Decimal("1000"), approver_role="director"
@@ -276,7 +243,7 @@ def test_add_upgrade_and_cancel_approve_accept_and_order(client, sales_api, cata
 
 def test_the_order_names_the_services_its_modify_and_delete_items_change(sales_api, catalog):
     account = make_account()
-    keep, drop = live_service(account, catalog["gig"]), live_service(account, catalog["gig"])
+    keep, drop = make_live_service(account, catalog["gig"]), make_live_service(account, catalog["gig"])
     created = body(
         sales_api.post(
             PATH,
@@ -292,7 +259,7 @@ def test_the_order_names_the_services_its_modify_and_delete_items_change(sales_a
 
 def test_move_re_rate_and_re_term_items(sales_api, catalog):
     account = make_account()
-    moved, rerated, retermed = (live_service(account, catalog["gig"]) for _ in range(3))
+    moved, rerated, retermed = (make_live_service(account, catalog["gig"]) for _ in range(3))
     new_site = make_location(account, line1="9 Key St")
 
     response = sales_api.post(
@@ -383,7 +350,7 @@ def bad_item(case, service, catalog, site):
     if case == "unknown_service":
         return change_item(service, "cancel") | {"product": {"id": "999999"}}
     if case == "foreign_service":
-        return change_item(live_service(make_account(), catalog["gig"]), "cancel")
+        return change_item(make_live_service(make_account(), catalog["gig"]), "cancel")
     if case == "no_service":
         item = change_item(service, "cancel")
         del item["product"]["id"]
@@ -448,7 +415,7 @@ def bad_item(case, service, catalog, site):
 @pytest.mark.parametrize("case", list(BAD_ITEMS))
 def test_one_bad_change_item_is_400_naming_it_and_nothing_is_written(sales_api, catalog, case):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     site = make_location(account)
     item = bad_item(case, service, catalog, site)
     field, code = BAD_ITEMS[case]
@@ -462,7 +429,7 @@ def test_one_bad_change_item_is_400_naming_it_and_nothing_is_written(sales_api, 
 
 def test_a_service_with_a_change_in_flight_is_409_and_nothing_is_written(sales_api, catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     first = make_quote(account=account, lines=0)
     quoting_services.quote_line_change(quote=first, service=service, action="re_term", term_months=24)
     quoting_services.quote_present(quote=first)
@@ -480,7 +447,7 @@ def test_a_service_with_a_change_in_flight_is_409_and_nothing_is_written(sales_a
 
 def test_the_same_service_twice_is_400_on_the_second_item(sales_api, catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
 
     response = sales_api.post(
         PATH, quote_body(account, change_item(service, "re_term", months=24), change_item(service, "cancel"))
@@ -608,7 +575,7 @@ def test_listing_quotes_with_changes_versions_and_authorizations_takes_as_many_q
     def rich_quote():
         account = make_account()
         ApprovalRule.objects.filter(pk=rule.pk).update(active=False)
-        service = live_service(account, catalog["gig"])
+        service = make_live_service(account, catalog["gig"])
         ApprovalRule.objects.filter(pk=rule.pk).update(active=True)
         quote = make_quote(account=account, lines=1, version=catalog["voice"])
         quoting_services.quote_line_change(quote=quote, service=service, action="cancel")

@@ -5,63 +5,23 @@ from decimal import Decimal
 
 import pytest
 
-from headend.catalog import services as catalog_services
-from headend.catalog.services import TaskSpec
 from headend.core import clock
 from headend.core.errors import Conflict, ValidationError
-from headend.fulfillment import services as fulfillment_services
-from headend.inventory.models import Service
 from headend.orders.models import Order
 from headend.quoting import services
-from tests.factories import make_account, make_location, make_product, make_quote
+from tests.factories import make_account, make_change_catalog, make_live_service, make_location, make_quote
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def catalog():
-    """1 Gbps and 2 Gbps fiber with an upgrade path; a 50%-of-remaining ETF on the 1 Gbps."""
-    gig = make_product(
-        code="gig",
-        customer_type="business",
-        tasks=[TaskSpec("Turn up")],
-        prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
-    )
-    two_gig = make_product(
-        code="two-gig",
-        customer_type="business",
-        tasks=[TaskSpec("Turn up")],
-        prices={12: ("150.00", "0.00"), 24: ("140.00", "0.00")},
-    )
-    gig = catalog_services.version_publish(
-        version=catalog_services.version_create(
-            product=gig.product,
-            effective_from=dt.date(2020, 1, 1),
-            prices={12: ("100.00", "0.00"), 24: ("90.00", "0.00")},
-            etf_kind="percent_of_remaining",
-            etf_percent="50",
-            move_fee="150.00",
-        )
-    )
-    catalog_services.product_relate(product=gig.product, target=two_gig.product, kind="upgrade")
-    for version in (gig, two_gig):
-        for action in ("modify", "move", "delete"):
-            catalog_services.template_define(
-                product=version.product, action=action, name=action, tasks=[TaskSpec("Do it")]
-            )
-    return {"gig": gig, "two_gig": two_gig}
-
-
-def live_service(account, version, *, term=12) -> Service:
-    quote = make_quote(account=account, version=version, term_months=term, status="accepted")
-    order = Order.objects.get(quote=quote)
-    fulfillment_services.task_complete(task=order.lines.get().work_order.tasks.get(), completed_by=None)
-    return Service.objects.get(order_line__order=order)
+    return make_change_catalog()
 
 
 def test_an_upgrade_is_priced_as_a_delta_against_the_service(catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     quote = make_quote(account=account, lines=0)
 
     line = services.quote_line_change(
@@ -83,7 +43,7 @@ def test_an_upgrade_is_priced_as_a_delta_against_the_service(catalog):
 
 def test_cancelling_inside_the_term_charges_the_catalog_etf(catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])  # 12 months from 2 March 2026
+    service = make_live_service(account, catalog["gig"])  # 12 months from 2 March 2026
     quote = make_quote(account=account, lines=0)
 
     with clock.frozen(dt.datetime(2026, 9, 2, 15, tzinfo=dt.UTC)):  # 6 months left
@@ -94,7 +54,7 @@ def test_cancelling_inside_the_term_charges_the_catalog_etf(catalog):
 
 def test_a_move_charges_the_move_fee_and_the_order_takes_the_move_template(catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     new_site = make_location(account, line1="9 Key St")
     quote = make_quote(account=account, lines=0)
     line = services.quote_line_change(quote=quote, service=service, action="move", location=new_site)
@@ -109,7 +69,7 @@ def test_a_move_charges_the_move_fee_and_the_order_takes_the_move_template(catal
 
 def test_one_quote_adds_upgrades_and_cancels_and_the_order_names_the_services(catalog):
     account = make_account()
-    keep, drop = live_service(account, catalog["gig"]), live_service(account, catalog["gig"])
+    keep, drop = make_live_service(account, catalog["gig"]), make_live_service(account, catalog["gig"])
     quote = make_quote(account=account, lines=1, version=catalog["two_gig"])
     services.quote_line_change(quote=quote, service=keep, action="upgrade", product_version=catalog["two_gig"])
     services.quote_line_change(quote=quote, service=drop, action="cancel")
@@ -125,7 +85,7 @@ def test_one_quote_adds_upgrades_and_cancels_and_the_order_names_the_services(ca
 
 def test_a_service_with_a_change_in_flight_cannot_be_changed_again(catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     first = make_quote(account=account, lines=0)
     services.quote_line_change(quote=first, service=service, action="re_term", term_months=24)
     services.quote_present(quote=first)
@@ -151,10 +111,10 @@ def test_a_service_with_a_change_in_flight_cannot_be_changed_again(catalog):
 )
 def test_bad_change_lines_name_the_field_and_write_nothing(catalog, case, field, code):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     quote = make_quote(account=account, lines=0)
     kwargs = {
-        "foreign": {"service": live_service(make_account(), catalog["gig"]), "action": "cancel"},
+        "foreign": {"service": make_live_service(make_account(), catalog["gig"]), "action": "cancel"},
         "downgrade_without_path": {"action": "downgrade", "product_version": catalog["two_gig"]},
         "re_rate_without_price": {"action": "re_rate"},
         "move_to_same_place": {"action": "move", "location": service.location},
@@ -172,7 +132,7 @@ def test_bad_change_lines_name_the_field_and_write_nothing(catalog, case, field,
 
 def test_a_disconnected_service_cannot_be_changed(catalog):
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     from headend.inventory import services as inventory_services
 
     inventory_services.service_request_disconnect(service=service, reason="moving")
@@ -191,7 +151,7 @@ def test_the_builder_lists_the_services_and_adds_a_change(client, catalog):
     from tests.factories import make_user
 
     account = make_account()
-    service = live_service(account, catalog["gig"])
+    service = make_live_service(account, catalog["gig"])
     quote = make_quote(account=account, lines=0)
     client.force_login(make_user("sales"))
 

@@ -558,8 +558,3 @@ def product_relate(*, product: Product, target: Product, kind: str) -> ProductRe
 def product_unrelate(*, product: Product, target: Product) -> None:
     """Remove the upgrade, downgrade or replacement from `product` to `target`, if any."""
     ProductRelation.objects.filter(product=product, target=target).delete()
-
-
-def product_check_sellable(*, product: Product) -> None:
-    if not product.versions.filter(status=ProductVersion.Status.PUBLISHED).exists():
-        raise Conflict(f"{product} has no published version.", field="product", code="not_sellable")

@@ -186,10 +186,6 @@ def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
     return order
 
 
-@transaction.atomic
-def order_refresh(*, order: Order, at: dt.datetime) -> Order:
-    return _roll_up(order.pk, at)
-
 
 @dataclass(frozen=True)
 class OrderItem:
