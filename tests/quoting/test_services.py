@@ -209,3 +209,18 @@ def test_accept_fails_whole_when_a_product_has_no_template():
     assert error.value.code == "no_template"
     quote.refresh_from_db()
     assert (quote.status, Order.objects.count(), Service.objects.count()) == ("presented", 0, 0)
+
+
+def test_the_daily_command_expires_quotes_past_validity():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    quote = make_quote(status="presented")
+    out = StringIO()
+
+    with clock.frozen(dt.datetime(2026, 4, 2, 15, tzinfo=dt.UTC)):
+        call_command("expire_quotes", stdout=out)
+
+    quote.refresh_from_db()
+    assert (quote.status, out.getvalue().strip()) == ("expired", "Expired 1 quotes.")
