@@ -186,7 +186,6 @@ def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
     return order
 
 
-
 @dataclass(frozen=True)
 class OrderItem:
     """One new service ordered directly: where, which product version, on which term (months)
