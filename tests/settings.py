@@ -7,12 +7,22 @@ os.environ.setdefault("HEADEND_VAR_DIR", tempfile.mkdtemp(prefix="headend-test-"
 
 from headend.settings import *  # noqa: F403
 
+import dj_database_url
+
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The RADIUS tables live in PostgreSQL (as FreeRADIUS's rlm_sql reads them), on both runs of the
+# suite; each run gets its own test database so concurrent runs do not collide.
+os.environ.setdefault("HEADEND_TEST_RUN_ID", str(os.getpid()))
+DATABASES["radius"] = dj_database_url.parse(  # noqa: F405
+    os.environ.get("HEADEND_TEST_RADIUS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/headend_radius")
+)
+DATABASES["radius"]["TEST"] = {"NAME": f"test_headend_radius_{os.environ['HEADEND_TEST_RUN_ID']}"}  # noqa: F405
+HEADEND_SECRETS = {"PROVISIONING_API": "test-provisioning-secret", "NAS": "testing123"}
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

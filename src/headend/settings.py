@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "headend.fulfillment",
     "headend.network",
     "headend.contracts",
+    "headend.provisioning",
+    "headend.ipam",
+    "headend.hub",
     "headend.api",
 ]
 
@@ -135,6 +138,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# FreeRADIUS reads subscribers from its own SQL database (rlm_sql), kept apart from Headend's:
+# provisioning writes its tables (radcheck, radreply, radusergroup, radgroupreply) through this alias.
+RADIUS_DATABASE_URL = os.environ.get("HEADEND_RADIUS_DATABASE_URL", f"sqlite:///{VAR_DIR / 'radius.sqlite3'}")
+DATABASES["radius"] = dj_database_url.parse(RADIUS_DATABASE_URL, conn_max_age=60)
+if DATABASES["radius"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["radius"]["CONN_MAX_AGE"] = 0
+    DATABASES["radius"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+else:
+    DATABASES["radius"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["headend.provisioning.routers.RadiusRouter"]  # no Django tables in FreeRADIUS's DB
 if test_name := os.environ.get("HEADEND_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": test_name}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -191,6 +204,34 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Many workers on many machines: HEADEND_TASK_BACKEND=django_tasks_rq.RQBackend and a Redis.
+HEADEND_REDIS_URL = os.environ.get("HEADEND_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": HEADEND_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+
+# Code tasks (provisioning): attempts before a task fails, and the first back-off delay, which
+# doubles per attempt (30 s, 60 s, 120 s ...) up to HEADEND_CODE_TASK_MAX_DELAY seconds.
+HEADEND_CODE_TASK_MAX_ATTEMPTS = int(os.environ.get("HEADEND_CODE_TASK_MAX_ATTEMPTS", "6"))
+HEADEND_CODE_TASK_BACKOFF = int(os.environ.get("HEADEND_CODE_TASK_BACKOFF", "30"))
+HEADEND_CODE_TASK_MAX_DELAY = int(os.environ.get("HEADEND_CODE_TASK_MAX_DELAY", "3600"))
+# A worker holds a code task this long; past it (the worker died) another may run it again.
+HEADEND_CODE_TASK_LEASE = int(os.environ.get("HEADEND_CODE_TASK_LEASE", "300"))
+
+# Secrets that templates and adapters refer to by name, never store: HEADEND_SECRET_<NAME>=value.
+HEADEND_SECRETS = {
+    key.removeprefix("HEADEND_SECRET_"): value for key, value in os.environ.items() if key.startswith("HEADEND_SECRET_")
+}
+
+# RADIUS: which reply attributes carry a plan's rate limit (mikrotik: Mikrotik-Rate-Limit;
+# wispr: WISPr-Bandwidth-Max-Up/Down), the group suspended subscribers are moved to, and how
+# long (seconds) to wait for a NAS to answer a CoA or Disconnect-Request.
+HEADEND_RADIUS_VENDOR = os.environ.get("HEADEND_RADIUS_VENDOR", "mikrotik")
+HEADEND_RADIUS_WALLED_GARDEN_GROUP = os.environ.get("HEADEND_RADIUS_WALLED_GARDEN_GROUP", "walled-garden")
+HEADEND_RADIUS_COA_TIMEOUT = float(os.environ.get("HEADEND_RADIUS_COA_TIMEOUT", "2"))
+HEADEND_RADIUS_COA_RETRIES = int(os.environ.get("HEADEND_RADIUS_COA_RETRIES", "2"))
+# GenieACS's northbound interface (TR-069 CPE configuration).
+HEADEND_GENIEACS_URL = os.environ.get("HEADEND_GENIEACS_URL", "http://127.0.0.1:7557")
+# Outgoing HTTP (REST actions, ACS, webhooks): seconds before a call is given up as timed out.
+HEADEND_HTTP_TIMEOUT = float(os.environ.get("HEADEND_HTTP_TIMEOUT", "10"))
 
 # Email to customers (appointments, services live): printed to the console unless configured.
 EMAIL_BACKEND = os.environ.get("HEADEND_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -18,6 +18,12 @@ class TemplateTaskForm(forms.Form):
     skill = forms.ChoiceField(choices=[], required=False)
     planned_minutes = forms.IntegerField(min_value=0, initial=60, label="Minutes")
     code_action = forms.ChoiceField(choices=[], required=False)
+    code_params = forms.JSONField(
+        required=False,
+        label="Parameters",
+        help_text='JSON for the code action, e.g. {"pool": "residential-v4"}; secrets by name only.',
+        widget=forms.Textarea(attrs={"rows": 1}),
+    )
     depends_on = forms.CharField(
         required=False,
         max_length=100,
@@ -64,6 +70,7 @@ class BaseTemplateTaskFormSet(forms.BaseFormSet):
                     role=row["role"],
                     planned_minutes=row["planned_minutes"],
                     code_action=row["code_action"],
+                    code_params=row["code_params"] or {},
                     depends_on=depends_on,
                     skill=row["skill"],
                     turns_up=row["turns_up"],
@@ -89,6 +96,7 @@ def initial_rows(template) -> list[dict]:
             "skill": task.skill.code if task.skill else "",
             "planned_minutes": task.planned_minutes,
             "code_action": task.code_action,
+            "code_params": task.code_params or None,
             "depends_on": ", ".join(
                 f"{position[dep.predecessor_id]}" + (f"+{dep.lag_minutes}" if dep.lag_minutes else "")
                 for dep in task.dependencies.all()

@@ -317,6 +317,8 @@ class WorkOrderTemplate(models.Model):
         MODIFY = "modify", "Modify"
         MOVE = "move", "Move"
         DELETE = "delete", "Disconnect"
+        SUSPEND = "suspend", "Suspend"
+        RESTORE = "restore", "Restore"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="templates")
     action = models.CharField(max_length=8, choices=Action.choices)
@@ -354,6 +356,8 @@ class TemplateTask(models.Model):
     )
     planned_minutes = models.PositiveIntegerField(default=60)
     code_action = models.CharField(max_length=60, blank=True)
+    # What the code action is told (a pool, an HTTP call, the RADIUS auth type); secrets by name only.
+    code_params = models.JSONField(default=dict, blank=True)
     # The task whose completion turns the service up (for a cancel: disconnects it).
     turns_up = models.BooleanField(default=False)
     # Items the technician ticks before completing the task ("Light level at ONT within range").

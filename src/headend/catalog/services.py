@@ -320,6 +320,7 @@ class TaskSpec:
     role: str = ""
     planned_minutes: int = 60
     code_action: str = ""
+    code_params: dict[str, Any] = field(default_factory=dict)
     depends_on: list[str | tuple[str, int]] = field(default_factory=list)
     skill: str = ""
     turns_up: bool = False
@@ -352,6 +353,10 @@ def check_template_tasks(tasks: list[TaskSpec]) -> None:
                 field=f"{where}.code_action",
                 code="unknown_code_action",
             )
+        if task.kind == TemplateTask.Kind.CODE:
+            code_actions.check_params(task.code_action, task.code_params, field_prefix=f"{where}.code_params")
+        elif task.code_params:
+            raise ValidationError("Only a code task takes parameters.", field=f"{where}.code_params")
         if task.kind == TemplateTask.Kind.MILESTONE and task.planned_minutes != 0:
             raise ValidationError("A milestone takes no time.", field=f"{where}.planned_minutes")
         if task.kind != TemplateTask.Kind.MILESTONE and task.planned_minutes <= 0:
@@ -427,6 +432,7 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
             skill=skills.get(spec.skill),
             planned_minutes=spec.planned_minutes,
             code_action=spec.code_action,
+            code_params=spec.code_params,
             turns_up=spec.name == turn_up,
             needs_appointment=spec.needs_appointment,
             undo=spec.undo.strip(),

@@ -211,8 +211,8 @@ class WorkOrderOut(Out):
 
     @classmethod
     def of(cls, request: HttpRequest, work_order: WorkOrder) -> "WorkOrderOut":
-        line, service = work_order.order_line, work_order.service
-        cancelling = work_order.cancel_requested_at is not None
+        order, service = work_order.order, work_order.service
+        cancelling = work_order.cancel_requested_at is not None and order is not None
         return cls(
             id=str(work_order.pk),
             href=links.WORK_ORDER.href(request, work_order.pk),
@@ -223,12 +223,12 @@ class WorkOrderOut(Out):
             expected_completion_date=work_order.forecast_finish,
             completion_date=work_order.completed_at,
             cancellation_date=work_order.cancel_requested_at,
-            cancellation_reason=(line.order.cancel_reason or None) if cancelling else None,
-            order=[order_ref(request, line.order)],
+            cancellation_reason=(order.cancel_reason or None) if cancelling else None,
+            order=[order_ref(request, order)] if order is not None else [],
             place=site_ref(request, service.location).model_copy(update={"role": None}),
             related_party=[customer_ref(request, service.account)],
             related_entity=[service_ref(request, service, role="service")],
-            work_order_item=[WorkOrderItemOut.of(task, action=line.action) for task in work_order.tasks.all()],
+            work_order_item=[WorkOrderItemOut.of(task, action=work_order.item_action) for task in work_order.tasks.all()],
         )
 
 
@@ -286,7 +286,7 @@ def _task_of(request: ApiRequest, work_order_id: str, task_id: str) -> tuple[Wor
 
 def _item(request: ApiRequest, work_order: WorkOrder, task: Task) -> WorkOrderItemOut:
     task = fulfillment_selectors.task_get_for(user=request.auth, task_id=task.pk)
-    return WorkOrderItemOut.of(task, action=work_order.order_line.action)
+    return WorkOrderItemOut.of(task, action=work_order.item_action)
 
 
 @router.post(

@@ -2,6 +2,7 @@
 technicians, skills, holidays and appointments that schedule them."""
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,7 +78,10 @@ class WorkOrder(StatusModel):
         "cancelled": set(),
     }
 
-    order_line = models.OneToOneField("orders.OrderLine", on_delete=models.PROTECT, related_name="work_order")
+    # None for a service action asked for outside an order (suspend, restore, disconnect).
+    order_line = models.OneToOneField(
+        "orders.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="work_order"
+    )
     service = models.ForeignKey("inventory.Service", on_delete=models.PROTECT, related_name="work_orders")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -90,6 +94,12 @@ class WorkOrder(StatusModel):
     forecast_finish = models.DateTimeField(null=True, blank=True)
     # Set when its order is cancelled while undo tasks remain to be done.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # Why a person must look at it (a code task failed); empty when nothing needs attention.
+    flagged_reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -101,6 +111,28 @@ class WorkOrder(StatusModel):
     @property
     def number(self) -> str:
         return f"W-{self.pk:06d}"
+
+    @property
+    def order(self) -> Any:
+        """The order this work is for, or None for a service action (suspend, restore...)."""
+        return self.order_line.order if self.order_line_id is not None else None
+
+    @property
+    def site(self) -> Any:
+        """Where the work happens: the order line's location (a move's new address), else the service's."""
+        return self.order_line.location if self.order_line_id is not None else self.service.location
+
+    @property
+    def item_action(self) -> str:
+        """The TMF item action: add, modify or delete (a suspend or restore modifies the service)."""
+        if self.order_line_id is not None:
+            return self.order_line.action
+        return "delete" if self.action == "delete" else "modify"
+
+    @property
+    def product(self) -> Any:
+        line = self.order_line if self.order_line_id is not None else self.service
+        return line.product_version.product
 
     def get_absolute_url(self) -> str:
         return reverse("fulfillment:work_order_detail", args=[self.pk])
@@ -125,7 +157,8 @@ class Task(StatusModel):
     TRANSITIONS = {
         "pending": {"ready", "cancelled"},
         "ready": {"in_progress", "done", "failed", "blocked", "cancelled"},
-        "in_progress": {"done", "failed", "blocked", "cancelled"},
+        # in_progress -> ready: a code task's attempt failed and waits for its next try.
+        "in_progress": {"ready", "done", "failed", "blocked", "cancelled"},
         "blocked": {"ready", "in_progress", "cancelled"},
         "failed": {"ready", "done", "cancelled"},
         "done": set(),
@@ -141,6 +174,7 @@ class Task(StatusModel):
     skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     planned_minutes = models.PositiveIntegerField()
     code_action = models.CharField(max_length=60, blank=True)
+    code_params = models.JSONField(default=dict, blank=True)
     turns_up = models.BooleanField(default=False)
     needs_appointment = models.BooleanField(default=False)
     undo = models.CharField(max_length=120, blank=True)
@@ -174,9 +208,14 @@ class Task(StatusModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    # Code tasks: attempts since the last manual retry, when the next is due, and until when the
+    # worker running it holds it (past that, the worker is presumed dead and another runs it).
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
     last_error = models.TextField(blank=True)
+    skipped_reason = models.CharField(max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -191,6 +230,36 @@ class Task(StatusModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+
+class CodeAttempt(models.Model):
+    """One run of a code task's action: what it sent and got back, how long, how it ended."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYING = "retrying", "Failed, will retry"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (worker lost)"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="code_attempts")
+    number = models.PositiveIntegerField()
+    action = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    exchanges = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["task", "number"]
+        constraints = [models.UniqueConstraint(fields=["task", "number"], name="code_attempt_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.task} attempt {self.number}"
 
 
 class TaskDependency(models.Model):

@@ -385,6 +385,8 @@ def _work_order_card(work_order: WorkOrder, at: dt.datetime, calendar: schedulin
 def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet[WorkOrder]:
     return work_orders.select_related(
         "service__account",
+        "service__location",
+        "service__product_version__product",
         "order_line__location",
         "order_line__product_version__product",
         "order_line__order",
@@ -403,9 +405,15 @@ def work_order_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> li
     since = at - dt.timedelta(days=BOARD_RECENT_DAYS)
     work_orders = _scoped(user).filter(models.Q(status__in=WORK_ORDER_OPEN) | models.Q(completed_at__gte=since))
     if filters.region:
-        work_orders = work_orders.filter(order_line__location__city__iexact=filters.region)
+        work_orders = work_orders.filter(
+            models.Q(order_line__location__city__iexact=filters.region)
+            | models.Q(order_line=None, service__location__city__iexact=filters.region)
+        )
     if filters.product_id:
-        work_orders = work_orders.filter(order_line__product_version__product_id=filters.product_id)
+        work_orders = work_orders.filter(
+            models.Q(order_line__product_version__product_id=filters.product_id)
+            | models.Q(order_line=None, service__product_version__product_id=filters.product_id)
+        )
     if filters.assignee_id:
         work_orders = work_orders.filter(
             pk__in=Task.objects.filter(assignee_id=filters.assignee_id).values("work_order_id")
@@ -461,11 +469,11 @@ def work_order_board_choices(*, user: Any) -> BoardChoices:
     """The regions, products and people the work-order board can be filtered by."""
     scoped = _scoped(user)
     regions: dict[str, str] = {}
-    for city in scoped.values_list("order_line__location__city", flat=True).distinct():
+    for city in scoped.values_list("service__location__city", flat=True).distinct():
         if city:
             regions.setdefault(city.casefold(), city.title())  # addresses are kept in capitals
     products = scoped.values_list(
-        "order_line__product_version__product_id", "order_line__product_version__product__name"
+        "service__product_version__product_id", "service__product_version__product__name"
     ).distinct()
     return BoardChoices(
         regions=sorted(regions.values(), key=str.casefold),

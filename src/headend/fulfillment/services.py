@@ -6,8 +6,12 @@ completes when all its tasks are done. Every change reschedules the order's fore
 
 import datetime as dt
 import logging
+import os
+import socket
+import time
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connections, models, router, transaction
 from simple_history.utils import bulk_create_with_history
@@ -17,8 +21,17 @@ from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.fulfillment import code_actions, scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
-from headend.fulfillment.models import Appointment, Task, TaskAttachment, TaskDependency, Technician, WorkOrder
+from headend.fulfillment.models import (
+    Appointment,
+    CodeAttempt,
+    Task,
+    TaskAttachment,
+    TaskDependency,
+    Technician,
+    WorkOrder,
+)
 from headend.inventory import services as inventory_services
+from headend.inventory.models import Service
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +67,13 @@ def work_order_create(
         created_at=at,
         name=f"{template.name}: {order_line.location.one_line}",
     )
+    _copy_template_tasks(work_order, template, at)
+    events.emit("work_order.created", subject=work_order, data={"order_line_id": order_line.pk})
+    _announce_ready_tasks(work_order)
+    return work_order
+
+
+def _copy_template_tasks(work_order: WorkOrder, template: Any, at: dt.datetime) -> list[Task]:
     template_tasks = list(template.tasks.all())
     tasks = bulk_create_with_history(
         [
@@ -66,6 +86,7 @@ def work_order_create(
                 skill_id=spec.skill_id,
                 planned_minutes=spec.planned_minutes,
                 code_action=spec.code_action,
+                code_params=spec.code_params,
                 turns_up=spec.turns_up,
                 needs_appointment=spec.needs_appointment,
                 undo=spec.undo,
@@ -85,10 +106,80 @@ def work_order_create(
         for spec in template_tasks
         for dep in spec.dependencies.all()
     )
-    events.emit("work_order.created", subject=work_order, data={"order_line_id": order_line.pk})
-    for task in tasks:
-        if task.status == Task.Status.READY:
-            _announce_ready(task)
+    return tasks
+
+
+def _announce_ready_tasks(work_order: WorkOrder) -> None:
+    for task in work_order.tasks.filter(status=Task.Status.READY).order_by("position"):
+        _announce_ready(task)
+
+
+SERVICE_ACTIONS = {
+    # action: (the statuses it applies to, what staff call it, done)
+    "suspend": ((Service.Status.ACTIVE,), "suspend", "suspended"),
+    "restore": ((Service.Status.SUSPENDED,), "restore", "restored"),
+    "delete": ((Service.Status.ACTIVE, Service.Status.SUSPENDED), "disconnect", "disconnected"),
+}
+
+
+@transaction.atomic
+def service_action_request(*, service: Service, action: str, reason: str, requested_by: Any) -> WorkOrder:
+    """Suspend, restore or disconnect a live service outside an order (non-payment, a customer's
+    request): a work order from the product's template for that action, whose code tasks
+    change the network and whose turn-up task changes the service's status.
+
+    Refused while another work order on the service is open (one change at a time)."""
+    if action not in SERVICE_ACTIONS:
+        raise ValidationError(f"Unknown service action {action!r}.", field="action", code="invalid_choice")
+    statuses, verb, done = SERVICE_ACTIONS[action]
+    service = Service.objects.select_for_update().select_related("product_version__product", "location").get(
+        pk=service.pk
+    )
+    if service.status not in statuses:
+        raise Conflict(
+            f"A {service.get_status_display().lower()} service cannot be {done}.",
+            field="status",
+            code="invalid_transition",
+        )
+    busy = (
+        WorkOrder.objects.filter(service=service)
+        .exclude(status__in=[WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED])
+        .first()
+    )
+    if busy is not None:
+        raise Conflict(
+            f"Work order {busy.number} on {service.number} is still open; finish or cancel it first.",
+            field="service",
+            code="change_in_flight",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(f"Say why the service is to be {done}.", field="reason", code="required")
+    product = service.product_version.product
+    template = catalog_selectors.template_for(product_id=product.pk, action=action)
+    if template is None:
+        raise Conflict(
+            f"{product} has no work-order template for {verb}; define one in the catalog first.",
+            field="action",
+            code="no_template",
+        )
+    at = clock.now()
+    if action == "delete":
+        inventory_services.service_request_disconnect(service=service, reason=reason)
+    work_order = WorkOrder.objects.create(
+        order_line=None,
+        service=service,
+        action=action,
+        created_at=at,
+        name=f"{template.name}: {service.location.one_line}",
+        requested_by=requested_by,
+        reason=reason[:200],
+    )
+    _copy_template_tasks(work_order, template, at)
+    events.emit("work_order.created", subject=work_order, data={"service_id": service.pk, "action": action})
+    work_order_forecast(work_order=work_order, at=at, baseline=True)
+    _announce_ready_tasks(work_order)
+    work_order.refresh_from_db()
     return work_order
 
 
@@ -102,11 +193,25 @@ def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> sc
     against (once, when the order is decomposed)."""
     from headend.orders import services as orders_services
 
+    plan = _forecast(
+        Task.objects.filter(work_order__order_line__order_id=order.pk), start=order.created_at, at=at, baseline=baseline
+    )
+    orders_services.order_set_forecast(order_id=order.pk, go_live=plan.finish if plan.tasks else None, baseline=baseline)
+    return plan
+
+
+def work_order_forecast(*, work_order: WorkOrder, at: dt.datetime, baseline: bool = False) -> scheduling.Schedule:
+    """Plan the open tasks of a work order that belongs to no order (a service action)."""
+    return _forecast(
+        Task.objects.filter(work_order_id=work_order.pk), start=work_order.created_at, at=at, baseline=baseline
+    )
+
+
+def _forecast(
+    task_rows: models.QuerySet[Task], *, start: dt.datetime, at: dt.datetime, baseline: bool
+) -> scheduling.Schedule:
     tasks = list(
-        Task.objects.filter(work_order__order_line__order_id=order.pk)
-        .exclude(status=Task.Status.CANCELLED)
-        .prefetch_related("dependencies")
-        .order_by("work_order_id", "position")
+        task_rows.exclude(status=Task.Status.CANCELLED).prefetch_related("dependencies").order_by("work_order_id", "position")
     )
     live = {task.pk for task in tasks}
     nodes = [
@@ -124,9 +229,7 @@ def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> sc
         )
         for task in tasks
     ]
-    plan = scheduling.schedule(
-        nodes, start=order.created_at, calendar=fulfillment_selectors.provider_calendar(), now=at
-    )
+    plan = scheduling.schedule(nodes, start=start, calendar=fulfillment_selectors.provider_calendar(), now=at)
     fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical"]
     if baseline:
         fields += ["planned_start", "planned_finish"]
@@ -155,7 +258,6 @@ def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> sc
                 work_order.planned_finish = finish
             moved.append(work_order)
     _write_columns(WorkOrder, moved, wo_fields)
-    orders_services.order_set_forecast(order_id=order.pk, go_live=plan.finish if tasks else None, baseline=baseline)
     return plan
 
 
@@ -183,8 +285,10 @@ def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]
 
 
 def _reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
-    order = work_order.order_line.order
-    order_forecast(order=order, at=at)
+    if work_order.order_line_id is None:
+        work_order_forecast(work_order=work_order, at=at)
+    else:
+        order_forecast(order=work_order.order_line.order, at=at)
 
 
 # --- Task workflow ---------------------------------------------------------------------------
@@ -235,7 +339,8 @@ def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     work_order.save(update_fields=["status", "started_at"])
     if work_order.action == "add":
         inventory_services.service_start_provisioning(service=work_order.service, at=at)
-    orders_services.order_line_start(order_line=work_order.order_line, at=at)
+    if work_order.order_line_id is not None:
+        orders_services.order_line_start(order_line=work_order.order_line, at=at)
     events.emit("work_order.started", subject=work_order)
 
 
@@ -344,6 +449,10 @@ def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
         inventory_services.service_apply_change(service=work_order.service, order_line=line, at=at, reason=reason)
     elif work_order.action == "delete":
         inventory_services.service_disconnect(service=work_order.service, at=at, reason=reason)
+    elif work_order.action == "suspend":
+        inventory_services.service_suspend(service=work_order.service, reason=f"{work_order.reason} ({reason})")
+    elif work_order.action == "restore":
+        inventory_services.service_resume(service=work_order.service, reason=f"{work_order.reason} ({reason})")
     events.emit("work_order.turned_up", subject=work_order, data={"service_id": work_order.service_id})
 
 
@@ -358,13 +467,15 @@ def _work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
         events.emit("work_order.cancelled", subject=work_order)
         if work_order.action == "add" and work_order.service.activated_at is None:
             inventory_services.service_disconnect(service=work_order.service, at=at, reason="order cancelled")
-        orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
+        if work_order.order_line_id is not None:
+            orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
         return
     work_order.check_transition(WorkOrder.Status.COMPLETED)
     work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
     work_order.save(update_fields=["status", "completed_at"])
     events.emit("work_order.completed", subject=work_order)
-    orders_services.order_line_complete(order_line=work_order.order_line, at=at)
+    if work_order.order_line_id is not None:
+        orders_services.order_line_complete(order_line=work_order.order_line, at=at)
 
 
 @transaction.atomic
@@ -530,55 +641,234 @@ def appointment_book(*, task: Task, start: dt.datetime, booked_by: Any) -> Appoi
 # --- Code tasks -----------------------------------------------------------------------------
 
 
-def task_run_code(*, task_id: int) -> Task | None:
-    """Run a ready code task's action outside any transaction, then record the outcome.
+def code_task_backoff(attempt: int) -> dt.timedelta:
+    """The wait before the try after `attempt` failed tries: the base delay doubling per try,
+    capped (30 s, 1 min, 2 min ... with the default settings)."""
+    seconds = settings.HEADEND_CODE_TASK_BACKOFF * 2 ** max(attempt - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.HEADEND_CODE_TASK_MAX_DELAY))
 
-    Safe to call twice: a task that is no longer ready is left as it is."""
-    task = (
-        Task.objects.select_related("work_order__service__product_version__product", "work_order__service__account")
-        .filter(pk=task_id)
-        .first()
-    )
-    if task is None or task.kind != Task.Kind.CODE or task.status != Task.Status.READY:
-        return task
-    if not code_actions.is_registered(task.code_action):
-        return _record_failure(task, f"Unknown code action {task.code_action!r}.")
-    try:
-        result = code_actions.get(task.code_action)(task)
-    except Exception as exc:
-        logger.exception("code task %s (%s) failed", task.pk, task.code_action)
-        return _record_failure(task, f"{type(exc).__name__}: {exc}")
-    with transaction.atomic():
-        work_order, task = _lock(task)
-        if task.status != Task.Status.READY:
-            return task
-        task.attempts += 1
-        task.save(update_fields=["attempts"])
-        now = clock.now()
-        _finish(task, work_order, at=now, by=None, result=result)
-        _reforecast(work_order, now)
-        return task
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
 @transaction.atomic
-def _record_failure(task: Task, error: str) -> Task:
-    _, task = _lock(task)
-    if task.status != Task.Status.READY:
+def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
+    """Take a due code task for this worker: ready and due, or running under a lease that ran
+    out (its worker died). Returns None when another worker holds it or it is not due."""
+    task = Task.objects.select_related("work_order").filter(pk=task_id, kind=Task.Kind.CODE).first()
+    if task is None:
+        return None
+    work_order, task = _lock(task)
+    now = clock.now()
+    if task.status == Task.Status.READY:
+        if task.next_attempt_at is not None and task.next_attempt_at > now:
+            return None
+    elif task.status == Task.Status.IN_PROGRESS and task.lease_until is not None and task.lease_until <= now:
+        CodeAttempt.objects.filter(task=task, outcome=CodeAttempt.Outcome.RUNNING).update(
+            outcome=CodeAttempt.Outcome.ABANDONED, finished_at=now, error="The worker stopped before it finished."
+        )
+    else:
+        return None
+    if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        return None
+    number = (task.code_attempts.aggregate(last=models.Max("number"))["last"] or 0) + 1
+    task.status, task.started_at = Task.Status.IN_PROGRESS, task.started_at or now
+    task.lease_until = now + dt.timedelta(seconds=settings.HEADEND_CODE_TASK_LEASE)
+    task.next_attempt_at, task.attempts = None, task.attempts + 1
+    task.save(update_fields=["status", "started_at", "lease_until", "next_attempt_at", "attempts"])
+    attempt = CodeAttempt.objects.create(
+        task=task, number=number, action=task.code_action, started_at=now, worker=_worker_name()
+    )
+    _work_started(work_order, now)
+    return task, attempt
+
+
+def task_run_code(*, task_id: int) -> Task | None:
+    """Run a due code task's action once, outside any transaction, and record the attempt.
+
+    Success finishes the task (successors become ready; a turn-up task puts the service live).
+    A retryable fault puts it back in the queue after a back-off, until the maximum of
+    attempts; a permanent fault, or the last attempt, fails it and flags its work order.
+    Safe to call any number of times, from any number of workers: only the worker that claims
+    the task runs it, and a task not due is left alone."""
+    claimed = _claim(task_id)
+    if claimed is None:
+        return Task.objects.filter(pk=task_id).first()
+    task, attempt = claimed
+    task = (
+        Task.objects.select_related(
+            "work_order__service__product_version__product",
+            "work_order__service__account",
+            "work_order__service__location",
+        )
+        .filter(pk=task.pk)
+        .get()
+    )
+    context = code_actions.ActionContext(task=task, params=dict(task.code_params or {}), attempt=attempt.number)
+    started = time.monotonic()
+    result: dict[str, Any] | None = None
+    error, permanent = "", False
+    if not code_actions.is_registered(task.code_action):
+        error, permanent = f"Unknown code action {task.code_action!r}.", True
+    else:
+        try:
+            result = code_actions.get(task.code_action)(context)
+        except code_actions.PermanentError as exc:
+            error, permanent = str(exc), True
+        except Exception as exc:
+            logger.warning("code task %s (%s) attempt %s failed: %s", task.pk, task.code_action, attempt.number, exc)
+            error = str(exc) if isinstance(exc, code_actions.ActionError) else f"{type(exc).__name__}: {exc}"
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    return _record_attempt(task, attempt, context, result=result, error=error, permanent=permanent, ms=elapsed_ms)
+
+
+def _record_attempt(
+    task: Task,
+    attempt: CodeAttempt,
+    context: code_actions.ActionContext,
+    *,
+    result: dict[str, Any] | None,
+    error: str,
+    permanent: bool,
+    ms: int,
+) -> Task:
+    with transaction.atomic():
+        work_order, task = _lock(task)
+        attempt = CodeAttempt.objects.select_for_update().get(pk=attempt.pk)
+        now = clock.now()
+        attempt.finished_at, attempt.duration_ms, attempt.exchanges = now, ms, context.exchanges
+        if attempt.outcome != CodeAttempt.Outcome.RUNNING or task.status != Task.Status.IN_PROGRESS:
+            # Another worker took the task over (this one outlived its lease), or a person
+            # settled it meanwhile: keep the log, change nothing else.
+            attempt.outcome = CodeAttempt.Outcome.ABANDONED
+            attempt.error = error or "Finished after another worker or a person took the task over."
+            attempt.save()
+            return task
+        task.lease_until = None
+        if not error:
+            attempt.outcome, attempt.result = CodeAttempt.Outcome.SUCCEEDED, result or {}
+            attempt.save()
+            task.last_error = ""
+            task.save(update_fields=["lease_until", "last_error"])
+            _finish(task, work_order, at=now, by=None, result=result or {})
+            _clear_flag_if_settled(work_order)
+            _reforecast(work_order, now)
+            return task
+        attempt.error = error
+        if permanent or task.attempts >= settings.HEADEND_CODE_TASK_MAX_ATTEMPTS:
+            attempt.outcome = CodeAttempt.Outcome.FAILED
+            attempt.save()
+            task.status, task.last_error = Task.Status.FAILED, error
+            task.save(update_fields=["status", "last_error", "lease_until"])
+            tries = "" if permanent else f" after {task.attempts} attempts"
+            work_order.flagged_reason = f"{task.position}. {task.name} failed{tries}: {error}"[:300]
+            work_order.save(update_fields=["flagged_reason"])
+            events.emit("task.failed", subject=task, data={"error": error, "attempts": task.attempts})
+            return task
+        attempt.outcome = CodeAttempt.Outcome.RETRYING
+        attempt.save()
+        task.status, task.last_error = Task.Status.READY, error
+        task.next_attempt_at = now + code_task_backoff(task.attempts)
+        task.save(update_fields=["status", "last_error", "next_attempt_at", "lease_until"])
+        events.emit(
+            "task.retrying",
+            subject=task,
+            data={"error": error, "attempt": task.attempts, "next_attempt_at": task.next_attempt_at.isoformat()},
+        )
+        run_at = task.next_attempt_at
+        transaction.on_commit(lambda: _queue_code_task(task.pk, run_after=run_at))
         return task
-    task.status, task.attempts, task.last_error = Task.Status.FAILED, task.attempts + 1, error
-    task.save(update_fields=["status", "attempts", "last_error"])
-    events.emit("task.failed", subject=task, data={"error": error})
-    return task
+
+
+def _queue_code_task(task_id: int, *, run_after: dt.datetime | None = None) -> None:
+    """Hand the task to the worker; a backend that cannot defer leaves a later try to the sweep."""
+    from headend.fulfillment.tasks import run_code_task
+
+    if run_after is None:
+        run_code_task.enqueue(task_id)
+    elif run_code_task.get_backend().supports_defer:
+        run_code_task.using(run_after=run_after).enqueue(task_id)
+
+
+def code_tasks_sweep(*, at: dt.datetime | None = None) -> int:
+    """Queue the code tasks that are due and nobody is running: a retry whose back-off has
+    passed, a ready task whose queue entry was lost, a task whose worker died (lease ran out).
+    The relay loop calls it every few seconds; returns how many were queued."""
+    now = at or clock.now()
+    due = list(
+        Task.objects.filter(kind=Task.Kind.CODE)
+        .filter(
+            models.Q(status=Task.Status.READY, next_attempt_at__lte=now)
+            | models.Q(status=Task.Status.IN_PROGRESS, lease_until__lte=now)
+        )
+        .exclude(work_order__status__in=[WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED])
+        .values_list("pk", flat=True)[:500]
+    )
+    for task_id in due:
+        _queue_code_task(task_id)
+    return len(due)
+
+
+def _clear_flag_if_settled(work_order: WorkOrder) -> None:
+    if work_order.flagged_reason and not work_order.tasks.filter(status=Task.Status.FAILED).exists():
+        work_order.flagged_reason = ""
+        work_order.save(update_fields=["flagged_reason"])
+
+
+def _check_failed_code_task(task: Task) -> None:
+    if task.kind != Task.Kind.CODE:
+        raise Conflict("Only a code task is retried, skipped or completed by hand here.", field="kind")
+    if task.status != Task.Status.FAILED:
+        raise Conflict(
+            f"{task.name!r} is {task.get_status_display().lower()}, not failed.", field="status", code="not_failed"
+        )
 
 
 @transaction.atomic
 def task_retry(*, task: Task, retried_by: Any) -> Task:
-    """Put a failed code task back in the worker's queue."""
-    _, task = _lock(task)
+    """Put a failed code task back in the worker's queue, with a fresh set of attempts."""
+    work_order, task = _lock(task)
     task.check_transition(Task.Status.READY)
-    task.status, task.last_error = Task.Status.READY, ""
-    task.save(update_fields=["status", "last_error"])
+    task.status, task.last_error, task.attempts, task.next_attempt_at = Task.Status.READY, "", 0, None
+    task.save(update_fields=["status", "last_error", "attempts", "next_attempt_at"])
+    _clear_flag_if_settled(work_order)
+    events.emit("task.retried", subject=task, data={"by": str(retried_by)})
     _announce_ready(task)
+    return task
+
+
+@transaction.atomic
+def task_skip(*, task: Task, reason: str, skipped_by: Any) -> Task:
+    """Go on without a failed code task (the network needs nothing more, or it was done
+    another way): it counts as done, with the reason kept."""
+    work_order, task = _lock(task)
+    _check_failed_code_task(task)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the task is skipped.", field="reason", code="required")
+    task.skipped_reason = reason[:200]
+    task.save(update_fields=["skipped_reason"])
+    now = clock.now()
+    _finish(task, work_order, at=now, by=skipped_by, notes=f"Skipped: {reason}", result={"skipped": reason})
+    _clear_flag_if_settled(work_order)
+    _reforecast(work_order, now)
+    return task
+
+
+@transaction.atomic
+def task_complete_by_hand(*, task: Task, notes: str, completed_by: Any) -> Task:
+    """A person did what a failed code task could not (configured the router on site, entered
+    the subscriber by hand): the task is done with their notes."""
+    work_order, task = _lock(task)
+    _check_failed_code_task(task)
+    notes = (notes or "").strip()
+    if not notes:
+        raise ValidationError("Say what was done by hand.", field="notes", code="required")
+    now = clock.now()
+    _finish(task, work_order, at=now, by=completed_by, notes=notes, result={"by_hand": True})
+    _clear_flag_if_settled(work_order)
+    _reforecast(work_order, now)
     return task
 
 

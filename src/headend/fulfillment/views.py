@@ -204,7 +204,7 @@ def work_order_move_view(request: HtmxHttpRequest, work_order_id: int) -> HttpRe
 def _gantt_group(work_order: WorkOrder) -> gantt.GanttGroup:
     """A work order and its tasks (but cancelled ones, which the forecast leaves out) for the chart;
     its header row leads to its own chart, a task's row to the task on the work-order page."""
-    url, location = work_order.get_absolute_url(), work_order.order_line.location
+    url, location = work_order.get_absolute_url(), work_order.site
     tasks = [task for task in work_order.tasks.all() if task.status != task.Status.CANCELLED]
     return gantt.GanttGroup(
         key=f"wo-{work_order.pk}",

@@ -180,3 +180,23 @@ def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") 
         field="status",
         code="invalid_transition",
     )
+
+
+@transaction.atomic
+def service_set_identifiers(*, service: Service, **values: Any) -> Service:
+    """Record network identifiers provisioning gave the service (RADIUS username, addresses,
+    CPE serial); a value of None removes that identifier. Idempotent: the same values twice
+    change nothing and emit nothing the second time."""
+    service = _lock(service)
+    identifiers = dict(service.identifiers)
+    for key, value in values.items():
+        if value is None:
+            identifiers.pop(key, None)
+        else:
+            identifiers[key] = value
+    if identifiers == service.identifiers:
+        return service
+    service.identifiers = identifiers
+    service.save(update_fields=["identifiers"])
+    events.emit("service.identified", subject=service, data={"identifiers": identifiers})
+    return service

@@ -1,5 +1,6 @@
 """Template filters used everywhere: money, phone numbers, status badges."""
 
+import json
 from decimal import Decimal
 
 from django import template
@@ -34,3 +35,9 @@ def status_badge(obj: object) -> str:
 def get_item(mapping: dict, key: object) -> object:
     """`mapping|get_item:key` for dictionaries built by views (slots per task)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def as_json(value: object) -> str:
+    """A value as compact JSON for reading (escaped by the template like any text)."""
+    return json.dumps(value, sort_keys=True, default=str)

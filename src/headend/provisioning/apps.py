@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    name = "headend.provisioning"
+    label = "provisioning"
+    verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        # Registers the code actions: RADIUS, REST calls and the ACS.
+        from headend.provisioning import acs, radius, rest  # noqa: F401
