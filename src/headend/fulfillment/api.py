@@ -228,7 +228,9 @@ class WorkOrderOut(Out):
             place=site_ref(request, service.location).model_copy(update={"role": None}),
             related_party=[customer_ref(request, service.account)],
             related_entity=[service_ref(request, service, role="service")],
-            work_order_item=[WorkOrderItemOut.of(task, action=work_order.item_action) for task in work_order.tasks.all()],
+            work_order_item=[
+                WorkOrderItemOut.of(task, action=work_order.item_action) for task in work_order.tasks.all()
+            ],
         )
 
 

@@ -8,12 +8,21 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from headend.catalog.models import WorkOrderTemplate
 from headend.core import clock
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
 from headend.fulfillment import scheduling
-from headend.fulfillment.models import Appointment, Holiday, Task, TaskAttachment, Technician, WorkOrder
+from headend.fulfillment.models import (
+    Appointment,
+    CodeAttempt,
+    Holiday,
+    Task,
+    TaskAttachment,
+    Technician,
+    WorkOrder,
+)
 
 
 def _scoped(user: Any) -> models.QuerySet[WorkOrder]:
@@ -574,3 +583,28 @@ def task_history(*, work_order_id: int, limit: int = 100) -> list[Any]:
     """Every recorded step of a work order's tasks, newest first: who, when, which state."""
     history = Task.history.model.objects.filter(work_order_id=work_order_id)
     return list(history.select_related("history_user", "assignee").order_by("-history_date", "-history_id")[:limit])
+
+
+def code_attempts_by_task(*, work_order_id: int) -> dict[int, list[CodeAttempt]]:
+    """Each code task's attempts, oldest first, for the work-order page's attempt log."""
+    attempts: dict[int, list[CodeAttempt]] = {}
+    for attempt in CodeAttempt.objects.filter(task__work_order_id=work_order_id).order_by("task_id", "number"):
+        attempts.setdefault(attempt.task_id, []).append(attempt)
+    return attempts
+
+
+def service_actions_available(*, service: Any) -> list[tuple[str, str]]:
+    """The actions (value, label) staff may ask for on this service now: its status allows
+    them, its product has a template for them, and no other work order on it is open."""
+    from headend.fulfillment.services import SERVICE_ACTIONS
+
+    if WorkOrder.objects.filter(service=service).exclude(status__in=["completed", "cancelled"]).exists():
+        return []
+    defined = set(
+        WorkOrderTemplate.objects.filter(product_id=service.product_version.product_id).values_list("action", flat=True)
+    )
+    return [
+        (action, verb.capitalize())
+        for action, (statuses, verb, _) in SERVICE_ACTIONS.items()
+        if service.status in statuses and action in defined
+    ]

@@ -132,8 +132,8 @@ def service_action_request(*, service: Service, action: str, reason: str, reques
     if action not in SERVICE_ACTIONS:
         raise ValidationError(f"Unknown service action {action!r}.", field="action", code="invalid_choice")
     statuses, verb, done = SERVICE_ACTIONS[action]
-    service = Service.objects.select_for_update().select_related("product_version__product", "location").get(
-        pk=service.pk
+    service = (
+        Service.objects.select_for_update().select_related("product_version__product", "location").get(pk=service.pk)
     )
     if service.status not in statuses:
         raise Conflict(
@@ -196,7 +196,9 @@ def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> sc
     plan = _forecast(
         Task.objects.filter(work_order__order_line__order_id=order.pk), start=order.created_at, at=at, baseline=baseline
     )
-    orders_services.order_set_forecast(order_id=order.pk, go_live=plan.finish if plan.tasks else None, baseline=baseline)
+    orders_services.order_set_forecast(
+        order_id=order.pk, go_live=plan.finish if plan.tasks else None, baseline=baseline
+    )
     return plan
 
 
@@ -211,7 +213,9 @@ def _forecast(
     task_rows: models.QuerySet[Task], *, start: dt.datetime, at: dt.datetime, baseline: bool
 ) -> scheduling.Schedule:
     tasks = list(
-        task_rows.exclude(status=Task.Status.CANCELLED).prefetch_related("dependencies").order_by("work_order_id", "position")
+        task_rows.exclude(status=Task.Status.CANCELLED)
+        .prefetch_related("dependencies")
+        .order_by("work_order_id", "position")
     )
     live = {task.pk for task in tasks}
     nodes = [

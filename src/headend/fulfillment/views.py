@@ -2,6 +2,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -48,6 +49,8 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
         "assignees": selectors.assignable_users() if can_fulfil else [],
         "slip": selectors.slip_label(planned=work_order.planned_finish, forecast=work_order.forecast_finish),
         "history": selectors.task_history(work_order_id=work_order.pk),
+        "code_attempts": selectors.code_attempts_by_task(work_order_id=work_order.pk),
+        "max_attempts": settings.HEADEND_CODE_TASK_MAX_ATTEMPTS,
     }
     return render(request, "fulfillment/work_order_detail.html", context)
 
@@ -140,6 +143,12 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
         elif action == "retry":
             services.task_retry(task=task, retried_by=user)
             messages.success(request, f"Queued again: {task.name}.")
+        elif action == "skip":
+            services.task_skip(task=task, reason=post.get("reason", ""), skipped_by=user)
+            messages.success(request, f"Skipped: {task.name}.")
+        elif action == "complete_by_hand":
+            services.task_complete_by_hand(task=task, notes=post.get("notes", ""), completed_by=user)
+            messages.success(request, f"Completed by hand: {task.name}.")
         else:
             messages.error(request, "Unknown action.")
     except DomainError as exc:

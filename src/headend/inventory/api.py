@@ -19,6 +19,14 @@ billableUntil (instants, ISO 8601 UTC). `serviceSpecification` is the product, `
 site, `relatedParty` the customer, and `relatedEntity` the product offering (version) and the
 product order that created it.
 
+PATCH `/service/{id}` with `{"state": "inactive"}` suspends an active service, `{"state":
+"active"}` restores a suspended one and `{"state": "terminated"}` disconnects it: each asks for
+a work order from the product's template for that action, whose code tasks change the network
+(RADIUS walled garden, CoA/Disconnect to the NAS); the answer is 202 with the service as it is
+now (its state changes when the work order's turn-up task is done) and the work order among its
+`relatedEntity` (role `workOrder`). The reason is the extension `stateChangeReason`. 409
+`invalid_transition`, `change_in_flight` (another work order is open) or `no_template`.
+
 `stateChange` is the service's state history, oldest first: one entry per move of our status,
 `{"@type": "StateChange", "state", "changeDate", "changeReason"}`. TMF638 v4 Service has no
 attribute for it; this extension takes the shape of TMF621's StatusChange (`status`,
@@ -30,22 +38,26 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
 from headend.api import links
 from headend.api.auth import ApiRequest
+from headend.api.errors import body_fields
 from headend.api.lists import ListParams, matching, paginate
 from headend.api.schemas import (
     ERRORS,
     CharacteristicOut,
+    In,
     Out,
     RefOut,
+    Text200,
     characteristics,
     customer_ref,
     offering_ref,
     order_ref,
     site_ref,
 )
+from headend.core.permissions import Role, require_role
 from headend.inventory import selectors as inventory_selectors
 from headend.inventory.models import Service
 
@@ -98,6 +110,16 @@ class ServiceOut(Out):
         entities = [offering_ref(request, version).model_copy(update={"role": "productOffering"})]
         if service.order_line is not None:
             entities.append(order_ref(request, service.order_line.order, role="productOrder"))
+        for work_order in getattr(service, "open_work_orders", ()):
+            entities.append(
+                RefOut(
+                    id=str(work_order.pk),
+                    href=links.WORK_ORDER.href(request, work_order.pk),
+                    name=work_order.name,
+                    role="workOrder",
+                    referred_type="WorkOrder",
+                )
+            )
         return cls(
             id=str(service.pk),
             href=links.SERVICE.href(request, service.pk),
@@ -161,3 +183,42 @@ def service_list(
 @router.get("/service/{id}", response={200: ServiceOut, **ERRORS}, summary="Retrieve a service")
 def service_get(request: ApiRequest, id: str, fields: str | None = None) -> ServiceOut:
     return ServiceOut.of(request, inventory_selectors.service_get_for(user=request.auth, service_id=id))
+
+
+class ServiceUpdateIn(In):
+    """Service_Update: `state` (see the module docstring), with a reason (extension)."""
+
+    model_config = {"extra": "forbid"}
+
+    state: Literal["active", "inactive", "terminated"]
+    state_change_reason: Text200 = Field(default="", alias="stateChangeReason")
+
+
+ACTION_FOR_STATE = {"inactive": "suspend", "active": "restore", "terminated": "delete"}
+
+
+@router.patch(
+    "/service/{id}",
+    response={202: ServiceOut, **ERRORS},
+    summary="Suspend, restore or disconnect a service",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/ServiceUpdateIn"}}}
+        }
+    },
+)
+def service_patch(request: ApiRequest, id: str, payload: ServiceUpdateIn) -> Status:
+    """`inactive` suspends, `active` restores, `terminated` disconnects, through a work order
+    (202; see the module docstring). Needs a provisioning, support or billing role."""
+    from headend.fulfillment import services as fulfillment_services
+
+    require_role(request.auth, Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
+    service = inventory_selectors.service_get_for(user=request.auth, service_id=id)
+    reason = payload.state_change_reason or f"asked through the API by {request.auth.get_username()}"
+    with body_fields({"status": "state", "reason": "stateChangeReason", "action": "state", "service": "id"}):
+        work_order = fulfillment_services.service_action_request(
+            service=service, action=ACTION_FOR_STATE[payload.state], reason=reason, requested_by=request.auth
+        )
+    service = inventory_selectors.service_get_for(user=request.auth, service_id=service.pk)
+    service.open_work_orders = [work_order]  # type: ignore[attr-defined]
+    return Status(202, ServiceOut.of(request, service))

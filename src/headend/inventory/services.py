@@ -154,6 +154,22 @@ def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
     return service
 
 
+def _board_action(service: Service, to: str) -> str | None:
+    """The service action a board move asks for, when the product has a template for it."""
+    from headend.catalog import selectors as catalog_selectors
+
+    action = {
+        (Service.Status.ACTIVE, Service.Status.SUSPENDED): "suspend",
+        (Service.Status.SUSPENDED, Service.Status.ACTIVE): "restore",
+        (Service.Status.ACTIVE, Service.Status.PENDING_DISCONNECT): "delete",
+        (Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT): "delete",
+    }.get((service.status, to))
+    if action is None:
+        return None
+    product_id = service.product_version.product_id
+    return action if catalog_selectors.template_for(product_id=product_id, action=action) is not None else None
+
+
 @transaction.atomic
 def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") -> Service:
     """A card dragged on the service board: suspend, resume or ask to disconnect a live service.
@@ -162,6 +178,15 @@ def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") 
     if to == service.status:
         return service
     reason = (reason or "").strip() or f"moved on the board by {moved_by}"
+    action = _board_action(service, to)
+    if action is not None:
+        # The product's template changes the network first; the status follows its work order.
+        from headend.fulfillment import services as fulfillment_services
+
+        fulfillment_services.service_action_request(
+            service=service, action=action, reason=reason, requested_by=moved_by
+        )
+        return Service.objects.get(pk=service.pk)
     if to == Service.Status.SUSPENDED and service.status == Service.Status.ACTIVE:
         return service_suspend(service=service, reason=reason)
     if to == Service.Status.ACTIVE and service.status == Service.Status.SUSPENDED:

@@ -32,9 +32,39 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
     service = selectors.service_get_for(user=request.user, service_id=service_id)
     history = service.history.select_related("history_user").order_by("-history_date")[:50]
     appointments = fulfillment_selectors.appointments_for_service(service_id=service.pk)
-    return render(
-        request, "inventory/service_detail.html", {"service": service, "history": history, "appointments": appointments}
-    )
+    context = {
+        "service": service,
+        "history": history,
+        "appointments": appointments,
+        "actions": fulfillment_selectors.service_actions_available(service=service)
+        if has_role(request.user, *SERVICE_ACTIONS)
+        else [],
+    }
+    return render(request, "inventory/service_detail.html", context)
+
+
+SERVICE_ACTIONS = (Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
+
+
+@require_POST
+@role_required(*SERVICE_ACTIONS)
+def service_action_view(request: HttpRequest, service_id: int) -> HttpResponse:
+    """Suspend, restore or disconnect: a work order whose code tasks change the network."""
+    from headend.fulfillment import services as fulfillment_services
+
+    service = selectors.service_get_for(user=request.user, service_id=service_id)
+    try:
+        work_order = fulfillment_services.service_action_request(
+            service=service,
+            action=request.POST.get("action", ""),
+            reason=request.POST.get("reason", ""),
+            requested_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(service)
+    messages.success(request, f"{work_order.number} is under way: {work_order.name}.")
+    return redirect(service)
 
 
 # --- Board ------------------------------------------------------------------------------------
