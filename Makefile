@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev worker test test-only lint format bench demo migrate clean
+.PHONY: run dev worker worker-rq test test-only lint format bench demo migrate clean
 
 $(VENV)/.installed-run: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Headend needs Python 3.11 or newer")'
@@ -29,6 +29,9 @@ dev: $(VENV)/.installed-run  ## autoreloading development server (no separate wo
 
 worker: $(VENV)/.installed-run  ## the background task worker alone
 	$(PY) manage.py db_worker --queue-name '*'
+
+worker-rq: $(VENV)/.installed-run  ## a worker on Redis (HEADEND_TASK_BACKEND=django_tasks_rq.RQBackend)
+	$(PY) manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default
 
 migrate: $(VENV)/.installed-run
 	$(PY) manage.py migrate --noinput

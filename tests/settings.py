@@ -4,6 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("HEADEND_VAR_DIR", tempfile.mkdtemp(prefix="headend-test-"))
+os.environ.setdefault("HEADEND_REDIS_URL", "redis://127.0.0.1:6379/15")  # the RQ backend's test
 
 from headend.settings import *  # noqa: F403
 

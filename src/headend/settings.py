@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "headend.core",
     "headend.crm",
     "headend.catalog",
