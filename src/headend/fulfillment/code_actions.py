@@ -40,6 +40,20 @@ class ActionContext:
     def service(self) -> Any:
         return self.task.work_order.service
 
+    @property
+    def product_version(self) -> Any:
+        """The version the network must be set up for: an order line's (an upgrade's new speeds,
+        before the turn-up applies it to the service), else the service's own."""
+        work_order = self.task.work_order
+        if work_order.order_line_id is not None:
+            return work_order.order_line.product_version
+        return self.service.product_version
+
+    @property
+    def location(self) -> Any:
+        """Where the service is to run: a move's new address, else the service's."""
+        return self.task.work_order.site
+
     def record(self, *, request: Any = None, response: Any = None, note: str = "") -> None:
         """Keep one exchange with the outside world for the attempt log (no secrets)."""
         entry: dict[str, Any] = {}
