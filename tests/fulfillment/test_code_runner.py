@@ -66,7 +66,8 @@ def test_a_successful_attempt_is_logged_and_finishes_the_task():
     attempt = task.code_attempts.get()
     assert (attempt.number, attempt.outcome, attempt.action) == (1, "succeeded", "test.scripted")
     assert attempt.exchanges == [{"request": {"attempt": 1, "param": 7}, "response": {"ok": True}}]
-    assert attempt.duration_ms is not None and attempt.finished_at == FROZEN_AT
+    assert attempt.duration_ms is not None
+    assert attempt.finished_at == FROZEN_AT
     assert work_order.tasks.get(name="Call the customer").status == "ready"
 
 
@@ -281,3 +282,23 @@ def test_service_status_is_untouched_while_a_code_task_retries():
     script.append(RuntimeError("down"))
     run(task)
     assert Service.objects.get(pk=work_order.service_id).status == "provisioning"
+
+
+def test_the_work_order_page_shows_the_attempt_log_and_the_list_filters_flagged(client):
+    work_order, task = code_work_order()
+    script.append(code_actions.PermanentError("Pool res-v4 is exhausted."))
+    run(task)
+    client.force_login(make_user("provisioning"))
+
+    page = client.get(f"/work/{work_order.pk}/").content.decode()
+    assert "Needs attention: 1. Provision failed: Pool res-v4 is exhausted." in page
+    assert "Attempt log (1)" in page
+    assert "retry, skip or complete by hand" in page
+    listing = client.get("/work/?flagged=1").content.decode()
+    assert work_order.number in listing
+    assert "needs attention" in listing
+
+    response = client.post(f"/work/tasks/{task.pk}/skip/", {"reason": "Customer has a static IP already"})
+    assert response.status_code == 302
+    assert Task.objects.get(pk=task.pk).status == "done"
+    assert work_order.number not in client.get("/work/?flagged=1").content.decode()

@@ -37,14 +37,18 @@ def work_order_list(
     order_id: Any = None,
     statuses: Collection[str] | None = None,
     detailed: bool = False,
+    flagged: bool = False,
 ) -> models.QuerySet[WorkOrder]:
     """Work orders `user` may see; `statuses` keeps those in any of several (an empty one matches none);
-    `detailed` also loads each work order's tasks and their dependencies."""
+    `detailed` also loads each work order's tasks and their dependencies; `flagged` keeps those
+    a person must look at (a code task failed)."""
     work_orders = _scoped(user).select_related(
         "service__account", "service__location", "service__product_version__product", "order_line__order"
     )
     if status:
         work_orders = work_orders.filter(status=status)
+    if flagged:
+        work_orders = work_orders.exclude(flagged_reason="")
     if statuses is not None:
         work_orders = work_orders.filter(status__in=list(statuses))
     if detailed:

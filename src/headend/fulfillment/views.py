@@ -23,10 +23,17 @@ from headend.orders import selectors as orders_selectors
 @staff_required
 def work_order_list_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
+    flagged = request.GET.get("flagged") == "1"
     work_orders = selectors.work_order_list(
-        user=request.user, status=status if status in WorkOrder.Status.values else ""
+        user=request.user, status=status if status in WorkOrder.Status.values else "", flagged=flagged
     )
-    context = {"status": status, "statuses": WorkOrder.Status.choices, **paginate(request, work_orders)}
+    context = {
+        "status": status,
+        "flagged": flagged,
+        "statuses": WorkOrder.Status.choices,
+        "flagged_count": selectors.work_order_list(user=request.user, flagged=True).count(),
+        **paginate(request, work_orders),
+    }
     return render(request, "fulfillment/work_order_list.html", context)
 
 
