@@ -115,24 +115,24 @@ class WorkOrder(StatusModel):
     @property
     def order(self) -> Any:
         """The order this work is for, or None for a service action (suspend, restore...)."""
-        return self.order_line.order if self.order_line_id is not None else None
+        return self.order_line.order if self.order_line is not None else None
 
     @property
     def site(self) -> Any:
         """Where the work happens: the order line's location (a move's new address), else the service's."""
-        return self.order_line.location if self.order_line_id is not None else self.service.location
+        return self.order_line.location if self.order_line is not None else self.service.location
 
     @property
     def item_action(self) -> str:
         """The TMF item action: add, modify or delete (a suspend or restore modifies the service)."""
-        if self.order_line_id is not None:
+        if self.order_line is not None:
             return self.order_line.action
         return "delete" if self.action == "delete" else "modify"
 
     @property
     def product(self) -> Any:
-        line = self.order_line if self.order_line_id is not None else self.service
-        return line.product_version.product
+        version = self.order_line.product_version if self.order_line is not None else self.service.product_version
+        return version.product
 
     def get_absolute_url(self) -> str:
         return reverse("fulfillment:work_order_detail", args=[self.pk])

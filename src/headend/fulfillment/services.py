@@ -289,7 +289,7 @@ def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]
 
 
 def _reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
-    if work_order.order_line_id is None:
+    if work_order.order_line is None:
         work_order_forecast(work_order=work_order, at=at)
     else:
         order_forecast(order=work_order.order_line.order, at=at)
@@ -343,7 +343,7 @@ def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     work_order.save(update_fields=["status", "started_at"])
     if work_order.action == "add":
         inventory_services.service_start_provisioning(service=work_order.service, at=at)
-    if work_order.order_line_id is not None:
+    if work_order.order_line is not None:
         orders_services.order_line_start(order_line=work_order.order_line, at=at)
     events.emit("work_order.started", subject=work_order)
 
@@ -471,14 +471,14 @@ def _work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
         events.emit("work_order.cancelled", subject=work_order)
         if work_order.action == "add" and work_order.service.activated_at is None:
             inventory_services.service_disconnect(service=work_order.service, at=at, reason="order cancelled")
-        if work_order.order_line_id is not None:
+        if work_order.order_line is not None:
             orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
         return
     work_order.check_transition(WorkOrder.Status.COMPLETED)
     work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
     work_order.save(update_fields=["status", "completed_at"])
     events.emit("work_order.completed", subject=work_order)
-    if work_order.order_line_id is not None:
+    if work_order.order_line is not None:
         orders_services.order_line_complete(order_line=work_order.order_line, at=at)
 
 

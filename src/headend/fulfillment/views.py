@@ -258,7 +258,7 @@ def order_gantt_view(request: HttpRequest, order_id: int) -> HttpResponse:
         selectors.work_order_list(user=request.user, order_id=order.pk, detailed=True).select_related(
             "order_line__location"
         ),
-        key=lambda work_order: work_order.order_line.position,
+        key=lambda work_order: work_order.order_line.position if work_order.order_line else 0,
     )
     calendar = selectors.provider_calendar()
     planned, forecast = order.planned_go_live, order.forecast_go_live

@@ -158,12 +158,13 @@ def _board_action(service: Service, to: str) -> str | None:
     """The service action a board move asks for, when the product has a template for it."""
     from headend.catalog import selectors as catalog_selectors
 
-    action = {
+    actions: dict[tuple[str, str], str] = {
         (Service.Status.ACTIVE, Service.Status.SUSPENDED): "suspend",
         (Service.Status.SUSPENDED, Service.Status.ACTIVE): "restore",
         (Service.Status.ACTIVE, Service.Status.PENDING_DISCONNECT): "delete",
         (Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT): "delete",
-    }.get((service.status, to))
+    }
+    action = actions.get((service.status, to))
     if action is None:
         return None
     product_id = service.product_version.product_id
