@@ -23,7 +23,7 @@ DATABASES["radius"] = dj_database_url.parse(  # noqa: F405
     os.environ.get("HEADEND_TEST_RADIUS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/headend_radius")
 )
 DATABASES["radius"]["TEST"] = {"NAME": f"test_headend_radius_{os.environ['HEADEND_TEST_RUN_ID']}"}  # noqa: F405
-HEADEND_SECRETS = {"PROVISIONING_API": "test-provisioning-secret", "NAS": "testing123"}
+HEADEND_SECRETS = {"PROVISIONING_API": "test-provisioning-secret", "NAS": "testing123", "WIFI": "test-wifi-secret"}
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
