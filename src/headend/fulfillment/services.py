@@ -304,7 +304,9 @@ def _announce_ready(task: Task) -> None:
 
 def _lock(task: Task) -> tuple[WorkOrder, Task]:
     """Lock the work order, then the task: one order of locks for every task use case."""
-    work_order = WorkOrder.objects.select_related("order_line__order").select_for_update().get(pk=task.work_order_id)
+    work_order = (
+        WorkOrder.objects.select_related("order_line__order").select_for_update(of=("self",)).get(pk=task.work_order_id)
+    )
     return work_order, Task.objects.select_for_update().get(pk=task.pk)
 
 
@@ -885,7 +887,9 @@ def work_order_cancel(*, work_order: WorkOrder, at: dt.datetime, reason: str) ->
 
     Called by `order_cancel` inside its transaction."""
     work_order = (
-        WorkOrder.objects.select_related("order_line__order", "service").select_for_update().get(pk=work_order.pk)
+        WorkOrder.objects.select_related("order_line__order", "service")
+        .select_for_update(of=("self",))
+        .get(pk=work_order.pk)
     )
     if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
         return work_order

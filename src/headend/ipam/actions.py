@@ -1,1 +1,120 @@
-"""(being written)"""
+"""Code actions for IP addresses: allocate one to a service, release it on disconnect.
+
+Parameters (a template task's `code_params`):
+- `ipam.allocate`: {"pool": "<name>"} or {"family": "ipv4"|"ipv6"} with optional "region"
+  (default: the service location's city), "technology" (default: the plan's) and
+  "allocation_length" (IPv4: 32, single addresses, unless e.g. 29 for business /29 blocks;
+  IPv6: any size). Records the address on the service as
+  identifier "ipv4_address" or "ipv6_prefix".
+- `ipam.release`: optional {"pool": "<name>"} or {"family": ...}; without either, every address
+  the service holds. Quarantines them and removes the identifiers."""
+
+from typing import Any
+
+from headend.catalog.models import ProductVersion
+from headend.core.errors import Conflict, DomainError, NotFound, ValidationError
+from headend.fulfillment import code_actions
+from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
+from headend.inventory import services as inventory_services
+from headend.ipam import selectors, services
+from headend.ipam.models import Family
+
+IDENTIFIER = {Family.IPV4: "ipv4_address", Family.IPV6: "ipv6_prefix"}
+ALLOCATE_KEYS = {"pool", "family", "region", "technology", "allocation_length"}
+RELEASE_KEYS = {"pool", "family"}
+
+
+def _check_common(params: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValidationError(
+            f"Unknown parameter {unknown[0]!r}; this action takes {', '.join(sorted(allowed))}.", field=unknown[0]
+        )
+    pool = params.get("pool")
+    if pool is not None:
+        if not isinstance(pool, str) or not pool.strip():
+            raise ValidationError("Name the pool.", field="pool")
+        try:
+            selectors.pool_get_by_name(name=pool)
+        except NotFound as exc:
+            raise ValidationError(exc.message, field="pool", code="no_pool") from None
+    family = params.get("family")
+    if family is not None and family not in Family.values:
+        raise ValidationError("The family is ipv4 or ipv6.", field="family")
+
+
+def check_allocate_params(params: dict[str, Any]) -> None:
+    """Either a pool by name, or the family to choose a pool by region and technology."""
+    _check_common(params, ALLOCATE_KEYS)
+    if params.get("pool") is None and params.get("family") is None:
+        raise ValidationError("Name the pool, or say which family (ipv4 or ipv6) to choose a pool by.", field="family")
+    if params.get("pool") is not None and set(params) & {"region", "technology", "allocation_length"}:
+        raise ValidationError("A named pool is chosen already: drop region, technology and size.", field="pool")
+    region = params.get("region")
+    if region is not None and not isinstance(region, str):
+        raise ValidationError("The region is a text, such as a city.", field="region")
+    technology = params.get("technology")
+    if technology is not None and technology not in ProductVersion.Technology.values:
+        allowed = ", ".join(value for value in ProductVersion.Technology.values if value)
+        raise ValidationError(f"Unknown technology {technology!r}; use one of {allowed}.", field="technology")
+    length = params.get("allocation_length")
+    if length is not None and (not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 128):
+        raise ValidationError(
+            "The allocation size is a prefix length, 1 to 128 (32, 29, 56, 64).", field="allocation_length"
+        )
+
+
+def check_release_params(params: dict[str, Any]) -> None:
+    _check_common(params, RELEASE_KEYS)
+
+
+@code_actions.register("ipam.allocate", "Allocate an IP address or prefix", check_params=check_allocate_params)
+def allocate(context: ActionContext) -> dict[str, Any]:
+    service = context.service
+    try:
+        check_allocate_params(context.params)
+        if context.params.get("pool") is not None:
+            pool = selectors.pool_get_by_name(name=context.params["pool"])
+            if context.params.get("family") not in (None, pool.family):
+                family = context.params["family"]
+                raise PermanentError(f"Pool {pool.name} holds {pool.get_family_display()} addresses, not {family}.")
+            allocation = services.allocation_allocate(service=service, pool=pool)
+        else:
+            region = context.params.get("region")
+            technology = context.params.get("technology")
+            allocation = services.allocation_allocate(
+                service=service,
+                family=context.params["family"],
+                region=service.location.city if region is None else region,
+                technology=service.product_version.technology if technology is None else technology,
+                allocation_length=context.params.get("allocation_length"),
+            )
+    except Conflict as exc:
+        if exc.code == "pool_busy":
+            raise RetryableError(exc.message) from exc
+        raise PermanentError(exc.message) from exc
+    except DomainError as exc:
+        raise PermanentError(exc.message) from exc
+    pool = allocation.pool
+    key = IDENTIFIER[Family(pool.family)]
+    inventory_services.service_set_identifiers(service=service, **{key: allocation.address})
+    context.record(note=f"{allocation.address} from pool {pool.name} ({pool.prefix})")
+    return {"address": allocation.address, "pool": pool.name, "identifier": key}
+
+
+@code_actions.register("ipam.release", "Release the service's IP addresses", check_params=check_release_params)
+def release(context: ActionContext) -> dict[str, Any]:
+    service = context.service
+    try:
+        check_release_params(context.params)
+        pool = selectors.pool_get_by_name(name=context.params["pool"]) if context.params.get("pool") else None
+    except DomainError as exc:
+        raise PermanentError(exc.message) from exc
+    family = pool.family if pool is not None else context.params.get("family", "")
+    released = services.allocation_release(service=service, pool=pool, family=family)
+    # Identifiers go whether this run released anything or an earlier run did before a crash.
+    keys = [IDENTIFIER[Family(family)]] if family else list(IDENTIFIER.values())
+    inventory_services.service_set_identifiers(service=service, **dict.fromkeys(keys))
+    for allocation in released:
+        context.record(note=f"{allocation.address} quarantined until {allocation.reusable_after:%Y-%m-%d %H:%M} UTC")
+    return {"released": [allocation.address for allocation in released]}
