@@ -15,6 +15,7 @@ from headend.core.permissions import Role, has_role, role_required, staff_requir
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.inventory import selectors, services
 from headend.inventory.models import Service
+from headend.ipam import selectors as ipam_selectors
 
 
 @staff_required
@@ -36,6 +37,7 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
         "service": service,
         "history": history,
         "appointments": appointments,
+        "addresses": ipam_selectors.allocation_list_for_service(service=service),
         "actions": fulfillment_selectors.service_actions_available(service=service)
         if has_role(request.user, *SERVICE_ACTIONS)
         else [],
