@@ -14,6 +14,7 @@ from headend.catalog.api import router as offering_router
 from headend.core.errors import NotFound
 from headend.crm.api import customer_router, site_router
 from headend.fulfillment.api import router as work_order_router
+from headend.hub.api import hub_routers
 from headend.inventory.api import router as service_router
 from headend.orders.api import router as order_router
 from headend.quoting.api import router as quote_router
@@ -43,6 +44,8 @@ api.add_router(links.PRODUCT_ORDER.prefix, order_router)
 api.add_router(links.SERVICE.prefix, service_router)
 api.add_router(links.WORK_ORDER.prefix, work_order_router)
 api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
+for hub_prefix, hub_router in hub_routers():  # POST/GET/DELETE .../hub: webhooks (hub/api.py)
+    api.add_router(hub_prefix, hub_router)
 
 # Last: a path no router above matches is a TMF 404 too, not Django's HTML page.
 unknown_router = Router()

@@ -1,5 +1,10 @@
-"""The outbox: `emit()` inside a use case's transaction; `relay()` in the worker afterwards."""
+"""The outbox: `emit()` inside a use case's transaction; `relay()` in the worker afterwards.
 
+The worker loop (`manage.py relay_outbox --follow`) calls `work()` about once a second: it
+relays, then runs the follow-ups apps registered (sending webhook deliveries), outside any
+transaction."""
+
+import datetime as dt
 import logging
 import threading
 from collections import defaultdict
@@ -14,14 +19,17 @@ from headend.core.models import OutboxEvent
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxEvent], None]
+FollowUp = Callable[[Callable[[], bool]], int]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
+_follow_ups: list[FollowUp] = []
 _local = threading.local()
 MAX_ATTEMPTS = 10
+EVERY_EVENT = "*"
 
 
 def subscribe(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for events named `name`; it runs in the worker, once per event,
-    inside the transaction that marks the event published."""
+    """Register a handler for events named `name` (`EVERY_EVENT`, "*", for all of them); it
+    runs in the worker, once per event, inside the transaction that marks the event published."""
 
     def register(handler: Handler) -> Handler:
         if handler not in _handlers[name]:
@@ -53,24 +61,33 @@ def _schedule_relay() -> None:
     relay_outbox.enqueue()
 
 
-def relay(*, limit: int = 1000) -> int:
+def follow_up(step: FollowUp) -> FollowUp:
+    """Register work the worker loop does after each relay, outside any transaction (network
+    calls belong here, not in handlers). `step(should_stop)` returns how much it did and
+    returns early once `should_stop()` is true (the worker was asked to stop)."""
+    if step not in _follow_ups:
+        _follow_ups.append(step)
+    return step
+
+
+def relay(*, limit: int = 1000, retry_failed: bool = True) -> int:
     """Hand unpublished events to their handlers, oldest first; return how many were published.
 
     Each event is handled and marked published in one transaction, so a handler's writes and
-    the mark commit together. A failing handler leaves its event for the next relay."""
+    the mark commit together. A failing handler leaves its event for the next relay; with
+    `retry_failed=False` events that failed before are left alone (the worker loop retries
+    them on the back-off schedule of `retry_delay()`)."""
     if getattr(_local, "relaying", False):
         return 0  # the outer relay loop picks up events emitted by handlers
     _local.relaying = True
     published = 0
     tried: set[int] = set()  # a failed event waits for the next relay, not this one
+    waiting = OutboxEvent.objects.filter(published_at=None, attempts__lt=MAX_ATTEMPTS)
+    if not retry_failed:
+        waiting = waiting.filter(attempts=0)
     try:
         while published < limit:
-            pending = list(
-                OutboxEvent.objects.filter(published_at=None, attempts__lt=MAX_ATTEMPTS)
-                .exclude(pk__in=tried)
-                .order_by("id")
-                .values_list("pk", flat=True)[:100]
-            )
+            pending = list(waiting.exclude(pk__in=tried).order_by("id").values_list("pk", flat=True)[:100])
             if not pending:
                 break
             for pk in pending:
@@ -88,7 +105,7 @@ def _relay_one(pk: int) -> bool:
             event = OutboxEvent.objects.select_for_update(skip_locked=True).filter(pk=pk, published_at=None).first()
             if event is None:
                 return False
-            for handler in _handlers.get(event.name, []):
+            for handler in [*_handlers.get(event.name, []), *_handlers.get(EVERY_EVENT, [])]:
                 handler(event)
             event.published_at = clock.now()
             event.attempts += 1
@@ -100,3 +117,28 @@ def _relay_one(pk: int) -> bool:
             attempts=models.F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"
         )
         return False
+
+
+def retry_delay() -> dt.timedelta | None:
+    """How long until events whose handler failed should be tried again: 30 s after the first
+    failure, doubling per attempt up to 32 min; None when no event waits for a retry."""
+    failed = (
+        OutboxEvent.objects.filter(published_at=None, attempts__gt=0, attempts__lt=MAX_ATTEMPTS)
+        .order_by("attempts")
+        .values_list("attempts", flat=True)
+        .first()
+    )
+    if failed is None:
+        return None
+    return dt.timedelta(seconds=30 * 2 ** min(failed - 1, 6))
+
+
+def work(*, retry_failed: bool = False, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """One turn of the worker loop: relay new events (and, with `retry_failed`, those that
+    failed before), then run each follow-up; return how much was done."""
+    done = relay(retry_failed=retry_failed)
+    for step in _follow_ups:
+        if should_stop():
+            break
+        done += step(should_stop)
+    return done

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from headend.hub import views
 
 app_name = "hub"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.webhooks_view, name="webhooks"),
+    path("deliveries/<int:delivery_id>/", views.delivery_detail_view, name="delivery_detail"),
+    path("deliveries/<int:delivery_id>/redeliver/", views.delivery_redeliver_view, name="delivery_redeliver"),
+    path("subscriptions/<int:subscription_id>/delete/", views.subscription_delete_view, name="subscription_delete"),
+]
