@@ -193,15 +193,27 @@ def test_a_task_whose_worker_died_is_taken_over_after_its_lease():
     assert list(task.code_attempts.values_list("number", "outcome")) == [(1, "abandoned"), (2, "succeeded")]
 
 
-def test_the_sweep_queues_only_due_tasks():
+def test_the_sweep_queues_only_due_tasks(django_capture_on_commit_callbacks):
     _, task = code_work_order()
     script.append(RuntimeError("flaky"))
     run(task)
 
     assert services.code_tasks_sweep() == 0
-    with clock.frozen(FROZEN_AT + dt.timedelta(seconds=30)):
+    with clock.frozen(FROZEN_AT + dt.timedelta(seconds=30)), django_capture_on_commit_callbacks(execute=True):
         assert services.code_tasks_sweep() == 1  # ImmediateBackend: queued means run
     assert Task.objects.get(pk=task.pk).status == "done"
+
+
+def test_a_task_queued_by_the_sweep_is_not_queued_again_within_a_lease():
+    _, task = code_work_order()
+    script.append(RuntimeError("flaky"))
+    run(task)
+
+    with clock.frozen(FROZEN_AT + dt.timedelta(seconds=30)):
+        assert services.code_tasks_sweep() == 1  # queued (not run: nothing commits here)
+        assert services.code_tasks_sweep() == 0
+    with clock.frozen(FROZEN_AT + dt.timedelta(seconds=30 + 301)):
+        assert services.code_tasks_sweep() == 1  # no worker took it: queued once more
 
 
 def test_a_late_worker_does_not_overwrite_a_person_who_settled_the_task():

@@ -658,6 +658,12 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
+def _abandon_running_attempts(task: Task, now: dt.datetime) -> None:
+    CodeAttempt.objects.filter(task=task, outcome=CodeAttempt.Outcome.RUNNING).update(
+        outcome=CodeAttempt.Outcome.ABANDONED, finished_at=now, error="The worker stopped before it finished."
+    )
+
+
 @transaction.atomic
 def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
     """Take a due code task for this worker: ready and due, or running under a lease that ran
@@ -671,9 +677,7 @@ def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
         if task.next_attempt_at is not None and task.next_attempt_at > now:
             return None
     elif task.status == Task.Status.IN_PROGRESS and task.lease_until is not None and task.lease_until <= now:
-        CodeAttempt.objects.filter(task=task, outcome=CodeAttempt.Outcome.RUNNING).update(
-            outcome=CodeAttempt.Outcome.ABANDONED, finished_at=now, error="The worker stopped before it finished."
-        )
+        _abandon_running_attempts(task, now)
     else:
         return None
     if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
@@ -798,22 +802,32 @@ def _queue_code_task(task_id: int, *, run_after: dt.datetime | None = None) -> N
 
 
 def code_tasks_sweep(*, at: dt.datetime | None = None) -> int:
-    """Queue the code tasks that are due and nobody is running: a retry whose back-off has
-    passed, a ready task whose queue entry was lost, a task whose worker died (lease ran out).
-    The relay loop calls it every few seconds; returns how many were queued."""
+    """Queue the code tasks that are due and that nobody runs: a retry whose back-off has
+    passed, a task whose worker died (its lease ran out; the attempt is marked abandoned), a
+    task queued by an earlier sweep that no worker took within a lease. The worker loop
+    (`relay_outbox --follow`) calls it after each relay; returns how many it queued."""
     now = at or clock.now()
-    due = list(
-        Task.objects.filter(kind=Task.Kind.CODE)
-        .filter(
-            models.Q(status=Task.Status.READY, next_attempt_at__lte=now)
-            | models.Q(status=Task.Status.IN_PROGRESS, lease_until__lte=now)
-        )
-        .exclude(work_order__status__in=[WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED])
-        .values_list("pk", flat=True)[:500]
+    lease = dt.timedelta(seconds=settings.HEADEND_CODE_TASK_LEASE)
+    code_tasks = Task.objects.filter(kind=Task.Kind.CODE).exclude(
+        work_order__status__in=[WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED]
     )
-    for task_id in due:
-        _queue_code_task(task_id)
-    return len(due)
+    due = models.Q(status=Task.Status.READY, next_attempt_at__lte=now)
+    lost = models.Q(status=Task.Status.READY, next_attempt_at=None, lease_until__lte=now)
+    dead = models.Q(status=Task.Status.IN_PROGRESS, lease_until__lte=now)
+    queued = []
+    for task_id in code_tasks.filter(due | lost | dead).values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            task = Task.objects.select_for_update().filter(pk=task_id).filter(due | lost | dead).first()
+            if task is None:
+                continue  # a worker took it meanwhile
+            if task.status == Task.Status.IN_PROGRESS:
+                _abandon_running_attempts(task, now)
+            # Queued now; swept again only if no worker has taken it within a lease.
+            task.status, task.next_attempt_at, task.lease_until = Task.Status.READY, None, now + lease
+            task.save(update_fields=["status", "next_attempt_at", "lease_until"])
+            queued.append(task_id)
+            transaction.on_commit(lambda task_id=task_id: _queue_code_task(task_id))
+    return len(queued)
 
 
 def _clear_flag_if_settled(work_order: WorkOrder) -> None:
