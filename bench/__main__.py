@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import coverage, cpq, fulfillment, pricing, quote_to_order, scheduling
+from bench import coverage, cpq, fulfillment, pricing, quote_to_order, radius, scheduling
 
 if __name__ == "__main__":
     quote_to_order.main()
@@ -9,3 +9,4 @@ if __name__ == "__main__":
     pricing.main()
     cpq.main()
     coverage.main()
+    radius.main()
