@@ -41,6 +41,7 @@ demo: migrate
 
 test: $(VENV)/.installed-dev  ## everything the tests need, then every test
 	scripts/ensure-chromium
+	scripts/ensure-freeradius
 	$(MAKE) --no-print-directory test-only
 
 test-only:

@@ -6,9 +6,9 @@ import tempfile
 os.environ.setdefault("HEADEND_VAR_DIR", tempfile.mkdtemp(prefix="headend-test-"))
 os.environ.setdefault("HEADEND_REDIS_URL", "redis://127.0.0.1:6379/15")  # the RQ backend's test
 
-from headend.settings import *  # noqa: F403
-
 import dj_database_url
+
+from headend.settings import *  # noqa: F403
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

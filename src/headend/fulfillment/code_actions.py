@@ -42,10 +42,10 @@ class ActionContext:
 
     @property
     def product_version(self) -> Any:
-        """The version the network must be set up for: an order line's (an upgrade's new speeds,
-        before the turn-up applies it to the service), else the service's own."""
+        """The version the network must be set up for: a change's order line's (an upgrade's new
+        speeds, before the turn-up applies it to the service), else the service's own."""
         work_order = self.task.work_order
-        if work_order.order_line_id is not None:
+        if work_order.order_line is not None and work_order.action in ("modify", "move"):
             return work_order.order_line.product_version
         return self.service.product_version
 

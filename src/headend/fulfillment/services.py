@@ -5,6 +5,7 @@ A task can start only when every task it depends on is done. Completing the task
 completes when all its tasks are done. Every change reschedules the order's forecast."""
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -826,7 +827,7 @@ def code_tasks_sweep(*, at: dt.datetime | None = None) -> int:
             task.status, task.next_attempt_at, task.lease_until = Task.Status.READY, None, now + lease
             task.save(update_fields=["status", "next_attempt_at", "lease_until"])
             queued.append(task_id)
-            transaction.on_commit(lambda task_id=task_id: _queue_code_task(task_id))
+            transaction.on_commit(functools.partial(_queue_code_task, task_id))
     return len(queued)
 
 

@@ -390,7 +390,10 @@ def provision(context: ActionContext) -> dict[str, Any]:
     params = _params(context, check_provision_params)
     with _as_action_errors():
         outcome = services.subscriber_provision(
-            service=context.service, auth_type=params.get("auth", "pppoe"), realm=params.get("realm", "")
+            service=context.service,
+            auth_type=params.get("auth", "pppoe"),
+            realm=params.get("realm", ""),
+            version=context.product_version,
         )
     subscriber = outcome.subscriber
     context.record(

@@ -8,6 +8,7 @@ send CoA and Disconnect-Requests after these return."""
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -81,10 +82,11 @@ def _save(subscriber: Subscriber) -> None:
         ) from exc
 
 
-def _locked(service: Service) -> tuple[Service, Subscriber | None, radius.Plan | ValidationError]:
+def _locked(service: Service, version: Any = None) -> tuple[Service, Subscriber | None, radius.Plan | ValidationError]:
     """Lock the service row, so two workers changing its subscriber take turns, and re-read
     under the lock what provisioning reads of it: identifiers, circuit id, its plan (or why it
-    has none)."""
+    has none). `version`, when given, is the plan to set up instead of the service's own (an
+    upgrade's new version, before its turn-up applies it to the service)."""
     row = (
         Service.objects.select_for_update(of=("self",))
         .filter(pk=service.pk)
@@ -99,6 +101,13 @@ def _locked(service: Service) -> tuple[Service, Subscriber | None, radius.Plan |
         .get()
     )
     service.identifiers, service.circuit_id = row["identifiers"], row["circuit_id"]
+    if version is not None:
+        row.update(
+            code=version.product.code,
+            name=version.product.name,
+            download_mbps=version.download_mbps,
+            upload_mbps=version.upload_mbps,
+        )
     try:
         plan: radius.Plan | ValidationError = radius.plan_of(
             code=row["code"], name=row["name"], download_mbps=row["download_mbps"], upload_mbps=row["upload_mbps"]
@@ -123,7 +132,9 @@ def _require(service: Service, subscriber: Subscriber | None) -> Subscriber:
 
 
 @transaction.atomic
-def subscriber_provision(*, service: Service, auth_type: str = "pppoe", realm: str = "") -> Outcome:
+def subscriber_provision(
+    *, service: Service, auth_type: str = "pppoe", realm: str = "", version: Any = None
+) -> Outcome:
     """Create or update the service's RADIUS subscriber (credentials, plan group with its rate,
     static IP) and write FreeRADIUS's rows; record the username on the service. A suspended
     subscriber stays in the walled garden with its new plan waiting.
@@ -132,7 +143,7 @@ def subscriber_provision(*, service: Service, auth_type: str = "pppoe", realm: s
     (the username belongs to another service), radius.RadiusUnavailable."""
     if auth_type not in radius.AUTH_TYPES:
         raise ValidationError(f"Unknown RADIUS auth type {auth_type!r}.", field="auth", code="invalid_choice")
-    service, subscriber, found_plan = _locked(service)
+    service, subscriber, found_plan = _locked(service, version)
     plan = _plan(found_plan)
     framed_ip = radius.framed_ip_of(service.identifiers.get("ipv4_address"))
     username = _username(service=service, auth_type=auth_type, realm=realm, subscriber=subscriber)
