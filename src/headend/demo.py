@@ -23,6 +23,7 @@ from headend.fulfillment import services as fulfillment
 from headend.fulfillment.models import Holiday, Skill, Task, Technician, WorkOrder
 from headend.inventory.models import Service
 from headend.network import services as network_services
+from headend.provisioning import radius
 from headend.quoting import services as quoting
 from headend.quoting.models import ApprovalRule
 
@@ -89,9 +90,32 @@ HOLIDAYS = [
     (dt.date(2027, 11, 25), "Thanksgiving"),
 ]
 
+# The network steps every residential internet order takes, with no human touch: an address
+# from the pool for the service's town, then the RADIUS subscriber (PPPoE) with the plan's rate.
+NETWORK_STEPS = [
+    TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
+    TaskSpec(
+        "Allocate the IPv4 address",
+        kind="code",
+        code_action="ipam.allocate",
+        code_params={"family": "ipv4"},
+        planned_minutes=1,
+        depends_on=["Assign circuit ID"],
+    ),
+    TaskSpec(
+        "Create the RADIUS subscriber",
+        kind="code",
+        code_action="radius.provision",
+        code_params={"auth": "pppoe"},
+        planned_minutes=1,
+        depends_on=["Allocate the IPv4 address"],
+    ),
+]
+# Fiber 300 is self-installed on a home already passed and connected: live as soon as ordered.
+ZERO_TOUCH_INSTALL = [*NETWORK_STEPS]
 RESIDENTIAL_INSTALL = [
     TaskSpec("Schedule installation with the customer", role="provisioning", planned_minutes=15),
-    TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
+    *NETWORK_STEPS,
     TaskSpec(
         "Install ONT and Wi-Fi router",
         role="provisioning",
@@ -107,7 +131,7 @@ RESIDENTIAL_INSTALL = [
         role="provisioning",
         planned_minutes=20,
         turns_up=True,
-        depends_on=["Install ONT and Wi-Fi router", "Assign circuit ID"],
+        depends_on=["Install ONT and Wi-Fi router", "Create the RADIUS subscriber"],
     ),
 ]
 BUSINESS_INSTALL = [
@@ -140,6 +164,21 @@ BUSINESS_INSTALL = [
     TaskSpec("Customer sign-off", kind="milestone", planned_minutes=0, depends_on=["Turn-up and acceptance test"]),
 ]
 ADDON_INSTALL = [TaskSpec("Configure on the customer's service", role="provisioning", planned_minutes=30)]
+STATIC_BLOCK_INSTALL = [
+    TaskSpec(
+        "Allocate the /29 block",
+        kind="code",
+        code_action="ipam.allocate",
+        code_params={"pool": "Business static /29"},
+        planned_minutes=1,
+    ),
+    TaskSpec(
+        "Route the block to the customer's router",
+        role="provisioning",
+        planned_minutes=30,
+        depends_on=["Allocate the /29 block"],
+    ),
+]
 VOICE_INSTALL = [
     TaskSpec("Port or assign the phone number", role="provisioning", skill="voice", planned_minutes=60),
     TaskSpec(
@@ -150,6 +189,36 @@ VOICE_INSTALL = [
     ),
 ]
 SPEED_CHANGE = [TaskSpec("Change the speed profile", role="provisioning", planned_minutes=15, turns_up=True)]
+RADIUS_SPEED_CHANGE = [
+    TaskSpec("Change the RADIUS plan", kind="code", code_action="radius.provision", planned_minutes=1, turns_up=True)
+]
+RADIUS_SUSPEND = [
+    TaskSpec("Move to the walled garden", kind="code", code_action="radius.suspend", planned_minutes=1, turns_up=True)
+]
+RADIUS_RESTORE = [
+    TaskSpec("Restore the plan", kind="code", code_action="radius.restore", planned_minutes=1, turns_up=True)
+]
+RADIUS_DISCONNECT = [
+    TaskSpec(
+        "Remove the RADIUS subscriber", kind="code", code_action="radius.remove", planned_minutes=1, turns_up=True
+    ),
+    TaskSpec(
+        "Release the IP addresses",
+        kind="code",
+        code_action="ipam.release",
+        planned_minutes=1,
+        depends_on=["Remove the RADIUS subscriber"],
+    ),
+    TaskSpec(
+        "Collect the Wi-Fi router",
+        role="provisioning",
+        skill="install",
+        planned_minutes=30,
+        depends_on=["Remove the RADIUS subscriber"],
+    ),
+]
+PORT_SHUTDOWN = [TaskSpec("Shut the hand-off port", role="provisioning", planned_minutes=15, turns_up=True)]
+PORT_ENABLE = [TaskSpec("Enable the hand-off port", role="provisioning", planned_minutes=15, turns_up=True)]
 DISCONNECT = [
     TaskSpec("Remove the subscriber from the network", role="provisioning", planned_minutes=15, turns_up=True),
     TaskSpec(
@@ -171,7 +240,7 @@ CATALOG = [
         (300, 300),
         0,
         {0: ("55.00", "99.00"), 12: ("50.00", "0.00"), 24: ("45.00", "0.00")},
-        RESIDENTIAL_INSTALL,
+        ZERO_TOUCH_INSTALL,
         [],
     ),
     (
@@ -226,7 +295,7 @@ CATALOG = [
         (None, None),
         5,
         {0: ("25.00", "0.00"), 12: ("20.00", "0.00"), 24: ("20.00", "0.00"), 36: ("15.00", "0.00")},
-        ADDON_INSTALL,
+        STATIC_BLOCK_INSTALL,
         ["res-fiber-1g", "res-fiber-2g", "biz-dia-1g", "biz-dia-10g"],
     ),
     (
@@ -303,10 +372,12 @@ def load(*, stdout=None) -> bool:
     """Load the demo provider; False (and no change) when it is already there."""
     if Account.objects.filter(name=BUSINESSES[0][0]).exists():
         return False
+    radius.schema_create()  # FreeRADIUS's tables, in their own database, for the code tasks
     with transaction.atomic():
         users = _users()
         _workforce(users)
         _coverage_and_rules()
+        _network()
         versions = _catalog()
         _customers(users, versions)
     # The worker would relay the outbox and run code tasks; the demo runs them now so the
@@ -394,8 +465,7 @@ def _catalog() -> dict[str, ProductVersion]:
             catalog.version_publish(version=version)
             catalog.template_define(product=product, action="add", name=f"Install {name}", tasks=tasks)
             if kind == "internet":
-                catalog.template_define(product=product, action="modify", name=f"Change {name}", tasks=SPEED_CHANGE)
-                catalog.template_define(product=product, action="delete", name=f"Disconnect {name}", tasks=DISCONNECT)
+                _network_templates(product, name, radius=customer_type == "residential")
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
         versions[code] = current
@@ -408,6 +478,47 @@ def _catalog() -> dict[str, ProductVersion]:
             catalog.product_relate(product=versions[low].product, target=versions[high].product, kind="upgrade")
             catalog.product_relate(product=versions[high].product, target=versions[low].product, kind="downgrade")
     return versions
+
+
+def _network_templates(product: Product, name: str, *, radius: bool) -> None:
+    """Change, suspend, restore and disconnect: through RADIUS for residential plans (code
+    tasks, CoA to the NAS), at the hand-off port for business circuits (a technician)."""
+    templates = {
+        "modify": (f"Change {name}", RADIUS_SPEED_CHANGE if radius else SPEED_CHANGE),
+        "suspend": (f"Suspend {name}", RADIUS_SUSPEND if radius else PORT_SHUTDOWN),
+        "restore": (f"Restore {name}", RADIUS_RESTORE if radius else PORT_ENABLE),
+        "delete": (f"Disconnect {name}", RADIUS_DISCONNECT if radius else DISCONNECT),
+    }
+    for action, (title, tasks) in templates.items():
+        catalog.template_define(product=product, action=action, name=title, tasks=tasks)
+
+
+# IP pools (CGNAT-free public space from the documentation ranges) and the BNG sessions come from.
+IP_POOLS = [
+    ("Residential IPv4", "198.51.100.0/24", 32, "fiber", "198.51.100.1"),
+    ("Residential IPv6 delegated /56", "2001:db8:4400::/40", 56, "fiber", ""),
+    ("Business static /29", "203.0.113.0/24", 29, "fiber", ""),
+]
+NAS_DEVICES = [("bng-machias-1", "10.20.0.1", "mikrotik")]
+
+
+def _network() -> None:
+    from headend.ipam import services as ipam
+    from headend.ipam.models import IPPool
+    from headend.provisioning.models import Nas
+
+    for name, prefix, length, technology, gateway in IP_POOLS:
+        if not IPPool.objects.filter(name=name).exists():
+            ipam.pool_create(
+                name=name,
+                prefix=prefix,
+                allocation_length=length,
+                technology=technology,
+                gateway=gateway,
+                created_by=None,
+            )
+    for name, address, vendor in NAS_DEVICES:
+        Nas.objects.get_or_create(ip_address=address, defaults={"name": name, "vendor": vendor, "secret_name": "NAS"})
 
 
 def _customers(users: dict[str, User], versions: dict[str, ProductVersion]) -> None:
