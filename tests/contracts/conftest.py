@@ -49,7 +49,8 @@ def make_offer(*, account=None, present: bool = True) -> Quote:
 
 
 def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    """The document's words, one space apart: where a line wraps depends on the fonts installed."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
 def pdf_pages(data: bytes) -> int:

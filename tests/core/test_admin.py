@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 
 
-def test_every_admin_list_page_opens_for_an_admin(client):
+def test_every_admin_list_page_opens_for_an_admin(client, radius_tables):
     from headend import demo
 
     demo.load()
