@@ -88,3 +88,64 @@ def test_sales_may_not_edit_templates(client):
     version = make_product()
 
     assert client.get(reverse("catalog:template_edit", args=[version.product.pk, "add"])).status_code == 403
+
+
+def test_code_task_parameters_are_saved_as_json_and_checked_by_their_action(editor):
+    client, product, url = editor
+
+    response = client.post(
+        url,
+        {
+            **rows(
+                {
+                    "name": "Allocate",
+                    "kind": "code",
+                    "code_action": "ipam.allocate",
+                    "code_params": '{"family": "ipv6"}',
+                },
+                {"name": "Bad", "kind": "code", "code_action": "ipam.allocate", "code_params": '{"family": "ipx"}'},
+            ),
+            "save": "1",
+        },
+    )
+
+    assert response.status_code == 200  # refused: the second row's family is wrong
+    assert response.context["errors"] == ["tasks[2].code_params.family: The family is ipv4 or ipv6."]
+    assert list(product.templates.get(action="add").tasks.values_list("name", flat=True)) == [
+        "Schedule",
+        "Install",
+        "Activate",
+    ]
+
+    client.post(
+        url,
+        {
+            **rows(
+                {
+                    "name": "Allocate",
+                    "kind": "code",
+                    "code_action": "ipam.allocate",
+                    "code_params": '{"family": "ipv6"}',
+                }
+            ),
+            "save": "1",
+        },
+    )
+
+    task = product.templates.get(action="add").tasks.get()
+    assert (task.code_action, task.code_params) == ("ipam.allocate", {"family": "ipv6"})
+    assert client.get(url).context["formset"].forms[0].initial["code_params"] == {"family": "ipv6"}
+
+
+def test_parameters_that_are_not_json_are_a_field_error(editor):
+    client, _, url = editor
+
+    response = client.post(
+        url,
+        {
+            **rows({"name": "Allocate", "kind": "code", "code_action": "ipam.allocate", "code_params": "{family"}),
+            "save": "1",
+        },
+    )
+
+    assert response.context["formset"].forms[0].errors["code_params"] == ["Enter a valid JSON."]
