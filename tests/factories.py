@@ -164,3 +164,17 @@ def make_live_service(account: Account, version: ProductVersion, *, term: int = 
     order = Order.objects.get(quote=make_quote(account=account, version=version, term_months=term, status="accepted"))
     fulfillment_services.task_complete(task=order.lines.get().work_order.tasks.get(), completed_by=None)
     return Service.objects.get(order_line__order=order)
+
+
+def make_live_service_with_actions(account: Account | None = None) -> Any:
+    """An active service whose product has suspend, restore and delete templates, each one code
+    task (the circuit-id action: any action that succeeds)."""
+    version = make_product(tasks=[TaskSpec("Install")])
+    for action in ("suspend", "restore", "delete"):
+        catalog_services.template_define(
+            product=version.product,
+            action=action,
+            name=f"{action.title()} internet",
+            tasks=[TaskSpec("Change the network", kind="code", code_action="inventory.assign_circuit_id")],
+        )
+    return make_live_service(account or make_account(), version)

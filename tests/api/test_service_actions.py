@@ -3,14 +3,12 @@ same from the service page."""
 
 import pytest
 
-from headend.catalog import services as catalog_services
-from headend.catalog.services import TaskSpec
 from headend.fulfillment import services as fulfillment_services
 from headend.fulfillment.models import WorkOrder
 from headend.inventory.models import Service
 from tests.api.client import assert_error, body
 from tests.api.tmf_schema import assert_valid
-from tests.factories import make_account, make_live_service, make_product, make_user
+from tests.factories import make_live_service_with_actions, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +17,7 @@ PATH = "/serviceInventory/v4/service"
 
 @pytest.fixture
 def live():
-    version = make_product(tasks=[TaskSpec("Install")])
-    for action in ("suspend", "restore", "delete"):
-        catalog_services.template_define(
-            product=version.product,
-            action=action,
-            name=f"{action.title()} internet",
-            tasks=[TaskSpec("Change the network", kind="code", code_action="inventory.assign_circuit_id")],
-        )
-    return make_live_service(make_account(), version)
+    return make_live_service_with_actions()
 
 
 def finish(service: Service) -> Service:

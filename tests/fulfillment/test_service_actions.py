@@ -3,29 +3,20 @@ product's template for that action, whose turn-up task changes the service's sta
 
 import pytest
 
-from headend.catalog import services as catalog_services
 from headend.catalog.services import TaskSpec
 from headend.core.errors import Conflict, ValidationError
 from headend.fulfillment import services
 from headend.fulfillment.models import Task, WorkOrder
 from headend.inventory.models import Service
 from tests.conftest import FROZEN_AT, outbox_names
-from tests.factories import make_account, make_live_service, make_product, make_user
+from tests.factories import make_account, make_live_service, make_live_service_with_actions, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def live():
-    version = make_product(tasks=[TaskSpec("Install")])
-    for action in ("suspend", "restore", "delete"):
-        catalog_services.template_define(
-            product=version.product,
-            action=action,
-            name=f"{action.title()} internet",
-            tasks=[TaskSpec("Change the network", kind="code", code_action="inventory.assign_circuit_id")],
-        )
-    return make_live_service(make_account(), version)
+    return make_live_service_with_actions()
 
 
 def run_code(work_order: WorkOrder) -> Task:
