@@ -98,3 +98,28 @@ def test_the_service_page_shows_a_refusal_as_a_message(client, live):
 def test_sales_cannot_post_service_actions(client, live):
     client.force_login(make_user("sales"))
     assert client.post(f"/services/{live.pk}/action/", {"action": "suspend", "reason": "x"}).status_code == 403
+
+
+def test_support_sees_the_radius_credentials_and_wifi_on_the_service_page(client, live):
+    from headend.inventory import services as inventory_services
+    from headend.provisioning import acs
+    from headend.provisioning.models import Subscriber
+
+    Subscriber.objects.create(
+        service=live,
+        username="s-000001",
+        password="pw-secret-1",
+        plan_group="plan-x",
+        created_at=live.created_at,
+        updated_at=live.created_at,
+    )
+    inventory_services.service_set_identifiers(service=live, wifi_ssid="WiFi-S-000001")
+    client.force_login(make_user("support"))
+
+    page = client.get(f"/services/{live.pk}/").content.decode()
+
+    assert "s-000001" in page
+    assert "pw-secret-1" in page
+    assert acs.wifi_passphrase(live) in page
+    client.force_login(make_user("sales"))
+    assert "pw-secret-1" not in client.get(f"/services/{live.pk}/").content.decode()

@@ -16,6 +16,7 @@ from headend.fulfillment import selectors as fulfillment_selectors
 from headend.inventory import selectors, services
 from headend.inventory.models import Service
 from headend.ipam import selectors as ipam_selectors
+from headend.provisioning import selectors as provisioning_selectors
 
 
 @staff_required
@@ -38,6 +39,10 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
         "history": history,
         "appointments": appointments,
         "addresses": ipam_selectors.allocation_list_for_service(service=service),
+        "radius": provisioning_selectors.subscriber_for_service(service=service)
+        if has_role(request.user, Role.PROVISIONING, Role.SUPPORT)
+        else None,
+        "wifi_passphrase": _wifi_passphrase(service) if has_role(request.user, Role.PROVISIONING, Role.SUPPORT) else "",
         "actions": fulfillment_selectors.service_actions_available(service=service)
         if has_role(request.user, *SERVICE_ACTIONS)
         else [],
@@ -46,6 +51,19 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
 
 
 SERVICE_ACTIONS = (Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
+
+
+def _wifi_passphrase(service: Service) -> str:
+    """The passphrase the ACS gave the router (derived, never stored), for support to read out."""
+    from headend.fulfillment.code_actions import ActionError
+    from headend.provisioning import acs
+
+    if "wifi_ssid" not in service.identifiers:
+        return ""
+    try:
+        return acs.wifi_passphrase(service)
+    except ActionError:
+        return ""  # no Wi-Fi secret configured
 
 
 @require_POST
