@@ -217,6 +217,9 @@ HEADEND_CODE_TASK_BACKOFF = int(os.environ.get("HEADEND_CODE_TASK_BACKOFF", "30"
 HEADEND_CODE_TASK_MAX_DELAY = int(os.environ.get("HEADEND_CODE_TASK_MAX_DELAY", "3600"))
 # A worker holds a code task this long; past it (the worker died) another may run it again.
 HEADEND_CODE_TASK_LEASE = int(os.environ.get("HEADEND_CODE_TASK_LEASE", "300"))
+# Queue a relay of the outbox when each transaction that emitted events commits; off when the
+# worker loop (`relay_outbox --follow`, which relays every second) runs, saving a task per commit.
+HEADEND_RELAY_ON_COMMIT = env_bool("HEADEND_RELAY_ON_COMMIT", default=True)
 
 # Secrets that templates and adapters refer to by name, never store: HEADEND_SECRET_<NAME>=value.
 HEADEND_SECRETS = {

@@ -29,6 +29,23 @@ def test_an_event_rolls_back_with_the_change_that_caused_it():
     assert OutboxEvent.objects.count() == 0
 
 
+def test_a_transaction_that_emits_queues_one_relay_when_it_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        make_account()
+        make_account()
+
+    assert callbacks == [events._schedule_relay]
+
+
+def test_no_relay_is_queued_on_commit_when_the_worker_loop_relays(settings, django_capture_on_commit_callbacks):
+    settings.HEADEND_RELAY_ON_COMMIT = False
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        make_account()
+
+    assert callbacks == []
+    assert OutboxEvent.objects.filter(name="account.created", published_at=None).count() == 1
+
+
 def test_relay_hands_each_event_to_its_handlers_once():
     seen = []
     handler = events.subscribe("test.ping")(lambda event: seen.append(event.event_id))

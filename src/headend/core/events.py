@@ -1,5 +1,8 @@
 """The outbox: `emit()` inside a use case's transaction; `relay()` in the worker afterwards.
 
+Each transaction that emits queues one relay task when it commits, unless
+settings.HEADEND_RELAY_ON_COMMIT is off (when the worker loop runs, it relays anyway).
+
 The worker loop (`manage.py relay_outbox --follow`) calls `work()` about once a second: it
 relays, then runs the follow-ups apps registered (sending webhook deliveries), outside any
 transaction."""
@@ -11,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 
 from headend.core import clock
@@ -48,6 +52,8 @@ def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None
         data=data or {},
         occurred_at=clock.now(),
     )
+    if not settings.HEADEND_RELAY_ON_COMMIT:
+        return event  # the worker loop (`relay_outbox --follow`) relays every second
     connection = transaction.get_connection()
     # One relay per transaction, however many events it emits.
     if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):

@@ -336,6 +336,14 @@ def _check_by_hand(task: Task) -> None:
         raise Conflict("Code tasks are run by the worker; retry it if it failed.", field="kind", code="code_task")
 
 
+def _service_of(work_order: WorkOrder) -> Service:
+    """The work order's service for an inventory use case, which locks and re-reads it by its
+    key: the loaded one if it is, else only its key (no query for a row read again at once)."""
+    if WorkOrder.service.is_cached(work_order):
+        return work_order.service
+    return Service(pk=work_order.service_id)
+
+
 def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     """The first work on a work order moves it, its service, order line and order forward."""
     if work_order.status != WorkOrder.Status.PENDING:
@@ -345,7 +353,7 @@ def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
     work_order.save(update_fields=["status", "started_at"])
     if work_order.action == "add":
-        inventory_services.service_start_provisioning(service=work_order.service, at=at)
+        inventory_services.service_start_provisioning(service=_service_of(work_order), at=at)
     if work_order.order_line is not None:
         orders_services.order_line_start(order_line=work_order.order_line, at=at)
     events.emit("work_order.started", subject=work_order)
@@ -411,8 +419,17 @@ def task_complete(
 
 
 def _finish(
-    task: Task, work_order: WorkOrder, *, at: dt.datetime, by: Any, notes: str = "", result: dict | None = None
+    task: Task,
+    work_order: WorkOrder,
+    *,
+    at: dt.datetime,
+    by: Any,
+    notes: str = "",
+    result: dict | None = None,
+    also: list[str] | None = None,
 ) -> Task:
+    """Mark the task done (writing `also`, fields the caller changed, in the same save) and
+    carry the work on: successors, turn-up, the work order's completion."""
     task.check_transition(Task.Status.DONE)
     task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
     task.started_at = task.started_at or at
@@ -430,6 +447,7 @@ def _finish(
             "result",
             "checklist",
             "blocked_reason",
+            *(also or []),
         ]
     )
     events.emit("task.completed", subject=task, data={"work_order_id": work_order.pk})
@@ -451,15 +469,15 @@ def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
     reason = f"work order {work_order.number}"
     line = work_order.order_line
     if work_order.action == "add":
-        inventory_services.service_activate(service=work_order.service, at=at, reason=reason)
+        inventory_services.service_activate(service=_service_of(work_order), at=at, reason=reason)
     elif work_order.action in ("modify", "move"):
-        inventory_services.service_apply_change(service=work_order.service, order_line=line, at=at, reason=reason)
+        inventory_services.service_apply_change(service=_service_of(work_order), order_line=line, at=at, reason=reason)
     elif work_order.action == "delete":
-        inventory_services.service_disconnect(service=work_order.service, at=at, reason=reason)
+        inventory_services.service_disconnect(service=_service_of(work_order), at=at, reason=reason)
     elif work_order.action == "suspend":
-        inventory_services.service_suspend(service=work_order.service, reason=f"{work_order.reason} ({reason})")
+        inventory_services.service_suspend(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
     elif work_order.action == "restore":
-        inventory_services.service_resume(service=work_order.service, reason=f"{work_order.reason} ({reason})")
+        inventory_services.service_resume(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
     events.emit("work_order.turned_up", subject=work_order, data={"service_id": work_order.service_id})
 
 
@@ -669,10 +687,26 @@ def _abandon_running_attempts(task: Task, now: dt.datetime) -> None:
 def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
     """Take a due code task for this worker: ready and due, or running under a lease that ran
     out (its worker died). Returns None when another worker holds it or it is not due."""
-    task = Task.objects.select_related("work_order").filter(pk=task_id, kind=Task.Kind.CODE).first()
-    if task is None:
+    # The locks in the order every task use case takes them (work order, then task), each in
+    # one statement: the work order found through its task, the task with its last attempt.
+    work_order = (
+        WorkOrder.objects.select_related("order_line__order")
+        .select_for_update(of=("self",))
+        .filter(pk=models.Subquery(Task.objects.filter(pk=task_id, kind=Task.Kind.CODE).values("work_order_id")))
+        .first()
+    )
+    if work_order is None:
         return None
-    work_order, task = _lock(task)
+    last_attempt = CodeAttempt.objects.filter(task=models.OuterRef("pk")).order_by("-number").values("number")[:1]
+    task = (
+        Task.objects.select_for_update()
+        .annotate(last_attempt=models.Subquery(last_attempt))
+        .filter(pk=task_id, work_order_id=work_order.pk)
+        .order_by()  # the default ordering joins the work order, already locked
+        .first()
+    )
+    if task is None:
+        return None  # moved to another work order between the two statements (never happens)
     now = clock.now()
     if task.status == Task.Status.READY:
         if task.next_attempt_at is not None and task.next_attempt_at > now:
@@ -683,7 +717,7 @@ def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
         return None
     if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
         return None
-    number = (task.code_attempts.aggregate(last=models.Max("number"))["last"] or 0) + 1
+    number = (getattr(task, "last_attempt", None) or 0) + 1
     task.status, task.started_at = Task.Status.IN_PROGRESS, task.started_at or now
     task.lease_until = now + dt.timedelta(seconds=settings.HEADEND_CODE_TASK_LEASE)
     task.next_attempt_at, task.attempts = None, task.attempts + 1
@@ -692,6 +726,7 @@ def _claim(task_id: int) -> tuple[Task, CodeAttempt] | None:
         task=task, number=number, action=task.code_action, started_at=now, worker=_worker_name()
     )
     _work_started(work_order, now)
+    task.work_order = work_order
     return task, attempt
 
 
@@ -707,14 +742,10 @@ def task_run_code(*, task_id: int) -> Task | None:
     if claimed is None:
         return Task.objects.filter(pk=task_id).first()
     task, attempt = claimed
-    task = (
-        Task.objects.select_related(
-            "work_order__service__product_version__product",
-            "work_order__service__account",
-            "work_order__service__location",
-        )
-        .filter(pk=task.pk)
-        .get()
+    # The claim read the task and its work order under their locks and wrote what it changed
+    # in them; the service (which the claim may have moved to provisioning) is read afresh.
+    task.work_order.service = Service.objects.select_related("product_version__product", "account", "location").get(
+        pk=task.work_order.service_id
     )
     context = code_actions.ActionContext(task=task, params=dict(task.code_params or {}), attempt=attempt.number)
     started = time.monotonic()
@@ -746,30 +777,38 @@ def _record_attempt(
 ) -> Task:
     with transaction.atomic():
         work_order, task = _lock(task)
-        attempt = CodeAttempt.objects.select_for_update().get(pk=attempt.pk)
         now = clock.now()
-        attempt.finished_at, attempt.duration_ms, attempt.exchanges = now, ms, context.exchanges
-        if attempt.outcome != CodeAttempt.Outcome.RUNNING or task.status != Task.Status.IN_PROGRESS:
-            # Another worker took the task over (this one outlived its lease), or a person
-            # settled it meanwhile: keep the log, change nothing else.
-            attempt.outcome = CodeAttempt.Outcome.ABANDONED
-            attempt.error = error or "Finished after another worker or a person took the task over."
-            attempt.save()
+        logged = {"finished_at": now, "duration_ms": ms, "exchanges": context.exchanges}
+        if not error:
+            outcome = CodeAttempt.Outcome.SUCCEEDED
+        elif permanent or task.attempts >= settings.HEADEND_CODE_TASK_MAX_ATTEMPTS:
+            outcome = CodeAttempt.Outcome.FAILED
+        else:
+            outcome = CodeAttempt.Outcome.RETRYING
+        # The attempt is still running unless another worker took the task over (this one
+        # outlived its lease) or a person settled it: its log is written in the same statement
+        # that checks (the task's lock, held here, serialises every change of its attempts).
+        still_running = task.status == Task.Status.IN_PROGRESS and bool(
+            CodeAttempt.objects.filter(pk=attempt.pk, outcome=CodeAttempt.Outcome.RUNNING).update(
+                outcome=outcome, error=error, result={} if error else result or {}, **logged
+            )
+        )
+        if not still_running:
+            # Keep the log, change nothing else.
+            CodeAttempt.objects.filter(pk=attempt.pk).update(
+                outcome=CodeAttempt.Outcome.ABANDONED,
+                error=error or "Finished after another worker or a person took the task over.",
+                **logged,
+            )
             return task
         task.lease_until = None
         if not error:
-            attempt.outcome, attempt.result = CodeAttempt.Outcome.SUCCEEDED, result or {}
-            attempt.save()
             task.last_error = ""
-            task.save(update_fields=["lease_until", "last_error"])
-            _finish(task, work_order, at=now, by=None, result=result or {})
+            _finish(task, work_order, at=now, by=None, result=result or {}, also=["lease_until", "last_error"])
             _clear_flag_if_settled(work_order)
             _reforecast(work_order, now)
             return task
-        attempt.error = error
-        if permanent or task.attempts >= settings.HEADEND_CODE_TASK_MAX_ATTEMPTS:
-            attempt.outcome = CodeAttempt.Outcome.FAILED
-            attempt.save()
+        if outcome == CodeAttempt.Outcome.FAILED:
             task.status, task.last_error = Task.Status.FAILED, error
             task.save(update_fields=["status", "last_error", "lease_until"])
             tries = "" if permanent else f" after {task.attempts} attempts"
@@ -777,8 +816,6 @@ def _record_attempt(
             work_order.save(update_fields=["flagged_reason"])
             events.emit("task.failed", subject=task, data={"error": error, "attempts": task.attempts})
             return task
-        attempt.outcome = CodeAttempt.Outcome.RETRYING
-        attempt.save()
         task.status, task.last_error = Task.Status.READY, error
         task.next_attempt_at = now + code_task_backoff(task.attempts)
         task.save(update_fields=["status", "last_error", "next_attempt_at", "lease_until"])

@@ -160,9 +160,11 @@ def _writing(*lock_keys: str) -> Iterator[Any]:
     two workers writing the same username take turns (SQLite has one writer at a time)."""
     try:
         with transaction.atomic(using=RADIUS), connections[RADIUS].cursor() as cursor:
-            if connections[RADIUS].vendor == "postgresql":
-                for key in sorted(lock_keys):
-                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"headend-radius:{key}"])
+            if connections[RADIUS].vendor == "postgresql" and lock_keys:
+                # One statement, the locks taken left to right in a fixed order (no deadlock).
+                keys = sorted(lock_keys)
+                locks = ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(keys))
+                cursor.execute(f"SELECT {locks}", [f"headend-radius:{key}" for key in keys])
             yield cursor
     except DatabaseError as exc:
         raise RadiusUnavailable(_database_error(exc)) from exc

@@ -87,7 +87,7 @@ def _locked(service: Service, version: Any = None) -> tuple[Service, Subscriber 
     under the lock what provisioning reads of it: identifiers, circuit id, its plan (or why it
     has none). `version`, when given, is the plan to set up instead of the service's own (an
     upgrade's new version, before its turn-up applies it to the service)."""
-    row = (
+    row: dict[str, Any] = dict(
         Service.objects.select_for_update(of=("self",))
         .filter(pk=service.pk)
         .values(
