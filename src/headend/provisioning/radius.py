@@ -203,9 +203,13 @@ def _insert_user(cursor: Any, entry: UserEntry) -> None:
     )
 
 
-def _set_group_reply(cursor: Any, group: str, rows: list[Row]) -> bool:
+def _group_rows(cursor: Any, group: str) -> list[Row]:
     cursor.execute("SELECT attribute, op, value FROM radgroupreply WHERE groupname = %s ORDER BY id", [group])
-    if [tuple(row) for row in cursor.fetchall()] == list(rows):
+    return [tuple(row) for row in cursor.fetchall()]
+
+
+def _set_group_reply(cursor: Any, group: str, rows: list[Row]) -> bool:
+    if _group_rows(cursor, group) == list(rows):
         return False
     cursor.execute("DELETE FROM radgroupreply WHERE groupname = %s", [group])
     cursor.executemany(
@@ -220,9 +224,13 @@ def user_write(entry: UserEntry, *, groups: dict[str, list[Row]] | None = None, 
     `entry.username` (and of `replaces`, a former username)."""
     groups = groups or {}
     former = replaces if replaces and replaces != entry.username else ""
-    keys = [f"user:{entry.username}", *(f"group:{group}" for group in groups)] + ([f"user:{former}"] if former else [])
+    # A plan's group rows rarely change: read them unlocked, and lock (and rewrite) only a group
+    # that differs, so workers provisioning subscribers of one plan do not queue on its lock.
+    with reading() as cursor:
+        stale = {group: rows for group, rows in groups.items() if _group_rows(cursor, group) != list(rows)}
+    keys = [f"user:{entry.username}", *(f"group:{group}" for group in stale)] + ([f"user:{former}"] if former else [])
     with _writing(*keys) as cursor:
-        for group, rows in groups.items():
+        for group, rows in stale.items():
             _set_group_reply(cursor, group, rows)
         if former:
             _delete_user(cursor, former)
