@@ -368,3 +368,49 @@ def task_assign(request: ApiRequest, id: str, task_id: str, payload: TaskAssignI
                 )
             fulfillment_services.task_assign(task=task, assignee=assignee, assigned_by=request.auth)
     return _item(request, work_order, task)
+
+
+class TaskSkipIn(In):
+    reason: Text200 = ""
+
+
+@router.post(
+    "/workOrder/{id}/task/{task_id}/retry", response={200: WorkOrderItemOut, **ERRORS}, summary="Retry a code task"
+)
+def task_retry(request: ApiRequest, id: str, task_id: str) -> WorkOrderItemOut:
+    """Put a failed code task back in the worker's queue with a fresh set of attempts (not
+    TMF). 409 for a task that has not failed. Needs the provisioning role."""
+    work_order, task = _task_of(request, id, task_id)
+    with body_fields(TASK_FIELDS):
+        fulfillment_services.task_retry(task=task, retried_by=request.auth)
+    return _item(request, work_order, task)
+
+
+@router.post(
+    "/workOrder/{id}/task/{task_id}/skip", response={200: WorkOrderItemOut, **ERRORS}, summary="Skip a failed code task"
+)
+def task_skip(request: ApiRequest, id: str, task_id: str, payload: TaskSkipIn | None = None) -> WorkOrderItemOut:
+    """Go on without a failed code task, saying why (`{"reason": ...}`, required): it counts as
+    done and its successors become ready (not TMF). 409 `not_failed`. Needs the provisioning role."""
+    work_order, task = _task_of(request, id, task_id)
+    with body_fields(TASK_FIELDS):
+        fulfillment_services.task_skip(task=task, reason=(payload or TaskSkipIn()).reason, skipped_by=request.auth)
+    return _item(request, work_order, task)
+
+
+@router.post(
+    "/workOrder/{id}/task/{task_id}/completeByHand",
+    response={200: WorkOrderItemOut, **ERRORS},
+    summary="Complete a failed code task by hand",
+)
+def task_complete_by_hand(
+    request: ApiRequest, id: str, task_id: str, payload: TaskCompleteIn | None = None
+) -> WorkOrderItemOut:
+    """A person did what the failed code task could not (`{"note": ...}`, required): it is
+    done (not TMF). 409 `not_failed`. Needs the provisioning role."""
+    work_order, task = _task_of(request, id, task_id)
+    with body_fields({**TASK_FIELDS, "notes": "note"}):
+        fulfillment_services.task_complete_by_hand(
+            task=task, notes=(payload or TaskCompleteIn()).note, completed_by=request.auth
+        )
+    return _item(request, work_order, task)
