@@ -10,6 +10,7 @@ from pyrad import packet
 from headend.api.services import token_issue
 from headend.catalog import services as catalog_services
 from headend.catalog.services import TaskSpec
+from headend.demo import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
 from headend.fulfillment.models import Task, WorkOrder
 from headend.inventory.models import Service
 from headend.ipam import services as ipam_services
@@ -28,29 +29,11 @@ pytestmark = [
 SERVICES = "/serviceInventory/v4/service"
 SESSION = "0a1b2c3d"
 
-ZERO_TOUCH = [
-    TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
-    TaskSpec(
-        "Allocate the IPv4 address",
-        kind="code",
-        code_action="ipam.allocate",
-        code_params={"family": "ipv4"},
-        planned_minutes=1,
-        depends_on=["Assign circuit ID"],
-    ),
-    TaskSpec(
-        "Create the RADIUS subscriber",
-        kind="code",
-        code_action="radius.provision",
-        code_params={"auth": "pppoe"},
-        planned_minutes=1,
-        depends_on=["Allocate the IPv4 address"],
-    ),
-]
+# The demo provider's own templates (what `make run` sells), but a disconnect with no truck roll.
 CHANGES = {
-    "modify": [TaskSpec("Change the plan", kind="code", code_action="radius.provision", planned_minutes=1)],
-    "suspend": [TaskSpec("Walled garden", kind="code", code_action="radius.suspend", planned_minutes=1)],
-    "restore": [TaskSpec("Restore", kind="code", code_action="radius.restore", planned_minutes=1)],
+    "modify": RADIUS_SPEED_CHANGE,
+    "suspend": RADIUS_SUSPEND,
+    "restore": RADIUS_RESTORE,
     "delete": [
         TaskSpec("Remove the subscriber", kind="code", code_action="radius.remove", planned_minutes=1),
         TaskSpec(
@@ -65,7 +48,9 @@ CHANGES = {
 
 
 def residential_plan(code: str, down: int, up: int):
-    version = make_product(code=code, customer_type="residential", download_mbps=down, upload_mbps=up, tasks=ZERO_TOUCH)
+    version = make_product(
+        code=code, customer_type="residential", download_mbps=down, upload_mbps=up, tasks=ZERO_TOUCH_INSTALL
+    )
     for action, tasks in CHANGES.items():
         catalog_services.template_define(product=version.product, action=action, name=f"{action} {code}", tasks=tasks)
     return version

@@ -91,6 +91,11 @@ def price_for(*, version: ProductVersion, term_months: Any) -> Price:
     )
 
 
+def template_actions(*, product_id: int) -> set[str]:
+    """The actions (add, modify, suspend ...) the product has a work-order template for."""
+    return set(WorkOrderTemplate.objects.filter(product_id=product_id).values_list("action", flat=True))
+
+
 def template_for(*, product_id: int, action: str) -> WorkOrderTemplate | None:
     return (
         WorkOrderTemplate.objects.filter(product_id=product_id, action=action)

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from headend.catalog.models import WorkOrderTemplate
+from headend.catalog import selectors as catalog_selectors
 from headend.core import clock
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
@@ -604,9 +604,7 @@ def service_actions_available(*, service: Any) -> list[tuple[str, str]]:
 
     if WorkOrder.objects.filter(service=service).exclude(status__in=["completed", "cancelled"]).exists():
         return []
-    defined = set(
-        WorkOrderTemplate.objects.filter(product_id=service.product_version.product_id).values_list("action", flat=True)
-    )
+    defined = catalog_selectors.template_actions(product_id=service.product_version.product_id)
     return [
         (action, verb.capitalize())
         for action, (statuses, verb, _) in SERVICE_ACTIONS.items()

@@ -154,21 +154,25 @@ def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
     return service
 
 
-def _board_action(service: Service, to: str) -> str | None:
-    """The service action a board move asks for, when the product has a template for it."""
-    from headend.catalog import selectors as catalog_selectors
+# The board column a card is dropped in -> the service action it asks for.
+BOARD_ACTIONS = {
+    Service.Status.SUSPENDED: "suspend",
+    Service.Status.ACTIVE: "restore",
+    Service.Status.PENDING_DISCONNECT: "delete",
+}
 
-    actions: dict[tuple[str, str], str] = {
-        (Service.Status.ACTIVE, Service.Status.SUSPENDED): "suspend",
-        (Service.Status.SUSPENDED, Service.Status.ACTIVE): "restore",
-        (Service.Status.ACTIVE, Service.Status.PENDING_DISCONNECT): "delete",
-        (Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT): "delete",
-    }
-    action = actions.get((service.status, to))
-    if action is None:
+
+def _board_action(service: Service, to: str) -> str | None:
+    """The service action a board move asks for, when the service's status allows it and the
+    product has a template for it."""
+    from headend.catalog import selectors as catalog_selectors
+    from headend.fulfillment.services import SERVICE_ACTIONS
+
+    action = BOARD_ACTIONS.get(to)  # type: ignore[call-overload]
+    if action is None or service.status not in SERVICE_ACTIONS[action][0]:
         return None
     product_id = service.product_version.product_id
-    return action if catalog_selectors.template_for(product_id=product_id, action=action) is not None else None
+    return action if action in catalog_selectors.template_actions(product_id=product_id) else None
 
 
 @transaction.atomic

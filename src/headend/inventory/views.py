@@ -34,15 +34,14 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
     service = selectors.service_get_for(user=request.user, service_id=service_id)
     history = service.history.select_related("history_user").order_by("-history_date")[:50]
     appointments = fulfillment_selectors.appointments_for_service(service_id=service.pk)
+    sees_network = has_role(request.user, Role.PROVISIONING, Role.SUPPORT)
     context = {
         "service": service,
         "history": history,
         "appointments": appointments,
         "addresses": ipam_selectors.allocation_list_for_service(service=service),
-        "radius": provisioning_selectors.subscriber_for_service(service=service)
-        if has_role(request.user, Role.PROVISIONING, Role.SUPPORT)
-        else None,
-        "wifi_passphrase": _wifi_passphrase(service) if has_role(request.user, Role.PROVISIONING, Role.SUPPORT) else "",
+        "radius": provisioning_selectors.subscriber_for_service(service=service) if sees_network else None,
+        "wifi_passphrase": _wifi_passphrase(service) if sees_network else "",
         "actions": fulfillment_selectors.service_actions_available(service=service)
         if has_role(request.user, *SERVICE_ACTIONS)
         else [],
