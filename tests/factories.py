@@ -83,9 +83,18 @@ def make_product(
             TaskSpec(name="Activate", role="provisioning", planned_minutes=20, depends_on=["Install"]),
         ],
     )
+    define_change_templates(product)
     if publish:
         pv = catalog_services.version_publish(version=pv)
     return pv
+
+
+def define_change_templates(product: Product) -> None:
+    """A one-task template for every action the product still lacks, as publishing requires."""
+    for action in catalog_services.missing_template_actions(product=product):
+        catalog_services.template_define(
+            product=product, action=action, name=f"{action.title()} {product.name}", tasks=[TaskSpec("Do it")]
+        )
 
 
 def make_quote(

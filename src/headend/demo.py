@@ -6,6 +6,7 @@ product does. Running it again creates nothing twice."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import h3
 from django.contrib.auth.models import Group, User
@@ -173,6 +174,13 @@ STATIC_BLOCK_INSTALL = [
         planned_minutes=1,
     ),
     TaskSpec(
+        "Route the block on the base's RADIUS subscriber",
+        kind="code",
+        code_action="radius.routes",
+        planned_minutes=1,
+        depends_on=["Allocate the /29 block"],
+    ),
+    TaskSpec(
         "Route the block to the customer's router",
         role="provisioning",
         planned_minutes=30,
@@ -215,6 +223,147 @@ RADIUS_DISCONNECT = [
         skill="install",
         planned_minutes=30,
         depends_on=["Remove the RADIUS subscriber"],
+    ),
+]
+# A move: the new address is installed first, then the network follows the customer there
+# (an address from the new town's pool, the RADIUS subscriber kept), then the old drop comes down.
+RESIDENTIAL_MOVE = [
+    TaskSpec("Schedule the installation at the new address", role="provisioning", planned_minutes=15),
+    TaskSpec(
+        "Install ONT and Wi-Fi router at the new address",
+        role="provisioning",
+        skill="install",
+        planned_minutes=120,
+        needs_appointment=True,
+        depends_on=["Schedule the installation at the new address"],
+        checklist=["ONT light level between -8 and -25 dBm", "Router on the customer's Wi-Fi name"],
+    ),
+    TaskSpec(
+        "Release the old address",
+        kind="code",
+        code_action="ipam.release",
+        code_params={"family": "ipv4"},
+        planned_minutes=1,
+        depends_on=["Install ONT and Wi-Fi router at the new address"],
+    ),
+    TaskSpec(
+        "Allocate the IPv4 address at the new address",
+        kind="code",
+        code_action="ipam.allocate",
+        code_params={"family": "ipv4"},
+        planned_minutes=1,
+        depends_on=["Release the old address"],
+    ),
+    TaskSpec(
+        "Update the RADIUS subscriber",
+        kind="code",
+        code_action="radius.provision",
+        code_params={"auth": "pppoe", "coa": "disconnect"},
+        planned_minutes=1,
+        depends_on=["Allocate the IPv4 address at the new address"],
+        turns_up=True,
+    ),
+    TaskSpec(
+        "Collect the ONT at the old address",
+        role="provisioning",
+        skill="install",
+        planned_minutes=30,
+        depends_on=["Update the RADIUS subscriber"],
+    ),
+]
+BUSINESS_MOVE = [
+    TaskSpec("Site survey at the new site", role="provisioning", planned_minutes=240),
+    TaskSpec(
+        "Build fiber lateral to the new site",
+        role="provisioning",
+        skill="splicing",
+        planned_minutes=2400,
+        depends_on=["Site survey at the new site"],
+        undo="Remove the fiber drop",
+    ),
+    TaskSpec(
+        "Install CPE and hand-off at the new site",
+        role="provisioning",
+        skill="install",
+        planned_minutes=240,
+        needs_appointment=True,
+        depends_on=[("Build fiber lateral to the new site", 480)],
+        checklist=["Hand-off port patched and labelled", "Customer router sees the gateway"],
+    ),
+    TaskSpec(
+        "Cut over and acceptance test",
+        role="provisioning",
+        planned_minutes=120,
+        turns_up=True,
+        depends_on=["Install CPE and hand-off at the new site"],
+    ),
+    TaskSpec(
+        "Shut the old hand-off port and recover the CPE",
+        role="provisioning",
+        skill="install",
+        planned_minutes=60,
+        depends_on=["Cut over and acceptance test"],
+    ),
+]
+VOICE_CHANGE = [TaskSpec("Change the voice features", role="provisioning", skill="voice", planned_minutes=15)]
+VOICE_MOVE = [
+    TaskSpec("Update the 911 address", role="provisioning", skill="voice", planned_minutes=30),
+    TaskSpec("Move the voice adapter", role="provisioning", planned_minutes=30, depends_on=["Update the 911 address"]),
+]
+VOICE_SUSPEND = [TaskSpec("Bar outgoing calls", role="provisioning", skill="voice", planned_minutes=10)]
+VOICE_RESTORE = [TaskSpec("Lift the call barring", role="provisioning", skill="voice", planned_minutes=10)]
+VOICE_DISCONNECT = [
+    TaskSpec("Release or port out the number", role="provisioning", skill="voice", planned_minutes=30),
+    TaskSpec(
+        "Collect the voice adapter",
+        role="provisioning",
+        planned_minutes=30,
+        depends_on=["Release or port out the number"],
+    ),
+]
+# Add-ons ride on a base service: they change, move and go with it.
+ADDON_CHANGE = [TaskSpec("Change the add-on on the customer's service", role="provisioning", planned_minutes=15)]
+ADDON_MOVE = [TaskSpec("Set the add-on up at the new address", role="provisioning", planned_minutes=30)]
+ADDON_DISCONNECT = [TaskSpec("Remove the add-on from the customer's service", role="provisioning", planned_minutes=15)]
+STATIC_BLOCK_CHANGE = [
+    TaskSpec("Release the old block", kind="code", code_action="ipam.release", planned_minutes=1),
+    TaskSpec(
+        "Allocate the new block",
+        kind="code",
+        code_action="ipam.allocate",
+        code_params={"pool": "Business static /29"},
+        planned_minutes=1,
+        depends_on=["Release the old block"],
+    ),
+    TaskSpec(
+        "Route the block on the base's RADIUS subscriber",
+        kind="code",
+        code_action="radius.routes",
+        planned_minutes=1,
+        depends_on=["Allocate the new block"],
+    ),
+    TaskSpec(
+        "Route the block to the customer's router",
+        role="provisioning",
+        planned_minutes=30,
+        depends_on=["Allocate the new block"],
+    ),
+]
+STATIC_BLOCK_MOVE = [
+    TaskSpec(
+        "Route the block on the base's RADIUS subscriber", kind="code", code_action="radius.routes", planned_minutes=1
+    ),
+    TaskSpec("Route the block to the customer's router at the new address", role="provisioning", planned_minutes=30),
+]
+STATIC_BLOCK_DISCONNECT = [
+    TaskSpec("Release the block", kind="code", code_action="ipam.release", planned_minutes=1),
+    TaskSpec(
+        "Withdraw the route from the base's RADIUS subscriber",
+        kind="code",
+        code_action="radius.routes",
+        planned_minutes=1,
+        depends_on=["Release the block"],
+        turns_up=True,
     ),
 ]
 PORT_SHUTDOWN = [TaskSpec("Shut the hand-off port", role="provisioning", planned_minutes=15, turns_up=True)]
@@ -441,6 +590,20 @@ def _workforce(users: dict[str, User]) -> None:
         Holiday.objects.get_or_create(date=day, defaults={"name": name})
 
 
+# The early-termination fee the standard terms (section 8) promise: the monthly charge times the
+# months left in the term, counting at most six.
+TERMS_ETF: dict[str, Any] = {"etf_kind": "percent_of_remaining", "etf_percent": "100", "etf_cap_months": 6}
+# Each product's lowest monthly price a discount may reach without a sales manager's approval.
+FLOOR_SHARE = Decimal("0.80")
+# Where a customer on one product can go: (from, to, kind).
+PATHS = [
+    ("res-fiber-300", "res-fiber-1g", "upgrade"),
+    ("res-fiber-1g", "res-fiber-2g", "upgrade"),
+    ("biz-dia-1g", "biz-dia-10g", "upgrade"),
+    ("static-ip-29", "static-ip-28", "replaced_by"),  # a business outgrowing its /29
+]
+
+
 def _catalog() -> dict[str, ProductVersion]:
     versions: dict[str, ProductVersion] = {}
     for code, name, kind, customer_type, (down, up), static_ips, prices, tasks, addon_of in CATALOG:
@@ -453,6 +616,7 @@ def _catalog() -> dict[str, ProductVersion]:
                 customer_type=customer_type,
                 addon_of=list(Product.objects.filter(code__in=addon_of)),
             )
+            lowest = min(Decimal(monthly) for monthly, _ in prices.values())
             version = catalog.version_create(
                 product=product,
                 effective_from=LAUNCH,
@@ -461,36 +625,57 @@ def _catalog() -> dict[str, ProductVersion]:
                 upload_mbps=up,
                 technology="fiber" if kind == "internet" else "",
                 static_ips=static_ips,
+                floor_mrc=(lowest * FLOOR_SHARE).quantize(Decimal("0.01")),
+                move_fee="150.00" if customer_type == "business" and kind == "internet" else "0",
+                **TERMS_ETF,
             )
-            catalog.version_publish(version=version)
             catalog.template_define(product=product, action="add", name=f"Install {name}", tasks=tasks)
-            if kind == "internet":
-                _network_templates(product, name, radius=customer_type == "residential")
+            for action, (title, action_tasks) in _change_templates(code, kind, name, customer_type).items():
+                catalog.template_define(product=product, action=action, name=title, tasks=action_tasks)
+            catalog.version_publish(version=version)
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
         versions[code] = current
-    for low, high in (
-        ("res-fiber-300", "res-fiber-1g"),
-        ("res-fiber-1g", "res-fiber-2g"),
-        ("biz-dia-1g", "biz-dia-10g"),
-    ):
+    for low, high, kind in PATHS:
         if not catalog_selectors.path_between(product=versions[low].product, target=versions[high].product):
-            catalog.product_relate(product=versions[low].product, target=versions[high].product, kind="upgrade")
-            catalog.product_relate(product=versions[high].product, target=versions[low].product, kind="downgrade")
+            catalog.product_relate(product=versions[low].product, target=versions[high].product, kind=kind)
+            if kind == "upgrade":
+                catalog.product_relate(product=versions[high].product, target=versions[low].product, kind="downgrade")
     return versions
 
 
-def _network_templates(product: Product, name: str, *, radius: bool) -> None:
-    """Change, suspend, restore and disconnect: through RADIUS for residential plans (code
-    tasks, CoA to the NAS), at the hand-off port for business circuits (a technician)."""
-    templates = {
-        "modify": (f"Change {name}", RADIUS_SPEED_CHANGE if radius else SPEED_CHANGE),
-        "suspend": (f"Suspend {name}", RADIUS_SUSPEND if radius else PORT_SHUTDOWN),
-        "restore": (f"Restore {name}", RADIUS_RESTORE if radius else PORT_ENABLE),
-        "delete": (f"Disconnect {name}", RADIUS_DISCONNECT if radius else DISCONNECT),
+def _change_templates(code: str, kind: str, name: str, customer_type: str) -> dict[str, tuple[str, list[TaskSpec]]]:
+    """Every action a quote or the service page can ask of the product, as work: through RADIUS
+    for residential plans (code tasks, CoA to the NAS), at the hand-off port for business
+    circuits (a technician); add-ons change, move and go with their base."""
+    if kind == "internet":
+        radius_plan = customer_type == "residential"
+        return {
+            "modify": (f"Change {name}", RADIUS_SPEED_CHANGE if radius_plan else SPEED_CHANGE),
+            "move": (f"Move {name}", RESIDENTIAL_MOVE if radius_plan else BUSINESS_MOVE),
+            "suspend": (f"Suspend {name}", RADIUS_SUSPEND if radius_plan else PORT_SHUTDOWN),
+            "restore": (f"Restore {name}", RADIUS_RESTORE if radius_plan else PORT_ENABLE),
+            "delete": (f"Disconnect {name}", RADIUS_DISCONNECT if radius_plan else DISCONNECT),
+        }
+    if kind == "voice":
+        return {
+            "modify": (f"Change {name}", VOICE_CHANGE),
+            "move": (f"Move {name}", VOICE_MOVE),
+            "suspend": (f"Suspend {name}", VOICE_SUSPEND),
+            "restore": (f"Restore {name}", VOICE_RESTORE),
+            "delete": (f"Disconnect {name}", VOICE_DISCONNECT),
+        }
+    if code == "static-ip-29":
+        return {
+            "modify": (f"Change {name}", STATIC_BLOCK_CHANGE),
+            "move": (f"Move {name}", STATIC_BLOCK_MOVE),
+            "delete": (f"Disconnect {name}", STATIC_BLOCK_DISCONNECT),
+        }
+    return {
+        "modify": (f"Change {name}", ADDON_CHANGE),
+        "move": (f"Move {name}", ADDON_MOVE),
+        "delete": (f"Disconnect {name}", ADDON_DISCONNECT),
     }
-    for action, (title, tasks) in templates.items():
-        catalog.template_define(product=product, action=action, name=title, tasks=tasks)
 
 
 # IP pools (CGNAT-free public space from the documentation ranges) and the BNG sessions come from.

@@ -11,7 +11,7 @@ from headend.catalog import selectors, services
 from headend.catalog.models import EtfKind, MrcOffKind, PriceTier, ProductRelation, ProductVersion, Promotion
 from headend.core.errors import Conflict, ValidationError
 from headend.quoting import pricing
-from tests.factories import make_product, make_user
+from tests.factories import define_change_templates, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ VOICE_TIERS = {12: [(1, 4, "20.00"), (5, 9, "18.00"), (10, None, "15.00")]}
 
 def voice_version(**rules) -> ProductVersion:
     product = services.product_create(code="voice-line", name="Voice line", kind="voice", customer_type="any")
+    define_change_templates(product)
     return services.version_create(product=product, effective_from=dt.date(2020, 1, 1), prices=VOICE_PRICES, **rules)
 
 

@@ -40,3 +40,69 @@ def test_the_demo_residents_are_provisioned_in_radius_with_an_address(radius_tab
         assert entry is not None
         assert entry.groups == [(subscriber.plan_group, 1)]
         assert entry.reply == [("Framed-IP-Address", ":=", service.identifiers["ipv4_address"])]
+
+
+def test_every_demo_product_has_a_template_for_every_action_and_terms_etf(radius_tables):
+    from headend.catalog.models import Product, ProductVersion
+    from headend.catalog.services import missing_template_actions
+
+    demo.load()
+
+    for product in Product.objects.all():
+        assert missing_template_actions(product=product) == [], product
+    for version in ProductVersion.objects.filter(status="published"):
+        assert (version.etf_kind, version.etf_percent, version.etf_cap_months) == ("percent_of_remaining", 100, 6)
+        assert version.floor_mrc_amount is not None
+
+
+def test_demo_change_quotes_are_accepted_without_surprises(radius_tables):
+    """Every change the issue found refused at the signature is quoted, presented and accepted."""
+    from headend.catalog.models import ProductVersion
+    from headend.fulfillment.models import WorkOrder
+    from headend.quoting import services as quoting
+
+    demo.load()
+    clinic = Account.objects.get(name="Downeast Community Clinic")
+    dia = Service.objects.get(account=clinic, product_version__product__code="biz-dia-1g")
+    block = Service.objects.get(account=clinic, product_version__product__code="static-ip-29")
+    assert block.base_service == dia
+    grace = Service.objects.get(account__email="grace@example.com")
+    slash_28 = ProductVersion.objects.get(product__code="static-ip-28", status="published")
+
+    upgrade = quoting.quote_create(account=clinic, name="More addresses")
+    quoting.quote_line_change(quote=upgrade, service=block, action="replace", product_version=slash_28, term_months=36)
+    quoting.quote_accept(quote=quoting.quote_present(quote=upgrade), accepted_by_name="Clinic")
+    assert WorkOrder.objects.get(order_line__order__quote=upgrade).action == "modify"
+
+    re_term = quoting.quote_create(account=grace.account, name="Two more years")
+    quoting.quote_line_change(quote=re_term, service=grace, action="re_term", term_months=24)
+    quoting.quote_accept(quote=quoting.quote_present(quote=re_term), accepted_by_name="Grace")
+    assert not WorkOrder.objects.filter(order_line__order__quote=re_term).exists()
+    grace.refresh_from_db()
+    assert grace.term_months == 24
+
+    re_rate = quoting.quote_create(account=clinic, name="Loyalty price")
+    quoting.quote_line_change(quote=re_rate, service=dia, action="re_rate", negotiated_mrc_amount="300.00")
+    assert re_rate.lines.get().floor_breached is True  # under the demo's floor: a manager approves it
+
+
+def test_demo_move_of_a_business_circuit_carries_its_static_block(radius_tables):
+    from headend.crm import services as crm_services
+    from headend.quoting import services as quoting
+
+    demo.load()
+    clinic = Account.objects.get(name="Downeast Community Clinic")
+    dia = Service.objects.get(account=clinic, product_version__product__code="biz-dia-1g")
+    new_site = crm_services.location_create(
+        account=clinic, name="New clinic", line1="2 Free St", city="Machias", state="ME", postal_code="04654"
+    )
+    quote = quoting.quote_create(account=clinic, name="Moving the clinic")
+
+    quoting.quote_line_change(quote=quote, service=dia, action="move", location=new_site)
+    quoting.quote_accept(quote=quoting.quote_present(quote=quote), accepted_by_name="Clinic")
+
+    assert sorted(quote.lines.values_list("action", "target_service__product_version__product__code")) == [
+        ("move", "biz-dia-1g"),
+        ("move", "static-ip-29"),
+    ]
+    assert Order.objects.get(quote=quote).lines.count() == 2

@@ -23,7 +23,7 @@ from headend.orders.models import Order
 from headend.quoting import services as quoting
 from headend.quoting.models import ApprovalRule
 from tests.contracts.conftest import link_from_outbox
-from tests.factories import make_location, make_quote, make_user
+from tests.factories import define_change_templates, make_location, make_quote, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,11 @@ CELL = "882b181339fffff"  # an H3 res-8 cell where the sample has business fiber
 
 def fiber(code: str, down: int, prices: dict) -> object:
     product = catalog_services.product_create(code=code, name=code, kind="internet", customer_type="business")
+    for action in ("add", "modify", "delete"):
+        catalog_services.template_define(
+            product=product, action=action, name=f"{action} {code}", tasks=[TaskSpec("Do it")]
+        )
+    define_change_templates(product)
     version = catalog_services.version_publish(
         version=catalog_services.version_create(
             product=product,
@@ -52,10 +57,6 @@ def fiber(code: str, down: int, prices: dict) -> object:
             etf_percent="50",
         )
     )
-    for action in ("add", "modify", "delete"):
-        catalog_services.template_define(
-            product=product, action=action, name=f"{action} {code}", tasks=[TaskSpec("Do it")]
-        )
     return version
 
 

@@ -226,3 +226,36 @@ class TestNasAnswers:
         [received] = nas_standin.received
         assert received.attributes["Filter-Id"] == ["walled-garden"]
         assert received.attributes["WISPr-Bandwidth-Max-Down"] == [1_000_000]
+
+
+@pytest.mark.django_db(**RADIUS_DB)
+@pytest.mark.usefixtures("radius_tables")
+def test_a_new_block_on_a_live_subscriber_is_sent_by_coa_once(nas, nas_standin):
+    from tests.provisioning.test_radius_freeradius import _with_block
+
+    service = make_radius_service()
+    run_action("radius.provision", service)
+    _open_session(service.radius_subscriber.username)
+    addon = _with_block(service, "203.0.113.16/29")
+
+    first, _ = run_action("radius.routes", addon)
+    second, _ = run_action("radius.routes", addon)
+
+    [received] = nas_standin.received
+    assert received.name == "CoA-Request"
+    assert received.attributes["Framed-Route"] == ["203.0.113.16/29 0.0.0.0 1"]
+    assert (first["changed"], second["changed"], "sessions" in second) == (True, False, False)
+
+
+@pytest.mark.django_db(**RADIUS_DB)
+@pytest.mark.usefixtures("radius_tables")
+def test_routes_on_a_base_without_radius_say_route_by_hand():
+    from tests.provisioning.test_radius_freeradius import _with_block
+
+    service = make_radius_service()
+    addon = _with_block(service, "203.0.113.24/29")
+
+    result, _context = run_action("radius.routes", addon)
+
+    assert result["changed"] is False
+    assert "route the block by hand" in result["note"]

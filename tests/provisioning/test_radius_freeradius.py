@@ -106,3 +106,65 @@ def test_ipoe_circuit_id_is_accepted_whatever_the_password(freeradius):
 
     assert reply.code == packet.AccessAccept
     assert reply.attributes == {"Mikrotik-Rate-Limit": ["100M/300M"]}
+
+
+def _with_block(service, block: str):
+    """An add-on ordered on `service` that holds a routed IPv4 block, as ipam.allocate records it."""
+    import datetime as dt
+
+    from headend.catalog import services as catalog_services
+    from headend.inventory import services as inventory_services
+    from headend.inventory.models import Service
+    from headend.quoting import services as quoting_services
+    from tests.factories import define_change_templates
+
+    product = catalog_services.product_create(
+        code=f"block-{service.pk}",
+        name="Static /29",
+        kind="addon",
+        customer_type="any",
+        addon_of=[service.product_version.product],
+    )
+    define_change_templates(product)
+    version = catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=product, effective_from=dt.date(2020, 1, 1), prices={12: ("20.00", "0.00")}
+        )
+    )
+    quote = quoting_services.quote_create(account=service.account, name="Block")
+    quoting_services.quote_line_add(quote=quote, location=service.location, product_version=version, term_months=12)
+    quoting_services.quote_accept(quote=quoting_services.quote_present(quote=quote), accepted_by_name="Pat")
+    addon = Service.objects.get(base_service=service)
+    return inventory_services.service_set_identifiers(service=addon, ipv4_address=block)
+
+
+def test_an_add_on_block_reaches_the_base_subscriber_as_framed_route(freeradius):
+    service = make_radius_service(ipv4_address="100.64.7.9")
+    run_action("radius.provision", service)
+    addon = _with_block(service, "203.0.113.8/29")
+
+    result, _ = run_action("radius.routes", addon)
+    reply = freeradius.authenticate(*_credentials(service))
+
+    assert result["routes"] == ["203.0.113.8/29 0.0.0.0 1"]
+    assert reply.code == packet.AccessAccept
+    assert reply.attributes["Framed-Route"] == ["203.0.113.8/29 0.0.0.0 1"]
+    assert reply.attributes["Framed-IP-Address"] == ["100.64.7.9"]
+
+
+def test_an_upgrade_of_the_base_keeps_its_routes_and_a_released_block_drops_them(freeradius):
+    from headend.inventory import services as inventory_services
+
+    service = make_radius_service()
+    run_action("radius.provision", service)
+    addon = _with_block(service, "203.0.113.8/29")
+    run_action("radius.routes", addon)
+
+    run_action("radius.provision", service)
+    assert freeradius.authenticate(*_credentials(service)).attributes["Framed-Route"] == ["203.0.113.8/29 0.0.0.0 1"]
+
+    inventory_services.service_set_identifiers(service=addon, ipv4_address=None)
+    result, _ = run_action("radius.routes", addon)
+
+    assert (result["routes"], result["changed"]) == ([], True)
+    assert "Framed-Route" not in freeradius.authenticate(*_credentials(service)).attributes

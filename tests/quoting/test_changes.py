@@ -87,7 +87,7 @@ def test_a_service_with_a_change_in_flight_cannot_be_changed_again(catalog):
     account = make_account()
     service = make_live_service(account, catalog["gig"])
     first = make_quote(account=account, lines=0)
-    services.quote_line_change(quote=first, service=service, action="re_term", term_months=24)
+    services.quote_line_change(quote=first, service=service, action="upgrade", product_version=catalog["two_gig"])
     services.quote_present(quote=first)
     services.quote_accept(quote=first, accepted_by_name="Pat")
     second = make_quote(account=account, lines=0)

@@ -200,8 +200,8 @@ def test_expire_due_expires_presented_quotes_past_validity_and_is_idempotent():
 
 def test_accept_fails_whole_when_a_product_has_no_template():
     version = make_product(tasks=None)
-    version.product.templates.all().delete()
     quote = make_quote(status="presented", version=version)
+    version.product.templates.all().delete()  # a last guard: lines and presenting check this first
 
     with pytest.raises(Conflict) as error:
         services.quote_accept(quote=quote)

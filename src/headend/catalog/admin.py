@@ -13,7 +13,7 @@ from headend.catalog.models import (
     TemplateTask,
     WorkOrderTemplate,
 )
-from headend.catalog.services import check_tiers
+from headend.catalog.services import check_tiers, missing_template_actions
 from headend.core.errors import ValidationError
 
 
@@ -63,8 +63,24 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [ProductRelationInline]
 
 
+class ProductVersionForm(forms.ModelForm):
+    """Publishing here obeys `version_publish`'s rule: a template for every action a quote can ask."""
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        product = data.get("product")
+        if data.get("status") == ProductVersion.Status.PUBLISHED and product is not None:
+            missing = missing_template_actions(product=product)
+            if missing:
+                raise forms.ValidationError(
+                    f"Define the work-order templates for {', '.join(missing)} before publishing {product}."
+                )
+        return data
+
+
 @admin.register(ProductVersion)
 class ProductVersionAdmin(SimpleHistoryAdmin):
+    form = ProductVersionForm
     list_display = ["product", "version", "status", "effective_from", "download_mbps", "upload_mbps"]
     list_filter = ["status", "product"]
     inlines = [PriceInline, PriceTierInline]
@@ -76,7 +92,7 @@ class ProductVersionAdmin(SimpleHistoryAdmin):
             {
                 "fields": [
                     "floor_mrc_amount",
-                    ("etf_kind", "etf_percent", "etf_amount", "etf_cap_amount"),
+                    ("etf_kind", "etf_percent", "etf_amount", "etf_cap_amount", "etf_cap_months"),
                     ("etf_on_downgrade", "etf_on_replace"),
                     "move_fee_amount",
                     "installation_waivable",
@@ -105,3 +121,9 @@ class TemplateTaskInline(admin.TabularInline):
 class WorkOrderTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "product", "action"]
     inlines = [TemplateTaskInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A template a sellable product needs stays: quotes rely on it being there at acceptance."""
+        if obj is not None and obj.product.versions.filter(status=ProductVersion.Status.PUBLISHED).exists():
+            return False
+        return super().has_delete_permission(request, obj)

@@ -88,6 +88,8 @@ class ProductVersion(StatusModel):
     etf_percent = models.DecimalField("ETF percent", max_digits=5, decimal_places=2, null=True, blank=True)
     etf_amount = models.DecimalField("ETF amount", max_digits=12, decimal_places=2, null=True, blank=True)
     etf_cap_amount = models.DecimalField("ETF cap", max_digits=12, decimal_places=2, null=True, blank=True)
+    # The terms' "capped at six months": the fee counts at most this many of the months left.
+    etf_cap_months = models.PositiveSmallIntegerField("ETF cap (months)", null=True, blank=True)
     etf_on_downgrade = models.BooleanField("ETF also on a downgrade inside the term", default=False)
     etf_on_replace = models.BooleanField("ETF also on a replacement inside the term", default=False)
     move_fee_amount = models.DecimalField("move fee (one-time)", max_digits=12, decimal_places=2, default=Decimal(0))
@@ -312,6 +314,11 @@ class ProductRelation(models.Model):
 class WorkOrderTemplate(models.Model):
     """The work that an order line for this product and action turns into."""
 
+    # What a sellable product needs before it is published: every change a quote can make to
+    # its services must become work (an add-on is suspended and restored with its base).
+    REQUIRED_ACTIONS = ("add", "modify", "move", "delete")
+    REQUIRED_ACTIONS_NETWORK = ("suspend", "restore")
+
     class Action(models.TextChoices):
         ADD = "add", "Add"
         MODIFY = "modify", "Modify"
@@ -332,6 +339,14 @@ class WorkOrderTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def required_actions(cls, product: Product) -> tuple[str, ...]:
+        """The actions `product` needs a template for: base services are also suspended and
+        restored on the network; an add-on follows its base."""
+        if product.kind == Product.Kind.ADDON:
+            return cls.REQUIRED_ACTIONS
+        return cls.REQUIRED_ACTIONS + cls.REQUIRED_ACTIONS_NETWORK
 
 
 class TemplateTask(models.Model):

@@ -96,6 +96,11 @@ def template_actions(*, product_id: int) -> set[str]:
     return set(WorkOrderTemplate.objects.filter(product_id=product_id).values_list("action", flat=True))
 
 
+def templates_defined(*, product_ids: Collection[int]) -> set[tuple[int, str]]:
+    """(product id, action) for every work-order template these products have."""
+    return set(WorkOrderTemplate.objects.filter(product_id__in=product_ids).values_list("product_id", "action"))
+
+
 def template_for(*, product_id: int, action: str) -> WorkOrderTemplate | None:
     return (
         WorkOrderTemplate.objects.filter(product_id=product_id, action=action)
@@ -146,6 +151,7 @@ def version_pricing(*, version: ProductVersion) -> pricing.VersionPricing:
             percent=version.etf_percent or Decimal(0),
             amount=version.etf_amount or Decimal(0),
             cap_amount=version.etf_cap_amount,
+            cap_months=version.etf_cap_months,
             on_downgrade=version.etf_on_downgrade,
             on_replace=version.etf_on_replace,
         ),

@@ -160,6 +160,19 @@ def _check_floor(floor: Decimal | None, *, mrcs: list[Decimal]) -> None:
         )
 
 
+def _cap_months(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
+    ):
+        raise ValidationError("Give the cap as a whole number of months.", field="etf_cap_months")
+    months = int(value)
+    if not 1 <= months <= 120:
+        raise ValidationError("The cap is 1 to 120 months.", field="etf_cap_months")
+    return months
+
+
 def _etf_rule(
     *, kind: str, percent: Any, amount: Any, cap: Any
 ) -> tuple[str, Decimal | None, Decimal | None, Decimal | None]:
@@ -190,6 +203,7 @@ def version_create(
     etf_percent: Any = None,
     etf_amount: Any = None,
     etf_cap: Any = None,
+    etf_cap_months: Any = None,
     etf_on_downgrade: bool = False,
     etf_on_replace: bool = False,
     move_fee: Any = "0",
@@ -200,12 +214,14 @@ def version_create(
     `tiers` maps a term to volume tiers (from, to or None, monthly per unit); `floor_mrc` is the
     lowest monthly per unit a discount may reach without approval; the ETF applies when a service
     is cancelled inside its term (`etf_kind` none, percent_of_remaining with `etf_percent`, flat or
-    per_remaining_month with `etf_amount`; `etf_cap` caps it). ValidationError names the field."""
+    per_remaining_month with `etf_amount`; `etf_cap` caps the amount, `etf_cap_months` the months
+    it counts). ValidationError names the field."""
     checked = _prices(prices)
     checked_tiers = check_tiers(tiers=tiers or {}, priced_terms={term for term, _, _ in checked})
     floor = _optional_amount(floor_mrc, field="floor_mrc")
     _check_floor(floor, mrcs=[mrc for _, mrc, _ in checked] + [mrc for _, _, _, mrc in checked_tiers])
     kind, percent, amount, cap = _etf_rule(kind=etf_kind, percent=etf_percent, amount=etf_amount, cap=etf_cap)
+    cap_months = _cap_months(etf_cap_months) if kind != EtfKind.NONE else None
     move_fee_amount = _amount(move_fee, field="move_fee")
     last = product.versions.order_by("-version").first()
     version = ProductVersion(
@@ -222,6 +238,7 @@ def version_create(
         etf_percent=percent,
         etf_amount=amount,
         etf_cap_amount=cap,
+        etf_cap_months=cap_months,
         etf_on_downgrade=etf_on_downgrade and kind != EtfKind.NONE,
         etf_on_replace=etf_on_replace and kind != EtfKind.NONE,
         move_fee_amount=move_fee_amount,
@@ -291,10 +308,25 @@ def version_publish(*, version: ProductVersion) -> ProductVersion:
     version.check_transition(ProductVersion.Status.PUBLISHED)
     if not version.prices.exists():
         raise ValidationError("Price the version before publishing it.", field="prices", code="required")
+    missing = missing_template_actions(product=version.product)
+    if missing:
+        labels = ", ".join(str(WorkOrderTemplate.Action(action).label).lower() for action in missing)
+        raise ValidationError(
+            f"Define the work-order templates for {labels} before publishing: every change a quote can "
+            f"make to a {version.product.name} service must become work.",
+            field="templates",
+            code="templates_missing",
+        )
     version.status, version.published_at = ProductVersion.Status.PUBLISHED, clock.now()
     version.save(update_fields=["status", "published_at"])
     events.emit("product_version.published", subject=version, data={"product_id": version.product_id})
     return version
+
+
+def missing_template_actions(*, product: Product) -> list[str]:
+    """The actions `product` must have a work-order template for but has not, in the catalog's order."""
+    defined = set(WorkOrderTemplate.objects.filter(product=product).values_list("action", flat=True))
+    return [action for action in WorkOrderTemplate.required_actions(product) if action not in defined]
 
 
 @transaction.atomic

@@ -41,15 +41,24 @@ ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf", 
 
 
 def work_order_create(
-    *, order_line: Any, service: Any, at: dt.datetime, templates: dict[tuple[int, str], Any] | None = None
+    *,
+    order_line: Any,
+    service: Any,
+    at: dt.datetime,
+    templates: dict[tuple[int, str], Any] | None = None,
+    after: WorkOrder | None = None,
 ) -> WorkOrder:
     """The work for one order line, copied from its product's template for the line's action.
+    With `after` (the work of the base service an add-on rides on), the work starts only once
+    that work order has turned its service up.
 
     Called inside order decomposition (which passes `templates`, a cache shared by its lines,
     and schedules the order once all its work orders exist); a later template change never
     alters the work order."""
     product = order_line.product_version.product
     action = order_line.template_action
+    if action is None:
+        raise Conflict(f"Line {order_line.position} changes only the contract: it needs no work order.", field="action")
     key = (product.pk, action)
     templates = {} if templates is None else templates
     if key not in templates:
@@ -68,13 +77,17 @@ def work_order_create(
         created_at=at,
         name=f"{template.name}: {order_line.location.one_line}",
     )
-    _copy_template_tasks(work_order, template, at)
+    _copy_template_tasks(work_order, template, at, waits_for=_turn_up_task(after) if after is not None else None)
     events.emit("work_order.created", subject=work_order, data={"order_line_id": order_line.pk})
     _announce_ready_tasks(work_order)
     return work_order
 
 
-def _copy_template_tasks(work_order: WorkOrder, template: Any, at: dt.datetime) -> list[Task]:
+def _copy_template_tasks(
+    work_order: WorkOrder, template: Any, at: dt.datetime, *, waits_for: Task | None = None
+) -> list[Task]:
+    """The template's tasks on the work order; with `waits_for`, its first tasks wait for that
+    task (of another work order) too."""
     template_tasks = list(template.tasks.all())
     tasks = bulk_create_with_history(
         [
@@ -92,7 +105,7 @@ def _copy_template_tasks(work_order: WorkOrder, template: Any, at: dt.datetime) 
                 needs_appointment=spec.needs_appointment,
                 undo=spec.undo,
                 checklist=[{"item": item, "done": False} for item in spec.checklist],
-                status=Task.Status.PENDING if spec.dependencies.all() else Task.Status.READY,
+                status=Task.Status.PENDING if spec.dependencies.all() or waits_for else Task.Status.READY,
             )
             for spec in template_tasks
         ],
@@ -107,7 +120,19 @@ def _copy_template_tasks(work_order: WorkOrder, template: Any, at: dt.datetime) 
         for spec in template_tasks
         for dep in spec.dependencies.all()
     )
+    if waits_for is not None:
+        TaskDependency.objects.bulk_create(
+            TaskDependency(task=by_template_pk[spec.pk], predecessor=waits_for)
+            for spec in template_tasks
+            if not spec.dependencies.all()
+        )
     return tasks
+
+
+def _turn_up_task(work_order: WorkOrder) -> Task | None:
+    """The open task that turns the work order's service up (None once it is done)."""
+    task = work_order.tasks.filter(turns_up=True).first() or work_order.tasks.order_by("-position").first()
+    return task if task is not None and task.status not in (Task.Status.DONE, Task.Status.CANCELLED) else None
 
 
 def _announce_ready_tasks(work_order: WorkOrder) -> None:
@@ -129,7 +154,9 @@ def service_action_request(*, service: Service, action: str, reason: str, reques
     request): a work order from the product's template for that action, whose code tasks
     change the network and whose turn-up task changes the service's status.
 
-    Refused while another work order on the service is open (one change at a time)."""
+    A disconnect takes the service's add-ons with it (a work order each): an add-on never
+    outlives the service it rides on. Refused while another work order on the service is open
+    (one change at a time)."""
     if action not in SERVICE_ACTIONS:
         raise ValidationError(f"Unknown service action {action!r}.", field="action", code="invalid_choice")
     statuses, verb, done = SERVICE_ACTIONS[action]
@@ -180,6 +207,16 @@ def service_action_request(*, service: Service, action: str, reason: str, reques
     events.emit("work_order.created", subject=work_order, data={"service_id": service.pk, "action": action})
     work_order_forecast(work_order=work_order, at=at, baseline=True)
     _announce_ready_tasks(work_order)
+    if action == "delete":
+        for addon in Service.objects.filter(
+            base_service=service, status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED]
+        ).order_by("pk"):
+            service_action_request(
+                service=addon,
+                action="delete",
+                reason=f"{reason} (rides on {service.number})",
+                requested_by=requested_by,
+            )
     work_order.refresh_from_db()
     return work_order
 
@@ -323,7 +360,12 @@ def _check_can_work(task: Task, work_order: WorkOrder) -> None:
     if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
         raise Conflict(f"Work order {work_order.number} is {work_order.get_status_display().lower()}.", field="status")
     if task.status == Task.Status.PENDING:
-        waiting = ", ".join(f"{dep.position}. {dep.name}" for dep in _open_predecessors(task))
+        waiting = ", ".join(
+            f"{dep.position}. {dep.name}"
+            if dep.work_order_id == task.work_order_id
+            else f"{dep.name} on work order {dep.work_order.number} (the service it rides on)"
+            for dep in _open_predecessors(task)
+        )
         raise Conflict(f"{task.name!r} waits for: {waiting}.", field="status", code="task_blocked")
     if task.status == Task.Status.BLOCKED:
         raise Conflict(

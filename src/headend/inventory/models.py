@@ -33,6 +33,10 @@ class Service(StatusModel):
     order_line = models.OneToOneField(
         "orders.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="created_service"
     )
+    # An add-on (static IP block, managed Wi-Fi) rides on a base service at the same location.
+    base_service = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="addons", verbose_name="rides on"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     term_months = models.PositiveSmallIntegerField(choices=Term.choices)
     quantity = models.PositiveIntegerField(default=1)
@@ -46,6 +50,8 @@ class Service(StatusModel):
     activated_at = models.DateTimeField(null=True, blank=True)
     billable_from = models.DateTimeField(null=True, blank=True)
     billable_until = models.DateTimeField(null=True, blank=True)
+    # When the current product, price and term took effect (turn-up, then each change).
+    current_since = models.DateTimeField(null=True, blank=True)
     term_start_date = models.DateField(null=True, blank=True)
     term_end_date = models.DateField(null=True, blank=True)
     status_changed_at = models.DateTimeField()

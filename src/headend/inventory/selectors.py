@@ -164,6 +164,16 @@ def account_live_services(*, account_id: int) -> list[Service]:
     )
 
 
+def service_addons_live(*, service_id: int) -> list[Service]:
+    """The add-ons riding on a service that are still running (or on their way up)."""
+    return list(
+        Service.objects.filter(base_service_id=service_id)
+        .exclude(status=Service.Status.DISCONNECTED)
+        .select_related("location", "product_version__product")
+        .order_by("id")
+    )
+
+
 def service_locked(*, service_id: int) -> Service:
     """The service re-read under a row lock, for a use case that decides on its present state."""
     return Service.objects.select_for_update().select_related("product_version__product", "location").get(pk=service_id)

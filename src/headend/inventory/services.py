@@ -26,10 +26,12 @@ def _lock(service: Service) -> Service:
 
 
 @transaction.atomic
-def service_create_pending(*, order_line: Any, at: dt.datetime) -> Service:
-    """The inventory record an `add` order line will turn up; not billable until active."""
+def service_create_pending(*, order_line: Any, at: dt.datetime, base_service: Service | None = None) -> Service:
+    """The inventory record an `add` order line will turn up; not billable until active. An
+    add-on's record names the `base_service` it rides on."""
     service = Service.objects.create(
         account_id=order_line.order.account_id,
+        base_service=base_service,
         location=order_line.location,
         product_version=order_line.product_version,
         order_line=order_line,
@@ -63,14 +65,14 @@ def service_activate(*, service: Service, at: dt.datetime, reason: str = "turned
     service = _lock(service)
     if service.status in (Service.Status.PENDING, Service.Status.PROVISIONING):
         start = clock.local_date(at)
-        service.activated_at = service.billable_from = at
+        service.activated_at = service.billable_from = service.current_since = at
         service.term_start_date, service.term_end_date = start, term_end(start, service.term_months)
         return _move(
             service,
             Service.Status.ACTIVE,
             at=at,
             reason=reason,
-            fields=("activated_at", "billable_from", "term_start_date", "term_end_date"),
+            fields=("activated_at", "billable_from", "current_since", "term_start_date", "term_end_date"),
         )
     return _move(service, Service.Status.ACTIVE, at=at, reason=reason)  # resume; raises if illegal
 
@@ -129,6 +131,7 @@ def service_apply_change(*, service: Service, order_line: Any, at: dt.datetime, 
         start = clock.local_date(at)
         service.term_months, service.term_start_date = order_line.term_months, start
         service.term_end_date = term_end(start, order_line.term_months)
+    service.current_since = at  # billed at the new price from this instant
     service.save()
     events.emit(
         "service.changed",

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 from headend.catalog.models import ProductVersion, Term
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
+from headend.quoting.models import QuoteLine
 
 
 class Order(StatusModel):
@@ -89,6 +90,13 @@ class OrderLine(StatusModel):
     quote_line = models.OneToOneField(
         "quoting.QuoteLine", null=True, blank=True, on_delete=models.PROTECT, related_name="order_line"
     )
+    # An add-on's base: a line of this order (its service is turned up first) or a live service.
+    base_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="addon_lines", verbose_name="rides on"
+    )
+    base_service = models.ForeignKey(
+        "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="addon_order_lines"
+    )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="order_lines")
     product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="order_lines")
     term_months = models.PositiveSmallIntegerField(choices=Term.choices)
@@ -107,9 +115,16 @@ class OrderLine(StatusModel):
         return f"{self.order.number} #{self.position}"
 
     @property
-    def template_action(self) -> str:
-        """Which work-order template the line takes: a modify that changes the location is a move."""
+    def template_action(self) -> str | None:
+        """Which work-order template the line takes: a modify that changes the location is a move;
+        None for a re-term or re-rate of the product the service has (no work: the order applies
+        it at once). Read before the line takes effect."""
         target = self.target_service
-        if self.action == self.Action.MODIFY and target is not None and target.location_id != self.location_id:
-            return "move"
-        return self.action
+        if self.action != self.Action.MODIFY or target is None:
+            return self.action
+        quote_line = self.quote_line
+        return QuoteLine.work_action(
+            quote_line.action if quote_line is not None else "upgrade",
+            changes_version=target.product_version_id != self.product_version_id or target.quantity != self.quantity,
+            moves=target.location_id != self.location_id,
+        )

@@ -37,9 +37,20 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
             quantity=line.quantity,
             mrc_amount=line.mrc_amount,
             nrc_amount=line.nrc_amount + line.etf_amount,
+            base_service_id=line.base_service_id,
         )
         for line in quote.lines.order_by("position")
     )
+    # Add-ons ride on the order lines made of their base's quote lines.
+    by_quote_line = {line.quote_line_id: line for line in lines}
+    riding = []
+    for base_quote_line_id, line in zip(
+        quote.lines.order_by("position").values_list("base_line_id", flat=True), lines, strict=True
+    ):
+        if base_quote_line_id is not None:
+            line.base_line = by_quote_line[base_quote_line_id]
+            riding.append(line)
+    OrderLine.objects.bulk_update(riding, ["base_line"])
     crm_services.account_activate(account=quote.account)
     events.emit("order.created", subject=order, data={"quote_id": quote.pk, "lines": len(lines)})
     order_decompose(order=order, at=at)
@@ -49,20 +60,40 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
 def order_decompose(*, order: Order, at: dt.datetime) -> Order:
     """Per line: a work order from the product's template for the line's action, on a new
     pending service (add) or on the service the line changes; then the first schedule."""
-    lines = order.lines.select_related(
-        "order", "location", "product_version__product", "target_service__location"
-    ).order_by("position")
+    lines = list(
+        order.lines.select_related(
+            "order", "location", "product_version__product", "target_service__location", "quote_line"
+        ).order_by("position")
+    )
     templates: dict = {}
-    for line in lines:
+    services: dict[int, Any] = {}
+    work_orders: dict[int, Any] = {}
+    # Bases first: an add-on's work waits for its base's turn-up, so the base's work must exist.
+    for line in sorted(lines, key=lambda line: (line.base_line_id is not None, line.position)):
+        base_work = work_orders.get(line.base_line_id) if line.base_line_id is not None else None
         if line.action == OrderLine.Action.ADD:
-            service = inventory_services.service_create_pending(order_line=line, at=at)
+            base = services[line.base_line_id] if line.base_line_id is not None else line.base_service
+            service = inventory_services.service_create_pending(order_line=line, at=at, base_service=base)
+            services[line.pk] = service
         else:
             if line.target_service is None:
                 raise Conflict(f"Line {line.position} changes no service.", field="target_service")
             service = line.target_service
+            if line.template_action is None:
+                # A re-term or re-rate: a new contract on the same product, nothing to do on the
+                # network or at the site, so it takes effect now.
+                label = line.quote_line.get_action_display().lower() if line.quote_line else "change"
+                inventory_services.service_apply_change(
+                    service=service, order_line=line, at=at, reason=f"order {order.number}: {label}"
+                )
+                order_line_complete(order_line=line, at=at)
+                continue
             if line.action == OrderLine.Action.DELETE:
                 inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
-        fulfillment_services.work_order_create(order_line=line, service=service, at=at, templates=templates)
+                base_work = None  # an add-on comes off without waiting for its base
+        work_orders[line.pk] = fulfillment_services.work_order_create(
+            order_line=line, service=service, at=at, templates=templates, after=base_work
+        )
     fulfillment_services.order_forecast(order=order, at=at, baseline=True)
     return order
 

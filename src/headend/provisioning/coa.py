@@ -138,7 +138,12 @@ def push(
             values["Framed-IP-Address"] = session.framed_ip
         if code == packet.CoARequest and attributes is not None:
             for name, _op, value in attributes(nas.vendor):
-                values[name] = _typed(name, value)
+                typed = _typed(name, value)
+                if name in values:  # a repeated attribute (several Framed-Route) goes as a list
+                    before = values[name]
+                    values[name] = [*(before if isinstance(before, list) else [before]), typed]
+                else:
+                    values[name] = typed
         where = f"{nas.name} ({nas.ip_address}:{nas.coa_port})"
         request_log = {"to": where, "packet": PACKET_NAMES[code], "attributes": values}
         try:

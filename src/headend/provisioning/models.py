@@ -56,6 +56,8 @@ class Subscriber(models.Model):
     plan_group = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     framed_ip = models.GenericIPAddressField("framed IP", protocol="IPv4", null=True, blank=True)
+    # Blocks routed to the subscriber (its add-ons' static IP blocks), as Framed-Route values.
+    framed_routes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -21,11 +21,16 @@ The actions' parameters (checked when staff save a template):
     radius.suspend    {"coa": "coa" | "disconnect"}
     radius.restore    {"coa": "coa" | "disconnect"}
     radius.remove     {}
+    radius.routes     {"coa": "coa" | "disconnect"}
 
 `auth` (default pppoe): PPPoE gets a generated username (`s-000042`, plus `@realm` if given)
 and password; IPoE authenticates the NAS's User-Name, the service's circuit id (Option 82) or
 the MAC staff recorded as identifier `radius_username`. An identifier `radius_username` always
 wins, and provisioning records the one it used there; `ipv4_address` becomes the framed IP.
+`radius.routes` runs on an add-on (a static IP block): the base service's subscriber gets one
+Framed-Route per block its live add-ons hold (radreply, op +=), and a live session learns of
+the change by CoA (a Disconnect-Request when the last route goes, since a CoA cannot withdraw
+one). A base with no RADIUS subscriber (a business hand-off) is routed by hand: nothing to do.
 `coa` (default coa): how a live session learns of the change, a CoA-Request with the new
 attributes or a Disconnect-Request so the subscriber reconnects; `radius.remove` always
 disconnects. A session is one open row in radacct; with none, nothing is sent.
@@ -128,10 +133,32 @@ class UserEntry:
     groups: list[tuple[str, int]]  # group name, priority
 
 
-def user_entry(*, username: str, auth_type: str, password: str, group: str, framed_ip: str | None = None) -> UserEntry:
+def user_entry(
+    *,
+    username: str,
+    auth_type: str,
+    password: str,
+    group: str,
+    framed_ip: str | None = None,
+    framed_routes: list[str] | None = None,
+) -> UserEntry:
     check = [("Cleartext-Password", ":=", password)] if auth_type == "pppoe" else [("Auth-Type", ":=", "Accept")]
     reply = [("Framed-IP-Address", ":=", framed_ip)] if framed_ip else []
+    reply += [("Framed-Route", "+=", route) for route in framed_routes or []]
     return UserEntry(username=username, check=check, reply=reply, groups=[(group, 1)])
+
+
+def framed_route_of(value: Any) -> str | None:
+    """The Framed-Route (RFC 2865: "<prefix> <gateway> <metric>", gateway 0.0.0.0 being the
+    subscriber's own address) for a routed block recorded as "a.b.c.d/nn"; None for a single
+    address or anything that is no IPv4 block."""
+    try:
+        network = ipaddress.ip_interface(str(value)).network
+    except ValueError:
+        return None
+    if not isinstance(network, ipaddress.IPv4Network) or network.prefixlen >= 32:
+        return None
+    return f"{network} 0.0.0.0 1"
 
 
 def framed_ip_of(value: Any) -> str | None:
@@ -484,4 +511,36 @@ def remove(context: ActionContext) -> dict[str, Any]:
         return result
     with _as_action_errors():
         result["sessions"] = coa.push(context, username=subscriber.username, kind="disconnect")
+    return result
+
+
+@code_actions.register(
+    "radius.routes", "RADIUS: route the add-on's IP block on the base's subscriber", check_params=check_change_params
+)
+def routes(context: ActionContext) -> dict[str, Any]:
+    from headend.provisioning import coa, services
+
+    params = _params(context, check_change_params)
+    with _as_action_errors():
+        outcome = services.subscriber_routes_sync(service=context.service)
+    if outcome is None:
+        note = f"The service {context.service.number} rides on has no RADIUS subscriber: route the block by hand."
+        context.record(note=note)
+        return {"changed": False, "note": note}
+    subscriber = outcome.subscriber
+    routes = list(subscriber.framed_routes)
+    context.record(
+        request={"radius": "routes", "username": subscriber.username, "routes": routes},
+        response={"changed": outcome.changed},
+    )
+    result: dict[str, Any] = {"username": subscriber.username, "routes": routes, "changed": outcome.changed}
+    if outcome.changed and subscriber.state == "active":
+        kind = params.get("coa", "coa") if routes else "disconnect"
+        with _as_action_errors():
+            result["sessions"] = coa.push(
+                context,
+                username=subscriber.username,
+                kind=kind,
+                attributes=lambda vendor: [("Framed-Route", "+=", route) for route in routes],
+            )
     return result

@@ -63,6 +63,7 @@ def _entry(subscriber: Subscriber) -> radius.UserEntry:
         password=subscriber.password,
         group=settings.HEADEND_RADIUS_WALLED_GARDEN_GROUP if suspended else subscriber.plan_group,
         framed_ip=subscriber.framed_ip,
+        framed_routes=subscriber.framed_routes,
     )
 
 
@@ -228,3 +229,29 @@ def subscriber_remove(*, service: Service) -> Outcome | None:
     subscriber.save(update_fields=["state", "updated_at"])
     radius.user_delete(subscriber.username)
     return Outcome(subscriber=subscriber, plan=None, changed=True)
+
+
+@transaction.atomic
+def subscriber_routes_sync(*, service: Service) -> Outcome | None:
+    """Route every IP block the add-ons of `service`'s base hold (or of `service`, a base) on the
+    base's RADIUS subscriber, as Framed-Route rows; a block released or an add-on disconnected
+    drops its route. Idempotent. None when the base has no live RADIUS subscriber.
+
+    Raises radius.RadiusUnavailable."""
+    base_id = service.base_service_id or service.pk
+    _base, subscriber, _ = _locked(Service(pk=base_id))
+    if subscriber is None or subscriber.state == Subscriber.State.REMOVED:
+        return None
+    blocks = (
+        Service.objects.filter(base_service_id=base_id)
+        .exclude(status=Service.Status.DISCONNECTED)
+        .order_by("pk")
+        .values_list("identifiers", flat=True)
+    )
+    routes = sorted({route for ids in blocks if (route := radius.framed_route_of(ids.get("ipv4_address")))})
+    changed = routes != list(subscriber.framed_routes)
+    if changed:
+        subscriber.framed_routes, subscriber.updated_at = routes, clock.now()
+        subscriber.save(update_fields=["framed_routes", "updated_at"])
+    radius.user_write(_entry(subscriber))
+    return Outcome(subscriber=subscriber, plan=None, changed=changed)

@@ -117,12 +117,23 @@ class QuoteLine(models.Model):
         "cancel": "delete",
     }
 
+    # Changes that touch only the contract (term, price): no work on the network or at the site.
+    COMMERCIAL_ACTIONS = ("re_term", "re_rate")
+
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField()
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.ADD)
     # A change line acts on a service the account already has.
     target_service = models.ForeignKey(
         "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="quote_lines"
+    )
+    # An add-on rides on a base: a new line on this quote or a service the account has. A
+    # change line carried by its base's cancel or move points at that line too.
+    base_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="addon_lines", verbose_name="rides on"
+    )
+    base_service = models.ForeignKey(
+        "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="addon_quote_lines"
     )
     mrc_before_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     etf_amount = models.DecimalField("early-termination fee", max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -152,6 +163,17 @@ class QuoteLine(models.Model):
     @property
     def is_change(self) -> bool:
         return self.action != self.Action.ADD
+
+    @classmethod
+    def work_action(cls, action: str, *, changes_version: bool, moves: bool) -> str | None:
+        """The work-order template a line with this action becomes (add, modify, move, delete),
+        or None for a re-term or re-rate that leaves the product as it is: the order applies it
+        to the service at once, with no work order."""
+        if action in cls.COMMERCIAL_ACTIONS and not changes_version and not moves:
+            return None
+        if moves:
+            return "move"
+        return cls.ORDER_ACTION[action]
 
     @property
     def mrc_change_amount(self) -> Decimal:

@@ -169,6 +169,7 @@ class EtfRule:
     percent: Decimal = ZERO
     amount: Decimal = ZERO
     cap_amount: Decimal | None = None
+    cap_months: int | None = None  # the fee counts at most this many of the months left
     on_downgrade: bool = False
     on_replace: bool = False
 
@@ -348,6 +349,8 @@ def etf_amount(rule: EtfRule, *, mrc_amount: Decimal, months_left: int) -> Decim
     """The early-termination fee with `months_left` months of the term to run (none outside the term)."""
     if months_left <= 0 or rule.kind == EtfKind.NONE:
         return ZERO
+    if rule.cap_months is not None:
+        months_left = min(months_left, rule.cap_months)
     if rule.kind == EtfKind.PERCENT_OF_REMAINING:
         fee = round_cents(mrc_amount * months_left * rule.percent / HUNDRED)
     elif rule.kind == EtfKind.FLAT:

@@ -226,41 +226,140 @@ def quote_line_add(
     product_version: ProductVersion,
     term_months: Any,
     quantity: Any = 1,
+    rides_on: Any = None,
     added_by: Any = None,
 ) -> QuoteLine:
-    """Add a new service to a draft quote, priced from the catalog on the chosen term."""
+    """Add a new service to a draft quote, priced from the catalog on the chosen term. An add-on
+    rides on `rides_on` (a line of this quote or a live service at the location), or on the only
+    base there when none is named."""
     quote = _lock_draft(quote)
     line = _line_add(
-        quote, location=location, product_version=product_version, term_months=term_months, quantity=quantity
+        quote,
+        location=location,
+        product_version=product_version,
+        term_months=term_months,
+        quantity=quantity,
+        rides_on=rides_on,
     )
     _recompute_totals(quote)
     return line
 
 
-def _check_addon(quote: Quote, location: Location, product_version: ProductVersion) -> None:
-    """An add-on is sold only with a base product it belongs to, at the same location: on this
-    quote, or a service the account already has there."""
+def _addon_base(
+    quote: Quote, location: Location, product_version: ProductVersion, rides_on: Any = None
+) -> tuple[QuoteLine | None, Any]:
+    """The base an add-on line rides on: `rides_on` (a new line of this quote, or a live service
+    of the account) or, when staff name none, the only base at the location. An add-on is sold
+    only on a base product it belongs to, at the same location. (None, None) for a product that
+    is no add-on. Raises ValidationError on `rides_on` naming the candidates when there are several."""
     from headend.inventory import selectors as inventory_selectors
 
     addon = product_version.product
     if addon.kind != Product.Kind.ADDON:
-        return
-    on_quote = [
-        line.product_version.product
-        for line in quote.lines.filter(location=location).select_related("product_version__product")
+        if rides_on is not None:
+            raise ValidationError(f"{addon} is not an add-on: it rides on nothing.", field="rides_on")
+        return None, None
+    allowed = set(addon.addon_of.values_list("pk", flat=True))
+    lines = [
+        line
+        for line in quote.lines.filter(location=location, action=QuoteLine.Action.ADD).select_related(
+            "product_version__product"
+        )
+        if line.product_version.product_id in allowed
     ]
-    live = [
-        s.product_version.product
-        for s in inventory_selectors.account_live_services(account_id=quote.account_id)
-        if s.location_id == location.pk
+    services = [
+        service
+        for service in inventory_selectors.account_live_services(account_id=quote.account_id)
+        if service.location_id == location.pk
+        and service.product_version.product_id in allowed
+        and service.status != service.Status.PENDING_DISCONNECT
+        and not quote.lines.filter(target_service=service, action=QuoteLine.Action.CANCEL).exists()
     ]
-    if not catalog_selectors.is_addon_allowed(addon=addon, base_products=[*on_quote, *live]):
-        bases = ", ".join(base.name for base in addon.addon_of.all()) or "no product"
+    candidates: list[Any] = [*lines, *services]
+    if rides_on is not None:
+        chosen = next((c for c in candidates if type(c) is type(rides_on) and c.pk == rides_on.pk), None)
+        if chosen is None:
+            raise ValidationError(
+                f"{addon} cannot ride on that: choose a {_names(addon)} line or service at {location.label}.",
+                field="rides_on",
+                code="not_a_base",
+            )
+        candidates = [chosen]
+    if not candidates:
         raise ValidationError(
-            f"{addon} is an add-on of {bases}; add one of those at this location first.",
+            f"{addon} is an add-on of {_names(addon)}; add one of those at this location first.",
             field="product_version",
             code="addon_without_base",
         )
+    if len(candidates) > 1:
+        named = "; ".join(_base_label(c) for c in candidates)
+        raise ValidationError(
+            f"{addon} can ride on more than one service at this location: choose one ({named}).",
+            field="rides_on",
+            code="base_ambiguous",
+        )
+    base = candidates[0]
+    return (base, None) if isinstance(base, QuoteLine) else (None, base)
+
+
+def _names(addon: Product) -> str:
+    return ", ".join(base.name for base in addon.addon_of.all()) or "no product"
+
+
+def _base_label(base: Any) -> str:
+    if isinstance(base, QuoteLine):
+        return f"line {base.position} {base.product_version.product.name}"
+    return f"{base.number} {base.product_version.product.name}"
+
+
+# What the catalog's missing template stops a quote line from doing, in sales' words.
+WORK_VERBS = {"add": "sold", "modify": "changed", "move": "moved", "delete": "disconnected"}
+WORK_LABELS = {"add": "Add", "modify": "Modify", "move": "Move", "delete": "Disconnect"}
+
+
+def _no_template(product: Product, work: str, *, field: str) -> ValidationError:
+    return ValidationError(
+        f"{product} cannot be {WORK_VERBS.get(work, work)} on a quote yet: the catalog has no work order for it. "
+        f'Ask a catalog manager to define its "{WORK_LABELS.get(work, work)}" template.',
+        field=field,
+        code="no_template",
+    )
+
+
+def _check_workable(product: Product, work: str | None, *, field: str) -> None:
+    """Refuse, at the line, what would fail at the customer's signature: a product with no
+    work-order template for the work the line becomes."""
+    if work is not None and (product.pk, work) not in catalog_selectors.templates_defined(product_ids=[product.pk]):
+        raise _no_template(product, work, field=field)
+
+
+def _check_lines_workable(quote: Quote) -> None:
+    """Every line of the quote can become work (checked again when it is presented)."""
+    rows = quote.lines.values_list(
+        "position",
+        "action",
+        "product_version__product_id",
+        "product_version_id",
+        "location_id",
+        "quantity",
+        "target_service__product_version_id",
+        "target_service__location_id",
+        "target_service__quantity",
+    ).order_by("position")
+    needed: dict[tuple[int, str], int] = {}
+    for position, action, product_id, version_id, location_id, quantity, was_version, was_location, was_qty in rows:
+        work = QuoteLine.work_action(
+            action,
+            changes_version=action != "add" and (version_id != was_version or quantity != was_qty),
+            moves=action != "add" and location_id != was_location,
+        )
+        if work is not None:
+            needed.setdefault((product_id, work), position)
+    defined = catalog_selectors.templates_defined(product_ids={product_id for product_id, _ in needed})
+    for (product_id, work), position in needed.items():
+        if (product_id, work) not in defined:
+            product = Product.objects.get(pk=product_id)
+            raise _no_template(product, work, field=f"quoteItem[{position}]")
 
 
 def _line_add(
@@ -271,12 +370,14 @@ def _line_add(
     term_months: Any,
     quantity: Any,
     position: int | None = None,
+    rides_on: Any = None,
 ) -> QuoteLine:
     """Check, price and store one `add` line on a locked draft (totals are the caller's);
     `position` is given by callers adding many lines, so it is not looked up each time."""
     quantity = check_quantity(quantity)
     check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
-    _check_addon(quote, location, product_version)
+    base_line, base_service = _addon_base(quote, location, product_version, rides_on)
+    _check_workable(product_version.product, "add", field="product_version")
     price = catalog_selectors.price_for(version=product_version, term_months=term_months)
     priced = pricing.price_line(
         mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
@@ -288,6 +389,8 @@ def _line_add(
         position=position,
         location=location,
         product_version=product_version,
+        base_line=base_line,
+        base_service=base_service,
         term_months=price.term_months,
         quantity=quantity,
         mrc_unit_amount=price.mrc_amount,
@@ -301,8 +404,18 @@ def _line_add(
 
 @transaction.atomic
 def quote_line_remove(*, line: QuoteLine, removed_by: Any = None) -> Quote:
-    """Take a line off a draft quote."""
+    """Take a line off a draft quote, with the add-on lines that ride on it.
+
+    Raises Conflict for an add-on's cancel or move that its base's line carries."""
     quote = _lock_draft(line.quote)
+    row = QuoteLine.objects.filter(pk=line.pk, quote=quote).select_related("base_line").first()
+    if row is not None and row.base_line is not None and row.action != QuoteLine.Action.ADD:
+        raise Conflict(
+            f"Line {row.position} goes with line {row.base_line.position} "
+            f"({row.base_line.get_action_display().lower()} of the service it rides on): remove that line instead.",
+            field="line",
+            code="carried_line",
+        )
     QuoteLine.objects.filter(pk=line.pk, quote=quote).delete()
     _recompute_totals(quote)
     return quote
@@ -318,6 +431,7 @@ def quote_present(*, quote: Quote, presented_by: Any = None) -> Quote:
         raise ValidationError(
             "Add at least one line before presenting the quote.", field="quoteItem", code="empty_quote"
         )
+    _check_lines_workable(quote)
     _check_approved(quote)
     quote.status, quote.presented_at = Quote.Status.PRESENTED, now
     quote.valid_until = clock.local_date(now) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)
@@ -391,10 +505,18 @@ def quote_revise(*, quote: Quote, revised_by: Any = None) -> Quote:
         created_by=revised_by,
         created_at=now,
     )
-    lines = list(quote.lines.all())
+    lines = list(quote.lines.order_by("position"))
+    old_pks = [line.pk for line in lines]
     for line in lines:
         line.pk, line.quote = None, revision
     QuoteLine.objects.bulk_create(lines)
+    # The copies ride on the copies of their bases.
+    copies = dict(zip(old_pks, lines, strict=True))
+    carried = [line for line in lines if line.base_line_id is not None]
+    for line in carried:
+        assert line.base_line_id is not None
+        line.base_line = copies[line.base_line_id]
+    QuoteLine.objects.bulk_update(carried, ["base_line"])
     quote.status = Quote.Status.SUPERSEDED
     quote.save(update_fields=["status"])
     events.emit("quote.superseded", subject=quote, data={"by": revision.pk})
@@ -737,12 +859,49 @@ def quote_line_change(
 ) -> QuoteLine:
     """Quote a change to a service the account has, priced as a delta against it: upgrade,
     downgrade, re-term, re-rate, move, replace or cancel (with the catalog's early-termination
-    fee inside the term). Raises ValidationError naming the field, Conflict when the service
-    has a change in flight on another accepted quote."""
+    fee inside the term). A cancel or move carries the service's add-ons with it, each priced
+    on its own line. Raises ValidationError naming the field, Conflict when the service (or an
+    add-on it carries) has a change in flight on another accepted quote."""
     from headend.inventory import selectors as inventory_selectors
 
     quote = _lock_draft(quote)
     service = inventory_selectors.service_locked(service_id=service.pk)
+    line = _change_line(
+        quote,
+        service,
+        action=action,
+        product_version=product_version,
+        term_months=term_months,
+        negotiated_mrc_amount=negotiated_mrc_amount,
+        location=location,
+    )
+    if action in (QuoteLine.Action.CANCEL, QuoteLine.Action.MOVE):
+        changed = set(quote.lines.exclude(target_service=None).values_list("target_service_id", flat=True))
+        for addon in inventory_selectors.service_addons_live(service_id=service.pk):
+            if addon.pk not in changed and addon.status != addon.Status.PENDING_DISCONNECT:
+                _change_line(
+                    quote,
+                    inventory_selectors.service_locked(service_id=addon.pk),
+                    action=action,
+                    location=location,
+                    base_line=line,
+                )
+    _recompute_totals(quote)
+    return line
+
+
+def _change_line(
+    quote: Quote,
+    service: Any,
+    *,
+    action: str,
+    product_version: ProductVersion | None = None,
+    term_months: int | None = None,
+    negotiated_mrc_amount: Any = None,
+    location: Location | None = None,
+    base_line: QuoteLine | None = None,
+) -> QuoteLine:
+    """Check, price and store one change line on a locked draft (totals are the caller's)."""
     _check_change(quote, service, action, product_version, location)
     today = clock.today()
     if product_version is not None:
@@ -765,6 +924,9 @@ def quote_line_change(
         quantity=service.quantity,
     )
     new_version = product_version or service.product_version
+    moves = location is not None and location.pk != service.location_id
+    work = QuoteLine.work_action(action, changes_version=new_version.pk != service.product_version_id, moves=moves)
+    _check_workable(new_version.product, work, field="action")
     priced = pricing.price_quote_line(
         pricing.LineRequest(
             action=str(action),
@@ -794,8 +956,8 @@ def quote_line_change(
         contract_value_amount=priced.contract_value_amount,
         negotiated_mrc_amount=negotiated,
         floor_breached=priced.needs_approval,
+        base_line=base_line,
     )
-    _recompute_totals(quote)
     return line
 
 
