@@ -184,8 +184,9 @@ HEADEND_TIME_ZONE = os.environ.get("HEADEND_TIME_ZONE", "America/New_York")
 HEADEND_CURRENCY = os.environ.get("HEADEND_CURRENCY", "USD")
 HEADEND_PROVIDER_NAME = os.environ.get("HEADEND_PROVIDER_NAME", "Headend Fiber")
 HEADEND_QUOTE_VALID_DAYS = int(os.environ.get("HEADEND_QUOTE_VALID_DAYS", "30"))
-# The address customers reach this site at (links in emails: quote signing).
-HEADEND_SITE_URL = os.environ.get("HEADEND_SITE_URL", "http://127.0.0.1:8000")
+# The address customers reach this site at (links in emails: quote signing). Unset: the address
+# staff used when they presented the quote (scheme, host and port of their request).
+HEADEND_SITE_URL = os.environ.get("HEADEND_SITE_URL", "")
 # The business calendar work is scheduled on (holidays are kept in the database).
 HEADEND_WORKDAY_START = os.environ.get("HEADEND_WORKDAY_START", "08:00")
 HEADEND_WORKDAY_END = os.environ.get("HEADEND_WORKDAY_END", "17:00")

@@ -431,7 +431,9 @@ def test_a_service_with_a_change_in_flight_is_409_and_nothing_is_written(sales_a
     account = make_account()
     service = make_live_service(account, catalog["gig"])
     first = make_quote(account=account, lines=0)
-    quoting_services.quote_line_change(quote=first, service=service, action="re_term", term_months=24)
+    quoting_services.quote_line_change(
+        quote=first, service=service, action="upgrade", product_version=catalog["two_gig"]
+    )
     quoting_services.quote_present(quote=first)
     quoting_services.quote_accept(quote=first, accepted_by_name="Pat")
     quotes = Quote.objects.count()

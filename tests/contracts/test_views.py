@@ -83,7 +83,7 @@ def test_resend_link_emails_the_same_link_again(sales_client, offer, django_capt
     quote, path = offer
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]))
+        response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), {"resend": "1"})
 
     link = SigningLink.objects.get()
     assert response.status_code == 302
@@ -135,3 +135,41 @@ def test_a_document_of_another_quote_is_not_found(sales_client):
     response = sales_client.get(reverse("contracts:document_pdf", args=[quote.pk, document.pk]))
 
     assert response.status_code == 404
+
+
+def test_send_after_presenting_sent_the_link_sends_nothing_more(
+    sales_client, offer, django_capture_on_commit_callbacks
+):
+    """The page loaded before the worker sent the link still says "Send signing link": a click
+    on it is not a resend."""
+    quote, _ = offer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), follow=True)
+
+    assert len(mail.outbox) == 1
+    assert SigningLink.objects.get().send_count == 1
+    assert "was sent to jo@boatworks.example already" in response.content.decode()
+
+
+def test_the_resend_button_asks_for_a_resend(sales_client, offer):
+    quote, _ = offer
+
+    html = sales_client.get(quote.get_absolute_url()).content.decode()
+
+    assert '<input type="hidden" name="resend" value="1">' in html
+
+
+def test_the_signing_link_uses_the_address_staff_presented_from(settings, client, run_worker):
+    settings.HEADEND_SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["headend.example"]
+    client.force_login(make_user("sales"))
+    quote = make_offer(present=False)
+
+    client.post(
+        reverse("quoting:quote_transition", args=[quote.pk, "present"]), HTTP_HOST="headend.example:8443", secure=True
+    )
+    run_worker()
+
+    assert len(mail.outbox) == 1
+    assert "https://headend.example:8443/sign/" in mail.outbox[0].body

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from headend.catalog.models import WorkOrderTemplate
 from headend.core import clock
 from headend.core.models import OutboxEvent
 from headend.fulfillment import services
@@ -238,8 +239,14 @@ def test_moving_needs_post(client):
 
 
 def active_service() -> Service:
+    """A live service whose product leaves suspension to staff (a catalog from before every
+    product had suspend and restore work): the board moves its status directly."""
     work_order = finish_all_tasks(accepted_work_order(), at=FROZEN_AT - dt.timedelta(days=1))
-    return Service.objects.get(pk=work_order.service_id)
+    service = Service.objects.get(pk=work_order.service_id)
+    WorkOrderTemplate.objects.filter(
+        product=service.product_version.product, action__in=["suspend", "restore", "delete"]
+    ).delete()
+    return service
 
 
 def service_move(client, service: Service, to: str, **extra):

@@ -130,3 +130,46 @@ def test_a_work_order_of_only_code_tasks_turns_up_with_no_human_touch(run_worker
 
     service = Service.objects.get(pk=work_order.service_id)
     assert (service.status, service.billable_from) == ("active", FROZEN_AT)
+
+
+def booked_install():
+    from headend.fulfillment import selectors as fulfillment_selectors
+    from headend.fulfillment.models import Technician
+
+    Technician.objects.create(user=make_user("provisioning"))
+    version = make_product(tasks=[TaskSpec(name="Install", role="provisioning", needs_appointment=True)])
+    quote = make_quote(version=version, status="accepted")
+    install = Task.objects.get(work_order__order_line__order__quote=quote)
+    slot = fulfillment_selectors.appointment_slots(task=install)[-1]
+    services.appointment_book(task=install, start=slot.start, booked_by=None)
+    return install
+
+
+def test_an_install_done_before_its_appointment_needs_a_reason():
+    from headend.core.errors import ValidationError
+
+    install = booked_install()
+
+    with pytest.raises(ValidationError) as error:
+        services.task_complete(task=install, completed_by=None)
+    assert (error.value.field, error.value.code) == ("early_reason", "before_appointment")
+    install.refresh_from_db()
+    assert install.status == "ready"
+
+    services.task_complete(task=install, completed_by=None, notes="ONT -18 dBm", early_reason="Customer called us in")
+
+    install.refresh_from_db()
+    assert install.status == "done"
+    assert install.notes.startswith("ONT -18 dBm\nDone before the appointment of ")
+    assert install.notes.endswith(": Customer called us in")
+
+
+def test_an_install_at_or_after_its_appointment_needs_no_reason():
+    install = booked_install()
+    start = install.appointments.get().start
+
+    with clock.frozen(start):
+        services.task_complete(task=install, completed_by=None)
+
+    install.refresh_from_db()
+    assert install.status == "done"

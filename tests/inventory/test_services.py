@@ -72,3 +72,35 @@ def test_disconnect_ends_billing_at_that_instant():
 
     assert (service.billable_from, service.billable_until) == (FROZEN_AT, FROZEN_AT)
     assert not service.is_billable
+
+
+def test_the_service_page_lists_every_order_that_touched_it_and_the_price_since(client):
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from headend.core import clock
+    from headend.orders.models import Order
+    from headend.quoting import services as quoting_services
+    from tests.factories import make_account, make_change_catalog, make_live_service, make_quote, make_user
+
+    catalog = make_change_catalog()
+    account = make_account()
+    service = make_live_service(account, catalog["gig"])
+    later = clock.now() + dt.timedelta(days=40)
+    with clock.frozen(later):
+        quote = make_quote(account=account, lines=0)
+        quoting_services.quote_line_change(quote=quote, service=service, action="re_term", term_months=24)
+        quoting_services.quote_accept(quote=quoting_services.quote_present(quote=quote), accepted_by_name="Pat")
+    client.force_login(make_user("support"))
+
+    html = client.get(service.get_absolute_url()).content.decode()
+
+    first = Order.objects.get(lines__created_service=service)
+    change = Order.objects.get(quote=quote)
+    assert reverse("orders:order_detail", args=[first.pk]) in html
+    assert reverse("orders:order_detail", args=[change.pk]) in html
+    assert "re-term" in html
+    assert "at this price" in html
+    service.refresh_from_db()
+    assert service.current_since == later

@@ -16,7 +16,7 @@ from headend.crm.models import Account, Location
 from headend.network import services as network_services
 from headend.network.coverage_files import ADDRESS_COLUMNS, FCC_COLUMNS
 from headend.network.models import CoverageImport
-from tests.factories import make_account, make_location
+from tests.factories import define_change_templates, make_account, make_location
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fcc-bdc"
 SAMPLE = SAMPLE / "bdc_23029_fiber_fixed_broadband_J23_sample.csv"
@@ -117,6 +117,7 @@ def make_offering(
         upload_mbps=up,
         technology=technology,
     )
+    define_change_templates(product)
     return catalog_services.version_publish(version=version) if publish else version
 
 

@@ -64,16 +64,28 @@ def lines_of(quote: Quote) -> list[QuoteLine]:
     return list(quote.lines.select_related("location", "product_version__product").order_by("position"))
 
 
-def state_key(quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None) -> str:
+def _line_fields() -> list[str]:
+    return [f.attname for f in QuoteLine._meta.concrete_fields if f.attname not in LINE_SKIP]
+
+
+def line_states(quote: Quote) -> list[dict[str, Any]]:
+    """Every stored field of every line, as plain values: what `state_key` hashes, read without
+    building a model per line (a 10,000-line quote's key in a fraction of a second)."""
+    return list(quote.lines.order_by("position").values(*_line_fields()))
+
+
+def state_key(quote: Quote, lines: list[QuoteLine] | list[dict[str, Any]], terms: TermsVersion | None) -> str:
     """SHA-256 of the quote content the document shows: its number, revision, validity, totals,
-    every stored field of every line, the terms version and whether it is a draft."""
+    every stored field of every line (`lines`: the lines, or their `line_states`), the terms
+    version and whether it is a draft."""
+    fields = _line_fields()
+    rows = [line if isinstance(line, dict) else {name: getattr(line, name) for name in fields} for line in lines]
     state: dict[str, Any] = {field: str(getattr(quote, field, "")) for field in QUOTE_FIELDS}
     state["draft"] = is_draft(quote)
     state["offered_on"] = str(offered_on(quote))
     state["terms"] = terms.pk if terms else None
     state["lines"] = [
-        {f.attname: str(getattr(line, f.attname)) for f in line._meta.concrete_fields if f.attname not in LINE_SKIP}
-        for line in sorted(lines, key=lambda line: line.position)
+        {name: str(row[name]) for name in fields} for row in sorted(rows, key=lambda row: row["position"])
     ]
     return sha256(json.dumps(state, sort_keys=True).encode())
 

@@ -19,7 +19,7 @@ def quote_presented(event: OutboxEvent) -> None:
         return
     if quote.status == Quote.Status.PRESENTED:
         try:
-            services.signing_link_send(quote=quote, resend=False)
+            services.signing_link_send(quote=quote, resend=False, site=str(event.data.get("site_url") or ""))
         except DomainError as exc:  # e.g. the link expired before the worker ran: nothing to retry
             logger.info("no signing link for %s: %s", quote.number, exc.message)
     else:

@@ -155,3 +155,52 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.signer_name} ({self.document.quote_number})"
+
+
+class QuoteDocumentJob(models.Model):
+    """The PDF of one state of a quote, rendered by the worker (a large quote takes minutes):
+    one job per state, so the same state is never rendered twice; the staff's progress page
+    follows it, and a signing link asked for meanwhile is sent when the document is stored."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Preparing the PDF"
+        DONE = "done", "Ready"
+        OUTDATED = "outdated", "The quote changed first"
+        FAILED = "failed", "Failed"
+
+    class SendLink(models.TextChoices):
+        NONE = "", "No"
+        FIRST = "first", "The first time (quote presented)"
+        AGAIN = "again", "Asked by staff"
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="document_jobs")
+    state_key = models.CharField(max_length=64, help_text="SHA-256 of the quote content to render.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    lines = models.PositiveIntegerField(default=0, help_text="Lines on the quote: the size of the work.")
+    document = models.ForeignKey(
+        QuoteDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    send_link = models.CharField(max_length=5, choices=SendLink.choices, default=SendLink.NONE, blank=True)
+    site_url = models.CharField(max_length=200, blank=True, help_text="Where staff reached Headend, for the link.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "state_key"], name="quote_document_job_unique_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PDF of {self.quote} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.OUTDATED, self.Status.FAILED)

@@ -55,8 +55,20 @@ def link_expiry(*, quote: Quote, at: dt.datetime) -> dt.datetime:
     )
 
 
+def current_state(*, quote: Quote) -> tuple[str, int]:
+    """The key of the quote's content as it stands (what its document is stored under) and its
+    number of lines."""
+    lines = documents.line_states(quote)
+    return documents.state_key(quote, lines, terms_for_quote(quote=quote)), len(lines)
+
+
 def current_state_key(*, quote: Quote) -> str:
-    return documents.state_key(quote, documents.lines_of(quote), terms_for_quote(quote=quote))
+    return current_state(quote=quote)[0]
+
+
+def current_document(*, quote: Quote) -> QuoteDocument | None:
+    """The stored document of the quote as it stands, if it was rendered."""
+    return QuoteDocument.objects.filter(quote=quote, state_key=current_state_key(quote=quote)).first()
 
 
 def signing_link_get(*, document_id: Any, token: str) -> SigningLink:
@@ -198,6 +210,7 @@ def quote_documents_summary(*, quote: Quote) -> dict:
         "terms": terms_for_quote(quote=quote),
         "recipient": crm_notifications.recipient(quote.account),
         "send_action": send_action,
+        "resend": send_action == "Resend link",
     }
 
 
@@ -208,3 +221,14 @@ def quote_document_get(*, quote: Quote, document_id: Any) -> QuoteDocument | Non
     except (TypeError, ValueError):
         return None
     return QuoteDocument.objects.filter(quote=quote, pk=pk).first()
+
+
+def link_send_count(*, quote: Quote) -> int:
+    """How many times the signing link of the quote's current document was emailed (0: none yet)."""
+    return int(
+        SigningLink.objects.filter(quote=quote)
+        .order_by("-created_at", "-id")
+        .values_list("send_count", flat=True)
+        .first()
+        or 0
+    )

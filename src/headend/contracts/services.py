@@ -86,10 +86,12 @@ def _email_text(*, quote: Quote, link: SigningLink, url: str, contact: Any) -> t
 
 
 @transaction.atomic
-def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True) -> SigningLink:
+def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True, site: str = "") -> SigningLink:
     """Email the customer's contact the link to sign the presented quote's document (rendered
     now if it is not stored yet). With `resend=False` (the worker, on `quote.presented`) an
-    existing link is left alone, so relaying the event twice sends one email.
+    existing link is left alone, so relaying the event twice sends one email (and a click on
+    "Send signing link" after the worker sent it sends nothing). `site` is the address staff
+    reached Headend at, for the link when HEADEND_SITE_URL is unset.
 
     Raises Conflict unless the quote is presented and the link still usable, ValidationError
     when the account has no email address to send to."""
@@ -120,7 +122,7 @@ def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True)
             )
         return link
     subject, body = _email_text(
-        quote=quote, link=link, url=tokens.url(document, expires_at=link.expires_at), contact=contact
+        quote=quote, link=link, url=tokens.url(document, expires_at=link.expires_at, site=site), contact=contact
     )
     email = SigningEmail.objects.create(
         link=link, to=to, subject=subject, body=body, created_by=sent_by, created_at=now

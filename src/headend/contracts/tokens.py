@@ -36,9 +36,10 @@ def read(document: QuoteDocument, token: str) -> dt.datetime:
         raise signing.BadSignature("No expiry in the token.") from exc
 
 
-def site_url() -> str:
-    """Where customers reach this installation: HEADEND_SITE_URL, else the first trusted origin."""
-    configured = getattr(settings, "HEADEND_SITE_URL", "") or next(iter(settings.CSRF_TRUSTED_ORIGINS), "")
+def site_url(seen: str = "") -> str:
+    """Where customers reach this installation: HEADEND_SITE_URL, else `seen` (the address of the
+    staff request that asked for the link), else the first trusted origin."""
+    configured = getattr(settings, "HEADEND_SITE_URL", "") or seen or next(iter(settings.CSRF_TRUSTED_ORIGINS), "")
     return (configured or "http://localhost:8000").rstrip("/")
 
 
@@ -46,6 +47,6 @@ def path(document: QuoteDocument, *, expires_at: dt.datetime) -> str:
     return reverse("contracts:sign", args=[document.pk, make(document, expires_at=expires_at)])
 
 
-def url(document: QuoteDocument, *, expires_at: dt.datetime) -> str:
-    """The absolute link emailed to the customer."""
-    return site_url() + path(document, expires_at=expires_at)
+def url(document: QuoteDocument, *, expires_at: dt.datetime, site: str = "") -> str:
+    """The absolute link emailed to the customer (`site`: the address staff reached us at)."""
+    return site_url(site) + path(document, expires_at=expires_at)

@@ -214,12 +214,20 @@ def quote_document_file_view(
 @require_POST
 @role_required(*SELL)
 def signing_link_send_view(request: HttpRequest, quote_id: int) -> HttpResponse:
-    """Send (or send again) the signing link of a presented quote to the customer's contact."""
+    """Send the signing link of a presented quote to the customer's contact, or send it again
+    when staff ask for a resend (`resend=1`): a "send" after presenting already sent it sends nothing."""
     quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
+    resend = request.POST.get("resend") == "1"
     try:
-        link = services.signing_link_send(quote=quote, sent_by=request.user, resend=True)
+        before = selectors.link_send_count(quote=quote)
+        link = services.signing_link_send(
+            quote=quote, sent_by=request.user, resend=resend, site=request.build_absolute_uri("/")
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Signing link for {quote.number} sent to {link.sent_to}.")
+        if link.send_count == before and not resend:
+            messages.info(request, f"The signing link of {quote.number} was sent to {link.sent_to} already.")
+        else:
+            messages.success(request, f"Signing link for {quote.number} sent to {link.sent_to}.")
     return redirect(quote)

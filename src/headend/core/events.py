@@ -3,21 +3,24 @@
 Each transaction that emits queues one relay task when it commits, unless
 settings.HEADEND_RELAY_ON_COMMIT is off (when the worker loop runs, it relays anyway).
 
-The worker loop (`manage.py relay_outbox --follow`) calls `work()` about once a second: it
-relays, then runs the follow-ups apps registered (sending webhook deliveries), outside any
-transaction."""
+The worker loop (`manage.py relay_outbox --follow`, `follow()` here) calls `work()` about once a
+second: it relays, then runs the follow-ups apps registered (sending webhook deliveries), outside
+any transaction. A database error (SQLite busy past its timeout, a dropped PostgreSQL connection)
+never stops the loop, nor counts against an event: the loop backs off and tries again."""
 
 import datetime as dt
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import Error as DatabaseError
+from django.db import InterfaceError, OperationalError, close_old_connections, models, transaction
 
-from headend.core import clock
+from headend.core import clock, connections
 from headend.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -117,6 +120,8 @@ def _relay_one(pk: int) -> bool:
             event.attempts += 1
             event.save(update_fields=["published_at", "attempts"])
             return True
+    except (OperationalError, InterfaceError):
+        raise  # the database failed, not the handler: no attempt is spent; the loop backs off
     except Exception as exc:
         logger.exception("outbox event %s failed", pk)
         OutboxEvent.objects.filter(pk=pk).update(
@@ -148,3 +153,38 @@ def work(*, retry_failed: bool = False, should_stop: Callable[[], bool] = lambda
             break
         done += step(should_stop)
     return done
+
+
+def follow(*, stop: threading.Event, interval: float = 1.0, max_backoff: float = 60.0) -> None:
+    """The worker loop: `work()` about once a second until `stop` is set, retrying events whose
+    handler failed on the `retry_delay()` schedule. A database error is logged, every connection
+    is closed and the turn is tried again after a back-off that doubles from `interval` up to
+    `max_backoff`; any other error is logged and the loop goes on."""
+    retry_at = 0.0  # events whose handler failed are retried on the back-off schedule
+    errors = 0
+    while not stop.is_set():
+        done = 0
+        try:
+            close_old_connections()  # a database restart or CONN_MAX_AGE must not stop the loop
+            retry = time.monotonic() >= retry_at
+            done = work(retry_failed=retry, should_stop=stop.is_set)
+            if retry:
+                delay = retry_delay()
+                retry_at = time.monotonic() + (delay.total_seconds() if delay else interval)
+            errors = 0
+        except DatabaseError as exc:
+            errors += 1
+            wait = min(interval * 2 ** min(errors - 1, 16), max_backoff)
+            logger.warning(
+                "The outbox worker hit a database error (%s: %s); trying again in %.1f s.",
+                type(exc).__name__,
+                exc,
+                wait,
+            )
+            connections.drop_all()
+            stop.wait(wait)
+            continue
+        except Exception:
+            logger.exception("The outbox worker's turn failed; trying again.")
+        if not done:
+            stop.wait(interval)

@@ -10,6 +10,8 @@ Customer = Account (`/tmf-api/customerManagement/v4/customer`).
 - Email and phone are `contactMedium` entries of mediumType `email` (characteristic.emailAddress)
   and `phone` (characteristic.phoneNumber).
 - `status` is ours: prospect, active (from the first order), closed.
+- PATCH is a JSON merge patch (RFC 7396): left out stays, `null` clears, an array given replaces
+  the array. What it gives is checked as on create; the kind, `id` and `status` do not change.
 
 GeographicSite = Location (`/tmf-api/geographicSiteManagement/v4/geographicSite`).
 - `relatedParty` with role `customer` ties the site to its account.
@@ -18,6 +20,8 @@ GeographicSite = Location (`/tmf-api/geographicSiteManagement/v4/geographicSite`
   country (US only), `geographicSubAddress[0]` (subUnitType + subUnitNumber) for the unit, and
   `geographicLocation` as a GeoJsonPoint (`geoJson.coordinates` = [longitude, latitude]).
   The address is normalised to USPS style, so it reads back in capitals (`12 WATER ST`).
+- PATCH changes `name` and, with `place` (the whole address), the address, normalised and
+  checked again as on create; a site stays with its customer.
 """
 
 from decimal import Decimal
@@ -48,7 +52,7 @@ from headend.api.schemas import (
     customer_ref,
 )
 from headend.core.errors import ValidationError
-from headend.core.permissions import SELL, require_role
+from headend.core.permissions import MANAGE_CUSTOMERS, SELL, require_role
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
 from headend.crm.addresses import street_parts
@@ -156,53 +160,70 @@ class CustomerIn(In):
 
     def account_values(self) -> dict[str, str]:
         """Keyword arguments for `account_create`; ValidationError names the attribute at fault."""
-        values = {"name": self.name}
-        known = CHARACTERISTICS[self.kind]
-        for index, characteristic in enumerate(self.characteristic):
-            if characteristic.name not in known:
-                raise ValidationError(
-                    f"Unknown characteristic {characteristic.name!r} for this kind of customer; "
-                    f"known: {', '.join(known)}.",
-                    field=f"characteristic[{index}].name",
-                    code="unknown_characteristic",
-                )
-            if known[characteristic.name] in values:
-                raise ValidationError(
-                    f"{characteristic.name} is given twice.", field=f"characteristic[{index}]", code="duplicate"
-                )
-            values[known[characteristic.name]] = characteristic.value
-        for index, medium in enumerate(self.contact_medium):
-            if medium.medium_type not in MEDIA:
-                raise ValidationError(
-                    f"Unknown mediumType {medium.medium_type!r}; a customer has an 'email' and a 'phone'.",
-                    field=f"contactMedium[{index}].mediumType",
-                    code="unknown_medium",
-                )
-            field, attribute, python_name = MEDIA[medium.medium_type]
-            if field in values:
-                raise ValidationError(
-                    f"Give one {medium.medium_type}.", field=f"contactMedium[{index}]", code="duplicate"
-                )
-            values[field] = getattr(medium.characteristic, python_name) or ""
-            if not values[field]:
-                raise ValidationError(
-                    f"Give the {attribute}.",
-                    field=f"contactMedium[{index}].characteristic.{attribute}",
-                    code="required",
-                )
-        return values
+        return {
+            "name": self.name,
+            **characteristic_values(self.kind, self.characteristic),
+            **medium_values(self.contact_medium),
+        }
 
     def field_paths(self) -> dict[str, str]:
         """Where the account's fields are in this body, for the errors `account_create` raises."""
-        paths = {"kind": "engagedParty.@referredType", "name": "name"}
-        for names in CHARACTERISTICS.values():
-            paths.update({field: f"characteristic.{name}" for name, field in names.items()})
-        paths["parent"] = "characteristic.taxId"  # residential customers have neither
-        for index, medium in enumerate(self.contact_medium):
-            if medium.medium_type in MEDIA:
-                field, attribute, _ = MEDIA[medium.medium_type]
-                paths[field] = f"contactMedium[{index}].characteristic.{attribute}"
-        return paths
+        return customer_field_paths(self.contact_medium)
+
+
+def characteristic_values(kind: str, given: list[CharacteristicIn]) -> dict[str, str]:
+    """The account fields a customer's characteristics give, by the customer's kind."""
+    values: dict[str, str] = {}
+    known = CHARACTERISTICS[kind]
+    for index, characteristic in enumerate(given):
+        if characteristic.name not in known:
+            raise ValidationError(
+                f"Unknown characteristic {characteristic.name!r} for this kind of customer; known: {', '.join(known)}.",
+                field=f"characteristic[{index}].name",
+                code="unknown_characteristic",
+            )
+        if known[characteristic.name] in values:
+            raise ValidationError(
+                f"{characteristic.name} is given twice.", field=f"characteristic[{index}]", code="duplicate"
+            )
+        values[known[characteristic.name]] = characteristic.value
+    return values
+
+
+def medium_values(given: list[ContactMediumIn]) -> dict[str, str]:
+    """The account's email and phone from contact media (one of each at most)."""
+    values: dict[str, str] = {}
+    for index, medium in enumerate(given):
+        if medium.medium_type not in MEDIA:
+            raise ValidationError(
+                f"Unknown mediumType {medium.medium_type!r}; a customer has an 'email' and a 'phone'.",
+                field=f"contactMedium[{index}].mediumType",
+                code="unknown_medium",
+            )
+        field, attribute, python_name = MEDIA[medium.medium_type]
+        if field in values:
+            raise ValidationError(f"Give one {medium.medium_type}.", field=f"contactMedium[{index}]", code="duplicate")
+        values[field] = getattr(medium.characteristic, python_name) or ""
+        if not values[field]:
+            raise ValidationError(
+                f"Give the {attribute}.",
+                field=f"contactMedium[{index}].characteristic.{attribute}",
+                code="required",
+            )
+    return values
+
+
+def customer_field_paths(contact_medium: list[ContactMediumIn]) -> dict[str, str]:
+    """Where an account's fields are in a customer body, for the errors the use cases raise."""
+    paths = {"kind": "engagedParty.@referredType", "name": "name"}
+    for names in CHARACTERISTICS.values():
+        paths.update({field: f"characteristic.{name}" for name, field in names.items()})
+    paths["parent"] = "characteristic.taxId"  # residential customers have neither
+    for index, medium in enumerate(contact_medium):
+        if medium.medium_type in MEDIA:
+            field, attribute, _ = MEDIA[medium.medium_type]
+            paths[field] = f"contactMedium[{index}].characteristic.{attribute}"
+    return paths
 
 
 @customer_router.post("/customer", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
@@ -229,6 +250,89 @@ def customer_list(
 @customer_router.get("/customer/{id}", response={200: CustomerOut, **ERRORS}, summary="Retrieve a customer")
 def customer_get(request: ApiRequest, id: str, fields: str | None = None) -> CustomerOut:
     return CustomerOut.of(request, crm_selectors.account_get_for(user=request.auth, account_id=id))
+
+
+class EngagedPartyPatchIn(In):
+    id: Id | None = None
+    name: Text200 | None = None
+    referred_type: Literal["Organization", "Individual"] | None = Field(default=None, alias="@referredType")
+
+
+class CustomerPatchIn(In):
+    """Customer_Update as a JSON merge patch (RFC 7396): what is left out stays, `null` clears,
+    an array given replaces the whole array. Attributes are checked as on create."""
+
+    id: Id | None = None
+    type: Text40 | None = Field(default=None, alias="@type")
+    name: Text200 | None = None
+    status: Text20 | None = None
+    engaged_party: EngagedPartyPatchIn | None = Field(default=None, alias="engagedParty")
+    characteristic: list[CharacteristicIn] | None = None
+    contact_medium: list[ContactMediumIn] | None = Field(default=None, alias="contactMedium")
+
+    def check_unchanged(self, account: Account) -> None:
+        """What a patch cannot change: the id, the resource type, the kind of customer, its status."""
+        given = self.model_fields_set
+        if "id" in given and self.id != str(account.pk):
+            raise ValidationError("The id of a customer cannot change.", field="id", code="immutable")
+        if "type" in given and self.type != "Customer":
+            raise ValidationError("This resource is a Customer.", field="@type", code="immutable")
+        party = self.engaged_party
+        if party is not None and "referred_type" in party.model_fields_set:
+            kind = PARTY_KINDS.get(party.referred_type or "")
+            if kind != account.kind:
+                raise ValidationError(
+                    "A customer stays an Organization or an Individual; open a new customer instead.",
+                    field="engagedParty.@referredType",
+                    code="immutable",
+                )
+        if "status" in given and self.status != account.status:
+            raise ValidationError(
+                "The status follows the customer's orders (prospect, then active); it cannot be set.",
+                field="status",
+                code="read_only",
+            )
+
+    def account_values(self, account: Account) -> dict[str, str]:
+        """Keyword arguments for `account_update`: only what the patch gives, the rest stays."""
+        self.check_unchanged(account)
+        given = self.model_fields_set
+        values: dict[str, str] = {}
+        if "name" in given and account.kind == Account.Kind.BUSINESS:  # a person's name is derived
+            values["name"] = self.name or ""  # cleared: the legal name
+        if "characteristic" in given:
+            values |= dict.fromkeys(CHARACTERISTICS[account.kind].values(), "")
+            values |= characteristic_values(account.kind, self.characteristic or [])
+        if "contact_medium" in given:
+            values |= dict.fromkeys((field for field, _, _ in MEDIA.values()), "")
+            values |= medium_values(self.contact_medium or [])
+        return values
+
+    def field_paths(self) -> dict[str, str]:
+        return customer_field_paths(self.contact_medium or [])
+
+
+@customer_router.patch(
+    "/customer/{id}",
+    response={200: CustomerOut, **ERRORS},
+    summary="Update a customer",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/CustomerPatchIn"}}}
+        }
+    },
+)
+def customer_patch(request: ApiRequest, id: str, payload: CustomerPatchIn) -> CustomerOut:
+    """Change a customer's name, characteristics or contact media as a JSON merge patch
+    (application/merge-patch+json or application/json), checked as on create; 200 with the
+    customer. Needs a role that manages customers (sales, support, billing)."""
+    require_role(request.auth, *MANAGE_CUSTOMERS)
+    account = crm_selectors.account_get_for(user=request.auth, account_id=id)
+    with body_fields(payload.field_paths()):
+        account = crm_services.account_update(
+            account=account, updated_by=request.auth, **payload.account_values(account)
+        )
+    return CustomerOut.of(request, account)
 
 
 # TMF674 geographicSite
@@ -345,10 +449,9 @@ class GeographicAddressIn(In):
     geographic_location: GeographicLocationIn | None = Field(default=None, alias="geographicLocation")
 
 
-class LocationValues(TypedDict):
-    """The keyword arguments of `location_create` a site request gives."""
+class AddressValues(TypedDict):
+    """The address keyword arguments of `location_create` and `location_update` a place gives."""
 
-    name: str
     line1: str
     line2: str
     city: str
@@ -356,6 +459,40 @@ class LocationValues(TypedDict):
     postal_code: str
     latitude: Decimal | None
     longitude: Decimal | None
+
+
+class LocationValues(AddressValues):
+    """The keyword arguments of `location_create` a site request gives."""
+
+    name: str
+
+
+def address_values(place: list[GeographicAddressIn]) -> AddressValues:
+    """A site's address from its one place; ValidationError names the attribute at fault."""
+    if len(place) != 1:
+        raise ValidationError("Give the site's address as exactly one place.", field="place", code="one_place")
+    address = place[0]
+    if (address.country or "US").upper() not in ("US", "USA"):
+        raise ValidationError("Service addresses are in the US.", field="place[0].country", code="invalid_address")
+    if len(address.geographic_sub_address) > 1:
+        raise ValidationError("Give at most one unit.", field="place[0].geographicSubAddress", code="one_unit")
+    unit = ""
+    if address.geographic_sub_address:
+        sub = address.geographic_sub_address[0]
+        unit = " ".join(filter(None, [sub.sub_unit_type, sub.sub_unit_number])) or (sub.name or "")
+    latitude = longitude = None
+    if address.geographic_location is not None:
+        longitude, latitude = address.geographic_location.geo_json.coordinates
+    street = [address.street_nr, address.street_name, address.street_type, address.street_suffix]
+    return {
+        "line1": " ".join(filter(None, street)),
+        "line2": unit,
+        "city": address.city or "",
+        "state": address.state_or_province or "",
+        "postal_code": address.postcode or "",
+        "latitude": latitude,
+        "longitude": longitude,
+    }
 
 
 class GeographicSiteIn(In):
@@ -368,33 +505,57 @@ class GeographicSiteIn(In):
     def customer(self) -> tuple[str, str]:
         return customer_id_in(self.related_party)
 
-    def location_values(self) -> "LocationValues":
+    def location_values(self) -> LocationValues:
         """Keyword arguments for `location_create`; ValidationError names the attribute at fault."""
-        if len(self.place) != 1:
-            raise ValidationError("Give the site's address as exactly one place.", field="place", code="one_place")
-        address = self.place[0]
-        if (address.country or "US").upper() not in ("US", "USA"):
-            raise ValidationError("Service addresses are in the US.", field="place[0].country", code="invalid_address")
-        if len(address.geographic_sub_address) > 1:
-            raise ValidationError("Give at most one unit.", field="place[0].geographicSubAddress", code="one_unit")
-        unit = ""
-        if address.geographic_sub_address:
-            sub = address.geographic_sub_address[0]
-            unit = " ".join(filter(None, [sub.sub_unit_type, sub.sub_unit_number])) or (sub.name or "")
-        latitude = longitude = None
-        if address.geographic_location is not None:
-            longitude, latitude = address.geographic_location.geo_json.coordinates
-        street = [address.street_nr, address.street_name, address.street_type, address.street_suffix]
-        return {
-            "name": self.name or "",
-            "line1": " ".join(filter(None, street)),
-            "line2": unit,
-            "city": address.city or "",
-            "state": address.state_or_province or "",
-            "postal_code": address.postcode or "",
-            "latitude": latitude,
-            "longitude": longitude,
+        return {"name": self.name or "", **address_values(self.place)}
+
+
+class GeographicSitePatchIn(In):
+    """GeographicSite_Update as a JSON merge patch (RFC 7396): what is left out stays, `null`
+    clears; `place`, an array, is replaced whole, so it gives the whole address, checked and
+    normalised as on create."""
+
+    id: Id | None = None
+    type: Text40 | None = Field(default=None, alias="@type")
+    name: Text100 | None = None
+    related_party: list[RelatedPartyIn] | None = Field(default=None, alias="relatedParty")
+    place: list[GeographicAddressIn] | None = None
+
+    def check_unchanged(self, location: Location) -> None:
+        """What a patch cannot change: the id, the resource type, the customer the site is of."""
+        given = self.model_fields_set
+        if "id" in given and self.id != str(location.pk):
+            raise ValidationError("The id of a site cannot change.", field="id", code="immutable")
+        if "type" in given and self.type != "GeographicSite":
+            raise ValidationError("This resource is a GeographicSite.", field="@type", code="immutable")
+        if "related_party" in given:
+            customer_id, at = customer_id_in(self.related_party or [])
+            if customer_id != str(location.account_id):
+                raise ValidationError(
+                    "A site stays with its customer; add the address to the other customer instead.",
+                    field=at,
+                    code="immutable",
+                )
+
+    def location_values(self, location: Location) -> LocationValues:
+        """Keyword arguments for `location_update`: the site as it is, with what the patch gives."""
+        self.check_unchanged(location)
+        given = self.model_fields_set
+        values: LocationValues = {
+            "name": location.name,
+            "line1": location.line1,
+            "line2": location.line2,
+            "city": location.city,
+            "state": location.state,
+            "postal_code": location.postal_code,
+            "latitude": location.latitude,
+            "longitude": location.longitude,
         }
+        if "name" in given:
+            values["name"] = self.name or ""
+        if "place" in given:
+            values.update(address_values(self.place or []))
+        return values
 
 
 SITE_FIELD_PATHS = {
@@ -435,3 +596,28 @@ def site_list(
 @site_router.get("/geographicSite/{id}", response={200: GeographicSiteOut, **ERRORS}, summary="Retrieve a site")
 def site_get(request: ApiRequest, id: str, fields: str | None = None) -> GeographicSiteOut:
     return GeographicSiteOut.of(request, crm_selectors.location_get_for(user=request.auth, location_id=id))
+
+
+@site_router.patch(
+    "/geographicSite/{id}",
+    response={200: GeographicSiteOut, **ERRORS},
+    summary="Update a site",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/GeographicSitePatchIn"}}
+            }
+        }
+    },
+)
+def site_patch(request: ApiRequest, id: str, payload: GeographicSitePatchIn) -> GeographicSiteOut:
+    """Rename a site or correct its address as a JSON merge patch (application/merge-patch+json
+    or application/json); a new address is normalised and checked as on create. 200 with the
+    site. Needs a role that manages customers (sales, support, billing)."""
+    require_role(request.auth, *MANAGE_CUSTOMERS)
+    location = crm_selectors.location_get_for(user=request.auth, location_id=id)
+    with body_fields(SITE_FIELD_PATHS):
+        location = crm_services.location_update(
+            location=location, updated_by=request.auth, **payload.location_values(location)
+        )
+    return GeographicSiteOut.of(request, location)

@@ -83,7 +83,8 @@ def account_create(*, kind: str, created_by: Any = None, **values: Any) -> Accou
 
 @transaction.atomic
 def account_update(*, account: Account, updated_by: Any = None, **values: Any) -> Account:
-    """Change an account's details (its kind never changes)."""
+    """Change an account's details (its kind never changes), checked as when it was opened; the
+    event names the fields that changed, and a change to nothing writes nothing."""
     account = Account.objects.select_for_update().get(pk=account.pk)
     current = {key: getattr(account, key) for key in ACCOUNT_FIELDS}
     clean = _account_values(account.kind, {**current, **values})
@@ -92,11 +93,16 @@ def account_update(*, account: Account, updated_by: Any = None, **values: Any) -
         if parent.pk == account.pk:
             raise ValidationError("An account cannot be its own parent.", field="parent", code="parent_cycle")
         parent = parent.parent
-    for key, value in clean.items():
-        setattr(account, key, value)
+    changed = sorted(key for key, value in clean.items() if current[key] != value)
+    if not changed:
+        return account
+    for key in changed:
+        setattr(account, key, clean[key])
     account.full_clean(exclude=["parent", "owner"])
+    if updated_by is not None:
+        account._history_user = updated_by  # type: ignore[attr-defined]  # who acted, in the history row
     account.save()
-    events.emit("account.updated", subject=account)
+    events.emit("account.updated", subject=account, data={"fields": changed})
     return account
 
 
@@ -235,8 +241,11 @@ def location_update(
     name: str = "",
     latitude: object = None,
     longitude: object = None,
+    updated_by: Any = None,
 ) -> Location:
-    """Correct a location's address or site name; it stays unique within its account."""
+    """Correct a location's address or site name, normalised and checked as when it was added;
+    it stays unique within its account. The event names the fields that changed, and a change
+    to nothing writes nothing."""
     location = Location.objects.select_for_update().get(pk=location.pk)
     values = _location_values(
         account_id=location.account_id,
@@ -250,10 +259,16 @@ def location_update(
         latitude=latitude,
         longitude=longitude,
     )
-    for key, value in values.items():
-        setattr(location, key, value)
+    changed = sorted(key for key, value in values.items() if getattr(location, key) != value)
+    if not changed:
+        return location
+    for key in changed:
+        setattr(location, key, values[key])
+    if updated_by is not None:
+        location._history_user = updated_by  # type: ignore[attr-defined]  # who acted, in the history row
     _save_location(location)
-    events.emit("location.updated", subject=location, data={"account_id": location.account_id})
+    fields = [key for key in changed if key != "address_key"]  # the key follows the address
+    events.emit("location.updated", subject=location, data={"account_id": location.account_id, "fields": fields})
     return location
 
 

@@ -91,7 +91,7 @@ WorkOrderState = Literal[
     "pendingCancellation",
 ]
 # Where the task use cases' fields are in a workOrderItem.
-TASK_FIELDS = {"status": "state", "kind": "work.workType"}
+TASK_FIELDS = {"status": "state", "kind": "work.workType", "early_reason": "earlyReason"}
 
 
 class WorkRelationshipOut(Out):
@@ -236,6 +236,9 @@ class WorkOrderOut(Out):
 
 class TaskCompleteIn(In):
     note: Text5000 = ""
+    early_reason: Text200 = Field(
+        default="", alias="earlyReason", description="Why the task is done before its booked appointment."
+    )
     checklist: list[Text200] | None = Field(
         default=None, description="The checklist items ticked (all must be); left out: those ticked before."
     )
@@ -317,7 +320,11 @@ def task_complete(
     payload = payload or TaskCompleteIn()
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_complete(
-            task=task, completed_by=request.auth, notes=payload.note, checklist=payload.checklist
+            task=task,
+            completed_by=request.auth,
+            notes=payload.note,
+            checklist=payload.checklist,
+            early_reason=payload.early_reason,
         )
     return _item(request, work_order, task)
 

@@ -443,21 +443,43 @@ def task_complete(
     notes: str = "",
     checklist: list[str] | None = None,
     attachments: list[UploadedFile] | None = None,
+    early_reason: str = "",
 ) -> Task:
     """Mark a task done (with notes, ticked checklist items and photos); successors become
-    ready, and the turn-up task puts the service live.
+    ready, and the turn-up task puts the service live. Done before the customer's booked
+    appointment, it needs `early_reason` (kept in the notes).
 
-    Raises Conflict if a predecessor is still open or the task is already done."""
+    Raises Conflict if a predecessor is still open or the task is already done, ValidationError
+    (`early_reason`) for an early completion without a reason."""
     work_order, task = _lock(task)
     _check_can_work(task, work_order)
     _check_by_hand(task)
     task.checklist = _check_checklist(task, checklist)
     now = clock.now()
+    notes = _check_early(task, now, notes=notes, reason=early_reason)
     for upload in attachments or []:
         _attach(task, upload, uploaded_by=completed_by, at=now)
     _finish(task, work_order, at=now, by=completed_by, notes=notes)
     _reforecast(work_order, now)
     return task
+
+
+def _check_early(task: Task, now: dt.datetime, *, notes: str, reason: str) -> str:
+    """The task's notes, with the reason it was done before its booked appointment if it was."""
+    appointment = task.appointments.filter(status=Appointment.Status.BOOKED, start__gt=now).first()
+    if appointment is None:
+        return notes
+    reason = (reason or "").strip()
+    when = f"{appointment.start.astimezone(clock.provider_zone()):%b %-d %H:%M}"
+    if not reason:
+        raise ValidationError(
+            f"The customer is booked for {when}: say why this is done before the appointment.",
+            field="early_reason",
+            code="before_appointment",
+        )
+    return "\n".join(
+        part for part in ((notes or "").strip(), f"Done before the appointment of {when}: {reason}") if part
+    )
 
 
 def _finish(

@@ -118,6 +118,7 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
                 notes=post.get("notes", ""),
                 checklist=post.getlist("checklist"),
                 attachments=request.FILES.getlist("attachments"),
+                early_reason=post.get("early_reason", ""),
             )
             messages.success(request, f"Done: {task.name}.")
         elif action == "start":

@@ -63,6 +63,18 @@ def service_get_for(*, user: Any, service_id: Any) -> Service:
     return service
 
 
+def service_orders(*, service: Service) -> list[Any]:
+    """Every order that touched the service, oldest first: the one that created it, then each
+    change, move or disconnect, with what it did."""
+    touched = []
+    if service.order_line is not None:
+        touched.append((service.order_line.order, "added"))
+    for line in service.change_lines.select_related("order", "quote_line").order_by("order__created_at", "pk"):
+        what = line.quote_line.get_action_display().lower() if line.quote_line else line.get_action_display().lower()
+        touched.append((line.order, what))
+    return touched
+
+
 # --- Board ------------------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
         "service": service,
         "history": history,
         "appointments": appointments,
+        "orders": selectors.service_orders(service=service),
         "addresses": ipam_selectors.allocation_list_for_service(service=service),
         "radius": provisioning_selectors.subscriber_for_service(service=service) if sees_network else None,
         "wifi_passphrase": _wifi_passphrase(service) if sees_network else "",

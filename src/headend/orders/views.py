@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from headend.core.errors import DomainError
+from headend.core.money import total
 from headend.core.pagination import paginate
 from headend.core.permissions import FULFIL, SELL, has_role, role_required, staff_required
 from headend.fulfillment import selectors as fulfillment_selectors
@@ -28,6 +29,8 @@ def order_detail_view(request: HttpRequest, order_id: int) -> HttpResponse:
     context = {
         "order": order,
         "slip": fulfillment_selectors.slip_label(planned=order.planned_go_live, forecast=order.forecast_go_live),
+        # An order placed directly (through the API) has no quote: its lines are all adds.
+        "mrr_amount": order.quote.mrr_amount if order.quote else total(line.mrc_amount for line in order.lines.all()),
         "appointments": fulfillment_selectors.appointment_for(task_ids=task_ids),
         "can_cancel": has_role(request.user, *SELL, *FULFIL)
         and order.status in (Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS),

@@ -422,8 +422,9 @@ def quote_line_remove(*, line: QuoteLine, removed_by: Any = None) -> Quote:
 
 
 @transaction.atomic
-def quote_present(*, quote: Quote, presented_by: Any = None) -> Quote:
-    """Send a draft to the customer; prices are then fixed until it is accepted or expires."""
+def quote_present(*, quote: Quote, presented_by: Any = None, site_url: str = "") -> Quote:
+    """Send a draft to the customer; prices are then fixed until it is accepted or expires.
+    `site_url`, the address staff reached Headend at, goes with the event for the signing link."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     now = clock.now()
     quote.check_transition(Quote.Status.PRESENTED)
@@ -437,7 +438,7 @@ def quote_present(*, quote: Quote, presented_by: Any = None) -> Quote:
     quote.valid_until = clock.local_date(now) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)
     quote.save(update_fields=["status", "presented_at", "valid_until"])
     _sync_opportunity(quote, stage=Opportunity.Stage.PROPOSAL)
-    events.emit("quote.presented", subject=quote)
+    events.emit("quote.presented", subject=quote, data={"site_url": site_url} if site_url else None)
     return quote
 
 

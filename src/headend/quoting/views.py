@@ -135,7 +135,9 @@ def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> H
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     try:
         if action == "present":
-            services.quote_present(quote=quote, presented_by=request.user)
+            services.quote_present(
+                quote=quote, presented_by=request.user, site_url=request.build_absolute_uri("/").rstrip("/")
+            )
             messages.success(request, f"Quote {quote.number} presented.")
         elif action == "accept":
             form = QuoteDecisionForm(request.POST)

@@ -1,18 +1,14 @@
 import contextlib
-import logging
 import os
 import signal
 import sys
 import threading
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from headend.core import events
-
-logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -46,21 +42,8 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         self.stdout.write("Relaying the outbox and sending webhooks (SIGTERM or Ctrl-C stops).")
         self.stdout.flush()
-        retry_at = 0.0  # events whose handler failed are retried on the back-off schedule
         try:
-            while not stop.is_set():
-                close_old_connections()  # a database restart or CONN_MAX_AGE must not stop the loop
-                done = 0
-                try:
-                    retry = time.monotonic() >= retry_at
-                    done = events.work(retry_failed=retry, should_stop=stop.is_set)
-                    if retry:
-                        delay = events.retry_delay()
-                        retry_at = time.monotonic() + (delay.total_seconds() if delay else interval)
-                except Exception:
-                    logger.exception("The outbox worker's turn failed; trying again.")
-                if not done:
-                    stop.wait(interval)
+            events.follow(stop=stop, interval=interval)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
