@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from headend.catalog import services as catalog_services
 from headend.catalog.models import WorkOrderTemplate
 from headend.catalog.services import TaskSpec
 from headend.core.models import OutboxEvent
@@ -493,3 +494,62 @@ def test_listing_cancellations_takes_as_many_queries_for_many_as_for_one(support
         cancelled()
 
     assert queries() == one
+
+
+# --- Add-ons ordered directly ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def wifi(version):
+    from tests.factories import define_change_templates
+
+    product = catalog_services.product_create(
+        code="wifi", name="Wi-Fi", kind="addon", customer_type="any", addon_of=[version.product]
+    )
+    define_change_templates(product)
+    return catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=product, effective_from=version.effective_from, prices={12: ("10.00", "0.00")}
+        )
+    )
+
+
+def test_an_add_on_item_relies_on_an_earlier_item_and_waits_for_its_turn_up(sales_api, version, wifi, account):
+    site = make_location(account)
+    base = order_item(version, site, id="fiber")
+    addon = order_item(wifi, site, productOrderItemRelationship=[{"id": "fiber", "relationshipType": "reliesOn"}])
+
+    response = sales_api.post(PATH, {"relatedParty": customer_party(account), "productOrderItem": [base, addon]})
+
+    got = body(response)
+    assert response.status_code == 201, got
+    assert_valid(got, api="622", definition="ProductOrder")
+    assert got["productOrderItem"][1]["productOrderItemRelationship"] == [{"id": "1", "relationshipType": "reliesOn"}]
+    order = Order.objects.get(pk=got["id"])
+    base_service = Service.objects.get(order_line__order=order, base_service=None)
+    assert Service.objects.get(order_line__order=order, base_service__isnull=False).base_service == base_service
+    addon_work = WorkOrder.objects.get(order_line__order=order, order_line__position=2)
+    assert set(addon_work.tasks.values_list("status", flat=True)) == {"pending"}
+
+
+def test_an_add_on_item_without_a_base_at_its_site_is_400(sales_api, wifi, account):
+    response = sales_api.post(
+        PATH, {"relatedParty": customer_party(account), "productOrderItem": [order_item(wifi, make_location(account))]}
+    )
+
+    assert_error(response, status=400, code="addon_without_base", field="productOrderItem[0].productOffering.id")
+    nothing_ordered()
+
+
+def test_an_add_on_item_naming_an_unknown_item_is_400(sales_api, version, wifi, account):
+    site = make_location(account)
+    addon = order_item(wifi, site, productOrderItemRelationship=[{"id": "nope", "relationshipType": "reliesOn"}])
+
+    response = sales_api.post(
+        PATH, {"relatedParty": customer_party(account), "productOrderItem": [order_item(version, site), addon]}
+    )
+
+    assert_error(
+        response, status=400, code="unknown_reference", field="productOrderItem[1].productOrderItemRelationship[0].id"
+    )
+    nothing_ordered()

@@ -606,3 +606,94 @@ def test_listing_quotes_with_changes_versions_and_authorizations_takes_as_many_q
         rich_quote()
 
     assert queries() == one
+
+
+# Add-ons name their base: an earlier item (quoteItemRelationship) or a live service (productRelationship).
+
+
+@pytest.fixture
+def block(catalog):
+    from headend.catalog import services as catalog_services
+    from tests.factories import define_change_templates
+
+    product = catalog_services.product_create(
+        code="block", name="Static block", kind="addon", customer_type="any", addon_of=[catalog["gig"].product]
+    )
+    catalog_services.template_define(
+        product=product, action="add", name="Route", tasks=[catalog_services.TaskSpec("Route")]
+    )
+    define_change_templates(product)
+    return catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=product, effective_from=catalog["gig"].effective_from, prices={12: ("20.00", "0.00")}
+        )
+    )
+
+
+def test_an_add_on_item_relies_on_an_earlier_item_of_the_quote(sales_api, catalog, block):
+    account = make_account()
+    site = make_location(account)
+    first, second = add_item(catalog["gig"], site), add_item(catalog["gig"], site)
+    first["id"], second["id"] = "main", "backup"
+    addon = add_item(block, site)
+    addon["quoteItemRelationship"] = [{"id": "backup", "relationshipType": "reliesOn"}]
+
+    response = sales_api.post(PATH, quote_body(account, first, second, addon))
+
+    assert response.status_code == 201, response.content
+    got = body(response)
+    assert_valid(got, api="648", definition="Quote")
+    assert got["quoteItem"][2]["quoteItemRelationship"] == [{"id": "2", "relationshipType": "reliesOn"}]
+    line = QuoteLine.objects.get(quote_id=got["id"], position=3)
+    assert line.base_line.position == 2
+
+
+def test_an_add_on_item_relies_on_a_live_service(sales_api, catalog, block):
+    account = make_account()
+    service = make_live_service(account, catalog["gig"])
+    addon = add_item(block, service.location)
+    addon["product"]["productRelationship"] = [{"relationshipType": "reliesOn", "product": {"id": str(service.pk)}}]
+
+    response = sales_api.post(PATH, quote_body(account, addon))
+
+    assert response.status_code == 201, response.content
+    got = body(response)
+
+    assert_valid(got, api="648", definition="Quote")
+    relation = got["quoteItem"][0]["product"]["productRelationship"]
+    assert relation[0]["relationshipType"] == "reliesOn"
+    assert relation[0]["product"]["id"] == str(service.pk)
+    assert QuoteLine.objects.get(quote_id=got["id"]).base_service == service
+
+
+@pytest.mark.parametrize(
+    ("relation", "field", "code"),
+    [
+        (
+            [{"id": "nope", "relationshipType": "reliesOn"}],
+            "quoteItem[2].quoteItemRelationship[0].id",
+            "unknown_reference",
+        ),
+        (
+            [{"id": "main", "relationshipType": "bundles"}],
+            "quoteItem[2].quoteItemRelationship[0].relationshipType",
+            "unsupported_relationship",
+        ),
+        ([], "quoteItem[2].quoteItemRelationship", "base_ambiguous"),
+    ],
+)
+def test_an_add_on_item_without_a_clear_base_is_400_and_nothing_is_written(
+    sales_api, catalog, block, relation, field, code
+):
+    account = make_account()
+    site = make_location(account)
+    first, second = add_item(catalog["gig"], site), add_item(catalog["gig"], site)
+    first["id"], second["id"] = "main", "backup"
+    addon = add_item(block, site)
+    addon["quoteItemRelationship"] = relation
+    quotes = Quote.objects.count()
+
+    response = sales_api.post(PATH, quote_body(account, first, second, addon))
+
+    assert_error(response, status=400, code=code, field=field, api="648")
+    assert Quote.objects.count() == quotes

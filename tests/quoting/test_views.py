@@ -135,3 +135,47 @@ def test_bulk_apply_and_filter_from_the_builder(sales_client):
     assert "Updated 2 lines." in response.content.decode()
     assert list(quote.lines.order_by("position").values_list("term_months", flat=True)) == [24, 24, 12]
     assert [line.pk for group in filtered.context["groups"] for line in group["lines"]] == [first.pk]
+
+
+def test_an_add_on_line_names_the_line_it_rides_on_in_the_builder(sales_client):
+    from headend.catalog import services as catalog_services
+    from tests.factories import define_change_templates
+
+    account = make_account()
+    location = make_location(account)
+    base = make_product()
+    addon = catalog_services.product_create(
+        code="wifi", name="Wi-Fi", kind="addon", customer_type="any", addon_of=[base.product]
+    )
+    define_change_templates(addon)
+    wifi = catalog_services.version_publish(
+        version=catalog_services.version_create(
+            product=addon, effective_from=base.effective_from, prices={12: ("10.00", "0.00")}
+        )
+    )
+    quote = make_quote(account=account, lines=0)
+    url = reverse("quoting:quote_line_add", args=[quote.pk])
+    for _ in range(2):
+        sales_client.post(url, {"location": location.pk, "product_version": base.pk, "term_months": 12, "quantity": 1})
+    second = quote.lines.get(position=2)
+
+    page = sales_client.get(quote.get_absolute_url()).content.decode()
+    ambiguous = sales_client.post(
+        url, {"location": location.pk, "product_version": wifi.pk, "term_months": 12, "quantity": 1}
+    )
+    chosen = sales_client.post(
+        url,
+        {
+            "location": location.pk,
+            "product_version": wifi.pk,
+            "term_months": 12,
+            "quantity": 1,
+            "rides_on": f"line:{second.pk}",
+        },
+    )
+
+    assert f'value="line:{second.pk}"' in page
+    assert ambiguous.status_code == 400
+    assert "can ride on more than one service" in ambiguous.content.decode()
+    assert chosen.status_code == 302
+    assert quote.lines.get(product_version=wifi).base_line == second

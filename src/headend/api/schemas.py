@@ -23,6 +23,10 @@ class Out(Schema):
     """A response body: built with Python names, written with the spec's (serialization aliases)."""
 
 
+# How an add-on names the service or item it rides on (TMF productRelationship, item relationships).
+RELIES_ON = "reliesOn"
+
+
 class In(Schema):
     """A request body; attributes the spec has and we do not use are ignored."""
 

@@ -34,7 +34,7 @@ had finished before the request stands). Cancelling needs a sales or the provisi
 """
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Status
@@ -46,6 +46,7 @@ from headend.api.lists import ListParams, matching, paginate
 from headend.api.schemas import (
     ERRORS,
     MONTH_UNITS,
+    RELIES_ON,
     Id,
     In,
     OfferingRefIn,
@@ -74,6 +75,7 @@ from headend.core.errors import ValidationError
 from headend.core.money import total
 from headend.core.permissions import FULFIL, SELL, require_role
 from headend.crm import selectors as crm_selectors
+from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 from headend.orders import services as orders_services
 from headend.orders.models import Order, OrderLine
@@ -143,6 +145,13 @@ class QuoteItemRefOut(Out):
     quote_href: str = Field(serialization_alias="quoteHref")
 
 
+class OrderItemRelationshipOut(Out):
+    """The item of this order an add-on rides on (`reliesOn`)."""
+
+    id: str
+    relationship_type: str = Field(serialization_alias="relationshipType")
+
+
 class ProductOrderItemOut(Out):
     id: str
     type: str = Field(default="ProductOrderItem", serialization_alias="@type")
@@ -154,11 +163,20 @@ class ProductOrderItemOut(Out):
     item_term: list[TermOut] = Field(serialization_alias="itemTerm")
     item_price: list[PriceEntryOut] = Field(serialization_alias="itemPrice")
     quote_item: QuoteItemRefOut | None = Field(default=None, serialization_alias="quoteItem")
+    product_order_item_relationship: list[OrderItemRelationshipOut] | None = Field(
+        default=None, serialization_alias="productOrderItemRelationship"
+    )
 
     @classmethod
     def of(cls, request: HttpRequest, order: Order, line: OrderLine) -> "ProductOrderItemOut":
         service = getattr(line, "created_service", None) or line.target_service
+        base = line.base_line
         return cls(
+            product_order_item_relationship=[
+                OrderItemRelationshipOut(id=str(base.position), relationship_type=RELIES_ON)
+            ]
+            if base is not None
+            else None,
             id=str(line.position),
             action=line.action,
             state=ITEM_STATE[line.status],
@@ -259,9 +277,24 @@ class RefIn(In):
     id: Id
 
 
+class ProductRelationshipIn(In):
+    """An add-on's base among the customer's services: `reliesOn` a TMF638 service id."""
+
+    relationship_type: Text40 = Field(alias="relationshipType")
+    product: RefIn
+
+
+class OrderItemRelationshipIn(In):
+    """An add-on's base among the order's items: `reliesOn` the id of an earlier item."""
+
+    id: Text40
+    relationship_type: Text40 = Field(alias="relationshipType")
+
+
 class OrderProductIn(In):
     place: list[PlaceRefIn] = Field(default_factory=list)
     product_term: list[ProductTermIn] = Field(default_factory=list, alias="productTerm")
+    product_relationship: list[ProductRelationshipIn] = Field(default_factory=list, alias="productRelationship")
 
 
 class ProductOrderItemIn(In):
@@ -271,6 +304,9 @@ class ProductOrderItemIn(In):
     product_offering: OfferingRefIn | None = Field(default=None, alias="productOffering")
     product: OrderProductIn = Field(default_factory=OrderProductIn)
     item_term: list[ProductTermIn] = Field(default_factory=list, alias="itemTerm")
+    product_order_item_relationship: list[OrderItemRelationshipIn] = Field(
+        default_factory=list, alias="productOrderItemRelationship"
+    )
 
     def check_action(self, at: str) -> None:
         if self.action != "add":
@@ -381,6 +417,7 @@ def order_create(request: ApiRequest, response: HttpResponse, payload: ProductOr
         account = crm_selectors.account_get_for(user=request.auth, account_id=customer_id)
     items: list[orders_services.OrderItem] = []
     paths = {"items": "productOrderItem"}
+    earlier: dict[str, int] = {}
     for index, item in enumerate(payload.product_order_item):
         at = f"productOrderItem[{index}]"
         item.check_action(at)
@@ -388,12 +425,20 @@ def order_create(request: ApiRequest, response: HttpResponse, payload: ProductOr
             version = catalog_selectors.version_get_for(user=request.auth, version_id=item.offering_id(at))
         with body_fields({"id": f"{at}.product.place[0].id"}):
             location = crm_selectors.location_get_for(user=request.auth, location_id=item.site_id(at))
+        rides_on, rides_on_at = _rides_on(request, item, at, earlier)
         items.append(
             orders_services.OrderItem(
-                location=location, product_version=version, term_months=item.term_months(at), quantity=item.quantity
+                location=location,
+                product_version=version,
+                term_months=item.term_months(at),
+                quantity=item.quantity,
+                rides_on=rides_on,
             )
         )
+        if item.id:
+            earlier[item.id] = index
         paths |= {
+            f"items[{index}].rides_on": rides_on_at,
             f"items[{index}].quantity": f"{at}.quantity",
             f"items[{index}].location": f"{at}.product.place[0].id",
             f"items[{index}].product_version": f"{at}.productOffering.id",
@@ -403,6 +448,39 @@ def order_create(request: ApiRequest, response: HttpResponse, payload: ProductOr
     with body_fields(paths):
         order = orders_services.order_create(account=account, items=items, created_by=request.auth)
     return _created(request, response, order, 201)
+
+
+def _rides_on(request: ApiRequest, item: ProductOrderItemIn, at: str, earlier: dict[str, int]) -> tuple[Any, str]:
+    """The base an add-on item names (an earlier item's index, or a service of the customer's)
+    and where it is named; (None, path) when it names none."""
+    named: list[tuple[Any, str]] = []
+    for index, relation in enumerate(item.product_order_item_relationship):
+        where = f"{at}.productOrderItemRelationship[{index}]"
+        if relation.relationship_type != RELIES_ON:
+            raise ValidationError(
+                f"An order item relates to another only as {RELIES_ON!r} (an add-on on its base).",
+                field=f"{where}.relationshipType",
+                code="unsupported_relationship",
+            )
+        if relation.id not in earlier:
+            raise ValidationError(
+                "Name an earlier item of this order by its id.", field=f"{where}.id", code="unknown_reference"
+            )
+        named.append((earlier[relation.id], f"{where}.id"))
+    for index, product_relation in enumerate(item.product.product_relationship):
+        where = f"{at}.product.productRelationship[{index}]"
+        if product_relation.relationship_type != RELIES_ON:
+            raise ValidationError(
+                f"A product relates to a service only as {RELIES_ON!r} (an add-on on its base).",
+                field=f"{where}.relationshipType",
+                code="unsupported_relationship",
+            )
+        with body_fields({"id": f"{where}.product.id"}):
+            service = inventory_selectors.service_get_for(user=request.auth, service_id=product_relation.product.id)
+        named.append((service, f"{where}.product.id"))
+    if len(named) > 1:
+        raise ValidationError("An add-on rides on one base.", field=named[1][1], code="one_base")
+    return named[0] if named else (None, f"{at}.productOrderItemRelationship")
 
 
 @router.get("/productOrder", response={200: list[ProductOrderOut], **ERRORS}, summary="List product orders")

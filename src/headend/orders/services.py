@@ -220,12 +220,68 @@ def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
 @dataclass(frozen=True)
 class OrderItem:
     """One new service ordered directly: where, which product version, on which term (months)
-    and how many."""
+    and how many; an add-on `rides_on` an earlier item (its index) or a live service (none
+    named: the only base at its location)."""
 
     location: Location
     product_version: ProductVersion
     term_months: Any
     quantity: Any = 1
+    rides_on: Any = None
+
+
+def _item_base(account: Account, items: Sequence[OrderItem], index: int) -> tuple[int | None, Any]:
+    """The base of item `index` if it is an add-on: (index of an earlier item, None) or (None,
+    live service); (None, None) for a product that is no add-on. Raises ValidationError on
+    `rides_on`."""
+    from headend.inventory import selectors as inventory_selectors
+
+    item = items[index]
+    addon = item.product_version.product
+    if addon.kind != addon.Kind.ADDON:
+        if item.rides_on is not None:
+            raise ValidationError(f"{addon} is not an add-on: it rides on nothing.", field="rides_on")
+        return None, None
+    allowed = set(addon.addon_of.values_list("pk", flat=True))
+    candidates: list[tuple[int | None, Any]] = [
+        (earlier, None)
+        for earlier in range(index)
+        if items[earlier].location.pk == item.location.pk and items[earlier].product_version.product_id in allowed
+    ]
+    candidates += [
+        (None, service)
+        for service in inventory_selectors.account_live_services(account_id=account.pk)
+        if service.location_id == item.location.pk
+        and service.product_version.product_id in allowed
+        and service.status != service.Status.PENDING_DISCONNECT
+    ]
+    if item.rides_on is not None:
+        candidates = [
+            (earlier, service)
+            for earlier, service in candidates
+            if (isinstance(item.rides_on, int) and earlier == item.rides_on)
+            or (service is not None and getattr(item.rides_on, "pk", None) == service.pk)
+        ]
+        if not candidates:
+            raise ValidationError(
+                f"{addon} cannot ride on that: name an earlier item or a live service of a base product at its site.",
+                field="rides_on",
+                code="not_a_base",
+            )
+    if not candidates:
+        bases = ", ".join(base.name for base in addon.addon_of.all()) or "no product"
+        raise ValidationError(
+            f"{addon} is an add-on of {bases}; order one of those at this site first.",
+            field="product_version",
+            code="addon_without_base",
+        )
+    if len(candidates) > 1:
+        raise ValidationError(
+            f"{addon} can ride on more than one service at this site: name the one it goes on.",
+            field="rides_on",
+            code="base_ambiguous",
+        )
+    return candidates[0]
 
 
 @transaction.atomic
@@ -245,6 +301,7 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
     now = clock.now()
     today = clock.local_date(now)
     lines = []
+    bases: list[tuple[int | None, Any]] = []
     for index, item in enumerate(items):
         try:
             quantity = quoting_services.check_quantity(item.quantity)
@@ -259,6 +316,7 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
                     field="product_version",
                     code="no_template",
                 )
+            bases.append(_item_base(account, items, index))
         except DomainError as exc:
             exc.field = f"items[{index}].{exc.field}" if exc.field else f"items[{index}]"
             raise
@@ -275,6 +333,7 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
                 quantity=quantity,
                 mrc_amount=priced.mrc_amount,
                 nrc_amount=priced.nrc_amount,
+                base_service=bases[-1][1],
             )
         )
     order = Order(account=account, currency=default_currency(), created_at=now)
@@ -283,6 +342,12 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
+    riding = []
+    for line, (base_index, _) in zip(lines, bases, strict=True):
+        if base_index is not None:
+            line.base_line = lines[base_index]
+            riding.append(line)
+    OrderLine.objects.bulk_update(riding, ["base_line"])
     crm_services.account_activate(account=account)
     events.emit(
         "order.created",

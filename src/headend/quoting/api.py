@@ -59,6 +59,7 @@ from headend.api.lists import ListParams, matching, paginate
 from headend.api.schemas import (
     ERRORS,
     MONTH_UNITS,
+    RELIES_ON,
     AlterationPriceOut,
     CharacteristicIn,
     CharacteristicOut,
@@ -176,6 +177,30 @@ class ProductOut(Out):
     product_characteristic: list[CharacteristicOut] | None = Field(
         default=None, serialization_alias="productCharacteristic"
     )
+    product_relationship: list["ProductRelationshipOut"] | None = Field(
+        default=None, serialization_alias="productRelationship"
+    )
+
+
+class ServiceRefOut(Out):
+    id: str
+    href: str
+    type: str = Field(default="ProductRef", serialization_alias="@type")
+    referred_type: str = Field(default="Service", serialization_alias="@referredType")
+
+
+class ProductRelationshipOut(Out):
+    """The live service an add-on rides on (`reliesOn`)."""
+
+    relationship_type: str = Field(serialization_alias="relationshipType")
+    product: ServiceRefOut
+
+
+class QuoteItemRelationshipOut(Out):
+    """The item of this quote an add-on rides on (`reliesOn`), or that carries it (a base's cancel or move)."""
+
+    id: str
+    relationship_type: str = Field(serialization_alias="relationshipType")
 
 
 def _price(
@@ -277,6 +302,9 @@ class QuoteItemOut(Out):
     product_offering: RefOut = Field(serialization_alias="productOffering")
     product: ProductOut
     quote_item_price: list[QuotePriceOut] = Field(serialization_alias="quoteItemPrice")
+    quote_item_relationship: list[QuoteItemRelationshipOut] | None = Field(
+        default=None, serialization_alias="quoteItemRelationship"
+    )
 
     @classmethod
     def of(cls, request: HttpRequest, line: QuoteLine, *, state: str) -> "QuoteItemOut":
@@ -292,9 +320,22 @@ class QuoteItemOut(Out):
             product.product_characteristic = [
                 CharacteristicOut(name=CHANGE_TYPE, value_type="string", value=line.action)
             ]
+        if line.base_service_id is not None:
+            product.product_relationship = [
+                ProductRelationshipOut(
+                    relationship_type=RELIES_ON,
+                    product=ServiceRefOut(
+                        id=str(line.base_service_id), href=links.SERVICE.href(request, line.base_service_id)
+                    ),
+                )
+            ]
+        base = line.base_line
         return cls(
             id=str(line.position),
             action=ITEM_ACTION[line.action],
+            quote_item_relationship=[QuoteItemRelationshipOut(id=str(base.position), relationship_type=RELIES_ON)]
+            if base is not None
+            else None,
             quantity=line.quantity,
             state=state,
             product_offering=offering_ref(request, line.product_version),
@@ -442,9 +483,28 @@ class QuotePriceIn(In):
     price_alteration: list[PriceAlterationIn] = Field(default_factory=list, alias="priceAlteration")
 
 
+class ProductRefIn(In):
+    id: Id
+
+
+class ProductRelationshipIn(In):
+    """An add-on's base among the customer's services: `reliesOn` a TMF638 service id."""
+
+    relationship_type: Text40 = Field(alias="relationshipType")
+    product: ProductRefIn
+
+
+class QuoteItemRelationshipIn(In):
+    """An add-on's base among the quote's new items: `reliesOn` the id of an earlier item."""
+
+    id: Text40
+    relationship_type: Text40 = Field(alias="relationshipType")
+
+
 class ProductIn(In):
     id: Id | None = None
     place: list[PlaceRefIn] = Field(default_factory=list)
+    product_relationship: list[ProductRelationshipIn] = Field(default_factory=list, alias="productRelationship")
     product_term: list[ProductTermIn] = Field(default_factory=list, alias="productTerm")
     product_characteristic: list[CharacteristicIn] = Field(default_factory=list, alias="productCharacteristic")
 
@@ -456,6 +516,7 @@ class QuoteItemIn(In):
     product_offering: OfferingRefIn | None = Field(default=None, alias="productOffering")
     product: ProductIn
     quote_item_price: list[QuotePriceIn] = Field(default_factory=list, alias="quoteItemPrice")
+    quote_item_relationship: list[QuoteItemRelationshipIn] = Field(default_factory=list, alias="quoteItemRelationship")
 
     def change_type(self, at: str) -> tuple[str, str]:
         """Our line action ("add", "upgrade", ... "cancel") and where it is in the body."""
@@ -637,8 +698,44 @@ class AuthorizationDecisionIn(In):
 # --- Use of the body -----------------------------------------------------------------------
 
 
-def _add_item(request: ApiRequest, quote: Quote, item: QuoteItemIn, at: str) -> QuoteLine:
+def _rides_on(request: ApiRequest, item: QuoteItemIn, at: str, earlier: dict[str, QuoteLine]) -> tuple[Any, str]:
+    """The base an add-on item names (an earlier item of the body, or a service of the
+    customer's) and where it is named; (None, path) when it names none."""
+    named: list[tuple[Any, str]] = []
+    for index, relation in enumerate(item.quote_item_relationship):
+        where = f"{at}.quoteItemRelationship[{index}]"
+        if relation.relationship_type != RELIES_ON:
+            raise ValidationError(
+                f"A quote item relates to another only as {RELIES_ON!r} (an add-on on its base).",
+                field=f"{where}.relationshipType",
+                code="unsupported_relationship",
+            )
+        if relation.id not in earlier:
+            raise ValidationError(
+                "Name an earlier item of this quote by its id.", field=f"{where}.id", code="unknown_reference"
+            )
+        named.append((earlier[relation.id], f"{where}.id"))
+    for index, product_relation in enumerate(item.product.product_relationship):
+        where = f"{at}.product.productRelationship[{index}]"
+        if product_relation.relationship_type != RELIES_ON:
+            raise ValidationError(
+                f"A product relates to a service only as {RELIES_ON!r} (an add-on on its base).",
+                field=f"{where}.relationshipType",
+                code="unsupported_relationship",
+            )
+        with body_fields({"id": f"{where}.product.id"}):
+            service = inventory_selectors.service_get_for(user=request.auth, service_id=product_relation.product.id)
+        named.append((service, f"{where}.product.id"))
+    if len(named) > 1:
+        raise ValidationError("An add-on rides on one base.", field=named[1][1], code="one_base")
+    return named[0] if named else (None, f"{at}.quoteItemRelationship")
+
+
+def _add_item(
+    request: ApiRequest, quote: Quote, item: QuoteItemIn, at: str, earlier: dict[str, QuoteLine] | None = None
+) -> QuoteLine:
     item.check_no_price(at)
+    rides_on, rides_on_at = _rides_on(request, item, at, earlier or {})
     with body_fields({"id": f"{at}.productOffering.id"}):
         version = catalog_selectors.version_get_for(user=request.auth, version_id=item.offering_id(at))
     with body_fields({"id": f"{at}.product.place[0].id"}):
@@ -648,6 +745,7 @@ def _add_item(request: ApiRequest, quote: Quote, item: QuoteItemIn, at: str) -> 
         "location": f"{at}.product.place[0].id",
         "product_version": f"{at}.productOffering.id",
         "term_months": f"{at}.product.productTerm[0].duration.amount",
+        "rides_on": rides_on_at,
     }
     with body_fields(paths):
         return quoting_services.quote_line_add(
@@ -656,6 +754,7 @@ def _add_item(request: ApiRequest, quote: Quote, item: QuoteItemIn, at: str) -> 
             product_version=version,
             term_months=item.term_months(at),
             quantity=item.quantity,
+            rides_on=rides_on,
             added_by=request.auth,
         )
 
@@ -716,14 +815,17 @@ def quote_create(request: ApiRequest, payload: QuoteIn) -> Status:
         with body_fields({"id": customer_at}):
             account = crm_selectors.account_get_for(user=request.auth, account_id=customer_id)
         quote = quoting_services.quote_create(account=account, created_by=request.auth, name=payload.description or "")
+        earlier: dict[str, QuoteLine] = {}
         for index, item in enumerate(payload.quote_item):
             at = f"quoteItem[{index}]"
             change, change_at = item.change_type(at)
             discount = item.discount_percent(at)
             if change == QuoteLine.Action.ADD:
-                line = _add_item(request, quote, item, at)
+                line = _add_item(request, quote, item, at, earlier)
             else:
                 line = _change_item(request, quote, item, at, change, change_at)
+            if item.id:
+                earlier[item.id] = line
             if discount is not None:
                 percent, percent_at = discount
                 with body_fields({"discount_percent": percent_at, "discount": percent_at}):

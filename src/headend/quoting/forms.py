@@ -3,9 +3,11 @@ from typing import cast
 from django import forms
 
 from headend.catalog import selectors as catalog_selectors
-from headend.catalog.models import ProductVersion, Term
+from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock
 from headend.crm.models import Account, Location, Opportunity
+from headend.inventory.models import Service
+from headend.quoting.models import Quote, QuoteLine
 
 
 class QuoteCreateForm(forms.Form):
@@ -29,14 +31,51 @@ class VersionChoiceField(forms.ModelChoiceField):
         return f"{obj.product.name}{speed} (v{obj.version})"
 
 
+# The bases an add-on can be pointed at in the form; a longer quote names its base in the API or CSV.
+MAX_BASE_CHOICES = 200
+
+
 class QuoteLineForm(forms.Form):
     location = LocationChoiceField(queryset=Location.objects.none())
     product_version = VersionChoiceField(queryset=ProductVersion.objects.none(), label="Product")
     term_months = forms.TypedChoiceField(choices=Term.choices, coerce=int, initial=12, label="Term")
     quantity = forms.IntegerField(initial=1)
+    rides_on = forms.ChoiceField(
+        required=False,
+        label="Add-on rides on",
+        help_text="For an add-on: the service or line it goes on (empty: the only one at the location).",
+    )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args, account: Account, quote: Quote | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self._bases: dict[str, object] = {}
+        choices: list[tuple[str, str]] = [("", "—")]
+        if quote is not None:
+            lines = (
+                quote.lines.filter(action=QuoteLine.Action.ADD)
+                .exclude(product_version__product__kind=Product.Kind.ADDON)
+                .select_related("product_version__product", "location")
+                .order_by("position")[:MAX_BASE_CHOICES]
+            )
+            for line in lines:
+                key = f"line:{line.pk}"
+                self._bases[key] = line
+                choices.append(
+                    (key, f"Line {line.position}: {line.product_version.product.name} at {line.location.label}")
+                )
+        services = (
+            Service.objects.filter(account=account, status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED])
+            .exclude(product_version__product__kind=Product.Kind.ADDON)
+            .select_related("product_version__product", "location")
+            .order_by("pk")[:MAX_BASE_CHOICES]
+        )
+        for service in services:
+            key = f"service:{service.pk}"
+            self._bases[key] = service
+            choices.append(
+                (key, f"{service.number} {service.product_version.product.name} at {service.location.label}")
+            )
+        cast(forms.ChoiceField, self.fields["rides_on"]).choices = choices
         location = cast(forms.ModelChoiceField, self.fields["location"])
         location.queryset = account.locations.all()
         versions = catalog_selectors.sellable_versions(on=clock.today(), customer_type=account.kind)
@@ -44,6 +83,9 @@ class QuoteLineForm(forms.Form):
         product_version.queryset = ProductVersion.objects.filter(pk__in=[v.pk for v in versions]).select_related(
             "product"
         )
+
+    def clean_rides_on(self) -> object:
+        return self._bases.get(self.cleaned_data.get("rides_on") or "")
 
 
 class QuoteDecisionForm(forms.Form):
