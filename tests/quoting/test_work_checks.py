@@ -162,3 +162,27 @@ def test_the_etf_counts_at_most_the_capped_months(months_left, fee):
     rule = pricing.EtfRule(kind="percent_of_remaining", percent=Decimal(100), cap_months=6)
 
     assert pricing.etf_amount(rule, mrc_amount=Decimal("50.00"), months_left=months_left) == Decimal(fee)
+
+
+def test_an_order_of_a_re_term_alone_shows_on_its_page_and_in_the_api(catalog, client):
+    from tests.api.client import TMFClient
+    from tests.api.tmf_schema import assert_valid
+    from tests.factories import make_user
+
+    account = make_account()
+    service = make_live_service(account, catalog["gig"])
+    quote = make_quote(account=account, lines=0)
+    services.quote_line_change(quote=quote, service=service, action="re_term", term_months=24)
+    services.quote_accept(quote=services.quote_present(quote=quote), accepted_by_name="Pat")
+    order = Order.objects.get(quote=quote)
+    sales = make_user("sales")
+    client.force_login(sales)
+
+    page = client.get(order.get_absolute_url())
+    got = TMFClient.for_user(client, sales).get(f"/productOrderingManagement/v4/productOrder/{order.pk}")
+
+    assert page.status_code == 200
+    assert got.status_code == 200
+    body = got.json()
+    assert_valid(body, api="622", definition="ProductOrder")
+    assert (body["state"], body["productOrderItem"][0]["state"]) == ("completed", "completed")

@@ -5,7 +5,7 @@ Output schemas (`...Out`) are built with Python names by the resources' `of()` c
 input schemas (`...In`) accept the spec's names only."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -281,6 +281,62 @@ class ProductTermIn(In):
 
     name: Text200 | None = None
     duration: DurationIn
+
+
+class ProductRefIn(In):
+    id: Id
+
+
+class ProductRelationshipIn(In):
+    """An add-on's base among the customer's services: `reliesOn` a TMF638 service id."""
+
+    relationship_type: Text40 = Field(alias="relationshipType")
+    product: ProductRefIn
+
+
+class ItemRelationshipIn(In):
+    """An add-on's base among the body's items: `reliesOn` the id of an earlier item."""
+
+    id: Text40
+    relationship_type: Text40 = Field(alias="relationshipType")
+
+
+def base_named(
+    *,
+    at: str,
+    item_relations: list[ItemRelationshipIn],
+    item_key: str,
+    product_relations: list[ProductRelationshipIn],
+    earlier: dict[str, Any],
+    find_service: Callable[[str, str], Any],
+) -> tuple[Any, str]:
+    """The base an add-on item names, with where it is named: an earlier item of the body (its
+    value in `earlier`, by the item's `id`, under `item_key`) or a service of the customer's
+    (`find_service(id, path)`, under `product.productRelationship`); (None, path) for none."""
+    named: list[tuple[Any, str]] = []
+    relations = [(f"{at}.{item_key}[{i}]", "id", r.relationship_type, r.id) for i, r in enumerate(item_relations)]
+    relations += [
+        (f"{at}.product.productRelationship[{i}]", "product.id", r.relationship_type, r.product.id)
+        for i, r in enumerate(product_relations)
+    ]
+    for where, key, kind, ref in relations:
+        if kind != RELIES_ON:
+            raise ValidationError(
+                f"An add-on relates to its base only as {RELIES_ON!r}.",
+                field=f"{where}.relationshipType",
+                code="unsupported_relationship",
+            )
+        if key == "id":
+            if ref not in earlier:
+                raise ValidationError(
+                    "Name an earlier item of this body by its id.", field=f"{where}.id", code="unknown_reference"
+                )
+            named.append((earlier[ref], f"{where}.id"))
+        else:
+            named.append((find_service(ref, f"{where}.product.id"), f"{where}.product.id"))
+    if len(named) > 1:
+        raise ValidationError("An add-on rides on one base.", field=named[1][1], code="one_base")
+    return named[0] if named else (None, f"{at}.{item_key}")
 
 
 class PlaceRefIn(In):

@@ -49,10 +49,12 @@ from headend.api.schemas import (
     RELIES_ON,
     Id,
     In,
+    ItemRelationshipIn,
     OfferingRefIn,
     Out,
     PlaceRefIn,
     PriceEntryOut,
+    ProductRelationshipIn,
     ProductTermIn,
     RefOut,
     RelatedPartyIn,
@@ -60,6 +62,7 @@ from headend.api.schemas import (
     Text20,
     Text40,
     Text200,
+    base_named,
     charges,
     customer_id_in,
     customer_ref,
@@ -277,20 +280,6 @@ class RefIn(In):
     id: Id
 
 
-class ProductRelationshipIn(In):
-    """An add-on's base among the customer's services: `reliesOn` a TMF638 service id."""
-
-    relationship_type: Text40 = Field(alias="relationshipType")
-    product: RefIn
-
-
-class OrderItemRelationshipIn(In):
-    """An add-on's base among the order's items: `reliesOn` the id of an earlier item."""
-
-    id: Text40
-    relationship_type: Text40 = Field(alias="relationshipType")
-
-
 class OrderProductIn(In):
     place: list[PlaceRefIn] = Field(default_factory=list)
     product_term: list[ProductTermIn] = Field(default_factory=list, alias="productTerm")
@@ -304,7 +293,7 @@ class ProductOrderItemIn(In):
     product_offering: OfferingRefIn | None = Field(default=None, alias="productOffering")
     product: OrderProductIn = Field(default_factory=OrderProductIn)
     item_term: list[ProductTermIn] = Field(default_factory=list, alias="itemTerm")
-    product_order_item_relationship: list[OrderItemRelationshipIn] = Field(
+    product_order_item_relationship: list[ItemRelationshipIn] = Field(
         default_factory=list, alias="productOrderItemRelationship"
     )
 
@@ -451,36 +440,18 @@ def order_create(request: ApiRequest, response: HttpResponse, payload: ProductOr
 
 
 def _rides_on(request: ApiRequest, item: ProductOrderItemIn, at: str, earlier: dict[str, int]) -> tuple[Any, str]:
-    """The base an add-on item names (an earlier item's index, or a service of the customer's)
-    and where it is named; (None, path) when it names none."""
-    named: list[tuple[Any, str]] = []
-    for index, relation in enumerate(item.product_order_item_relationship):
-        where = f"{at}.productOrderItemRelationship[{index}]"
-        if relation.relationship_type != RELIES_ON:
-            raise ValidationError(
-                f"An order item relates to another only as {RELIES_ON!r} (an add-on on its base).",
-                field=f"{where}.relationshipType",
-                code="unsupported_relationship",
-            )
-        if relation.id not in earlier:
-            raise ValidationError(
-                "Name an earlier item of this order by its id.", field=f"{where}.id", code="unknown_reference"
-            )
-        named.append((earlier[relation.id], f"{where}.id"))
-    for index, product_relation in enumerate(item.product.product_relationship):
-        where = f"{at}.product.productRelationship[{index}]"
-        if product_relation.relationship_type != RELIES_ON:
-            raise ValidationError(
-                f"A product relates to a service only as {RELIES_ON!r} (an add-on on its base).",
-                field=f"{where}.relationshipType",
-                code="unsupported_relationship",
-            )
-        with body_fields({"id": f"{where}.product.id"}):
-            service = inventory_selectors.service_get_for(user=request.auth, service_id=product_relation.product.id)
-        named.append((service, f"{where}.product.id"))
-    if len(named) > 1:
-        raise ValidationError("An add-on rides on one base.", field=named[1][1], code="one_base")
-    return named[0] if named else (None, f"{at}.productOrderItemRelationship")
+    def find_service(service_id: str, where: str) -> Any:
+        with body_fields({"id": where}):
+            return inventory_selectors.service_get_for(user=request.auth, service_id=service_id)
+
+    return base_named(
+        at=at,
+        item_relations=item.product_order_item_relationship,
+        item_key="productOrderItemRelationship",
+        product_relations=item.product.product_relationship,
+        earlier=earlier,
+        find_service=find_service,
+    )
 
 
 @router.get("/productOrder", response={200: list[ProductOrderOut], **ERRORS}, summary="List product orders")

@@ -65,6 +65,7 @@ from headend.api.schemas import (
     CharacteristicOut,
     Id,
     In,
+    ItemRelationshipIn,
     MoneyIn,
     OfferingRefIn,
     Out,
@@ -72,6 +73,7 @@ from headend.api.schemas import (
     PriceAlterationOut,
     PriceEntryOut,
     PriceOut,
+    ProductRelationshipIn,
     ProductTermIn,
     RefOut,
     RelatedPartyIn,
@@ -81,6 +83,7 @@ from headend.api.schemas import (
     Text200,
     Text5000,
     TimePeriodOut,
+    base_named,
     charges,
     customer_id_in,
     customer_ref,
@@ -483,24 +486,6 @@ class QuotePriceIn(In):
     price_alteration: list[PriceAlterationIn] = Field(default_factory=list, alias="priceAlteration")
 
 
-class ProductRefIn(In):
-    id: Id
-
-
-class ProductRelationshipIn(In):
-    """An add-on's base among the customer's services: `reliesOn` a TMF638 service id."""
-
-    relationship_type: Text40 = Field(alias="relationshipType")
-    product: ProductRefIn
-
-
-class QuoteItemRelationshipIn(In):
-    """An add-on's base among the quote's new items: `reliesOn` the id of an earlier item."""
-
-    id: Text40
-    relationship_type: Text40 = Field(alias="relationshipType")
-
-
 class ProductIn(In):
     id: Id | None = None
     place: list[PlaceRefIn] = Field(default_factory=list)
@@ -516,7 +501,7 @@ class QuoteItemIn(In):
     product_offering: OfferingRefIn | None = Field(default=None, alias="productOffering")
     product: ProductIn
     quote_item_price: list[QuotePriceIn] = Field(default_factory=list, alias="quoteItemPrice")
-    quote_item_relationship: list[QuoteItemRelationshipIn] = Field(default_factory=list, alias="quoteItemRelationship")
+    quote_item_relationship: list[ItemRelationshipIn] = Field(default_factory=list, alias="quoteItemRelationship")
 
     def change_type(self, at: str) -> tuple[str, str]:
         """Our line action ("add", "upgrade", ... "cancel") and where it is in the body."""
@@ -699,36 +684,18 @@ class AuthorizationDecisionIn(In):
 
 
 def _rides_on(request: ApiRequest, item: QuoteItemIn, at: str, earlier: dict[str, QuoteLine]) -> tuple[Any, str]:
-    """The base an add-on item names (an earlier item of the body, or a service of the
-    customer's) and where it is named; (None, path) when it names none."""
-    named: list[tuple[Any, str]] = []
-    for index, relation in enumerate(item.quote_item_relationship):
-        where = f"{at}.quoteItemRelationship[{index}]"
-        if relation.relationship_type != RELIES_ON:
-            raise ValidationError(
-                f"A quote item relates to another only as {RELIES_ON!r} (an add-on on its base).",
-                field=f"{where}.relationshipType",
-                code="unsupported_relationship",
-            )
-        if relation.id not in earlier:
-            raise ValidationError(
-                "Name an earlier item of this quote by its id.", field=f"{where}.id", code="unknown_reference"
-            )
-        named.append((earlier[relation.id], f"{where}.id"))
-    for index, product_relation in enumerate(item.product.product_relationship):
-        where = f"{at}.product.productRelationship[{index}]"
-        if product_relation.relationship_type != RELIES_ON:
-            raise ValidationError(
-                f"A product relates to a service only as {RELIES_ON!r} (an add-on on its base).",
-                field=f"{where}.relationshipType",
-                code="unsupported_relationship",
-            )
-        with body_fields({"id": f"{where}.product.id"}):
-            service = inventory_selectors.service_get_for(user=request.auth, service_id=product_relation.product.id)
-        named.append((service, f"{where}.product.id"))
-    if len(named) > 1:
-        raise ValidationError("An add-on rides on one base.", field=named[1][1], code="one_base")
-    return named[0] if named else (None, f"{at}.quoteItemRelationship")
+    def find_service(service_id: str, where: str) -> Any:
+        with body_fields({"id": where}):
+            return inventory_selectors.service_get_for(user=request.auth, service_id=service_id)
+
+    return base_named(
+        at=at,
+        item_relations=item.quote_item_relationship,
+        item_key="quoteItemRelationship",
+        product_relations=item.product.product_relationship,
+        earlier=earlier,
+        find_service=find_service,
+    )
 
 
 def _add_item(
