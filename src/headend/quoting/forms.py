@@ -43,7 +43,7 @@ class QuoteLineForm(forms.Form):
     rides_on = forms.ChoiceField(
         required=False,
         label="Add-on rides on",
-        help_text="For an add-on: the service or line it goes on (empty: the only one at the location).",
+        help_text="For an add-on: the service or line it goes on (empty: the only one at its site).",
     )
 
     def __init__(self, *args, account: Account, quote: Quote | None = None, **kwargs):
