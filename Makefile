@@ -28,7 +28,7 @@ dev: $(VENV)/.installed-run  ## autoreloading development server (no separate wo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(VENV)/.installed-run  ## the background task worker alone
-	$(PY) manage.py db_worker --queue-name '*'
+	$(PY) manage.py task_worker --queue-name '*'
 
 worker-rq: $(VENV)/.installed-run  ## a worker on Redis (HEADEND_TASK_BACKEND=django_tasks_rq.RQBackend)
 	$(PY) manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import coverage, cpq, fulfillment, pricing, quote_to_order, radius, scheduling
+from bench import coverage, cpq, fulfillment, pricing, quote_documents, quote_to_order, radius, scheduling
 
 if __name__ == "__main__":
     quote_to_order.main()
@@ -10,3 +10,4 @@ if __name__ == "__main__":
     cpq.main()
     coverage.main()
     radius.main()
+    quote_documents.main()

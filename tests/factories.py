@@ -187,3 +187,58 @@ def make_live_service_with_actions(account: Account | None = None) -> Any:
             tasks=[TaskSpec("Change the network", kind="code", code_action="inventory.assign_circuit_id")],
         )
     return make_live_service(account or make_account(), version)
+
+
+def make_long_quote(lines: int, *, account: Account | None = None, status: str = "draft") -> Quote:
+    """A quote of `lines` lines, each at its own site ("Site 1", "Site 2"...), bulk-inserted with
+    its totals (the rows a CSV import writes, without pricing each one: fast for 10,000)."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from headend.core import clock
+    from headend.quoting.models import QuoteLine
+
+    account = account or make_account(legal_name=f"Fleet {next(_seq)} LLC")
+    version = make_product(prices={36: ("475.00", "0.00")})
+    quote = quoting_services.quote_create(account=account, name=f"{lines} sites")
+    now = clock.now()
+    with transaction.atomic():
+        locations = Location.objects.bulk_create(
+            Location(
+                account=account,
+                name=f"Site {n}",
+                line1=f"{n} Court St",
+                city="Calais",
+                state="ME",
+                postal_code="04619",
+                address_key=f"{n} COURT ST||CALAIS|ME|04619",
+                created_at=now,
+            )
+            for n in range(1, lines + 1)
+        )
+        QuoteLine.objects.bulk_create(
+            QuoteLine(
+                quote=quote,
+                position=n,
+                location=location,
+                product_version=version,
+                term_months=36,
+                quantity=1,
+                mrc_unit_amount=Decimal("475.00"),
+                nrc_unit_amount=Decimal("0.00"),
+                mrc_amount=Decimal("475.00"),
+                nrc_amount=Decimal("0.00"),
+                contract_value_amount=Decimal("17100.00"),
+            )
+            for n, location in enumerate(locations, start=1)
+        )
+        Quote.objects.filter(pk=quote.pk).update(
+            mrr_amount=Decimal("475.00") * lines, contract_value_amount=Decimal("17100.00") * lines
+        )
+    if status == "presented":
+        Quote.objects.filter(pk=quote.pk).update(
+            status="presented", presented_at=now, valid_until=clock.local_date(now) + dt.timedelta(days=30)
+        )
+    quote.refresh_from_db()
+    return quote

@@ -51,6 +51,7 @@ USERS = [
     DemoUser("billing", "Blair", "Billing", ("billing",)),
     DemoUser("finance", "Frankie", "Finance", ("finance",)),
     DemoUser("director", "Dale", "Director", ("director",)),
+    DemoUser("integration", "Ivy", "Integration", ("integration",)),
 ]
 
 LAUNCH = dt.date(2024, 1, 1)

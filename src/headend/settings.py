@@ -238,6 +238,12 @@ HEADEND_RADIUS_COA_RETRIES = int(os.environ.get("HEADEND_RADIUS_COA_RETRIES", "2
 HEADEND_GENIEACS_URL = os.environ.get("HEADEND_GENIEACS_URL", "http://127.0.0.1:7557")
 # Outgoing HTTP (REST actions, ACS, webhooks): seconds before a call is given up as timed out.
 HEADEND_HTTP_TIMEOUT = float(os.environ.get("HEADEND_HTTP_TIMEOUT", "10"))
+# Outgoing HTTP goes only to public addresses (core/outbound.py) unless a host name, address or
+# CIDR network is listed here, and reads at most this many bytes of an answer.
+HEADEND_OUTBOUND_ALLOW = env_list("HEADEND_OUTBOUND_ALLOW", "")
+HEADEND_OUTBOUND_MAX_BYTES = int(os.environ.get("HEADEND_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
+# TMF hub listeners one user (all their API tokens together) may have registered at once.
+HEADEND_HUB_MAX_SUBSCRIPTIONS = int(os.environ.get("HEADEND_HUB_MAX_SUBSCRIPTIONS", "20"))
 
 # Email to customers (appointments, services live): printed to the console unless configured.
 EMAIL_BACKEND = os.environ.get("HEADEND_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

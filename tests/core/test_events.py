@@ -1,7 +1,8 @@
 import datetime as dt
+import threading
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from headend.core import events
 from headend.core.models import OutboxEvent
@@ -101,3 +102,30 @@ def test_relay_task_schedules_a_later_retry_for_failed_events(settings):
     retry = DBTaskResult.objects.get()
     assert retry.task_path == "headend.core.tasks.relay_outbox"
     assert retry.run_after == FROZEN_AT + dt.timedelta(seconds=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_follow_outlives_a_database_error_and_spends_no_attempt_on_it(settings, caplog):
+    settings.HEADEND_RELAY_ON_COMMIT = False  # only the loop relays, as under `make run`
+    stop = threading.Event()
+    calls = []
+
+    def locked_once(event):
+        calls.append(event.pk)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        stop.set()  # published on the loop's next turn: the test is over
+
+    events.subscribe("test.locked")(locked_once)
+    try:
+        event = events.emit("test.locked", subject=make_account())
+
+        events.follow(stop=stop, interval=0.01)
+    finally:
+        events._handlers["test.locked"].remove(locked_once)
+
+    event.refresh_from_db()
+    assert calls == [event.pk, event.pk]
+    assert event.published_at is not None
+    assert (event.attempts, event.last_error) == (1, "")  # the lock was not the handler's failure
+    assert "database error (OperationalError: database is locked); trying again in 0.0 s" in caplog.text

@@ -10,18 +10,34 @@ from tests.api.client import TMFClient
 from tests.conftest import FROZEN_AT
 from tests.factories import make_quote, make_user
 from tests.hub.receiver import Receiver
+from tests.resolver import EXAMPLE_ADDRESS, fake_dns
 
 SECRET = "a-shared-secret-for-tests"
 
 
+@pytest.fixture(autouse=True)
+def dns(monkeypatch):
+    """Names under example.com resolve to a public address (the tests have no network)."""
+    resolver = fake_dns(monkeypatch)
+    resolver.answer_under(".example.com", EXAMPLE_ADDRESS)
+    return resolver
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    """Listeners on 127.0.0.1 (the test receivers) are let through, as an admin would allow a
+    host on the provider's own network; without this the policy refuses them."""
+    settings.HEADEND_OUTBOUND_ALLOW = ["127.0.0.1"]
+
+
 @pytest.fixture
 def staff(db):
-    return make_user("support")
+    return make_user("integration")
 
 
 @pytest.fixture
 def staff_api(client, staff):
-    """The API as a support person: any staff role may register a listener."""
+    """The API as an integration account: the role (besides admin) that registers listeners."""
     return TMFClient.for_user(client, staff)
 
 

@@ -1,4 +1,5 @@
-"""A webhook listener for the tests: a real HTTP server on 127.0.0.1 in a thread.
+"""A webhook listener for the tests: a real HTTP server on 127.0.0.1 (or another loopback
+address) in a thread.
 
 It checks each POST's signature the way a customer's receiver would (HMAC-SHA256 by hand, not
 through Headend's code), applies each eventId once (a second POST of the same event is
@@ -39,7 +40,7 @@ def signature_valid(secret: str, header: str, body: bytes) -> bool:
 
 
 class Receiver:
-    def __init__(self, secret: str | None = None):
+    def __init__(self, secret: str | None = None, *, host: str = "127.0.0.1", port: int = 0):
         self.secret = secret
         self.received: list[Received] = []
         self.applied: list[Any] = []  # envelopes, in the order they were applied
@@ -65,13 +66,17 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://{self.server.server_address[0]}:{self.port}"
 
     def _take(self, received: Received) -> int:
         with self._lock:

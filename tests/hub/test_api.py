@@ -58,7 +58,7 @@ def test_retrieve_shows_the_subscription_without_its_secret(staff_api):
 
 
 def test_a_secret_given_by_the_caller_is_kept_and_echoed_once(staff_api):
-    response = staff_api.post("/quoteManagement/v4/hub", {"callback": "http://127.0.0.1:9000/in", "secret": SECRET})
+    response = staff_api.post("/quoteManagement/v4/hub", {"callback": "https://crm.example.com/in", "secret": SECRET})
 
     assert body(response)["secret"] == SECRET
     assert Subscription.objects.get().secret == SECRET
@@ -168,7 +168,7 @@ def test_a_short_or_unprintable_secret_is_400_naming_secret(staff_api, secret, c
 
 def test_someone_elses_subscription_is_404_to_staff_and_visible_to_an_admin(client, staff_api):
     created = body(staff_api.post("/serviceInventory/v4/hub", {"callback": "https://crm.example.com/hooks"}))
-    other = TMFClient.for_user(client, make_user("support"))
+    other = TMFClient.for_user(client, make_user("integration"))
     admin = TMFClient.for_user(client, make_user("admin"))
 
     assert_error(other.get(f"/serviceInventory/v4/hub/{created['id']}"), status=404)

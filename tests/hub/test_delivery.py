@@ -19,7 +19,8 @@ from tests.factories import make_account, make_quote, make_user
 from tests.hub.conftest import SECRET, active_service, queued_suspension, settle, subscribe
 from tests.hub.receiver import Receiver
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which the outbound policy refuses unless allowed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 
 def attempts_of(delivery: Delivery) -> list[tuple[int, int | None, str]]:

@@ -31,7 +31,7 @@ from tests.factories import make_quote, make_user
 from tests.hub.conftest import SECRET, subscribe
 from tests.hub.receiver import Receiver, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("loopback_allowed")]
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # seconds any one wait may take before the test fails
@@ -81,6 +81,7 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "headend.settings",
             "DATABASE_URL": database_url,
             "HEADEND_HTTP_TIMEOUT": "1",  # a held delivery is taken over after 3 x 1 + 1 s
+            "HEADEND_OUTBOUND_ALLOW": "127.0.0.1",  # the receiver's address, as an admin would allow it
             "PYTHONUNBUFFERED": "1",
         }
         self.log_dir = log_dir
@@ -143,7 +144,7 @@ def test_killed_after_the_listener_got_it_the_next_worker_delivers_again(workers
     (service,) = active_services(1)
     with Receiver(secret=SECRET) as receiver:
         receiver.hold_first = True
-        subscribe(make_user("support"), f"{receiver.url}/hooks")
+        subscribe(make_user("integration"), f"{receiver.url}/hooks")
         inventory_services.service_suspend(service=service, reason="non-payment")
         event = OutboxEvent.objects.get(name="service.suspended")
         first = workers.start()
@@ -170,7 +171,7 @@ def test_events_committed_with_no_worker_all_arrive_in_order_across_a_kill(worke
     services = active_services(3)
     with Receiver(secret=SECRET) as receiver:
         receiver.hold_first = True
-        subscribe(make_user("support"), receiver.url)
+        subscribe(make_user("integration"), receiver.url)
         for service in services:  # four state changes per record, interleaved across records
             inventory_services.service_suspend(service=service, reason="non-payment")
         for service in services:
@@ -205,7 +206,7 @@ def test_a_stopped_worker_finishes_the_post_under_way_and_exits_cleanly(workers,
     (service,) = active_services(1)
     with Receiver(secret=SECRET) as receiver:
         receiver.hold_first = True
-        subscribe(make_user("support"), receiver.url)
+        subscribe(make_user("integration"), receiver.url)
         inventory_services.service_suspend(service=service, reason="non-payment")
         worker = workers.start()
         assert receiver.got_first.wait(TIMEOUT), workers.log(worker)

@@ -7,7 +7,8 @@ from headend.hub.models import Delivery, Subscription
 from tests.factories import make_user
 from tests.hub.conftest import queued_suspension, subscribe
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which the outbound policy refuses unless allowed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 
 @pytest.fixture

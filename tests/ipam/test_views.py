@@ -116,7 +116,7 @@ def test_create_a_pool(network_client):
         (
             {"prefix": "10.0.0.0/24", "quarantine_days": -1},
             "quarantine_days",
-            "Ensure this value is greater than or equal to 0.",
+            "Enter a whole number from 0 to 3,650.",
         ),
     ],
 )

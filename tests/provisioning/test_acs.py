@@ -154,6 +154,27 @@ def test_configure_when_genieacs_is_down_is_retryable(settings, task):
         run(configure, task)
 
 
+def test_genieacs_on_loopback_is_called_without_an_allowlist_entry(acs, task, settings):
+    """Its address is the admin's own setting (HEADEND_GENIEACS_URL), so the outbound policy
+    lets that host through, and only it."""
+    acs.add_device(SERIAL)
+    settings.HEADEND_OUTBOUND_ALLOW = []
+
+    result, _ = run(configure, task, wifi=False)
+
+    assert result["tags_added"] == [task.work_order.service.number, task.work_order.service.account.number]
+
+
+def test_a_genieacs_answer_longer_than_the_limit_fails_the_task(acs, task, settings):
+    acs.add_device(SERIAL)
+    settings.HEADEND_OUTBOUND_MAX_BYTES = 64
+
+    with pytest.raises(PermanentError, match=r"^GenieACS GET /devices/ failed: The answer is longer than 64 bytes\.$"):
+        run(configure, task)
+
+    assert acs.posted_tasks == acs.tag_posts == []
+
+
 def test_configure_task_the_device_refuses_is_permanent(acs, task):
     acs.add_device(SERIAL)
     acs.fault = True

@@ -20,6 +20,13 @@ SECRET = "test-provisioning-secret"  # tests/settings.py: HEADEND_SECRETS["PROVI
 NASTY_NAME = 'Tom "Bud" O\'Neil \\ Sons'
 
 
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(settings):
+    """These tests talk to servers on 127.0.0.1, which the outbound policy refuses unless an
+    admin allows it (test_rest_outbound.py tests the refusal)."""
+    settings.HEADEND_OUTBOUND_ALLOW = ["127.0.0.1"]
+
+
 @pytest.fixture
 def task(db):
     """The fulfillment task of a live service whose customer's name has a quote and a backslash."""

@@ -176,3 +176,100 @@ def test_the_upload_page_sends_a_large_file_to_the_worker_and_shows_progress(
     assert "/sites/" in response.url
     assert page.context["job"].status == "completed"
     assert quote.lines.count() == 600
+
+
+# Cells no column may hold: past the csv module's limit, too long for us, a NUL character.
+
+CSV_LIMIT = 131_072  # characters the csv module reads in one cell
+PLANT = 'Plant,"84 Water St, Eastport, ME 04631",,Jo Plant,jo@example.com,,dia-1g,12,1'
+
+
+def test_a_cell_past_the_csv_limit_fails_its_row_by_column_and_the_rest_is_checked(quote):
+    data = csv(PLANT, f'Office,"12 Sea St, Eastport, ME 04631",{"x" * (CSV_LIMIT + 1)},,,,dia-1g,12,1', PLANT)
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert [(row.line, list(row.errors)) for row in rows] == [(2, []), (3, ["unit"]), (4, ["address"])]
+    assert rows[1].errors["unit"] == "This row cannot be read as CSV (field larger than field limit (131072))."
+    assert QuoteLine.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("length", "errors"), [(500, {}), (501, {"site_name": "The cell is 501 characters long; at most 500."})]
+)
+def test_a_cell_is_at_most_500_characters(quote, length, errors):
+    data = csv(f'{"s" * length},"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1')
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert rows[0].errors == errors
+
+
+def test_a_nul_character_fails_its_row_by_column_and_nothing_is_written(quote):
+    data = csv(PLANT, 'Office,"12 Sea St, Eastport, ME 04631",,Al\x00 Ice,,,dia-1g,12,1')
+
+    rows = services.quote_sites_import(quote=quote, data=data)
+
+    assert [row.errors for row in rows] == [
+        {},
+        {"contact_name": "The cell contains a NUL character (\\0); remove it and upload the file again."},
+    ]
+    assert (QuoteLine.objects.count(), Location.objects.filter(account=quote.account).count()) == (0, 0)
+
+
+def test_importing_the_valid_rows_leaves_out_a_row_with_a_nul_character(quote):
+    data = csv(PLANT, 'Office\x00,"12 Sea St, Eastport, ME 04631",,,,,dia-1g,12,1')
+
+    services.quote_sites_import(quote=quote, data=data, import_valid_rows=True)
+
+    assert list(Location.objects.filter(account=quote.account).values_list("name", flat=True)) == ["Plant"]
+
+
+def test_a_header_with_a_nul_character_refuses_the_file(quote):
+    with pytest.raises(ValidationError) as error:
+        services.quote_sites_import(quote=quote, data=csv(PLANT).replace(b"site_name", b"site\x00name"))
+
+    assert "NUL" in error.value.message
+
+
+def test_a_large_file_with_a_cell_past_the_csv_limit_is_refused_with_its_report_not_left_checking(quote):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = many_rows(600).decode().splitlines()
+    rows[300] = rows[300].replace(",,,,,dia-1g", f",,{'x' * (CSV_LIMIT + 1)},,,dia-1g")
+    job = services.site_import_job_create(quote=quote, upload=SimpleUploadedFile("big.csv", "\n".join(rows).encode()))
+
+    job = services.site_import_job_run(job_id=job.pk)
+
+    assert (job.status, job.rows_total, job.invalid_rows, job.error) == (
+        "refused",
+        600,
+        1,
+        "1 rows are invalid; nothing imported.",
+    )
+    assert job.report == [
+        {
+            "line": 301,
+            "errors": {"contact_name": "This row cannot be read as CSV (field larger than field limit (131072))."},
+        }
+    ]
+    assert quote.lines.count() == 0
+
+
+def test_a_background_import_stopped_by_a_bug_is_marked_failed_with_its_reason(quote, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "_import_site_rows", broken)
+    job = services.site_import_job_create(quote=quote, upload=SimpleUploadedFile("big.csv", many_rows(600)))
+
+    job = services.site_import_job_run(job_id=job.pk)
+
+    assert (job.status, job.error) == (
+        "failed",
+        "Stopped by an internal error after checking 600 rows; it is logged. Nothing more was imported.",
+    )
+    assert job.finished_at is not None
+    assert quote.lines.count() == 0

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -24,6 +25,13 @@ from headend.core.errors import DomainError, NotFound, ValidationError
 logger = logging.getLogger(__name__)
 
 HTTP_ERROR_CODES = {400: "invalid_body", 401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "throttled"}
+
+
+def too_large_body() -> dict[str, str]:
+    """The 413 for a request body past settings.DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    reason = f"The request body is larger than {limit:,} bytes; send less at once."
+    return error_body(status=413, code="body_too_large", reason=reason)
 
 
 def error_body(*, status: int, code: str, reason: str, field: str | None = None) -> dict[str, str]:
@@ -128,6 +136,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
             reason = "The request body is not valid JSON."
         body = error_body(status=status, code=HTTP_ERROR_CODES.get(status, "error"), reason=reason)
         return respond(request, status, body)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious_request(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Django's limits on what a request may carry (DATA_UPLOAD_MAX_MEMORY_SIZE, ...).
+        if isinstance(exc, RequestDataTooBig):
+            return respond(request, 413, too_large_body())
+        return respond(request, 400, error_body(status=400, code="bad_request", reason=str(exc) or "Bad request."))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -9,8 +9,12 @@ from django.db import models
 from django.http import HttpResponse
 from ninja import Field, Schema
 
+from headend.api.schemas import WholeNumber
+from headend.core.numbers import MAX_INT
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = MAX_INT  # past it no list has rows; bounded so that offset + limit fits any database
 
 T = TypeVar("T", bound=models.Model)
 
@@ -19,8 +23,10 @@ class ListParams(Schema):
     fields: str | None = Field(
         None, description="Comma-separated first-level attributes to return; id, href and @type always are."
     )
-    offset: int = Field(0, ge=0, description="Index of the first object to return.")
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most this many objects (≤ {MAX_LIMIT}).")
+    offset: WholeNumber = Field(0, ge=0, le=MAX_OFFSET, description="Index of the first object to return.")
+    limit: WholeNumber = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most this many objects (≤ {MAX_LIMIT})."
+    )
 
 
 def paginate(response: HttpResponse, items: models.QuerySet[T], page: ListParams) -> list[T]:

@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Router
 from headend.api import links
 from headend.api.auth import StaffTokenAuth
 from headend.api.errors import install_error_handlers
+from headend.api.parsers import TMFParser
 from headend.api.renderers import TMFRenderer
 from headend.catalog.api import router as offering_router
 from headend.core.errors import NotFound
@@ -33,6 +34,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     auth=StaffTokenAuth(),
     renderer=TMFRenderer(),
+    parser=TMFParser(),
 )
 install_error_handlers(api)
 

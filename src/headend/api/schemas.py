@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Schema
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from headend.api import links
 from headend.catalog.models import Term
-from headend.core import clock
+from headend.core import clock, numbers
 from headend.core.errors import ValidationError
 
 
@@ -44,6 +45,40 @@ Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
 Text5000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_no_nul)]
 Id = Text40
+
+
+def _parsed_by(parse: Callable[..., Any], **options: Any) -> BeforeValidator:
+    """A schema check by one of core.numbers' parsers: its message and code, and pydantic's path
+    to the attribute (`quoteItem[0].quantity`) in the TMF Error."""
+
+    def check(value: Any) -> Any:
+        try:
+            return parse(value, field=None, **options)
+        except ValidationError as exc:
+            raise PydanticCustomError(exc.code, exc.message) from None
+
+    return BeforeValidator(check)
+
+
+# Numbers in bodies and queries, by the shared parsers (core/numbers.py): finite, no wider than
+# their column, ASCII digits. Ranges that are the domain's rules (a discount up to 100 %, a
+# quantity up to 10,000) are checked by the use cases, with their own codes.
+Amount = Annotated[Decimal, _parsed_by(numbers.parse_amount, minimum=None)]
+Percent = Annotated[
+    Decimal,
+    _parsed_by(
+        numbers.parse_decimal,
+        max_digits=numbers.PERCENT_DIGITS,
+        decimal_places=numbers.PERCENT_PLACES,
+        code="invalid_percent",
+        example="12.5",
+    ),
+]
+
+
+# An integer in ASCII digits; give each attribute its range with Field(ge=, le=), which the
+# OpenAPI document shows too.
+WholeNumber = Annotated[int, _parsed_by(numbers.parse_int, minimum=None, maximum=None, code="int_parsing")]
 
 
 class MoneyOut(Out):
@@ -260,7 +295,7 @@ MONTH_UNITS = {"month", "months"}
 
 class MoneyIn(In):
     unit: Text20 | None = None
-    value: Decimal = Field(allow_inf_nan=False)
+    value: Amount
 
 
 class CharacteristicIn(In):
@@ -272,7 +307,7 @@ class CharacteristicIn(In):
 
 
 class DurationIn(In):
-    amount: int
+    amount: WholeNumber
     units: Text20
 
 

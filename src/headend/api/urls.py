@@ -5,5 +5,5 @@ from headend.api import views
 app_name = "api_ui"
 urlpatterns = [
     path("", views.token_list_view, name="token_list"),
-    path("<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("<id:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -3,20 +3,21 @@ import re
 from django import forms
 
 from headend.catalog.models import TemplateTask
-from headend.catalog.services import TaskSpec
-from headend.core.permissions import Role
+from headend.catalog.services import MAX_TASK_MINUTES, TaskSpec
+from headend.core.forms import WholeNumberField
+from headend.core.permissions import WORK_ROLE_CHOICES
 from headend.fulfillment import code_actions
 from headend.fulfillment.models import Skill
 
-DEPENDENCY_RE = re.compile(r"^\s*(\d+)\s*(?:\+\s*(\d+)\s*)?$")
+DEPENDENCY_RE = re.compile(r"^\s*([0-9]{1,6})\s*(?:\+\s*([0-9]{1,9})\s*)?$")
 
 
 class TemplateTaskForm(forms.Form):
     name = forms.CharField(max_length=120, required=False)
     kind = forms.ChoiceField(choices=TemplateTask.Kind.choices, initial=TemplateTask.Kind.MANUAL)
-    role = forms.ChoiceField(choices=[("", "—"), *Role.choices], required=False)
+    role = forms.ChoiceField(choices=[("", "—"), *WORK_ROLE_CHOICES], required=False)
     skill = forms.ChoiceField(choices=[], required=False)
-    planned_minutes = forms.IntegerField(min_value=0, initial=60, label="Minutes")
+    planned_minutes = WholeNumberField(minimum=0, maximum=MAX_TASK_MINUTES, initial=60, label="Minutes")
     code_action = forms.ChoiceField(choices=[], required=False)
     code_params = forms.JSONField(
         required=False,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from headend.core.models import StatusModel
-from headend.core.permissions import Role
+from headend.core.permissions import WORK_ROLE_CHOICES
 
 
 class Product(models.Model):
@@ -360,7 +360,7 @@ class TemplateTask(models.Model):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
-    role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES, blank=True)
     skill = models.ForeignKey(
         "fulfillment.Skill",
         null=True,

@@ -24,8 +24,9 @@ from headend.catalog.models import (
 )
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
-from headend.core.money import default_currency, round_cents, to_decimal
-from headend.core.permissions import Role
+from headend.core.money import default_currency
+from headend.core.numbers import MAX_INT, parse_amount, parse_int
+from headend.core.permissions import WORK_ROLES
 from headend.fulfillment import code_actions
 from headend.fulfillment.models import Skill
 
@@ -65,12 +66,7 @@ def _prices(prices: dict[int, tuple[Any, Any]]) -> list[tuple[int, Decimal, Deci
             raise ValidationError(
                 f"Unknown term {term!r}; terms are {Term.values}.", field="term_months", code="unknown_term"
             )
-        try:
-            mrc_amount, nrc_amount = round_cents(to_decimal(mrc)), round_cents(to_decimal(nrc))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("Prices are amounts like 79.00.", field="prices") from exc
-        if mrc_amount < 0 or nrc_amount < 0:
-            raise ValidationError("Prices cannot be negative.", field="prices", code="invalid_amount")
+        mrc_amount, nrc_amount = parse_amount(mrc, field="prices"), parse_amount(nrc, field="prices")
         checked.append((term, mrc_amount, nrc_amount))
     if not checked:
         raise ValidationError("A version needs a price for at least one term.", field="prices", code="required")
@@ -81,16 +77,7 @@ def _amount(value: Any, *, field: str) -> Decimal:
     """An amount to the cent, not negative; ValidationError naming `field` otherwise."""
     if value is None or value == "":
         raise ValidationError("Enter an amount.", field=field, code="required")
-    try:
-        exact = to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("Amounts are numbers like 79.00.", field=field, code="invalid_amount") from exc
-    if not exact.is_finite() or abs(exact) >= 10**10:
-        raise ValidationError("Amounts are numbers like 79.00.", field=field, code="invalid_amount")
-    amount = round_cents(exact)
-    if amount < 0:
-        raise ValidationError("An amount cannot be negative.", field=field, code="invalid_amount")
-    return amount
+    return parse_amount(value, field=field)
 
 
 def _optional_amount(value: Any, *, field: str) -> Decimal | None:
@@ -127,9 +114,9 @@ def check_tiers(*, tiers: dict[int, TierRows], priced_terms: set[int]) -> list[t
                 low, high, mrc = row
             except (TypeError, ValueError) as exc:
                 raise ValidationError("A tier is (from, to or None, monthly price).", field=where) from exc
-            if isinstance(low, bool) or not isinstance(low, int) or low < 1:
+            if isinstance(low, bool) or not isinstance(low, int) or not 1 <= low <= MAX_INT:
                 raise ValidationError("A tier starts at a quantity of 1 or more.", field=f"{where}.min_quantity")
-            if high is not None and (isinstance(high, bool) or not isinstance(high, int) or high < low):
+            if high is not None and (isinstance(high, bool) or not isinstance(high, int) or not low <= high <= MAX_INT):
                 raise ValidationError(
                     "A tier ends at a whole quantity not below its start.", field=f"{where}.max_quantity"
                 )
@@ -163,14 +150,7 @@ def _check_floor(floor: Decimal | None, *, mrcs: list[Decimal]) -> None:
 def _cap_months(value: Any) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
-    ):
-        raise ValidationError("Give the cap as a whole number of months.", field="etf_cap_months")
-    months = int(value)
-    if not 1 <= months <= 120:
-        raise ValidationError("The cap is 1 to 120 months.", field="etf_cap_months")
-    return months
+    return parse_int(value, field="etf_cap_months", minimum=1, maximum=120)
 
 
 def _etf_rule(
@@ -340,6 +320,10 @@ def version_retire(*, version: ProductVersion) -> ProductVersion:
     return version
 
 
+# A template task's duration and a dependency's lag, in working minutes: at most 240 working days.
+MAX_TASK_MINUTES = 129_600
+
+
 @dataclass
 class TaskSpec:
     """One task of a template as staff define it.
@@ -377,7 +361,7 @@ def check_template_tasks(tasks: list[TaskSpec]) -> None:
             raise ValidationError(f"Two tasks are named {task.name!r}.", field=f"{where}.name", code="duplicate")
         if task.kind not in TemplateTask.Kind.values:
             raise ValidationError(f"Unknown task kind {task.kind!r}.", field=f"{where}.kind", code="invalid_choice")
-        if task.role and task.role not in Role.values:
+        if task.role and task.role not in WORK_ROLES:
             raise ValidationError(f"Unknown role {task.role!r}.", field=f"{where}.role", code="invalid_choice")
         if task.kind == TemplateTask.Kind.CODE and not code_actions.is_registered(task.code_action):
             raise ValidationError(
@@ -393,6 +377,10 @@ def check_template_tasks(tasks: list[TaskSpec]) -> None:
             raise ValidationError("A milestone takes no time.", field=f"{where}.planned_minutes")
         if task.kind != TemplateTask.Kind.MILESTONE and task.planned_minutes <= 0:
             raise ValidationError("Planned duration must be positive.", field=f"{where}.planned_minutes")
+        if task.planned_minutes > MAX_TASK_MINUTES:
+            raise ValidationError(
+                f"Planned duration is at most {MAX_TASK_MINUTES:,} working minutes.", field=f"{where}.planned_minutes"
+            )
         if task.skill and not Skill.objects.filter(code=task.skill).exists():
             raise ValidationError(f"Unknown skill {task.skill!r}.", field=f"{where}.skill", code="unknown_skill")
         if task.needs_appointment and task.kind != TemplateTask.Kind.MANUAL:
@@ -402,8 +390,12 @@ def check_template_tasks(tasks: list[TaskSpec]) -> None:
                 raise ValidationError(
                     f"{task.name!r} depends on unknown task {dependency!r}.", field=f"{where}.depends_on"
                 )
-            if lag < 0:
-                raise ValidationError("A lag cannot be negative.", field=f"{where}.depends_on", code="invalid_lag")
+            if not 0 <= lag <= MAX_TASK_MINUTES:
+                raise ValidationError(
+                    f"A lag is 0 to {MAX_TASK_MINUTES:,} working minutes.",
+                    field=f"{where}.depends_on",
+                    code="invalid_lag",
+                )
     if sum(1 for task in tasks if task.turns_up) > 1:
         raise ValidationError("Only one task turns the service up.", field="tasks", code="turn_up_twice")
     cycle = _find_cycle({task.name.strip(): [name for name, _ in task.dependencies()] for task in tasks})
@@ -522,10 +514,9 @@ def promotion_create(
         )
         if value == 0:
             raise ValidationError("The discount must be above 0.", field="mrc_off_value", code="invalid_amount")
-        if isinstance(mrc_off_months, bool) or not isinstance(mrc_off_months, int) or mrc_off_months < 1:
-            raise ValidationError(
-                "Give the number of discounted months (1 or more).", field="mrc_off_months", code="invalid_months"
-            )
+        mrc_off_months = parse_int(
+            mrc_off_months, field="mrc_off_months", minimum=1, maximum=120, code="invalid_months"
+        )
     terms = sorted(set(terms or []))
     unknown = [term for term in terms if term not in Term.values]
     if unknown:

@@ -12,7 +12,7 @@ from headend.catalog.forms import BaseTemplateTaskFormSet, TemplateTaskFormSet, 
 from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock
 from headend.core.errors import DomainError
-from headend.core.permissions import MANAGE_CATALOG, Role, has_role, role_required, staff_required
+from headend.core.permissions import EDIT_TEMPLATES, has_role, role_required, staff_required
 from headend.fulfillment import selectors as fulfillment_selectors
 
 
@@ -65,7 +65,7 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
 def template_edit_view(request: HttpRequest, product_id: int, action: str) -> HttpResponse:
     """Edit a product's work-order template for one action, with a preview of the schedule it
     gives an order placed now. Saving never changes work orders already created."""
-    if not has_role(request.user, *MANAGE_CATALOG, Role.PROVISIONING):
+    if not has_role(request.user, *EDIT_TEMPLATES):
         raise PermissionDenied("Templates are edited by provisioning and admins.")
     product = selectors.product_get(product_id=product_id)
     if action not in WorkOrderTemplate.Action.values:

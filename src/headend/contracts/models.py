@@ -178,9 +178,7 @@ class QuoteDocumentJob(models.Model):
     state_key = models.CharField(max_length=64, help_text="SHA-256 of the quote content to render.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     lines = models.PositiveIntegerField(default=0, help_text="Lines on the quote: the size of the work.")
-    document = models.ForeignKey(
-        QuoteDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
-    )
+    document = models.ForeignKey(QuoteDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     send_link = models.CharField(max_length=5, choices=SendLink.choices, default=SendLink.NONE, blank=True)
     site_url = models.CharField(max_length=200, blank=True, help_text="Where staff reached Headend, for the link.")
     requested_by = models.ForeignKey(

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 
 from headend.contracts import documents, tokens
-from headend.contracts.models import QuoteDocument, Signature, SigningLink, TermsVersion
+from headend.contracts.models import QuoteDocument, QuoteDocumentJob, Signature, SigningLink, TermsVersion
 from headend.core import clock
 from headend.core.errors import DomainError
 from headend.crm import notifications as crm_notifications
@@ -211,6 +211,11 @@ def quote_documents_summary(*, quote: Quote) -> dict:
         "recipient": crm_notifications.recipient(quote.account),
         "send_action": send_action,
         "resend": send_action == "Resend link",
+        "pending_job": QuoteDocumentJob.objects.filter(
+            quote=quote, status__in=[QuoteDocumentJob.Status.QUEUED, QuoteDocumentJob.Status.RENDERING]
+        )
+        .order_by("-created_at", "-id")
+        .first(),
     }
 
 
@@ -232,3 +237,17 @@ def link_send_count(*, quote: Quote) -> int:
         .first()
         or 0
     )
+
+
+def quote_document_job_get(*, quote: Quote, job_id: Any) -> QuoteDocumentJob | None:
+    """One of the quote's PDF jobs, or None."""
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        return None
+    return QuoteDocumentJob.objects.filter(quote=quote, pk=pk).select_related("document").first()
+
+
+def job_elapsed(*, job: QuoteDocumentJob, at: dt.datetime) -> int:
+    """Seconds the job has been waiting or rendering (until it finished)."""
+    return max(0, int(((job.finished_at or at) - job.created_at).total_seconds()))

@@ -2,18 +2,19 @@
 customer's signature or refusal (which accepts or rejects the quote)."""
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Coalesce
 
 from headend.contracts import documents, selectors, tokens
-from headend.contracts.models import QuoteDocument, Signature, SigningEmail, SigningLink
-from headend.core import clock, events
-from headend.core.errors import Conflict, ValidationError
+from headend.contracts.models import QuoteDocument, QuoteDocumentJob, Signature, SigningEmail, SigningLink
+from headend.core import clock, connections, events
+from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.core.money import format_amount
 from headend.quoting import services as quoting_services
 from headend.quoting.models import Quote
@@ -27,14 +28,40 @@ def _load(quote: Quote) -> Quote:
     return Quote.objects.select_related("account", "created_by").get(pk=quote.pk)
 
 
-@transaction.atomic
-def quote_document_render(*, quote: Quote, rendered_by: Any = None) -> QuoteDocument:
+# A quote up to this many lines renders in the request (a second or two); a larger one in the worker.
+RENDER_NOW_LINES = 50
+# A job queued or under way this long without finishing lost its worker: it is queued again.
+JOB_STALLED_AFTER = dt.timedelta(minutes=30)
+
+logger = logging.getLogger(__name__)
+
+
+class DocumentPending(DomainError):
+    """The quote's PDF is being prepared by the worker; what was asked for follows when it is stored."""
+
+    status, code = 202, "document_pending"
+
+    def __init__(self, message: str, *, job: QuoteDocumentJob):
+        super().__init__(message)
+        self.job = job
+
+
+class _StateChanged(Exception):
+    """The quote changed after its PDF was asked for."""
+
+
+def quote_document_render(*, quote: Quote, rendered_by: Any = None, state_key: str = "") -> QuoteDocument:
     """The PDF of the quote as it stands: the stored document when this content was rendered
-    before, else a new one (a new revision, or a draft that changed, gets its own)."""
+    before, else a new one (a new revision, or a draft that changed, gets its own). It renders
+    outside any transaction (seconds to minutes); only storing the row is one short write.
+
+    With `state_key`, raises _StateChanged unless the quote still has that content."""
     quote = _load(quote)
     lines = documents.lines_of(quote)
     terms = selectors.terms_for_quote(quote=quote)
     key = documents.state_key(quote, lines, terms)
+    if state_key and key != state_key:
+        raise _StateChanged(key)
     existing = QuoteDocument.objects.filter(quote=quote, state_key=key).first()
     if existing is not None:
         return existing
@@ -55,14 +82,123 @@ def quote_document_render(*, quote: Quote, rendered_by: Any = None) -> QuoteDocu
         created_at=clock.now(),
     )
     document.file.save(f"{rendered.sha256}.pdf", ContentFile(rendered.pdf), save=False)
+
+    def store() -> QuoteDocument:
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError:
+            # Rendered at the same moment by the worker and a click: keep the first one.
+            document.file.delete(save=False)
+            return QuoteDocument.objects.get(quote=quote, state_key=key)
+        return document
+
+    return connections.patiently(store)
+
+
+def quote_document_prepare(
+    *, quote: Quote, requested_by: Any = None, send_link: str = "", site: str = ""
+) -> QuoteDocumentJob:
+    """Have the worker make the PDF of the quote as it stands: the one job for this content
+    (a content is never rendered twice), queued unless it is queued, under way or done; a
+    failed or stalled one is queued again. With `send_link` ("first": unless a link went out
+    already; "again": staff asked), the signing link is sent once the document is stored, at
+    once if it is stored already. Never renders itself, so it may run inside a transaction."""
+    quote = _load(quote)
+    key, lines = selectors.current_state(quote=quote)
+    now = clock.now()
+    document = QuoteDocument.objects.filter(quote=quote, state_key=key).first()
+    job, created = QuoteDocumentJob.objects.get_or_create(
+        quote=quote,
+        state_key=key,
+        defaults={
+            "lines": lines,
+            "requested_by": requested_by,
+            "created_at": now,
+            "send_link": send_link,
+            "site_url": site,
+            **({"status": QuoteDocumentJob.Status.DONE, "document": document, "finished_at": now} if document else {}),
+        },
+    )
+    changes: dict[str, Any] = {}
+    if not created and send_link and job.send_link != QuoteDocumentJob.SendLink.AGAIN:
+        changes.update(send_link=send_link, site_url=site or job.site_url)
+    if document is not None and job.status != QuoteDocumentJob.Status.DONE:
+        changes.update(status=QuoteDocumentJob.Status.DONE, document=document, finished_at=now, error="")
+    elif document is None and not created and _needs_queueing(job, now):
+        changes.update(status=QuoteDocumentJob.Status.QUEUED, created_at=now, started_at=None, error="")
+    if changes:
+        QuoteDocumentJob.objects.filter(pk=job.pk).update(**changes)
+        job.refresh_from_db()
+    if document is None and (created or "started_at" in changes):
+        from headend.contracts.tasks import render_quote_document
+
+        transaction.on_commit(lambda: render_quote_document.enqueue(job.pk))
+    if document is not None:
+        _send_asked_link(job)
+    return job
+
+
+def _needs_queueing(job: QuoteDocumentJob, now: dt.datetime) -> bool:
+    if job.status == QuoteDocumentJob.Status.FAILED:
+        return True
+    since = job.started_at or job.created_at
+    return job.status in (QuoteDocumentJob.Status.QUEUED, QuoteDocumentJob.Status.RENDERING) and (
+        now - since > JOB_STALLED_AFTER
+    )
+
+
+def quote_document_job_run(*, job_id: int) -> QuoteDocumentJob:
+    """The worker renders and stores the PDF a job asks for, then sends the signing link if one
+    was asked for meanwhile. Safe to run twice: a job that is no longer queued is left as it
+    is. The quote changed since: the job is outdated and nothing is rendered."""
+    now = clock.now()
+    claimed = QuoteDocumentJob.objects.filter(pk=job_id, status=QuoteDocumentJob.Status.QUEUED).update(
+        status=QuoteDocumentJob.Status.RENDERING, started_at=now, attempts=models.F("attempts") + 1
+    )
+    job = QuoteDocumentJob.objects.select_related("quote", "requested_by").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def finish(status: str, **fields: Any) -> QuoteDocumentJob:
+        connections.patiently(
+            lambda: QuoteDocumentJob.objects.filter(pk=job.pk).update(status=status, finished_at=clock.now(), **fields)
+        )
+        job.refresh_from_db()
+        return job
+
     try:
-        with transaction.atomic():
-            document.save()
-    except IntegrityError:
-        # Rendered at the same moment by the worker and a click: keep the first one.
-        document.file.delete(save=False)
-        return QuoteDocument.objects.get(quote=quote, state_key=key)
-    return document
+        document = quote_document_render(quote=job.quote, rendered_by=job.requested_by, state_key=job.state_key)
+    except _StateChanged:
+        return finish(QuoteDocumentJob.Status.OUTDATED)
+    except Exception as exc:
+        logger.exception("The PDF of %s could not be made", job.quote.number)
+        return finish(QuoteDocumentJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+    finish(QuoteDocumentJob.Status.DONE, document=document, error="")
+    connections.patiently(lambda: _send_asked_link(job))
+    return job
+
+
+def _send_asked_link(job: QuoteDocumentJob) -> None:
+    """Send the signing link a job was asked for, once: the request is cleared in the
+    transaction that sends it."""
+    asked = job.send_link
+    if not asked:
+        return
+    with transaction.atomic():
+        if not QuoteDocumentJob.objects.filter(pk=job.pk, send_link=asked).update(send_link=""):
+            return
+        try:
+            with transaction.atomic():
+                signing_link_send(
+                    quote=job.quote,
+                    sent_by=job.requested_by,
+                    resend=asked == QuoteDocumentJob.SendLink.AGAIN,
+                    site=job.site_url,
+                )
+        except DomainError as exc:  # e.g. the link expired before the worker ran: nothing to retry
+            logger.info("no signing link for %s: %s", job.quote.number, exc.message)
+            QuoteDocumentJob.objects.filter(pk=job.pk).update(error=exc.message)
 
 
 def _email_text(*, quote: Quote, link: SigningLink, url: str, contact: Any) -> tuple[str, str]:
@@ -85,25 +221,49 @@ def _email_text(*, quote: Quote, link: SigningLink, url: str, contact: Any) -> t
     return subject, body
 
 
-@transaction.atomic
-def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True, site: str = "") -> SigningLink:
-    """Email the customer's contact the link to sign the presented quote's document (rendered
-    now if it is not stored yet). With `resend=False` (the worker, on `quote.presented`) an
-    existing link is left alone, so relaying the event twice sends one email (and a click on
-    "Send signing link" after the worker sent it sends nothing). `site` is the address staff
-    reached Headend at, for the link when HEADEND_SITE_URL is unset.
-
-    Raises Conflict unless the quote is presented and the link still usable, ValidationError
-    when the account has no email address to send to."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    now = clock.now()
+def _presented(quote: Quote) -> None:
     if quote.status != Quote.Status.PRESENTED:
         raise Conflict(
             f"Quote {quote.number} is {quote.get_status_display().lower()}; only a presented quote is signed.",
             field="status",
             code="quote_not_presented",
         )
-    document = quote_document_render(quote=quote, rendered_by=sent_by)
+
+
+def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True, site: str = "") -> SigningLink:
+    """Email the customer's contact the link to sign the presented quote's document. With
+    `resend=False` (the worker, on `quote.presented`) an existing link is left alone, so
+    relaying the event twice sends one email (and a click on "Send signing link" after the
+    worker sent it sends nothing). `site` is the address staff reached Headend at, for the link
+    when HEADEND_SITE_URL is unset.
+
+    The document is rendered first, outside the transaction, when it is not stored yet and the
+    quote is small; a larger one is left to the worker, which sends the link when it is stored
+    (DocumentPending says so). Raises Conflict unless the quote is presented and the link still
+    usable, ValidationError when the account has no email address to send to."""
+    _presented(quote)
+    document = selectors.current_document(quote=quote)
+    if document is None:
+        if connection.in_atomic_block or quote.lines.count() > RENDER_NOW_LINES:
+            job = quote_document_prepare(
+                quote=quote,
+                requested_by=sent_by,
+                send_link=QuoteDocumentJob.SendLink.AGAIN if resend else QuoteDocumentJob.SendLink.FIRST,
+                site=site,
+            )
+            raise DocumentPending(
+                f"The PDF of quote {quote.number} is being prepared; the signing link goes out when it is ready.",
+                job=job,
+            )
+        document = quote_document_render(quote=quote, rendered_by=sent_by)
+    with transaction.atomic():
+        return _signing_link_send(quote=quote, document=document, sent_by=sent_by, resend=resend, site=site)
+
+
+def _signing_link_send(*, quote: Quote, document: QuoteDocument, sent_by: Any, resend: bool, site: str) -> SigningLink:
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    now = clock.now()
+    _presented(quote)
     link, created = SigningLink.objects.get_or_create(
         document=document,
         defaults={"quote": quote, "expires_at": selectors.link_expiry(quote=quote, at=now), "created_at": now},
@@ -183,18 +343,20 @@ def consent_text(link: SigningLink) -> str:
     return f"{text} and the {terms.label}." if terms else f"{text}."
 
 
-@transaction.atomic
 def signature_accept(
     *, link: SigningLink, signer_name: str, consent: bool, ip_address: str | None, user_agent: str
 ) -> Signature:
     """The customer signs the quote's document through their link: the signature is recorded with
     the document's hash, the quote is accepted (one order, opportunity won) and the signed PDF,
-    with a page recording the signature, is stored.
+    with a page recording the signature, is stored. The signed PDF is made before the
+    transaction (rendering a page and copying a long document take seconds), and the link is
+    checked again under its lock.
 
     Raises LinkClosed (a Conflict-like 410) if the link cannot be used any more, Conflict if the
     quote cannot be accepted, ValidationError for a missing name or consent."""
     now = clock.now()
-    link, content = _lock_usable(link, now)
+    link = SigningLink.objects.select_related("document__terms", "document__quote", "quote__account").get(pk=link.pk)
+    content = selectors.signing_link_check(link=link, at=now)
     name = _signer_name(signer_name)
     if not consent:
         raise ValidationError("Tick the box to accept the quote and the terms.", field="consent", code="required")
@@ -212,17 +374,22 @@ def signature_accept(
         document_sha256=link.document.sha256,
     )
     signature.full_clean(exclude=["signed_file", "document", "link", "quote"])
-    signature.save()
-    quoting_services.quote_accept(quote=link.quote, accepted_by=None, accepted_by_name=name)
     signed = documents.append_signature_page(content, signature)
     signature.signed_file.save(f"{link.document.sha256}-signed.pdf", ContentFile(signed.pdf), save=False)
     signature.signed_sha256 = signed.sha256
-    signature.save(update_fields=["signed_file", "signed_sha256"])
-    events.emit(
-        "quote.signed",
-        subject=link.quote,
-        data={"signature_id": signature.pk, "document_sha256": signature.document_sha256},
-    )
+    try:
+        with transaction.atomic():
+            _lock_usable(link, now)  # decided, withdrawn or changed meanwhile: LinkClosed
+            signature.save()
+            quoting_services.quote_accept(quote=link.quote, accepted_by=None, accepted_by_name=name)
+            events.emit(
+                "quote.signed",
+                subject=link.quote,
+                data={"signature_id": signature.pk, "document_sha256": signature.document_sha256},
+            )
+    except BaseException:
+        signature.signed_file.delete(save=False)
+        raise
     return signature
 
 

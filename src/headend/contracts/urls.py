@@ -13,6 +13,7 @@ urlpatterns = [
     path("quotes/<int:quote_id>/documents/current.pdf", views.quote_pdf_view, name="quote_pdf"),
     path("quotes/<int:quote_id>/documents/current/", views.quote_document_screen_view, name="quote_document"),
     path("quotes/<int:quote_id>/documents/send/", views.signing_link_send_view, name="signing_link_send"),
+    path("quotes/<int:quote_id>/documents/jobs/<int:job_id>/", views.quote_document_job_view, name="document_job"),
     path("quotes/<int:quote_id>/documents/<int:document_id>.pdf", views.quote_document_file_view, name="document_pdf"),
     path(
         "quotes/<int:quote_id>/documents/<int:document_id>-signed.pdf",

@@ -17,6 +17,8 @@ from headend.contracts.selectors import LinkClosed, LinkInvalid
 from headend.core import clock
 from headend.core.errors import Conflict, DomainError
 from headend.core.forms import add_domain_error
+from headend.core.http import HtmxHttpRequest
+from headend.core.pagination import paginate
 from headend.core.permissions import SELL, role_required, staff_required
 from headend.quoting import selectors as quoting_selectors
 
@@ -47,16 +49,22 @@ def _signed_copy_url(link: SigningLink | None, token: str) -> str:
     return reverse("contracts:sign_pdf", args=[link.document_id, token]) if link else ""
 
 
-def _page(link: SigningLink, token: str, accept: AcceptForm, decline: DeclineForm) -> dict:
+SIGN_PAGE_LINES = 100  # the summary pages a long quote's lines; the PDF has them all
+
+
+def _page(request: HttpRequest, link: SigningLink, token: str, accept: AcceptForm, decline: DeclineForm) -> dict:
     quote, document = link.quote, link.document
-    lines = documents.lines_of(quote)
+    lines = quote.lines.select_related("location", "product_version__product").order_by("position")
+    listing = paginate(request, lines, per_page=SIGN_PAGE_LINES)
     return {
         "link": link,
         "quote": quote,
         "document": document,
-        "lines": lines,
-        "sites": len({line.location_id for line in lines}),
-        "has_changes": any(line.action != "add" for line in lines),
+        **listing,
+        "lines": listing["items"],
+        "line_count": listing["page_obj"].paginator.count,
+        "sites": quote.lines.values("location_id").distinct().count(),
+        "has_changes": quote.lines.exclude(action="add").exists(),
         "valid_until": quote.valid_until,
         "pdf_url": reverse("contracts:sign_pdf", args=[document.pk, token]),
         "accept_form": accept,
@@ -80,8 +88,9 @@ def sign_view(request: HttpRequest, document_id: int, token: str) -> HttpRespons
     consent_label = services.consent_text(link)
     accept, decline = AcceptForm(consent_label=consent_label), DeclineForm()
     if request.method == "GET":
-        services.signing_link_open(link=link)
-        return render(request, "contracts/sign.html", _page(link, token, accept, decline))
+        if "page" not in request.GET:  # another page of a long summary is not another opening
+            services.signing_link_open(link=link)
+        return render(request, "contracts/sign.html", _page(request, link, token, accept, decline))
 
     deciding = request.POST.get("decision")
     form: forms.Form
@@ -107,7 +116,7 @@ def sign_view(request: HttpRequest, document_id: int, token: str) -> HttpRespons
             add_domain_error(form, exc)
         else:
             return redirect("contracts:sign_done", document_id=link.document_id, token=token)
-    return render(request, "contracts/sign.html", _page(link, token, accept, decline), status=400)
+    return render(request, "contracts/sign.html", _page(request, link, token, accept, decline), status=400)
 
 
 @never_cache
@@ -168,10 +177,29 @@ def _pdf_response(document: QuoteDocument, *, signed: Signature | None = None) -
 
 @staff_required
 def quote_pdf_view(request: HttpRequest, quote_id: int) -> HttpResponseBase:
-    """Download the quote's PDF as it stands (rendered now unless this content is stored already)."""
-    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    document = services.quote_document_render(quote=quote, rendered_by=request.user)
-    return _pdf_response(document)
+    """Download the quote's PDF as it stands: the stored file when this content was rendered
+    before; a small quote's rendered now; a larger one's by the worker, behind a progress page."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    document = selectors.current_document(quote=quote)
+    if document is None and quote.lines.count() <= services.RENDER_NOW_LINES:
+        document = services.quote_document_render(quote=quote, rendered_by=request.user)
+    if document is not None:
+        return _pdf_response(document)
+    job = services.quote_document_prepare(quote=quote, requested_by=request.user)
+    return redirect("contracts:document_job", quote_id=quote.pk, job_id=job.pk)
+
+
+@staff_required
+def quote_document_job_view(request: HtmxHttpRequest, quote_id: int, job_id: int) -> HttpResponse:
+    """The PDF being prepared by the worker: the page polls itself until it is ready, then
+    offers the download."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    job = selectors.quote_document_job_get(quote=quote, job_id=job_id)
+    if job is None:
+        raise Http404("No such document.")
+    context = {"quote": quote, "job": job, "elapsed": selectors.job_elapsed(job=job, at=clock.now())}
+    page = "contracts/document_job.html"
+    return render(request, f"{page}#progress" if request.htmx else page, context)
 
 
 @staff_required
@@ -223,6 +251,8 @@ def signing_link_send_view(request: HttpRequest, quote_id: int) -> HttpResponse:
         link = services.signing_link_send(
             quote=quote, sent_by=request.user, resend=resend, site=request.build_absolute_uri("/")
         )
+    except services.DocumentPending as exc:  # a large quote: the worker sends it with the PDF
+        messages.info(request, exc.message)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,15 +1,43 @@
-"""Database connections in the long-running loops (the task worker, the outbox relay loop)."""
+"""Database connections in the long-running loops (the task worker, the outbox relay loop) and
+the writes that end a long piece of work."""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import Error as DatabaseError
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connection, connections
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def drop_all() -> None:
     """Close every database connection of this thread, even a broken one, so that the next query
     opens a fresh connection: after a dropped PostgreSQL connection, or a SQLite error that may
     have left a transaction open."""
-    for connection in connections.all(initialized_only=True):
+    for each in connections.all(initialized_only=True):
         try:
-            connection.close()
+            each.close()
         except DatabaseError:
-            connection.connection = None  # closing a dead connection can fail too: forget it
+            each.connection = None  # closing a dead connection can fail too: forget it
+
+
+def patiently(write: Callable[[], T], *, give_up_after: float = 600.0, first_wait: float = 1.0) -> T:
+    """Run `write` (a short write that ends a long piece of work, such as storing a rendered
+    PDF), trying again while the database is locked or unreachable, so minutes of work are not
+    lost to a lock held past SQLite's busy timeout or a dropped connection. Inside a transaction
+    there is nothing to retry: the error goes to the caller."""
+    deadline = time.monotonic() + give_up_after
+    wait = first_wait
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + wait > deadline:
+                raise
+            logger.warning("The database refused a write (%s); trying again in %.0f s.", exc, wait)
+            drop_all()
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)

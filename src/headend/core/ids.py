@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from headend.core.errors import ValidationError
+from headend.core.numbers import MAX_BIGINT, parse_int
+
 
 def parse_id(value: Any) -> int:
-    """A positive integer id, or 0 (which matches no row) for anything else."""
+    """A positive integer id (ASCII digits, below 2**63), or 0 (which matches no row) for anything else."""
     try:
-        pk = int(str(value).strip())
-    except (TypeError, ValueError):
+        return parse_int(value, field="id", minimum=1, maximum=MAX_BIGINT)
+    except ValidationError:
         return 0
-    return pk if 0 < pk < 2**63 else 0

@@ -1,7 +1,10 @@
-"""Money: Decimal amounts beside one currency; rounding happens once, at the line."""
+"""Money: Decimal amounts beside one currency; rounding happens once, at the line.
+
+Amounts people and programs send are read by core.numbers.parse_amount (finite, to the cent,
+no wider than the column)."""
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -11,16 +14,6 @@ ZERO = Decimal("0.00")
 
 def default_currency() -> str:
     return settings.HEADEND_CURRENCY
-
-
-def to_decimal(value: object) -> Decimal:
-    """A Decimal from a string, int or Decimal; floats are refused because they are inexact."""
-    if isinstance(value, float):
-        raise TypeError("Money is never a float; pass a string or a Decimal.")
-    try:
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation as exc:
-        raise ValueError(f"Not an amount: {value!r}") from exc
 
 
 def round_cents(amount: Decimal) -> Decimal:

@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     FINANCE = "finance", "Finance"
     DIRECTOR = "director", "Director"
     ADMIN = "admin", "Admin"
+    # A program's account (an API token), not a person's: registers webhook listeners.
+    INTEGRATION = "integration", "Integration"
 
 
 # Who may do what, by capability; admin may do everything.
@@ -28,6 +30,13 @@ SELL = (Role.SALES, Role.SALES_MANAGER)
 MANAGE_CUSTOMERS = (Role.SALES, Role.SALES_MANAGER, Role.SUPPORT, Role.BILLING)
 FULFIL = (Role.PROVISIONING,)
 MANAGE_CATALOG: tuple[Role, ...] = ()
+# Work-order templates (and so what code tasks send and receive, shown in their attempt log).
+EDIT_TEMPLATES = (*MANAGE_CATALOG, Role.PROVISIONING)
+REGISTER_LISTENERS = (Role.INTEGRATION,)
+
+# The roles work is given to (template and work-order tasks, quote approvals): people's roles.
+WORK_ROLES = [role for role in Role if role != Role.INTEGRATION]
+WORK_ROLE_CHOICES = [(role.value, role.label) for role in WORK_ROLES]
 
 
 def user_roles(user: Any) -> frozenset[str]:

@@ -1,7 +1,11 @@
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
+from headend.api.errors import too_large_body
 from headend.core.permissions import staff_required
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.inventory import selectors as inventory_selectors
@@ -33,3 +37,14 @@ def health_view(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """What Django refused before a view ran (settings.handler400). A body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413: a TMF Error under /tmf-api/, a page that says so here."""
+    if not isinstance(exception, RequestDataTooBig):
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/tmf-api/"):
+        return JsonResponse(too_large_body(), status=413)
+    limit_mb = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}"
+    return render(request, "413.html", {"limit_mb": limit_mb}, status=413)

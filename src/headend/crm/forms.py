@@ -3,6 +3,7 @@ from typing import cast
 from django import forms
 from django.contrib.auth import get_user_model
 
+from headend.core.forms import AmountField
 from headend.crm.models import Account, Contact, Opportunity
 
 
@@ -58,6 +59,6 @@ class OpportunityForm(forms.Form):
     stage = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Opportunity.Stage if s.value in Opportunity.OPEN_STAGES]
     )
-    amount = forms.DecimalField(label="Expected MRR", max_digits=12, decimal_places=2, min_value=0, initial=0)
+    amount = AmountField(label="Expected MRR", initial=0)
     close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)

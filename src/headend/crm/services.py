@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
-from headend.core.money import default_currency, to_decimal
+from headend.core.money import default_currency
+from headend.core.numbers import parse_amount, parse_int
 from headend.crm.addresses import Address, normalize_address, parse_coordinate
 from headend.crm.models import Account, Contact, Location, Opportunity
 from headend.crm.phones import normalize_phone
@@ -298,12 +299,7 @@ def _opportunity_values(values: dict[str, Any]) -> dict[str, Any]:
         if not clean["name"]:
             raise ValidationError("An opportunity needs a name.", field="name", code="required")
     if "amount" in clean:
-        try:
-            clean["amount"] = to_decimal(clean["amount"] if clean["amount"] not in (None, "") else "0")
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("Not an amount.", field="amount", code="invalid_amount") from exc
-        if clean["amount"] < 0:
-            raise ValidationError("The amount cannot be negative.", field="amount", code="invalid_amount")
+        clean["amount"] = parse_amount(clean["amount"] if clean["amount"] not in (None, "") else "0", field="amount")
     if "stage" in clean and clean["stage"] not in Opportunity.OPEN_STAGES:
         raise ValidationError(
             "Choose an open stage; an opportunity is won by accepting a quote, or marked lost.",
@@ -429,14 +425,8 @@ def opportunity_reopen(*, opportunity: Opportunity) -> Opportunity:
 def account_standing_record(*, account: Account, days_past_due: int, overdue_balance_amount: Any) -> Account:
     """Record the customer's payment standing (until billing feeds it): how many days the oldest
     unpaid invoice is past due, and the overdue balance. Approval rules read it."""
-    if isinstance(days_past_due, bool) or not isinstance(days_past_due, int) or days_past_due < 0:
-        raise ValidationError("Days past due is a whole number, 0 or more.", field="days_past_due")
-    try:
-        balance = to_decimal(overdue_balance_amount)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("Not an amount.", field="overdue_balance_amount") from exc
-    if balance < 0:
-        raise ValidationError("The overdue balance cannot be negative.", field="overdue_balance_amount")
+    days_past_due = parse_int(days_past_due, field="days_past_due", maximum=36_500)
+    balance = parse_amount(overdue_balance_amount, field="overdue_balance_amount")
     account = Account.objects.select_for_update().get(pk=account.pk)
     account.days_past_due, account.overdue_balance_amount = days_past_due, balance
     account.save(update_fields=["days_past_due", "overdue_balance_amount"])

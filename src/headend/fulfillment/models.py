@@ -10,7 +10,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from headend.core.models import StatusModel
-from headend.core.permissions import Role
+from headend.core.permissions import WORK_ROLE_CHOICES
 
 
 class Skill(models.Model):
@@ -170,7 +170,7 @@ class Task(StatusModel):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES, blank=True)
     skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     planned_minutes = models.PositiveIntegerField()
     code_action = models.CharField(max_length=60, blank=True)

@@ -7,13 +7,13 @@ urlpatterns = [
     path("", views.work_order_list_view, name="work_order_list"),
     path("my-tasks/", views.my_tasks_view, name="my_tasks"),
     path("my-work/", views.my_work_view, name="my_work"),
-    path("attachments/<int:attachment_id>/", views.attachment_view, name="attachment"),
-    path("<int:work_order_id>/", views.work_order_detail_view, name="work_order_detail"),
-    path("tasks/<int:task_id>/<str:action>/", views.task_action_view, name="task_action"),
+    path("attachments/<id:attachment_id>/", views.attachment_view, name="attachment"),
+    path("<id:work_order_id>/", views.work_order_detail_view, name="work_order_detail"),
+    path("tasks/<id:task_id>/<str:action>/", views.task_action_view, name="task_action"),
 ]
 urlpatterns += [
     path("board/", views.work_order_board_view, name="board"),
-    path("<int:work_order_id>/move/", views.work_order_move_view, name="work_order_move"),
-    path("<int:work_order_id>/gantt/", views.work_order_gantt_view, name="work_order_gantt"),
-    path("orders/<int:order_id>/gantt/", views.order_gantt_view, name="order_gantt"),
+    path("<id:work_order_id>/move/", views.work_order_move_view, name="work_order_move"),
+    path("<id:work_order_id>/gantt/", views.work_order_gantt_view, name="work_order_gantt"),
+    path("orders/<id:order_id>/gantt/", views.order_gantt_view, name="order_gantt"),
 ]

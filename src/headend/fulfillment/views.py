@@ -14,7 +14,7 @@ from headend.core import clock
 from headend.core.errors import DomainError, ValidationError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import FULFIL, has_role, role_required, staff_required
+from headend.core.permissions import EDIT_TEMPLATES, FULFIL, has_role, role_required, staff_required
 from headend.fulfillment import gantt, selectors, services
 from headend.fulfillment.models import WorkOrder
 from headend.orders import selectors as orders_selectors
@@ -51,6 +51,9 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
         "work_order": work_order,
         "tasks": tasks,
         "can_fulfil": can_fulfil,
+        # What code tasks received (their results and the attempt log's exchanges) is for those
+        # who may edit templates: answers of outside systems can hold anything.
+        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
         "slots": slots,
         "appointments": {a.task_id: a for a in selectors.appointment_for(task_ids=[t.pk for t in tasks])},
         "assignees": selectors.assignable_users() if can_fulfil else [],
@@ -65,9 +68,12 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
 @staff_required
 def my_tasks_view(request: HttpRequest) -> HttpResponse:
     tasks = selectors.task_list_open(user=request.user)
-    return render(
-        request, "fulfillment/task_queue.html", {"tasks": tasks, "can_fulfil": has_role(request.user, *FULFIL)}
-    )
+    context = {
+        "tasks": tasks,
+        "can_fulfil": has_role(request.user, *FULFIL),
+        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
+    }
+    return render(request, "fulfillment/task_queue.html", context)
 
 
 @staff_required
@@ -76,6 +82,7 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
     context = {
         **selectors.my_work(user=request.user),
         "can_fulfil": has_role(request.user, *FULFIL),
+        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
         "assignees": [],
         "slots": {},
         "appointments": {},

@@ -4,8 +4,9 @@
 201 `{"id", "href", "callback", "query", "secret", "@type": "EventSubscription"}` with a
 `Location` header; `GET .../hub/{id}` (without the secret); `DELETE .../hub/{id}` -> 204.
 `secret` (our extension) signs every POST to the listener; it is generated unless the request
-gives one (16 to 200 characters) and is returned only in the 201 answer. See docs/api.md,
-"Events and webhooks"."""
+gives one (16 to 200 characters) and is returned only in the 201 answer. Registering needs the
+integration role (or admin); callbacks must be public addresses (core/outbound.py). See
+docs/api.md, "Events and webhooks"."""
 
 from typing import Annotated
 
@@ -65,7 +66,11 @@ def hub_router(api: str) -> Router:
     )
     def register(request: ApiRequest, response: HttpResponse, payload: HubIn) -> Status:
         """Events this API sends (filtered by `query`) are POSTed to the callback, signed with
-        the returned `secret`. Any staff role; the listener receives what you may read."""
+        the returned `secret`. The integration role or admin (else 403); the listener receives
+        what you may read. A callback on a loopback, private, link-local or other non-public
+        address is 400 `callback_refused` (unless an admin allows it); one whose host does not
+        resolve, 400 `callback_unresolvable`; more listeners than an account may have
+        (HEADEND_HUB_MAX_SUBSCRIPTIONS, 20), 409 `too_many_subscriptions`."""
         subscription, secret = services.subscription_register(
             api=api,
             callback=payload.callback,

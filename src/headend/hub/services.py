@@ -15,11 +15,13 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from headend.core import clock
+from headend.core import clock, outbound
 from headend.core.errors import Conflict, NotFound, ValidationError
 from headend.core.models import OutboxEvent
+from headend.core.permissions import REGISTER_LISTENERS, require_role
 from headend.hub import envelopes, selectors, signatures
 from headend.hub.models import Delivery, DeliveryAttempt, Subscription
 
@@ -68,7 +70,20 @@ def _check_callback(callback: str) -> str:
         raise invalid
     if parts.fragment:
         raise ValidationError("The callback cannot have a #fragment.", field="callback", code="invalid_callback")
+    try:
+        outbound.check(callback)
+    except outbound.Refused as exc:
+        raise ValidationError(f"The callback is refused: {exc}", field="callback", code="callback_refused") from exc
+    except outbound.Unresolvable as exc:
+        raise ValidationError(
+            f"The callback's host does not resolve: {exc}", field="callback", code="callback_unresolvable"
+        ) from exc
     return callback
+
+
+def max_subscriptions() -> int:
+    """Listeners one user may have registered at once, through all their tokens."""
+    return int(getattr(settings, "HEADEND_HUB_MAX_SUBSCRIPTIONS", 20))
 
 
 def parse_query(api: str, query: str) -> list[str]:
@@ -99,15 +114,18 @@ def parse_query(api: str, query: str) -> list[str]:
     return wanted
 
 
-@transaction.atomic
 def subscription_register(
     *, api: str, callback: str, query: str = "", secret: str | None = None, registered_by: Any
 ) -> tuple[Subscription, str]:
     """Register a listener at an API's hub; return it and its signing secret (generated unless
-    given), which is shown only now. Raises ValidationError naming callback, query or secret."""
+    given), which is shown only now. Integration accounts and admins only (else Forbidden).
+    Raises ValidationError naming callback (not an http(s) URL, or one the outbound address
+    policy refuses), query or secret, and Conflict when the user has as many listeners as
+    HEADEND_HUB_MAX_SUBSCRIPTIONS allows."""
+    require_role(registered_by, *REGISTER_LISTENERS)
     if api not in envelopes.HUBS:
         raise NotFound(f"No hub at {api}.", field="api")
-    callback = _check_callback(callback)
+    callback = _check_callback(callback)  # resolves the host: before the transaction, not in it
     query = (query or "").strip()
     types = parse_query(api, query)
     if secret is None:
@@ -115,6 +133,24 @@ def subscription_register(
     elif not MIN_SECRET_LENGTH <= len(secret) <= 200 or not _printable_word(secret):
         raise ValidationError(
             f"A secret has {MIN_SECRET_LENGTH} to 200 characters and no spaces.", field="secret", code="weak_secret"
+        )
+    return _subscription_create(
+        api=api, callback=callback, query=query, types=types, secret=secret, registered_by=registered_by
+    ), secret
+
+
+@transaction.atomic
+def _subscription_create(
+    *, api: str, callback: str, query: str, types: list[str], secret: str, registered_by: Any
+) -> Subscription:
+    # The user's row is locked so two registrations at once cannot both take the last place.
+    get_user_model().objects.select_for_update().filter(pk=registered_by.pk).first()
+    limit = max_subscriptions()
+    if Subscription.objects.filter(created_by=registered_by, deleted_at=None).count() >= limit:
+        raise Conflict(
+            f"You have {limit} listeners registered, the most one account may have; remove one first "
+            "(DELETE …/hub/<id>).",
+            code="too_many_subscriptions",
         )
     subscription = Subscription(
         api=api,
@@ -127,7 +163,7 @@ def subscription_register(
     )
     subscription.full_clean()
     subscription.save()
-    return subscription, secret
+    return subscription
 
 
 @transaction.atomic
@@ -217,6 +253,7 @@ class Outcome:
     status_code: int | None
     error: str
     duration_ms: int
+    refused: bool = False  # the outbound address policy refused the callback: nothing was sent
 
     @property
     def delivered(self) -> bool:
@@ -266,7 +303,7 @@ def _post(client: httpx.Client, claim: Claim) -> Outcome:
         signatures.HEADER: signatures.sign(claim.secret, timestamp, claim.body),
     }
     started = time.monotonic()
-    status_code, error = None, ""
+    status_code, error, refused = None, "", False
     try:
         with client.stream("POST", claim.url, content=claim.body, headers=headers) as response:
             status_code = response.status_code
@@ -278,17 +315,20 @@ def _post(client: httpx.Client, claim: Claim) -> Outcome:
                         break
                 text = excerpt[:300].decode(errors="replace").strip()
                 error = f"HTTP {status_code} {response.reason_phrase}" + (f": {text}" if text else "")
+    except outbound.Refused as exc:
+        error, refused = f"Not sent: {exc}"[:500], True
     except httpx.TimeoutException:
         error = f"No answer within {settings.HEADEND_HTTP_TIMEOUT:g} s (timeout)."
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-    return Outcome(status_code, error, round((time.monotonic() - started) * 1000))
+    return Outcome(status_code, error, round((time.monotonic() - started) * 1000), refused=refused)
 
 
 @transaction.atomic
 def _record(claim: Claim, outcome: Outcome) -> Delivery:
     """Log the try and move the delivery: delivered on 2xx, else retried after `backoff`, or
-    failed once `max_attempts()` tries were made."""
+    failed once `max_attempts()` tries were made, or at once when the address policy refused
+    the callback (retrying would not change that; a person may redeliver once it is allowed)."""
     now = clock.now()
     DeliveryAttempt.objects.filter(pk=claim.attempt_id).update(
         finished_at=now, status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms
@@ -299,7 +339,7 @@ def _record(claim: Claim, outcome: Outcome) -> Delivery:
     if delivery.status == Delivery.Status.PENDING:
         if outcome.delivered:
             delivery.status, delivery.delivered_at, delivery.next_attempt_at = Delivery.Status.DELIVERED, now, None
-        elif delivery.attempts >= max_attempts():
+        elif outcome.refused or delivery.attempts >= max_attempts():
             delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
@@ -309,7 +349,9 @@ def _record(claim: Claim, outcome: Outcome) -> Delivery:
 
 
 def delivery_send(*, delivery_id: int, client: httpx.Client | None = None) -> Delivery | None:
-    """Try one delivery now if it is due (None if it is not, or another worker has it)."""
+    """Try one delivery now if it is due (None if it is not, or another worker has it).
+    `client`, if given, is an `outbound.client()`: the callback's address is checked again at
+    each try, as DNS may have changed since it was registered."""
     claim = _claim(delivery_id)
     if claim is None:
         return None
@@ -322,7 +364,7 @@ def delivery_send(*, delivery_id: int, client: httpx.Client | None = None) -> De
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(timeout=settings.HEADEND_HTTP_TIMEOUT, follow_redirects=False)
+    return outbound.client(timeout=settings.HEADEND_HTTP_TIMEOUT)
 
 
 def deliveries_send_due(*, should_stop: Callable[[], bool] = lambda: False, limit: int = 100) -> int:

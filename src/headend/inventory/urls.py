@@ -5,10 +5,10 @@ from headend.inventory import views
 app_name = "inventory"
 urlpatterns = [
     path("", views.service_list_view, name="service_list"),
-    path("<int:service_id>/", views.service_detail_view, name="service_detail"),
-    path("<int:service_id>/action/", views.service_action_view, name="service_action"),
+    path("<id:service_id>/", views.service_detail_view, name="service_detail"),
+    path("<id:service_id>/action/", views.service_action_view, name="service_action"),
 ]
 urlpatterns += [
     path("board/", views.service_board_view, name="service_board"),
-    path("<int:service_id>/move/", views.service_move_view, name="service_move"),
+    path("<id:service_id>/move/", views.service_move_view, name="service_move"),
 ]

@@ -1,6 +1,7 @@
 from django import forms
 
 from headend.catalog.models import ProductVersion
+from headend.core.forms import WholeNumberField
 
 TECHNOLOGY_CHOICES = [("", "Any technology"), *[(v, label) for v, label in ProductVersion.Technology.choices if v]]
 
@@ -14,10 +15,10 @@ class PoolForm(forms.Form):
         help_text="In CIDR notation, with no host bits: 100.64.0.0/22 or 2001:db8:100::/40.",
         widget=forms.TextInput(attrs={"placeholder": "100.64.0.0/22", "spellcheck": "false"}),
     )
-    allocation_length = forms.IntegerField(
+    allocation_length = WholeNumberField(
         label="Allocation size (prefix length)",
-        min_value=1,
-        max_value=128,
+        minimum=1,
+        maximum=128,
         initial=32,
         help_text="32 = single IPv4 addresses; 29 = IPv4 blocks of eight; 56 or 64 = IPv6 prefixes delegated.",
     )
@@ -28,6 +29,6 @@ class PoolForm(forms.Form):
     gateway = forms.CharField(
         max_length=39, required=False, help_text="An address in the prefix never handed out (optional)."
     )
-    quarantine_days = forms.IntegerField(
-        min_value=0, max_value=3650, initial=30, help_text="Days a released address rests before reuse."
+    quarantine_days = WholeNumberField(
+        minimum=0, maximum=3650, initial=30, help_text="Days a released address rests before reuse."
     )

@@ -6,5 +6,5 @@ app_name = "ipam"
 urlpatterns = [
     path("", views.pool_list_view, name="pool_list"),
     path("new/", views.pool_create_view, name="pool_create"),
-    path("<int:pool_id>/", views.pool_detail_view, name="pool_detail"),
+    path("<id:pool_id>/", views.pool_detail_view, name="pool_detail"),
 ]

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import h3
 
 from headend.core.errors import ValidationError
+from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_int
 from headend.crm.addresses import normalize_address
 from headend.network.technologies import (
     FCC_CODES,
@@ -78,20 +79,24 @@ def positions(header: Sequence[str], columns: Sequence[str]) -> tuple[int, ...]:
 
 
 def _text(value: str, column: str) -> str:
-    """Free text as UTF-8; bytes that were not UTF-8 arrive as lone surrogates and fail here."""
+    """Free text as UTF-8; bytes that were not UTF-8 arrive as lone surrogates and fail here, as
+    does a NUL character (PostgreSQL stores none)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadValue(f"{column} is not UTF-8 text (save the file as UTF-8)") from None
+    if "\x00" in value:
+        raise BadValue(f"{column} contains a NUL character") from None
     return value.strip()
 
 
-def _positive_int(value: str, column: str) -> int:
+def _positive_int(value: str, column: str, maximum: int = MAX_BIGINT) -> int:
+    """1 to `maximum` (the column's range), in ASCII digits."""
     try:
-        number = int(value)
-    except ValueError:
-        raise BadValue(f"{column} {value!r} is not a whole number") from None
-    if number <= 0 or number >= 2**63:
+        number = parse_int(value, field=column, minimum=None, maximum=None)
+    except ValidationError:
+        raise BadValue(f"{column} {value[:40]!r} is not a whole number") from None
+    if not 1 <= number <= maximum:
         raise BadValue(f"{column} {value!r} is out of range")
     return number
 
@@ -121,7 +126,7 @@ def fcc_row(row: Sequence[str], at: Sequence[int], *, provider_id: int | None = 
         if code in FCC_SKIPPED:
             return Skip(FCC_SKIPPED[code])
         raise BadValue(f"unknown technology code {code!r} (FCC codes are {FCC_CODES})")
-    provider_number = _positive_int(provider, "provider_id")
+    provider_number = _positive_int(provider, "provider_id", maximum=MAX_INT)
     if provider_id is not None and provider_number != provider_id:
         return Skip(f"another provider than {provider_id}")
     if low_latency not in ("0", "1"):

@@ -1,5 +1,7 @@
 from django import forms
 
+from headend.core.forms import DecimalNumberField, WholeNumberField
+from headend.core.numbers import MAX_INT
 from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport
 
 INLINE_LIMIT_MB = 25  # larger files: `manage.py import_coverage`, which shows progress as it goes
@@ -11,10 +13,11 @@ class CoverageUploadForm(forms.Form):
         label="CSV file",
         help_text=f"Up to {INLINE_LIMIT_MB} MB here; larger files with manage.py import_coverage.",
     )
-    provider_id = forms.IntegerField(
+    provider_id = WholeNumberField(
         label="Only provider ID",
         required=False,
-        min_value=1,
+        minimum=1,
+        maximum=MAX_INT,
         help_text="FCC files list every provider in the area: give yours to import only your rows.",
     )
 
@@ -31,8 +34,8 @@ class CoverageUploadForm(forms.Form):
 class CoverageAreaForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="What staff will recognise: 'Machias Phase 2 build'.")
     technology = forms.ChoiceField(choices=TECHNOLOGY_CHOICES)
-    max_down_mbps = forms.DecimalField(label="Max download (Mbps)", min_value=0, max_digits=9, decimal_places=3)
-    max_up_mbps = forms.DecimalField(label="Max upload (Mbps)", min_value=0, max_digits=9, decimal_places=3)
+    max_down_mbps = DecimalNumberField(label="Max download (Mbps)", minimum=0, max_digits=9, decimal_places=3)
+    max_up_mbps = DecimalNumberField(label="Max upload (Mbps)", minimum=0, max_digits=9, decimal_places=3)
     cells = forms.CharField(
         label="H3 cells",
         required=False,

@@ -20,6 +20,8 @@ per reason on the import; any other code is a rejected row.
 
 from decimal import Decimal, InvalidOperation
 
+from headend.core.numbers import DECIMAL_TEXT
+
 FIBER, CABLE, FIXED_WIRELESS, DSL = "fiber", "cable", "fixed_wireless", "dsl"
 
 FCC_TECHNOLOGIES: dict[str, str] = {
@@ -76,6 +78,8 @@ def technology_of(value: str) -> str:
 def parse_speed(value: str, *, column: str) -> int | Decimal:
     """Mbps as written: integers (the FCC's rule) and decimals (its 0.2 Mbps tier), 0..100,000."""
     speed: int | Decimal
+    if not DECIMAL_TEXT.fullmatch(value.strip()):  # ASCII digits only: not `٣`, `1_000` or `NaN`
+        raise BadValue(f"{column} {value[:40]!r} is not a number")
     try:
         speed = int(value)
     except ValueError:

@@ -15,6 +15,11 @@ passphrase; `acs.reboot` restarts it. Parameters (all optional):
 
 Templates are those of `headend.provisioning.rest` (same values, inserted as is).
 
+Calls go through `headend.core.outbound` like every outgoing call: the host of
+HEADEND_GENIEACS_URL is allowed as if listed in HEADEND_OUTBOUND_ALLOW (an admin set it), the
+connection goes to the address checked, redirects are not followed, and an answer longer than
+HEADEND_OUTBOUND_MAX_BYTES fails the task (permanently, as does a refused address).
+
 NBI calls used (GenieACS docs, "API Reference"): `GET /devices/?query={"_deviceId._SerialNumber":
 ...}&projection=...` (a JSON list; empty when no device has that serial), `GET /tasks/?query=
 {"device": id, "name": ...}` (tasks still pending), `POST /devices/<id>/tasks?connection_request`
@@ -61,6 +66,7 @@ import httpx
 from django.conf import settings
 from django.template import TemplateSyntaxError
 
+from headend.core import outbound
 from headend.core.errors import ValidationError
 from headend.fulfillment import code_actions
 from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
@@ -116,7 +122,10 @@ class Nbi:
         self.context, self.serial = context, serial
         timeout = float(context.param("timeout") or settings.HEADEND_HTTP_TIMEOUT)
         self.timeout = timeout
-        self.client = httpx.Client(base_url=settings.HEADEND_GENIEACS_URL.rstrip("/"), timeout=timeout)
+        base_url = settings.HEADEND_GENIEACS_URL.rstrip("/")
+        # GenieACS's address is the admin's own setting, so the policy lets it through (it is
+        # usually on the provider's network); redirects, size and pinning apply as to any call.
+        self.client = outbound.client(base_url=base_url, timeout=timeout, allow=[httpx.URL(base_url).host])
 
     def __enter__(self) -> "Nbi":
         return self
@@ -135,10 +144,13 @@ class Nbi:
         where = f"GenieACS {method} {request.url.path}"
         try:
             response = self.client.send(request)
+        except (outbound.Refused, outbound.TooLarge) as exc:
+            self.context.record(request=logged, note=f"failed: {exc}")
+            raise PermanentError(f"{where} failed: {exc}") from exc
         except httpx.TimeoutException as exc:
             self.context.record(request=logged, note=f"timed out after {self.timeout:g} s")
             raise RetryableError(f"{where} timed out after {self.timeout:g} s.") from exc
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             self.context.record(request=logged, note=f"failed: {str(exc) or type(exc).__name__}")
             raise RetryableError(f"{where} failed: {str(exc) or type(exc).__name__}.") from exc
         # Bodies of answers carry device values (the passphrase among them): log only errors.

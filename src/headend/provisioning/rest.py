@@ -48,10 +48,19 @@ receiver recomputes the HMAC with `signature()`, compares in constant time and r
 timestamps. The idempotency key is the same on every attempt of one task, so a receiver that
 remembers keys applies a retried call once.
 
+Where it may go. The call is made through `headend.core.outbound`: only to public addresses
+(a URL on a loopback, private, link-local or other non-public address is refused when the
+template is saved and again at every call, unless an admin allows the host or network with
+HEADEND_OUTBOUND_ALLOW), to the address that was checked, without following redirects, reading
+at most HEADEND_OUTBOUND_MAX_BYTES of the answer.
+
 Outcome. A status in `success` returns {"status": ..., "response": parsed JSON or a text
 excerpt}. 5xx, 408, 429, a timeout or a connection failure raise RetryableError; any other
-status (4xx, a redirect) raises PermanentError. The request (without the signature) and the
-response (body truncated) go to the attempt log; the secret never does.
+status (4xx, a redirect) and a refused address raise PermanentError. The request and the
+response (body truncated) go to the attempt log, which the work-order page shows only to those
+who may edit templates; the error message names the status, not what the answer said. The
+secret, the signature and credential headers (Authorization, cookies, tokens, keys) never go
+there: they are masked in the logged headers and wherever the answer echoes them.
 """
 
 import hashlib
@@ -66,7 +75,7 @@ import httpx
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 
-from headend.core import clock
+from headend.core import clock, outbound
 from headend.core.errors import ValidationError
 from headend.fulfillment import code_actions
 from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
@@ -78,6 +87,9 @@ SIGNED_HEADERS = ("x-headend-timestamp", "x-headend-signature", "idempotency-key
 PARAMS = ("method", "url", "headers", "body", "body_format", "success", "secret", "timeout")
 EXCERPT = 2000  # characters of a response kept in the log and the result
 SECRET_NAME = re.compile(r"^[A-Z0-9_]+$")
+# Request headers whose values the attempt log never shows (nor any answer that echoes them).
+SENSITIVE_HEADER = re.compile(r"auth|token|secret|passw|api[-_]?key|cookie|session|signature", re.IGNORECASE)
+REDACTED = "(redacted)"
 
 # --- Templates --------------------------------------------------------------------------------
 
@@ -246,6 +258,12 @@ def check_rest_params(params: dict[str, Any]) -> None:
     url = check_template(params.get("url"), field="url", escape=escape_url)
     if not re.match(r"^https?://[^/?#\s]+", url):
         raise ValidationError("The URL must start with http:// or https:// and a host.", field="url")
+    try:
+        outbound.check(url)
+    except outbound.Refused as exc:
+        raise ValidationError(str(exc), field="url", code="url_refused") from exc
+    except outbound.Unresolvable:
+        pass  # it may resolve where the worker runs; every call is checked again
     headers = params.get("headers") if params.get("headers") is not None else {}
     if not isinstance(headers, dict) or not all(
         isinstance(name, str) and isinstance(value, str) and name.strip() for name, value in headers.items()
@@ -287,11 +305,23 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
 
 
-def _response_value(response: httpx.Response) -> Any:
-    text = response.text
-    if len(text) <= EXCERPT and "json" in response.headers.get("content-type", ""):
+def _sensitive(header: str) -> bool:
+    return bool(SENSITIVE_HEADER.search(header))
+
+
+def _scrub(text: str, hidden: list[str]) -> str:
+    """`text` with every value in `hidden` (the key, the signature, credential headers) masked,
+    so an answer that echoes the request shows none of them."""
+    for value in sorted(hidden, key=len, reverse=True):
+        if len(value) >= 8:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def _response_value(text: str, content_type: str, *, cut: bool) -> Any:
+    if not cut and len(text) <= EXCERPT and "json" in content_type:
         try:
-            return response.json()
+            return json.loads(text)
         except ValueError:
             pass
     return _excerpt(text)
@@ -326,39 +356,50 @@ def rest_call(context: ActionContext) -> dict[str, Any]:
     timeout = float(context.param("timeout") or settings.HEADEND_HTTP_TIMEOUT)
     success = context.param("success") or list(DEFAULT_SUCCESS)
 
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    with outbound.client(timeout=timeout) as client:
         request = client.build_request(method, url, headers=headers, content=content)
         timestamp = str(int(clock.now().timestamp()))
         request.headers["X-Headend-Timestamp"] = timestamp
         request.headers["Idempotency-Key"] = f"headend-task-{context.task.pk}"
         path = request.url.raw_path.decode("ascii")
-        request.headers["X-Headend-Signature"] = signature(
+        request.headers["X-Headend-Signature"] = signed = signature(
             key, timestamp=timestamp, method=method, path=path, body=content
         )
+        hidden = [key, signed, signed.removeprefix("sha256=")]
+        hidden += [value for name, value in request.headers.items() if _sensitive(name)]
         logged = {
             "method": method,
             "url": str(request.url),
-            "headers": {
-                name: "(redacted)" if name.lower() == "x-headend-signature" else value
-                for name, value in request.headers.items()
-            },
-            "body": _excerpt(body),
+            "headers": {name: REDACTED if _sensitive(name) else value for name, value in request.headers.items()},
+            "body": _excerpt(_scrub(body, hidden)),
         }
         where = f"{method} {request.url}"
         try:
-            response = client.send(request)
+            response = client.send(request, stream=True)
+            try:
+                answer, cut = outbound.read_limited(response)
+            finally:
+                response.close()
+        except outbound.Refused as exc:
+            context.record(request=logged, note=f"not sent: {exc}")
+            raise PermanentError(f"{where} was not sent: {exc}") from exc
         except httpx.TimeoutException as exc:
             context.record(request=logged, note=f"timed out after {timeout:g} s")
             raise RetryableError(f"{where} timed out after {timeout:g} s.") from exc
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             context.record(request=logged, note=f"failed: {str(exc) or type(exc).__name__}")
             raise RetryableError(f"{where} failed: {str(exc) or type(exc).__name__}.") from exc
 
     status = response.status_code
-    context.record(request=logged, response={"status": status, "body": _excerpt(response.text)})
+    text = _scrub(outbound.text_of(response, answer), hidden)
+    received: dict[str, Any] = {"status": status, "body": _excerpt(text)}
+    if cut:
+        received["note"] = f"the answer was cut at {len(answer)} bytes"
+    context.record(request=logged, response=received)
     if status in success:
-        return {"status": status, "response": _response_value(response)}
+        return {"status": status, "response": _response_value(text, response.headers.get("content-type", ""), cut=cut)}
+    # The answer itself stays in the attempt log, which only those who may edit templates see.
     reason = f"{where} answered {status}"
     if status >= 500 or status in (408, 429):
         raise RetryableError(f"{reason}.")
-    raise PermanentError(f"{reason}: {_excerpt(response.text)[:200]}" if response.text else f"{reason}.")
+    raise PermanentError(f"{reason}; what it said is in the attempt log.")

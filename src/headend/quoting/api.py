@@ -69,6 +69,7 @@ from headend.api.schemas import (
     MoneyIn,
     OfferingRefIn,
     Out,
+    Percent,
     PlaceRefIn,
     PriceAlterationOut,
     PriceEntryOut,
@@ -469,7 +470,7 @@ def _quote_out(request: ApiRequest, quote_id: Any) -> QuoteOut:
 
 
 class PriceIn(In):
-    percentage: Decimal | None = Field(default=None, allow_inf_nan=False)
+    percentage: Percent | None = None
     duty_free_amount: MoneyIn | None = Field(default=None, alias="dutyFreeAmount")
 
 

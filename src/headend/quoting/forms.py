@@ -5,6 +5,8 @@ from django import forms
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock
+from headend.core.forms import WholeNumberField
+from headend.core.numbers import MAX_INT
 from headend.crm.models import Account, Location, Opportunity
 from headend.inventory.models import Service
 from headend.quoting.models import Quote, QuoteLine
@@ -39,7 +41,7 @@ class QuoteLineForm(forms.Form):
     location = LocationChoiceField(queryset=Location.objects.none())
     product_version = VersionChoiceField(queryset=ProductVersion.objects.none(), label="Product")
     term_months = forms.TypedChoiceField(choices=Term.choices, coerce=int, initial=12, label="Term")
-    quantity = forms.IntegerField(initial=1)
+    quantity = WholeNumberField(minimum=-MAX_INT, initial=1)  # its range is check_quantity's to say
     rides_on = forms.ChoiceField(
         required=False,
         label="Add-on rides on",
@@ -60,9 +62,7 @@ class QuoteLineForm(forms.Form):
             for line in lines:
                 key = f"line:{line.pk}"
                 self._bases[key] = line
-                choices.append(
-                    (key, f"Line {line.position}: {line.product_version.product.name} at {line.location.label}")
-                )
+                choices.append((key, f"Line {line.position} · {line.product_version.product.name}"))
         services = (
             Service.objects.filter(account=account, status__in=[Service.Status.ACTIVE, Service.Status.SUSPENDED])
             .exclude(product_version__product__kind=Product.Kind.ADDON)
@@ -72,9 +72,7 @@ class QuoteLineForm(forms.Form):
         for service in services:
             key = f"service:{service.pk}"
             self._bases[key] = service
-            choices.append(
-                (key, f"{service.number} {service.product_version.product.name} at {service.location.label}")
-            )
+            choices.append((key, f"{service.number} · {service.product_version.product.name}"))
         cast(forms.ChoiceField, self.fields["rides_on"]).choices = choices
         location = cast(forms.ModelChoiceField, self.fields["location"])
         location.queryset = account.locations.all()

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from headend.catalog.models import ProductVersion, Term
 from headend.core.models import StatusModel
-from headend.core.permissions import Role
+from headend.core.permissions import WORK_ROLE_CHOICES
 from headend.crm.models import Account, Location, Opportunity
 
 
@@ -196,7 +196,7 @@ class ApprovalRule(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     threshold = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    approver_role = models.CharField(max_length=16, choices=Role.choices)
+    approver_role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -217,7 +217,7 @@ class QuoteApproval(models.Model):
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="approvals")
     rule = models.ForeignKey(ApprovalRule, on_delete=models.PROTECT, related_name="approvals")
-    approver_role = models.CharField(max_length=16, choices=Role.choices)
+    approver_role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES)
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(

@@ -4,6 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import models
 
 from headend.core.errors import NotFound
@@ -34,7 +35,9 @@ def quote_list(
         quotes = quotes.select_related("order").prefetch_related(
             models.Prefetch(
                 "lines",
-                queryset=QuoteLine.objects.select_related("location", "product_version__product").order_by("position"),
+                queryset=QuoteLine.objects.select_related("location", "product_version__product", "base_line").order_by(
+                    "position"
+                ),
             )
         )
     if query:
@@ -46,19 +49,22 @@ def quote_list(
     return quotes.order_by("-created_at", "-id")
 
 
-def quote_get_for(*, user: Any, quote_id: Any) -> Quote:
-    """The quote if `user` may see it; NotFound otherwise, so foreign ids reveal nothing."""
-    quote = (
-        Quote.objects.filter(pk=parse_id(quote_id), account__in=account_scope(user=user))
-        .select_related("account", "opportunity", "created_by", "decided_by")
-        .prefetch_related(
+def quote_get_for(*, user: Any, quote_id: Any, with_lines: bool = True) -> Quote:
+    """The quote if `user` may see it; NotFound otherwise, so foreign ids reveal nothing.
+    `with_lines=False` leaves its lines unread (a page that shows a few of 10,000 lines)."""
+    quotes = Quote.objects.filter(pk=parse_id(quote_id), account__in=account_scope(user=user)).select_related(
+        "account", "opportunity", "created_by", "decided_by"
+    )
+    if with_lines:
+        quotes = quotes.prefetch_related(
             models.Prefetch(
                 "lines",
-                queryset=QuoteLine.objects.select_related("location", "product_version__product").order_by("position"),
+                queryset=QuoteLine.objects.select_related("location", "product_version__product", "base_line").order_by(
+                    "position"
+                ),
             )
         )
-        .first()
-    )
+    quote = quotes.first()
     if quote is None:
         raise NotFound("No such quote.", field="id")
     return quote
@@ -157,3 +163,56 @@ def site_import_job_get(*, quote: Quote, job_id: Any) -> SiteImportJob:
     if job is None:
         raise NotFound("No such import.", field="id")
     return job
+
+
+@dataclass(frozen=True)
+class LinePage:
+    """One page of a quote's lines: `page` pages the line ids, `lines` are this page's lines in
+    order, `sites` each site's monthly and one-time sums over all its (matching) lines."""
+
+    page: Page
+    lines: list[QuoteLine]
+    sites: dict[int, dict[str, Any]]
+    continued: bool  # the first site on the page began on the page before
+
+
+def _line_search(query: str) -> models.Q:
+    q = models.Q(product_version__product__name__icontains=query)
+    for field in ("name", "line1", "line2", "city", "state", "postal_code"):
+        q |= models.Q(**{f"location__{field}__icontains": query})
+    actions = [value for value, label in QuoteLine.Action.choices if query.lower() in label.lower()]
+    if actions:
+        q |= models.Q(action__in=actions)
+    return q
+
+
+def quote_line_page(
+    *, quote: Quote, query: str = "", page: Any = 1, per_page: int = 100, line_id: int | None = None
+) -> LinePage:
+    """A page of the quote's lines matching `query` (site name or address, product, action),
+    each site's lines together, sites in the order of their first line; `line_id` picks the
+    page that line is on. Reads ids first, then only the page's lines."""
+    lines = quote.lines.all()
+    if query:
+        lines = lines.filter(_line_search(query))
+    rows = list(lines.order_by("position").values_list("pk", "location_id", "position"))
+    first: dict[int, int] = {}
+    for _, location_id, position in rows:
+        first.setdefault(location_id, position)
+    ordered = sorted(rows, key=lambda row: (first[row[1]], row[2]))
+    ids = [pk for pk, _, _ in ordered]
+    if line_id in ids:
+        page = ids.index(line_id) // per_page + 1
+    paged = Paginator(ids, per_page).get_page(page)
+    by_id = QuoteLine.objects.select_related(
+        "location", "product_version__product", "target_service", "base_line"
+    ).in_bulk(list(paged.object_list))
+    shown = [by_id[pk] for pk in paged.object_list if pk in by_id]
+    sums = (
+        lines.filter(location_id__in={line.location_id for line in shown})
+        .values("location_id")
+        .annotate(mrc=models.Sum("mrc_amount"), nrc=models.Sum("nrc_amount"), count=models.Count("pk"))
+    )
+    start = paged.start_index() - 1
+    continued = bool(shown) and start > 0 and ordered[start - 1][1] == shown[0].location_id
+    return LinePage(page=paged, lines=shown, sites={row["location_id"]: row for row in sums}, continued=continued)

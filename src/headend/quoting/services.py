@@ -1,6 +1,7 @@
 """Write use cases for quotes: build, present, accept (into an order), reject, expire."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,9 @@ from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion, Term
 from headend.core import clock, events
 from headend.core.errors import Conflict, DomainError, ValidationError
-from headend.core.money import default_currency, to_decimal
+from headend.core.ids import parse_id
+from headend.core.money import default_currency
+from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_amount, parse_int, parse_percent
 from headend.core.permissions import require_role
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
@@ -19,6 +22,8 @@ from headend.crm.models import Account, Location, Opportunity
 from headend.orders import services as orders_services
 from headend.quoting import approvals, pricing, site_import
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine, SiteImportJob
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -68,16 +73,26 @@ def _lock_draft(quote: Quote) -> Quote:
 
 def check_quantity(quantity: Any) -> int:
     """A whole number of units, 1 to 10,000 (quote lines and order items alike)."""
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        try:
-            quantity = int(str(quantity))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("Quantity is a whole number.", field="quantity", code="invalid_quantity") from exc
+    quantity = parse_int(quantity, field="quantity", minimum=-MAX_BIGINT, maximum=MAX_BIGINT, code="invalid_quantity")
     if quantity < 1:
         raise ValidationError("Quantity must be at least 1.", field="quantity", code="invalid_quantity")
     if quantity > 10_000:
         raise ValidationError("Quantity must be at most 10,000.", field="quantity", code="invalid_quantity")
     return quantity
+
+
+def check_term(term: Any) -> int:
+    """A contract term in months as people write it ("12", 24): 0 (month-to-month), 12, 24 or 36."""
+    terms = ", ".join(str(value) for value in Term.values)
+    try:
+        months = parse_int(term, field="term_months", maximum=MAX_INT, code="unknown_term")
+    except ValidationError:
+        months = -1
+    if months not in Term.values:
+        raise ValidationError(
+            f"The term is {terms} months (0: month-to-month).", field="term_months", code="unknown_term"
+        )
+    return months
 
 
 def check_sellable_at(*, account: Account, location: Location, product_version: ProductVersion, on: dt.date) -> None:
@@ -573,7 +588,10 @@ def _check_site_row(
     today: dt.date,
     versions: dict[str, ProductVersion | None],
 ) -> None:
-    """Fill `row.errors` (by column) or `row.parsed` for one CSV row; writes nothing."""
+    """Fill `row.errors` (by column) or `row.parsed` for one CSV row; writes nothing. A row
+    refused as it was read (a NUL character, an over-long cell) keeps that report alone."""
+    if row.errors:
+        return
     from django.core.exceptions import ValidationError as DjangoValidationError
     from django.core.validators import validate_email
 
@@ -603,14 +621,10 @@ def _check_site_row(
     else:
         parsed["version"] = version
     try:
-        term = int(values.get("term", ""))
-        if term not in Term.values:
-            raise ValueError(term)
+        term = check_term(values.get("term", ""))
         if version is not None:
             catalog_selectors.price_for(version=version, term_months=term)
         parsed["term"] = term
-    except ValueError:
-        row.errors["term"] = "The term is 0 (month-to-month), 12, 24 or 36."
     except ValidationError as exc:
         row.errors["term"] = exc.message
     try:
@@ -738,18 +752,33 @@ def site_import_job_create(
 def site_import_job_run(*, job_id: int, chunk: int = 500) -> SiteImportJob:
     """Check every row, then import in chunks of `chunk` rows, each its own transaction, keeping
     `rows_done` current; the totals are recomputed once at the end. Safe to run twice: a job
-    that is no longer queued is left as it is."""
+    that is no longer queued is left as it is. A job never stays checking or importing: what
+    stops it (a bug included, which is logged) marks it failed, with the reason."""
     updated = SiteImportJob.objects.filter(pk=job_id, status=SiteImportJob.Status.QUEUED).update(
         status=SiteImportJob.Status.CHECKING
     )
     job = SiteImportJob.objects.select_related("quote__account").get(pk=job_id)
     if not updated:
         return job
+    try:
+        return _site_import_job_steps(job, chunk=chunk)
+    except Exception:
+        logger.exception("Site import job %s stopped", job.pk)
+        rows = SiteImportJob.objects.filter(pk=job.pk).values_list("rows_checked", "rows_done").get()
+        where = f"after {rows[1]:,} rows were saved" if rows[1] else f"after checking {rows[0]:,} rows"
+        error = f"Stopped by an internal error {where}; it is logged. Nothing more was imported."
+        return _site_import_job_finish(job, SiteImportJob.Status.FAILED, error=error)
 
+
+def _site_import_job_finish(job: SiteImportJob, status: str, **fields: Any) -> SiteImportJob:
+    SiteImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=clock.now(), **fields)
+    job.refresh_from_db()
+    return job
+
+
+def _site_import_job_steps(job: SiteImportJob, *, chunk: int) -> SiteImportJob:
     def finish(status: str, **fields: Any) -> SiteImportJob:
-        SiteImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=clock.now(), **fields)
-        job.refresh_from_db()
-        return job
+        return _site_import_job_finish(job, status, **fields)
 
     try:
         with job.file.open("rb") as handle:
@@ -853,7 +882,7 @@ def quote_line_change(
     service: Any,
     action: str,
     product_version: ProductVersion | None = None,
-    term_months: int | None = None,
+    term_months: Any = None,
     negotiated_mrc_amount: Any = None,
     location: Location | None = None,
     added_by: Any = None,
@@ -865,6 +894,7 @@ def quote_line_change(
     add-on it carries) has a change in flight on another accepted quote."""
     from headend.inventory import selectors as inventory_selectors
 
+    term = None if term_months is None or term_months == "" else check_term(term_months)
     quote = _lock_draft(quote)
     service = inventory_selectors.service_locked(service_id=service.pk)
     line = _change_line(
@@ -872,7 +902,7 @@ def quote_line_change(
         service,
         action=action,
         product_version=product_version,
-        term_months=term_months,
+        term_months=term,
         negotiated_mrc_amount=negotiated_mrc_amount,
         location=location,
     )
@@ -911,10 +941,9 @@ def _change_line(
         )
     negotiated = None
     if action == QuoteLine.Action.RE_RATE:
-        try:
-            negotiated = to_decimal(negotiated_mrc_amount)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("Give the negotiated monthly price.", field="negotiated_mrc_amount") from exc
+        if negotiated_mrc_amount is None or negotiated_mrc_amount == "":
+            raise ValidationError("Give the negotiated monthly price.", field="negotiated_mrc_amount")
+        negotiated = parse_amount(negotiated_mrc_amount, field="negotiated_mrc_amount", minimum=None)
         if negotiated < 0:
             raise ValidationError("A price cannot be negative.", field="negotiated_mrc_amount")
     current = pricing.CurrentService(
@@ -962,6 +991,11 @@ def _change_line(
     return line
 
 
+def _discount_percent(value: Any) -> Decimal:
+    """A line discount: a percent from 0 to 100, at most two decimal places; ValidationError otherwise."""
+    return parse_percent(value, field="discount_percent", code="invalid_discount")
+
+
 @transaction.atomic
 def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = None) -> QuoteLine:
     """Give a line a percent discount off its list monthly charge, re-pricing that line and the
@@ -969,12 +1003,7 @@ def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = N
     a sales manager; the price is never clamped."""
     quote = _lock_draft(line.quote)
     line = QuoteLine.objects.select_for_update().get(pk=line.pk, quote=quote)
-    try:
-        value = to_decimal(percent if percent not in (None, "") else "0")
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("The discount is a percent such as 10 or 12.5.", field="discount_percent") from exc
-    if not Decimal("0") <= value <= Decimal("100"):
-        raise ValidationError("A discount is between 0 and 100%.", field="discount_percent", code="invalid_discount")
+    value = _discount_percent(percent if percent not in (None, "") else "0")
     if line.action != QuoteLine.Action.ADD:
         raise ValidationError("Discount a new line; a change is re-rated instead.", field="discount_percent")
     priced = pricing.price_quote_line(
@@ -999,16 +1028,18 @@ def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = N
 def quote_lines_update(
     *,
     quote: Quote,
-    line_ids: list[int],
-    term_months: int | None = None,
+    line_ids: list[Any],
+    term_months: Any = None,
     discount_percent: Any = None,
     updated_by: Any = None,
 ) -> list[QuoteLine]:
     """Apply a term and/or a discount to many `add` lines at once (a large quote's bulk edit):
     only those lines are re-priced, the totals once. All or nothing: a line that cannot take the
     term refuses the whole edit, naming it."""
+    term_months = None if term_months is None or term_months == "" else check_term(term_months)
     quote = _lock_draft(quote)
-    lines = list(quote.lines.filter(pk__in=line_ids).select_related("product_version").order_by("position"))
+    ids = [pk for pk in (parse_id(line_id) for line_id in line_ids) if pk]
+    lines = list(quote.lines.filter(pk__in=ids).select_related("product_version").order_by("position"))
     if not lines:
         raise ValidationError("Select at least one line.", field="lines", code="required")
     if term_months is None and discount_percent in (None, ""):
@@ -1018,14 +1049,7 @@ def quote_lines_update(
         raise ValidationError(
             f"Line {changes[0].position} changes a service; edit it on its own.", field="lines", code="change_line"
         )
-    percent = None
-    if discount_percent not in (None, ""):
-        try:
-            percent = to_decimal(discount_percent)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("The discount is a percent such as 10.", field="discount_percent") from exc
-        if not Decimal("0") <= percent <= Decimal("100"):
-            raise ValidationError("A discount is between 0 and 100%.", field="discount_percent")
+    percent = None if discount_percent in (None, "") else _discount_percent(discount_percent)
     today = clock.today()
     for line in lines:
         term = line.term_months if term_months is None else term_months

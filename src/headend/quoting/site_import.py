@@ -1,7 +1,11 @@
 """Reading a CSV of sites for a multi-location quote: one row per site and product.
 
 Columns (header row, any order): site_name, address, unit, contact_name, contact_email,
-contact_phone, product (catalog code), term (0, 12, 24 or 36), quantity (default 1)."""
+contact_phone, product (catalog code), term (0, 12, 24 or 36), quantity (default 1).
+
+A cell with a NUL character or longer than MAX_CELL characters fails its row, by column, as
+does a row the csv module cannot read (a cell past its 131,072-character limit): the report
+names them and the rest of the file is still checked."""
 
 import csv
 import io
@@ -22,6 +26,7 @@ KNOWN = {
 }
 MAX_ROWS = 2000  # checked and imported while the user waits
 MAX_BACKGROUND_ROWS = 100_000  # checked and imported by the worker
+MAX_CELL = 500  # characters in one cell; the longest column (an address) needs far fewer
 
 
 class SiteFileError(Exception):
@@ -48,8 +53,15 @@ def read_rows(data: bytes, *, max_rows: int = MAX_ROWS) -> list[SiteRow]:
         raise SiteFileError(
             f"The file is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and upload it again."
         ) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    lines = _Lines(io.StringIO(text))
+    reader = csv.DictReader(lines)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise SiteFileError(f"The header line cannot be read as CSV ({exc}).") from exc
+    header = [name.strip().lower() for name in (fieldnames or [])]
+    if any("\x00" in name or len(name) > MAX_CELL for name in header):
+        raise SiteFileError("The header line has a NUL character or an over-long name; it names the columns only.")
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise SiteFileError(
@@ -59,14 +71,75 @@ def read_rows(data: bytes, *, max_rows: int = MAX_ROWS) -> list[SiteRow]:
     if unknown:
         raise SiteFileError(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(sorted(KNOWN))}.")
     rows = []
-    for values in reader:
-        line = reader.line_num
-        clean = {k.strip().lower(): (v or "").strip() for k, v in values.items() if k is not None}
-        if not any(clean.values()):
-            continue
-        rows.append(SiteRow(line=line, values=clean))
+    while True:
+        lines.row.clear()
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            column = _column_of_long_cell("".join(lines.row), header)
+            error = f"This row cannot be read as CSV ({exc})."
+            # DictReader counts lines only for rows it returns: ask its reader.
+            rows.append(SiteRow(line=reader.reader.line_num, values={}, errors={column: error}))
+        else:
+            clean = {k.strip().lower(): _cell(v) for k, v in values.items() if k is not None}
+            if not any(clean.values()):
+                continue
+            rows.append(SiteRow(line=reader.line_num, values=clean, errors=_cell_errors(clean)))
         if len(rows) > max_rows:
             raise SiteFileError(f"At most {max_rows:,} rows per file; split the list.")
     if not rows:
         raise SiteFileError("The file has no rows under its header.")
     return rows
+
+
+class _Lines:
+    """The file's lines for the csv reader, keeping those of the row being read (for the report
+    on a row the reader refuses)."""
+
+    def __init__(self, source: io.StringIO):
+        self.source = source
+        self.row: list[str] = []
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.source)
+        self.row.append(line)
+        return line
+
+
+def _cell(value: str | list[str] | None) -> str:
+    # A row with more cells than the header gives the extras as a list under the None key (left
+    # out above); a short row gives None.
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _cell_errors(values: dict[str, str]) -> dict[str, str]:
+    """Cells no column may hold: a NUL character (PostgreSQL cannot store it), or too long."""
+    errors = {}
+    for column, value in values.items():
+        if "\x00" in value:
+            errors[column] = "The cell contains a NUL character (\\0); remove it and upload the file again."
+        elif len(value) > MAX_CELL:
+            errors[column] = f"The cell is {len(value):,} characters long; at most {MAX_CELL:,}."
+    return errors
+
+
+def _column_of_long_cell(raw: str, header: list[str]) -> str:
+    """The column of the first cell too long for the csv reader in one raw row (quotes respected)."""
+    index = length = 0
+    quoted = False
+    limit = min(csv.field_size_limit(), MAX_CELL)
+    for char in raw:
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside a quoted cell flips twice
+        elif char == "," and not quoted:
+            index, length = index + 1, 0
+        else:
+            length += 1
+            if length > limit:
+                break
+    return header[index] if index < len(header) else f"column {index + 1}"

@@ -1,4 +1,9 @@
+from typing import cast
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.db.models import Q, QuerySet
+from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -46,30 +51,47 @@ def quote_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "quoting/quote_create.html", {"form": form})
 
 
-def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLineForm | None = None) -> dict:
-    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
+LINES_PER_PAGE = 100  # a 10,000-line quote's page stays well under 1 MB of HTML
+SITE_CHOICES = 200  # sites offered in the line form's menu; more: those the filter matches
+
+
+def _detail_context(
+    request: HttpRequest, quote_id: int, *, line_form: QuoteLineForm | None = None, line_id: int | None = None
+) -> dict:
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
     can_sell = has_role(request.user, *SELL)
     if line_form is None and quote.is_editable and can_sell:
-        line_form = QuoteLineForm(account=quote.account)
-    groups: dict = {}
-    search = request.GET.get("q", "").strip().lower()
-    for line in quote.lines.all():
-        haystack = f"{line.location.label} {line.product_version.product.name} {line.get_action_display()}".lower()
-        if search and search not in haystack:
-            continue
-        groups.setdefault(line.location, []).append(line)
+        line_form = QuoteLineForm(account=quote.account, quote=quote)
+    search = request.GET.get("q", "").strip()
+    listing = selectors.quote_line_page(
+        quote=quote, query=search, page=request.GET.get("page"), per_page=LINES_PER_PAGE, line_id=line_id
+    )
+    groups: list[dict] = []
+    for line in listing.lines:  # each site's lines are together: one group per site on the page
+        if not groups or groups[-1]["location"].pk != line.location_id:
+            site = listing.sites.get(line.location_id, {})
+            groups.append(
+                {
+                    "location": line.location,
+                    "serviceability": network_selectors.serviceability_for(location=line.location),
+                    "lines": [],
+                    "mrc": site.get("mrc", 0),
+                    "nrc": site.get("nrc", 0),
+                    "count": site.get("count", 0),
+                }
+            )
+        groups[-1]["lines"].append(line)
+    page = listing.page
+    params = {"q": search, "page": page.number} if search else {"page": page.number}
     return {
         "quote": quote,
-        "groups": [
-            {
-                "location": location,
-                "serviceability": network_selectors.serviceability_for(location=location),
-                "lines": lines,
-                "mrc": sum(line.mrc_amount for line in lines),
-                "nrc": sum(line.nrc_amount for line in lines),
-            }
-            for location, lines in groups.items()
-        ],
+        "groups": groups,
+        "page_obj": page,
+        "lines_total": page.paginator.count,
+        "continued": listing.continued,
+        "lines_query": urlencode(params),
+        "search_query": urlencode({"q": search}) + "&" if search else "",
+        "site_choices": _limit_site_choices(line_form, query=search) if line_form else None,
         "line_form": line_form,
         "search": search,
         "decision_form": QuoteDecisionForm(initial={"accepted_by_name": ""}),
@@ -78,24 +100,54 @@ def _detail_context(request: HttpRequest, quote_id: int, *, line_form: QuoteLine
         "approvals": selectors.approval_list(quote=quote),
         "my_roles": set(user_roles(request.user)),
         "versions": selectors.quote_versions(quote=quote),
-        **_change_context(quote, editable=bool(quote.is_editable and can_sell)),
+        **_change_context(quote, editable=bool(quote.is_editable and can_sell), query=search),
         "contracts": contracts_selectors.quote_documents_summary(quote=quote),
     }
 
 
+def _sites_matching(locations: QuerySet, query: str) -> QuerySet:
+    """The first SITE_CHOICES sites, those matching the line filter first when it names sites."""
+    if query:
+        q = Q()
+        for field in ("name", "line1", "line2", "city", "postal_code"):
+            q |= Q(**{f"{field}__icontains": query})
+        if locations.filter(q).exists():
+            locations = locations.filter(q)
+    return locations.order_by("name", "line1", "id")[:SITE_CHOICES]
+
+
+def _limit_site_choices(form: QuoteLineForm, *, query: str) -> dict | None:
+    """An account with thousands of sites: the line form's menu offers the sites the line filter
+    matches (the first SITE_CHOICES), and the one chosen; any of the account's sites is still valid."""
+    field = cast(ModelChoiceField, form.fields["location"])
+    locations = cast(QuerySet, field.queryset)
+    total = locations.count()
+    if total <= SITE_CHOICES:
+        return None
+    shown = list(_sites_matching(locations, query))
+    chosen = form["location"].value()
+    if chosen and str(chosen) not in {str(location.pk) for location in shown}:
+        shown += list(locations.filter(pk=getattr(chosen, "pk", chosen)))
+    field.widget.choices = [("", field.empty_label), *((location.pk, location.label) for location in shown)]
+    return {"shown": len(shown), "total": total}
+
+
 @staff_required
-def quote_detail_view(request: HttpRequest, quote_id: int) -> HttpResponse:
-    return render(request, "quoting/quote_detail.html", _detail_context(request, quote_id))
+def quote_detail_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
+    page = "quoting/quote_detail.html"
+    # The line filter and the pages of lines swap only the lines (HTMX).
+    return render(request, f"{page}#lines" if request.htmx else page, _detail_context(request, quote_id))
 
 
 @require_POST
 @role_required(*SELL)
 def quote_line_add_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    form = QuoteLineForm(request.POST, account=quote.account)
+    form = QuoteLineForm(request.POST, account=quote.account, quote=quote)
+    added = None
     if form.is_valid():
         try:
-            services.quote_line_add(quote=quote, added_by=request.user, **form.cleaned_data)
+            added = services.quote_line_add(quote=quote, added_by=request.user, **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -103,12 +155,13 @@ def quote_line_add_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse
                 return redirect(quote)
             form = QuoteLineForm(
                 account=quote.account,
+                quote=quote,
                 initial={
                     "location": form.cleaned_data["location"],
                     "term_months": form.cleaned_data["term_months"],
                 },
             )
-    context = _detail_context(request, quote_id, line_form=form)
+    context = _detail_context(request, quote_id, line_form=form, line_id=added.pk if added else None)
     page = "quoting/quote_detail.html"
     # A form error: HTMX swaps only 2xx answers; a plain POST gets the page back as a 400.
     return render(request, f"{page}#lines" if request.htmx else page, context, status=200 if request.htmx else 400)
@@ -259,8 +312,9 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
     return render(request, "quoting/quote_sites_import.html", context, status=400 if error else 200)
 
 
-def _change_context(quote: Quote, *, editable: bool) -> dict:
-    """The account's services (to change on this quote) and the choices a change line takes."""
+def _change_context(quote: Quote, *, editable: bool, query: str = "") -> dict:
+    """The account's services (to change on this quote) and the choices a change line takes
+    (sites to move to: the first SITE_CHOICES, those the line filter matches first)."""
     from headend.catalog import selectors as catalog_selectors
     from headend.catalog.models import Term
     from headend.core import clock
@@ -278,7 +332,7 @@ def _change_context(quote: Quote, *, editable: bool) -> dict:
         "change_actions": [(value, label) for value, label in QuoteLine.Action.choices if value != "add"],
         "change_versions": catalog_selectors.sellable_versions(on=clock.today(), customer_type=quote.account.kind),
         "terms": Term.choices,
-        "account_locations": list(quote.account.locations.all()),
+        "account_locations": list(_sites_matching(quote.account.locations.all(), query)),
     }
 
 
