@@ -31,19 +31,10 @@ STAFF_PATHS = [
 ]
 
 
-def waiting_on(path: str, module: str) -> object:
-    return pytest.param(
-        path,
-        marks=pytest.mark.xfail(
-            strict=True, reason=f"{module} still routes ids with <int:...>; replace them with <id:...>"
-        ),
-    )
-
-
 OTHER_PATHS = [
-    waiting_on("/sign/{id}/some-token/", "contracts/urls.py"),
-    waiting_on("/quotes/{id}/documents/{id}.pdf", "contracts/urls.py"),
-    waiting_on("/settings/webhooks/deliveries/{id}/", "hub/urls.py"),
+    "/sign/{id}/some-token/",
+    "/quotes/{id}/documents/{id}.pdf",
+    "/settings/webhooks/deliveries/{id}/",
 ]
 
 

@@ -76,14 +76,6 @@ def test_a_negotiated_price_no_column_holds_is_refused_on_the_page(sales_client,
     assert QuoteLine.objects.filter(quote=quote).count() == 0
 
 
-VIEWS_PARSE_TERMS = pytest.mark.xfail(
-    strict=True,
-    reason="quoting/views.py turns the posted term (and line ids) into int with isdigit(), which '²' passes: "
-    "it must hand the raw values to the use cases, which parse them (issue 11, item 4)",
-)
-
-
-@VIEWS_PARSE_TERMS
 @pytest.mark.parametrize("term", ["²"])
 def test_a_re_term_in_other_than_ascii_digits_is_refused_on_the_page(sales_client, term):
     catalog = make_change_catalog()
@@ -101,7 +93,6 @@ def test_a_re_term_in_other_than_ascii_digits_is_refused_on_the_page(sales_clien
     assert QuoteLine.objects.filter(quote=quote).count() == 0
 
 
-@VIEWS_PARSE_TERMS
 @pytest.mark.parametrize(("field", "value"), [("term_months", "²"), ("lines", "²")])
 def test_a_bulk_term_or_line_in_other_than_ascii_digits_is_refused_on_the_page(sales_client, field, value):
     quote = make_quote(lines=2)

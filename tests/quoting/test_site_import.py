@@ -194,15 +194,31 @@ def test_a_cell_past_the_csv_limit_fails_its_row_by_column_and_the_rest_is_check
     assert QuoteLine.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("length", "errors"), [(500, {}), (501, {"site_name": "The cell is 501 characters long; at most 500."})]
-)
-def test_a_cell_is_at_most_500_characters(quote, length, errors):
-    data = csv(f'{"s" * length},"84 Water St, Eastport, ME 04631",,,,,dia-1g,12,1')
+@pytest.mark.parametrize(("column", "width"), [("site_name", 120), ("contact_name", 100), ("contact_email", 254)])
+def test_a_cell_as_wide_as_its_column_is_imported(quote, column, width):
+    values = {"site_name": "Plant", "unit": "", "contact_name": "Jo Plant", "contact_email": "jo@example.com"}
+    values[column] = {
+        "contact_name": "J " + "o" * (width - 2),
+        "contact_email": "j" * (width - 12) + "@example.com",
+    }.get(column, "s" * width)
+    row = '{site_name},"84 Water St, Eastport, ME 04631",{unit},{contact_name},{contact_email},,dia-1g,12,1'
 
-    rows = services.quote_sites_import(quote=quote, data=data)
+    rows = services.quote_sites_import(quote=quote, data=csv(row.format(**values)))
 
-    assert rows[0].errors == errors
+    assert rows[0].errors == {}
+    assert QuoteLine.objects.count() == 1
+
+
+@pytest.mark.parametrize(("column", "width"), [("site_name", 120), ("address", 200), ("unit", 100), ("product", 60)])
+def test_a_cell_wider_than_its_column_fails_its_row(quote, column, width):
+    values = {"site_name": "Plant", "address": "84 Water St, Eastport, ME 04631", "unit": "", "product": "dia-1g"}
+    values[column] = "s" * (width + 1)
+    row = '{site_name},"{address}",{unit},,,,{product},12,1'
+
+    rows = services.quote_sites_import(quote=quote, data=csv(row.format(**values)))
+
+    assert rows[0].errors == {column: f"The cell is {width + 1} characters long; at most {width}."}
+    assert QuoteLine.objects.count() == 0
 
 
 def test_a_nul_character_fails_its_row_by_column_and_nothing_is_written(quote):

@@ -7,16 +7,16 @@ from headend.contracts import views
 
 app_name = "contracts"
 urlpatterns = [
-    path("sign/<int:document_id>/<str:token>/", views.sign_view, name="sign"),
-    path("sign/<int:document_id>/<str:token>/done/", views.sign_done_view, name="sign_done"),
-    path("sign/<int:document_id>/<str:token>/quote.pdf", views.sign_pdf_view, name="sign_pdf"),
-    path("quotes/<int:quote_id>/documents/current.pdf", views.quote_pdf_view, name="quote_pdf"),
-    path("quotes/<int:quote_id>/documents/current/", views.quote_document_screen_view, name="quote_document"),
-    path("quotes/<int:quote_id>/documents/send/", views.signing_link_send_view, name="signing_link_send"),
-    path("quotes/<int:quote_id>/documents/jobs/<int:job_id>/", views.quote_document_job_view, name="document_job"),
-    path("quotes/<int:quote_id>/documents/<int:document_id>.pdf", views.quote_document_file_view, name="document_pdf"),
+    path("sign/<id:document_id>/<str:token>/", views.sign_view, name="sign"),
+    path("sign/<id:document_id>/<str:token>/done/", views.sign_done_view, name="sign_done"),
+    path("sign/<id:document_id>/<str:token>/quote.pdf", views.sign_pdf_view, name="sign_pdf"),
+    path("quotes/<id:quote_id>/documents/current.pdf", views.quote_pdf_view, name="quote_pdf"),
+    path("quotes/<id:quote_id>/documents/current/", views.quote_document_screen_view, name="quote_document"),
+    path("quotes/<id:quote_id>/documents/send/", views.signing_link_send_view, name="signing_link_send"),
+    path("quotes/<id:quote_id>/documents/jobs/<id:job_id>/", views.quote_document_job_view, name="document_job"),
+    path("quotes/<id:quote_id>/documents/<id:document_id>.pdf", views.quote_document_file_view, name="document_pdf"),
     path(
-        "quotes/<int:quote_id>/documents/<int:document_id>-signed.pdf",
+        "quotes/<id:quote_id>/documents/<id:document_id>-signed.pdf",
         views.quote_document_file_view,
         {"signed": True},
         name="document_signed_pdf",

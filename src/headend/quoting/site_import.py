@@ -3,9 +3,10 @@
 Columns (header row, any order): site_name, address, unit, contact_name, contact_email,
 contact_phone, product (catalog code), term (0, 12, 24 or 36), quantity (default 1).
 
-A cell with a NUL character or longer than MAX_CELL characters fails its row, by column, as
-does a row the csv module cannot read (a cell past its 131,072-character limit): the report
-names them and the rest of the file is still checked."""
+A cell with a NUL character or longer than its column's width (WIDTHS: what the site, contact
+and line it becomes can hold) fails its row, by column, as does a row the csv module cannot
+read (a cell past its 131,072-character limit): the report names them and the rest of the file
+is still checked."""
 
 import csv
 import io
@@ -26,7 +27,19 @@ KNOWN = {
 }
 MAX_ROWS = 2000  # checked and imported while the user waits
 MAX_BACKGROUND_ROWS = 100_000  # checked and imported by the worker
-MAX_CELL = 500  # characters in one cell; the longest column (an address) needs far fewer
+# Characters a cell of each column may have: the site's name and unit, its street address (the
+# normalised street is no longer), the contact's name (first and last) and email.
+WIDTHS = {
+    "site_name": 120,
+    "address": 200,
+    "unit": 100,
+    "contact_name": 100,
+    "contact_email": 254,
+    "contact_phone": 40,
+    "product": 60,
+    "term": 20,
+    "quantity": 20,
+}
 
 
 class SiteFileError(Exception):
@@ -60,7 +73,7 @@ def read_rows(data: bytes, *, max_rows: int = MAX_ROWS) -> list[SiteRow]:
     except csv.Error as exc:
         raise SiteFileError(f"The header line cannot be read as CSV ({exc}).") from exc
     header = [name.strip().lower() for name in (fieldnames or [])]
-    if any("\x00" in name or len(name) > MAX_CELL for name in header):
+    if any("\x00" in name or len(name) > 40 for name in header):
         raise SiteFileError("The header line has a NUL character or an over-long name; it names the columns only.")
     missing = [name for name in REQUIRED if name not in header]
     if missing:
@@ -123,8 +136,8 @@ def _cell_errors(values: dict[str, str]) -> dict[str, str]:
     for column, value in values.items():
         if "\x00" in value:
             errors[column] = "The cell contains a NUL character (\\0); remove it and upload the file again."
-        elif len(value) > MAX_CELL:
-            errors[column] = f"The cell is {len(value):,} characters long; at most {MAX_CELL:,}."
+        elif len(value) > WIDTHS[column]:
+            errors[column] = f"The cell is {len(value):,} characters long; at most {WIDTHS[column]:,}."
     return errors
 
 
@@ -132,7 +145,7 @@ def _column_of_long_cell(raw: str, header: list[str]) -> str:
     """The column of the first cell too long for the csv reader in one raw row (quotes respected)."""
     index = length = 0
     quoted = False
-    limit = min(csv.field_size_limit(), MAX_CELL)
+    limit = csv.field_size_limit()
     for char in raw:
         if char == '"':
             quoted = not quoted  # a doubled quote inside a quoted cell flips twice

@@ -356,14 +356,12 @@ def quote_line_change_view(request: HttpRequest, quote_id: int) -> HttpResponse:
             if post.get("location")
             else None
         )
-        raw_term = post.get("term_months", "")
-        term = int(raw_term) if raw_term.isdigit() else None
         line = services.quote_line_change(
             quote=quote,
             service=service,
             action=post.get("action", ""),
             product_version=version,
-            term_months=term,
+            term_months=post.get("term_months") or None,
             negotiated_mrc_amount=post.get("negotiated_mrc_amount") or None,
             location=location,
             added_by=request.user,
@@ -397,12 +395,11 @@ def quote_line_discount_view(request: HtmxHttpRequest, quote_id: int, line_id: i
 def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     """The bulk edit of a large quote: a term and/or a discount on the selected lines."""
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    raw_term = request.POST.get("term_months", "")
     try:
         lines = services.quote_lines_update(
             quote=quote,
-            line_ids=[int(pk) for pk in request.POST.getlist("lines") if pk.isdigit()],
-            term_months=int(raw_term) if raw_term.isdigit() else None,
+            line_ids=request.POST.getlist("lines"),
+            term_months=request.POST.get("term_months") or None,
             discount_percent=request.POST.get("discount_percent") or None,
             updated_by=request.user,
         )
