@@ -5,6 +5,7 @@ import statistics
 import time
 
 from bench.setup_django import setup
+from bench.templates import define_missing
 
 LINES = 1000
 BIG = 10_000
@@ -70,6 +71,7 @@ def main() -> None:
     from headend.quoting.models import Quote, QuoteLine
 
     product = catalog.product_create(code="bench-cpq", name="Bench CPQ DIA", kind="internet", customer_type="business")
+    define_missing(product)
     version = catalog.version_publish(
         version=catalog.version_create(
             product=product,

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 from bench.setup_django import setup
+from bench.templates import define_missing
 
 LINES = 1000
 TASKS_PER_LINE = 5
@@ -31,6 +32,7 @@ def main() -> None:
     from headend.orders.models import Order, OrderLine
 
     product = catalog.product_create(code="bench-fttp", name="Bench FTTP", kind="internet", customer_type="any")
+    define_missing(product)
     version = catalog.version_publish(
         version=catalog.version_create(
             product=product,

@@ -5,6 +5,7 @@ import time
 from contextlib import contextmanager
 
 from bench.setup_django import setup
+from bench.templates import define_missing
 
 LINES = 1000
 
@@ -33,6 +34,7 @@ def main() -> None:
     from headend.quoting.models import QuoteLine
 
     product = catalog.product_create(code="bench-dia", name="Bench DIA", kind="internet", customer_type="business")
+    define_missing(product)
     version = catalog.version_publish(
         version=catalog.version_create(
             product=product,

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.setup_django import setup
+from bench.templates import define_missing
 
 SUBSCRIBERS = 1000
 RADIUS_URL = os.environ.get("HEADEND_BENCH_RADIUS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
@@ -173,6 +174,7 @@ def main() -> None:
 
     radius_settings = _radius_database()
     product = catalog.product_create(code="bench-home", name="Bench Home", kind="internet", customer_type="any")
+    define_missing(product)
     version = catalog.version_publish(
         version=catalog.version_create(
             product=product,
