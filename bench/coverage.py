@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.setup_django import setup
 
 ROWS = 1_000_000
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fcc-bdc"
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "fcc-bdc"
 SAMPLE = SAMPLE / "bdc_23029_fiber_fixed_broadband_J23_sample.csv"
 TECHNOLOGY = {"10": "dsl", "40": "cable", "50": "fiber", "70": "fixed_wireless", "71": "fixed_wireless"}
 BATCH = 5000

@@ -1,6 +1,6 @@
 """Validate API bodies against the official TM Forum Open API v4 definitions (Swagger 2.0).
 
-The swagger files live in ../shared/tmf beside the repository. Each is loaded whole, so a
+The swagger files are copies in tests/data/tmf (see its SOURCES.md). Each is loaded whole, so a
 definition's `#/definitions/...` references resolve against its own document. Swagger 2.0
 definitions are close to JSON Schema draft 4; what draft 4 does not know (`discriminator`,
 `example`) is ignored, and additional properties are allowed, as the standard extends objects
@@ -16,7 +16,7 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-TMF_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "tmf"
+TMF_DIR = Path(__file__).resolve().parents[1] / "data" / "tmf"
 
 
 @functools.cache

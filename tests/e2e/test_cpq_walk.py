@@ -27,13 +27,7 @@ from tests.factories import define_change_templates, make_location, make_quote, 
 
 pytestmark = pytest.mark.django_db
 
-FCC_SAMPLE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "data"
-    / "fcc-bdc"
-    / ("bdc_23029_fiber_fixed_broadband_J23_sample.csv")
-)
+FCC_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "fcc-bdc" / "bdc_23029_fiber_fixed_broadband_J23_sample.csv"
 CELL = "882b181339fffff"  # an H3 res-8 cell where the sample has business fiber at 1000/1000
 
 

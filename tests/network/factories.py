@@ -18,7 +18,7 @@ from headend.network.coverage_files import ADDRESS_COLUMNS, FCC_COLUMNS
 from headend.network.models import CoverageImport
 from tests.factories import define_change_templates, make_account, make_location
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fcc-bdc"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "fcc-bdc"
 SAMPLE = SAMPLE / "bdc_23029_fiber_fixed_broadband_J23_sample.csv"
 PIONEER_CELL = "882b1c6a91fffff"  # 165 Pioneer Broadband rows, 1000/1000 fiber, all residential (R)
 MIXED_CELL = "882b1c6ad7fffff"  # 283 Pioneer (R), 3 Charter 1000/35 (B), 1 FirstLight 1000/1000 (B)
