@@ -13,6 +13,16 @@ from headend.quoting import selectors as quoting_selectors
 from headend.quoting.models import Quote
 
 
+def _lines_prefetch() -> models.Prefetch:
+    """An order's lines with what its pages and TMF622 show of each (the base an add-on rides on too)."""
+    return models.Prefetch(
+        "lines",
+        queryset=OrderLine.objects.select_related(
+            "location", "product_version__product", "work_order", "created_service", "target_service", "base_line"
+        ).order_by("position"),
+    )
+
+
 def order_list(
     *,
     user: Any,
@@ -32,14 +42,7 @@ def order_list(
     if statuses is not None:
         orders = orders.filter(status__in=list(statuses))
     if detailed:
-        orders = orders.prefetch_related(
-            models.Prefetch(
-                "lines",
-                queryset=OrderLine.objects.select_related(
-                    "location", "product_version__product", "work_order", "created_service", "target_service"
-                ).order_by("position"),
-            )
-        )
+        orders = orders.prefetch_related(_lines_prefetch())
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
         q = models.Q(account__name__icontains=query)
@@ -53,14 +56,7 @@ def order_get_for(*, user: Any, order_id: Any) -> Order:
     order = (
         Order.objects.filter(pk=parse_id(order_id), account__in=account_scope(user=user))
         .select_related("account", "quote")
-        .prefetch_related(
-            models.Prefetch(
-                "lines",
-                queryset=OrderLine.objects.select_related(
-                    "location", "product_version__product", "work_order", "created_service", "target_service"
-                ).order_by("position"),
-            )
-        )
+        .prefetch_related(_lines_prefetch())
         .first()
     )
     if order is None:

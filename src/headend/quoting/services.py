@@ -282,13 +282,14 @@ def _addon_base(
         )
         if line.product_version.product_id in allowed
     ]
+    cancelled = set(quote.lines.filter(action=QuoteLine.Action.CANCEL).values_list("target_service_id", flat=True))
     services = [
         service
         for service in inventory_selectors.account_live_services(account_id=quote.account_id)
         if service.location_id == location.pk
         and service.product_version.product_id in allowed
         and service.status != service.Status.PENDING_DISCONNECT
-        and not quote.lines.filter(target_service=service, action=QuoteLine.Action.CANCEL).exists()
+        and service.pk not in cancelled
     ]
     candidates: list[Any] = [*lines, *services]
     if rides_on is not None:
