@@ -9,85 +9,18 @@ BIG = 10_000
 PAGE_GOAL_SECONDS, PAGE_GOAL_BYTES = 1.0, 1024 * 1024
 
 
-def build_quote(lines: int):
-    """The rows a CSV import of `lines` sites writes, bulk-inserted (as tests.factories.make_long_quote)."""
-    import datetime as dt
-    from decimal import Decimal
-
-    from django.db import transaction
-
-    from headend.catalog import services as catalog
-    from headend.catalog.services import TaskSpec
-    from headend.core import clock
-    from headend.crm import services as crm
-    from headend.crm.models import Location
-    from headend.quoting import services as quoting
-    from headend.quoting.models import Quote, QuoteLine
-
-    product = catalog.product_create(
-        code=f"bench-doc-{lines}", name="Bench DIA", kind="internet", customer_type="business"
-    )
-    version = catalog.version_create(
-        product=product,
-        effective_from=dt.date(2020, 1, 1),
-        prices={36: ("475.00", "0.00")},
-        download_mbps=1000,
-        upload_mbps=1000,
-        technology="fiber",
-    )
-    for action in catalog.missing_template_actions(product=product):
-        catalog.template_define(product=product, action=action, name=action, tasks=[TaskSpec("Do it")])
-    version = catalog.version_publish(version=version)
-    account = crm.account_create(kind="business", legal_name=f"Bench Documents {lines} LLC")
-    quote = quoting.quote_create(account=account, name=f"Bench {lines}")
-    now = clock.now()
-    with transaction.atomic():
-        locations = Location.objects.bulk_create(
-            Location(
-                account=account,
-                name=f"Site {n}",
-                line1=f"{n} Court St",
-                city="Calais",
-                state="ME",
-                postal_code="04619",
-                address_key=f"{n} COURT ST||CALAIS|ME|04619",
-                created_at=now,
-            )
-            for n in range(1, lines + 1)
-        )
-        QuoteLine.objects.bulk_create(
-            QuoteLine(
-                quote=quote,
-                position=n,
-                location=location,
-                product_version=version,
-                term_months=36,
-                quantity=1,
-                mrc_unit_amount=Decimal("475.00"),
-                nrc_unit_amount=Decimal("0.00"),
-                mrc_amount=Decimal("475.00"),
-                nrc_amount=Decimal("0.00"),
-                contract_value_amount=Decimal("17100.00"),
-            )
-            for n, location in enumerate(locations, start=1)
-        )
-        Quote.objects.filter(pk=quote.pk).update(
-            mrr_amount=Decimal("475.00") * lines, contract_value_amount=Decimal("17100.00") * lines
-        )
-    return quote
-
-
 def main() -> None:
     vendor = setup()
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
     from django.test import Client
+    from tests.factories import make_long_quote
 
     from headend.contracts import services as contracts
     from headend.quoting.models import QuoteLine
 
     call_command("collectstatic", interactive=False, verbosity=0)  # the page links its CSS
-    quote = build_quote(BIG)
+    quote = make_long_quote(BIG)
     user = User.objects.create_user("bench-sales", password="bench")
     user.groups.add(Group.objects.get_or_create(name="sales")[0])
     client = Client()
@@ -116,7 +49,7 @@ def main() -> None:
     assert job.status == "done", job.error
     document = job.document
     assert document is not None
-    small = build_quote(100)
+    small = make_long_quote(100)
     start = time.perf_counter()
     contracts.quote_document_render(quote=small)
     results["baseline: PDF of 100 lines"] = time.perf_counter() - start
