@@ -10,9 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import size
 from bench.setup_django import setup
 
-ROWS = 1_000_000
+ROWS = size(1_000_000)
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "fcc-bdc"
 SAMPLE = SAMPLE / "bdc_23029_fiber_fixed_broadband_J23_sample.csv"
 TECHNOLOGY = {"10": "dsl", "40": "cable", "50": "fiber", "70": "fixed_wireless", "71": "fixed_wireless"}

@@ -53,10 +53,19 @@ def schema_sql() -> str:
     return (PACKAGE_SQL / "schema.sql").read_text()
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_udp_ports(count: int) -> list[int]:
+    """Distinct free loopback UDP ports: every socket is held until all are chosen, so no two are the same."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
+
+
+class PortTaken(RuntimeError):
+    """FreeRADIUS could not bind a port chosen as free."""
 
 
 @dataclass
@@ -114,8 +123,8 @@ class FreeRadius:
 
     def write_config(self) -> None:
         require_installed()
-        self.auth_port = self.auth_port or free_udp_port()
-        self.acct_port = self.acct_port or free_udp_port()
+        if not (self.auth_port and self.acct_port):
+            self.auth_port, self.acct_port = free_udp_ports(2)
         for folder in ("log", "run", "radacct"):
             (self.raddb / folder).mkdir(exist_ok=True)
         # The local dictionary: Debian's /usr/share/freeradius/dictionary is read first.
@@ -250,6 +259,17 @@ server default {{
         (self.raddb / "radiusd.conf").write_text(config)
 
     def start(self, timeout: float = 15.0) -> "FreeRadius":
+        """Start the server; a port another process took between choosing and binding is chosen again."""
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                self.auth_port = self.acct_port = 0
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> "FreeRadius":
         self.write_config()
         # FreeRADIUS checks its configuration before it starts: show why it refuses.
         check = subprocess.run(
@@ -267,7 +287,9 @@ server default {{
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"FreeRADIUS exited with {self.process.returncode}:\n{self.log()}")
+                log = self.log()
+                error = PortTaken if "Address already in use" in log else RuntimeError
+                raise error(f"FreeRADIUS exited with {self.process.returncode}:\n{log}")
             if self.is_ready():
                 return self
             time.sleep(0.1)
