@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -57,6 +58,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy on every response (django-csp), enforced: scripts and styles only from
+# our static files, no inline script, an inline <style> only with the request's nonce (the quote
+# document on screen), nothing from other sites, no framing. Files people uploaded go out with
+# their own stricter policy (core/user_files.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# A staff or portal session lasts HEADEND_SESSION_HOURS from login (a new session key at every
+# login: django.contrib.auth.login cycles it).
+SESSION_COOKIE_AGE = int(float(os.environ.get("HEADEND_SESSION_HOURS", "12")) * 3600)
+# The API's docs (/tmf-api/docs) and OpenAPI document: staff (a session or a bearer token) only,
+# unless HEADEND_API_DOCS_PUBLIC=1.
+HEADEND_API_DOCS_PUBLIC = env_bool("HEADEND_API_DOCS_PUBLIC")
+# API tokens: the expiry offered by default when staff create one (days; 0 = never).
+HEADEND_API_TOKEN_DAYS = int(os.environ.get("HEADEND_API_TOKEN_DAYS", "90"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -67,6 +94,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "ninja",
     "django_htmx",
     "template_partials",
@@ -93,6 +121,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,6 +229,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# The most bytes a person may upload, per kind of file (core/user_files.py).
+HEADEND_UPLOAD_MAX_BYTES = {
+    "attachment": int(os.environ.get("HEADEND_ATTACHMENT_MAX_MB", "10")) * 1024 * 1024,
+    "site_import": int(os.environ.get("HEADEND_SITE_IMPORT_MAX_MB", "20")) * 1024 * 1024,
+    "coverage_import": int(os.environ.get("HEADEND_COVERAGE_IMPORT_MAX_MB", "25")) * 1024 * 1024,
+}
 
 TASKS = {
     "default": {
@@ -245,8 +280,11 @@ HEADEND_OUTBOUND_MAX_BYTES = int(os.environ.get("HEADEND_OUTBOUND_MAX_BYTES", st
 # TMF hub listeners one user (all their API tokens together) may have registered at once.
 HEADEND_HUB_MAX_SUBSCRIPTIONS = int(os.environ.get("HEADEND_HUB_MAX_SUBSCRIPTIONS", "20"))
 
-# Email to customers (appointments, services live): printed to the console unless configured.
-EMAIL_BACKEND = os.environ.get("HEADEND_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email to customers (appointments, services live): printed to the console unless configured,
+# with signing links' tokens masked (the console is a log).
+EMAIL_BACKEND = os.environ.get("HEADEND_EMAIL_BACKEND", "headend.core.redact.ConsoleEmailBackend")
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_BACKEND = "headend.core.redact.ConsoleEmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -254,13 +292,32 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "service@headend-fiber.example")
 
+# The audit pages (admin "History") show changes; nothing is reverted from them.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Every handler masks secrets (signing-link tokens, API tokens: core/redact.py). Django's own
+# handlers are replaced: "django" logs through the root's, runserver's request lines through one
+# that masks (gunicorn's access log masks with its --logger-class, scripts/run).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "headend.core.redact.RedactFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HEADEND_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -8,7 +8,7 @@ from headend.crm.models import Account
 from tests.api.client import assert_error, body
 from tests.api.tmf_schema import assert_valid
 from tests.conftest import FROZEN_AT, outbox_names
-from tests.factories import make_account
+from tests.factories import make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -369,6 +369,7 @@ def test_patch_without_a_token_is_401(anonymous_api):
 
 
 def test_patch_is_documented_as_a_merge_patch(client):
+    client.force_login(make_user("sales"))
     document = client.get("/tmf-api/openapi.json").json()
 
     patch = document["paths"]["/tmf-api/customerManagement/v4/customer/{id}"]["patch"]

@@ -43,7 +43,8 @@ TMF_PATHS = {
 
 
 def test_openapi_document_lists_the_tmf_paths_with_bearer_auth(client):
-    response = client.get("/tmf-api/openapi.json")
+    _, raw = token_issue(user=make_user("sales"), name="docs")
+    response = client.get("/tmf-api/openapi.json", HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     assert response.status_code == 200
     document = response.json()
@@ -54,7 +55,8 @@ def test_openapi_document_lists_the_tmf_paths_with_bearer_auth(client):
     assert set(patch["requestBody"]["content"]) == {"application/json", "application/merge-patch+json"}
 
 
-def test_docs_page_is_served(client):
+def test_docs_page_is_served_to_staff(client):
+    client.force_login(make_user("support"))
     assert client.get("/tmf-api/docs").status_code == 200
 
 

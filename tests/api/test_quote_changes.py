@@ -697,3 +697,25 @@ def test_an_add_on_item_without_a_clear_base_is_400_and_nothing_is_written(
 
     assert_error(response, status=400, code=code, field=field, api="648")
     assert Quote.objects.count() == quotes
+
+
+def test_a_re_rate_to_zero_asks_for_approval_and_its_maker_may_not_give_it(client, catalog):
+    """Issue 11: a manager re-rates a live service to $0 through the API: the discount rule fires
+    (the line is 100% below the catalog price) and the manager's own authorization is refused."""
+    ApprovalRule.objects.create(
+        name="Discount", kind="discount_above", threshold=Decimal("20"), approver_role="sales_manager"
+    )
+    account = make_account()
+    service = make_live_service(account, catalog["gig"])
+    maker = TMFClient.for_user(client, make_user("sales_manager"))
+
+    quote = body(
+        maker.post(PATH, quote_body(account, change_item(service, "re_rate", price={"unit": "USD", "value": 0})))
+    )
+    (authorization,) = quote["authorization"]
+    authorize = f"{PATH}/{quote['id']}/authorization/{authorization['id']}"
+
+    assert authorization["reason"] == "Discount of 100% is above 20%."
+    assert_error(maker.post(authorize, {"state": "approved"}), status=403, code="maker_checker", api="648")
+    checker = TMFClient.for_user(client, make_user("sales_manager"))
+    assert body(checker.post(authorize, {"state": "approved"}))["authorization"][0]["state"] == "approved"

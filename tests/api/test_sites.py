@@ -11,7 +11,7 @@ from headend.crm.models import Location
 from tests.api.client import assert_error, body
 from tests.api.tmf_schema import assert_valid
 from tests.conftest import outbox_names
-from tests.factories import make_account, make_location
+from tests.factories import make_account, make_location, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -404,6 +404,7 @@ def test_patch_site_without_a_role_that_manages_customers_is_403_and_nothing_cha
 
 
 def test_patch_site_is_documented_as_a_merge_patch(client):
+    client.force_login(make_user("sales"))
     document = client.get("/tmf-api/openapi.json").json()
 
     patch = document["paths"]["/tmf-api/geographicSiteManagement/v4/geographicSite/{id}"]["patch"]

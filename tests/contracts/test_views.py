@@ -31,7 +31,7 @@ def test_download_pdf_renders_the_quote_once_and_sends_the_stored_file(sales_cli
     document = QuoteDocument.objects.get(quote=quote)
     assert first.status_code == 200
     assert first["Content-Type"] == "application/pdf"
-    assert first["Content-Disposition"] == f'attachment; filename="{quote.number}-rev1-draft.pdf"'
+    assert first["Content-Disposition"].startswith(f'attachment; filename="{quote.number}-rev1-draft.pdf";')
     assert hashlib.sha256(body(first)).hexdigest() == hashlib.sha256(body(second)).hexdigest() == document.sha256
     assert document.created_by.username.startswith("user")
 

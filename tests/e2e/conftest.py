@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,32 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+# Chromium's words for what a Content-Security-Policy blocked, and ours (REPORT_VIOLATIONS).
+CSP_VIOLATION = re.compile(r"Refused to|Content Security Policy|CSP violation")
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} `
+    + `at ${event.sourceFile}:${event.lineNumber} ${event.sample}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab. The test fails if any page it opened broke the Content-Security-Policy
+    (an inline script or style, a source from elsewhere): the policy is enforced, so that is a
+    feature that silently does not work."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and CSP_VIOLATION.search(message.text):
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
     yield page
     context.close()
+    assert violations == [], "The Content-Security-Policy blocked:\n" + "\n".join(violations)

@@ -430,3 +430,61 @@ def test_repricing_one_line_equals_pricing_the_quote_again(discount):
     repriced = reprice_line(quote, 1, new)
 
     assert repriced == price_quote([requests[0], new, *requests[2:]], discount=discount)
+
+
+# Price cuts: how far below the catalog price a line is, whatever cut it (issue 11).
+
+
+@pytest.mark.parametrize(
+    ("request_", "cut"),
+    [
+        (add(), "0"),
+        (add(discount=Discount("percent", D(15))), "15.00"),
+        (add(discount=Discount("amount", D("12.50"))), "12.50"),
+        (change("re_rate", negotiated_mrc_amount=D(0)), "100.00"),
+        (change("re_rate", negotiated_mrc_amount=D("95.00")), "5.00"),
+        (change("re_rate", negotiated_mrc_amount=D("120.00")), "0"),
+        (change("re_rate", negotiated_mrc_amount=D("33.33")), "66.67"),
+        (change("move"), "0"),
+        (change("move", discount=Discount("percent", D(20))), "20.00"),
+        (change("cancel"), "0"),
+        (change("re_term", term_months=24), "0"),
+    ],
+    ids=[
+        "list",
+        "percent",
+        "amount",
+        "re-rate to zero",
+        "re-rate 95",
+        "re-rate above",
+        "re-rate rounds up",
+        "move",
+        "discounted move",
+        "cancel",
+        "re-term",
+    ],
+)
+def test_a_line_below_the_catalog_price_is_a_price_cut_whatever_cut_it(request_, cut):
+    assert price_quote_line(request_).price_cut_percent == D(cut)
+
+
+def test_a_re_rate_on_a_term_no_longer_sold_is_cut_from_todays_price():
+    priced = price_quote_line(change("re_rate", current=service(term_months=36), negotiated_mrc_amount=D("60.00")))
+
+    assert (priced.catalog_mrc_amount, priced.price_cut_percent) == (D("100.00"), D("40.00"))
+
+
+def test_a_promotion_alone_is_no_price_cut_but_stacked_on_a_discount_it_counts():
+    half_off = PromotionOffer("HALF", mrc_off_kind="percent", mrc_off_value=D(50), months=3)
+
+    alone = price_quote_line(add(promotion=half_off))
+    stacked = price_quote_line(add(promotion=half_off, discount=Discount("percent", D(10))))
+
+    assert alone.price_cut_percent == 0
+    assert (stacked.mrc_amount, stacked.promo_mrc_amount, stacked.price_cut_percent) == (D(90), D(45), D("55.00"))
+
+
+def test_the_quote_discount_share_is_part_of_a_lines_price_cut():
+    priced = price_quote([add(), add()], discount=Discount("percent", D(10)))
+
+    assert [line.price_cut_percent for line in priced.lines] == [D("10.00"), D("10.00")]

@@ -1,7 +1,11 @@
 """Bearer tokens for the API; only a hash of each token is stored."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+
+from headend.core import clock
 
 
 class ApiToken(models.Model):
@@ -11,6 +15,7 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -19,6 +24,13 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def is_active_at(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.is_active_at(clock.now())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.revoked_at is None and not self.is_active

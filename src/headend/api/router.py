@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
 from headend.api import links
-from headend.api.auth import StaffTokenAuth
+from headend.api.auth import StaffTokenAuth, docs_access
 from headend.api.errors import install_error_handlers
 from headend.api.parsers import TMFParser
 from headend.api.renderers import TMFRenderer
@@ -31,6 +31,7 @@ api = NinjaAPI(
     ),
     urls_namespace="tmf",
     docs_url="/docs",
+    docs_decorator=docs_access,
     openapi_url="/openapi.json",
     auth=StaffTokenAuth(),
     renderer=TMFRenderer(),

@@ -1,6 +1,7 @@
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
@@ -14,22 +15,28 @@ from headend.core.forms import add_domain_error
 from headend.core.ids import parse_id
 from headend.core.permissions import staff_required
 
+EXPIRY_CHOICES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year"), (0, "Never")]
+
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'billing sync'.")
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires after", choices=EXPIRY_CHOICES, coerce=int, help_text="A token that never expires is a risk."
+    )
 
 
 @staff_required
 def token_list_view(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    initial = {"expires_in_days": settings.HEADEND_API_TOKEN_DAYS}
+    form = TokenForm(request.POST or None, initial=initial)
     raw = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, raw = services.token_issue(user=request.user, name=form.cleaned_data["name"])
+            _, raw = services.token_issue(user=request.user, **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form = TokenForm()
+            form = TokenForm(initial=initial)
     tokens = ApiToken.objects.filter(user=cast(User, request.user))
     return render(request, "api/token_list.html", {"form": form, "tokens": tokens, "raw_token": raw})
 

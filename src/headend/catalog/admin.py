@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
-from simple_history.admin import SimpleHistoryAdmin
 
 from headend.catalog.models import (
     Price,
@@ -10,10 +9,12 @@ from headend.catalog.models import (
     ProductRelation,
     ProductVersion,
     Promotion,
+    TemplateDependency,
     TemplateTask,
     WorkOrderTemplate,
 )
 from headend.catalog.services import check_tiers, missing_template_actions
+from headend.core.admin import AuditAdmin, AuditOnlyAdmin
 from headend.core.errors import ValidationError
 
 
@@ -79,7 +80,7 @@ class ProductVersionForm(forms.ModelForm):
 
 
 @admin.register(ProductVersion)
-class ProductVersionAdmin(SimpleHistoryAdmin):
+class ProductVersionAdmin(AuditAdmin):
     form = ProductVersionForm
     list_display = ["product", "version", "status", "effective_from", "download_mbps", "upload_mbps"]
     list_filter = ["status", "product"]
@@ -104,7 +105,7 @@ class ProductVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(AuditAdmin):
     list_display = ["name", "code", "product", "version", "valid_from", "valid_to", "offer_label"]
     list_filter = ["product", "waives_installation"]
     search_fields = ["name", "code"]
@@ -118,7 +119,7 @@ class TemplateTaskInline(admin.TabularInline):
 
 
 @admin.register(WorkOrderTemplate)
-class WorkOrderTemplateAdmin(admin.ModelAdmin):
+class WorkOrderTemplateAdmin(AuditAdmin):
     list_display = ["name", "product", "action"]
     inlines = [TemplateTaskInline]
 
@@ -127,3 +128,29 @@ class WorkOrderTemplateAdmin(admin.ModelAdmin):
         if obj is not None and obj.product.versions.filter(status=ProductVersion.Status.PUBLISHED).exists():
             return False
         return super().has_delete_permission(request, obj)
+
+
+# Edited on their version's or template's page; each has its own audit page here.
+@admin.register(Price)
+class PriceAdmin(AuditOnlyAdmin):
+    list_display = ["version", "term_months", "mrc_amount", "nrc_amount", "currency"]
+    list_select_related = ["version__product"]
+
+
+@admin.register(PriceTier)
+class PriceTierAdmin(AuditOnlyAdmin):
+    list_display = ["version", "term_months", "min_quantity", "max_quantity", "mrc_amount", "currency"]
+    list_select_related = ["version__product"]
+
+
+@admin.register(TemplateTask)
+class TemplateTaskAdmin(AuditOnlyAdmin):
+    list_display = ["__str__", "template", "kind", "code_action", "turns_up"]
+    list_filter = ["kind"]
+    list_select_related = ["template"]
+
+
+@admin.register(TemplateDependency)
+class TemplateDependencyAdmin(AuditOnlyAdmin):
+    list_display = ["__str__", "task", "predecessor", "lag_minutes"]
+    list_select_related = ["task", "predecessor"]

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
+from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 
@@ -96,7 +96,7 @@ class ProductVersion(StatusModel):
     installation_waivable = models.BooleanField("installation may be waived without approval", default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["product__name", "-version"]
@@ -164,6 +164,7 @@ class Price(models.Model):
     mrc_amount = models.DecimalField("monthly recurring", max_digits=12, decimal_places=2)
     nrc_amount = models.DecimalField("one-time", max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    history = audit.history()
 
     class Meta:
         ordering = ["version", "term_months"]
@@ -187,6 +188,7 @@ class PriceTier(models.Model):
     max_quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: and above.")
     mrc_amount = models.DecimalField("monthly per unit", max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    history = audit.history()
 
     class Meta:
         ordering = ["version", "term_months", "min_quantity"]
@@ -240,6 +242,7 @@ class Promotion(models.Model):
     # Contract terms (months) it applies to; empty: every term.
     terms = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
+    history = audit.history()
 
     class Meta:
         ordering = ["product", "-valid_from", "code"]
@@ -330,6 +333,7 @@ class WorkOrderTemplate(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="templates")
     action = models.CharField(max_length=8, choices=Action.choices)
     name = models.CharField(max_length=120)
+    history = audit.history()
 
     class Meta:
         ordering = ["product", "action"]
@@ -381,6 +385,7 @@ class TemplateTask(models.Model):
     needs_appointment = models.BooleanField(default=False)
     # What to do to reverse this task when its order is cancelled after it was done.
     undo = models.CharField("undo when cancelled", max_length=120, blank=True)
+    history = audit.history()
     depends_on: "models.ManyToManyField[TemplateTask, TemplateDependency]" = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -406,6 +411,7 @@ class TemplateDependency(models.Model):
     task = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="dependencies")
     predecessor = models.ForeignKey(TemplateTask, on_delete=models.CASCADE, related_name="dependents")
     lag_minutes = models.PositiveIntegerField(default=0)
+    history = audit.history()
 
     class Meta:
         constraints = [

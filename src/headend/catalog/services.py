@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from headend.catalog.models import (
     EtfKind,
@@ -227,22 +228,32 @@ def version_create(
     )
     version.full_clean()
     version.save()
-    Price.objects.bulk_create(
-        Price(version=version, term_months=term, mrc_amount=mrc, nrc_amount=nrc, currency=default_currency())
-        for term, mrc, nrc in checked
+    bulk_create_with_history(
+        [
+            Price(version=version, term_months=term, mrc_amount=mrc, nrc_amount=nrc, currency=default_currency())
+            for term, mrc, nrc in checked
+        ],
+        Price,
     )
-    PriceTier.objects.bulk_create(
-        PriceTier(
-            version=version,
-            term_months=term,
-            min_quantity=low,
-            max_quantity=high,
-            mrc_amount=mrc,
-            currency=default_currency(),
-        )
-        for term, low, high, mrc in checked_tiers
-    )
+    _tiers_create(version, checked_tiers)
     return version
+
+
+def _tiers_create(version: ProductVersion, tiers: list[tuple[int, int, int | None, Decimal]]) -> None:
+    bulk_create_with_history(
+        [
+            PriceTier(
+                version=version,
+                term_months=term,
+                min_quantity=low,
+                max_quantity=high,
+                mrc_amount=mrc,
+                currency=default_currency(),
+            )
+            for term, low, high, mrc in tiers
+        ],
+        PriceTier,
+    )
 
 
 @transaction.atomic
@@ -267,17 +278,7 @@ def version_tiers_set(*, version: ProductVersion, term_months: int, tiers: TierR
     other_tiers = list(version.tiers.exclude(term_months=term_months).values_list("mrc_amount", flat=True))
     _check_floor(version.floor_mrc_amount, mrcs=[*prices.values(), *other_tiers, *(mrc for *_, mrc in checked)])
     version.tiers.filter(term_months=term_months).delete()
-    PriceTier.objects.bulk_create(
-        PriceTier(
-            version=version,
-            term_months=term,
-            min_quantity=low,
-            max_quantity=high,
-            mrc_amount=mrc,
-            currency=default_currency(),
-        )
-        for term, low, high, mrc in checked
-    )
+    _tiers_create(version, checked)
     return version
 
 
@@ -462,10 +463,13 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
             undo=spec.undo.strip(),
             checklist=[item.strip() for item in spec.checklist if item.strip()],
         )
-    TemplateDependency.objects.bulk_create(
-        TemplateDependency(task=created[spec.name.strip()], predecessor=created[name], lag_minutes=lag)
-        for spec in tasks
-        for name, lag in spec.dependencies()
+    bulk_create_with_history(
+        [
+            TemplateDependency(task=created[spec.name.strip()], predecessor=created[name], lag_minutes=lag)
+            for spec in tasks
+            for name, lag in spec.dependencies()
+        ],
+        TemplateDependency,
     )
     events.emit("template.defined", subject=template, data={"product_id": product.pk, "action": action})
     return template

@@ -8,3 +8,7 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from headend.contracts import handlers  # noqa: F401  (subscribes to outbox events)
+        from headend.core import redact
+
+        # A signing link's token is the key to the customer's quote: never in a log.
+        redact.hide(r"/sign/[0-9]+/(?P<secret>[^/?#\s\"'<>]+)")

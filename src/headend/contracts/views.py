@@ -14,7 +14,7 @@ from headend.contracts import documents, selectors, services
 from headend.contracts.forms import AcceptForm, DeclineForm
 from headend.contracts.models import QuoteDocument, Signature, SigningLink
 from headend.contracts.selectors import LinkClosed, LinkInvalid
-from headend.core import clock
+from headend.core import clock, user_files
 from headend.core.errors import Conflict, DomainError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
@@ -148,31 +148,23 @@ def sign_pdf_view(request: HttpRequest, document_id: int, token: str) -> HttpRes
         return _closed(request, exc)
     signature = selectors.signature_of(link)
     if signature is not None and signature.signed_file:
-        name = link.document.filename.replace(".pdf", "-signed.pdf")
-        return FileResponse(signature.signed_file.open("rb"), content_type="application/pdf", filename=name)
+        return _pdf_response(link.document, signed=signature)
     try:
         content = selectors.signing_link_check(link=link, at=clock.now())
     except LinkClosed as exc:
         return _closed(request, exc, link=link, token=token)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{link.document.filename}"'
-    return response
+    return user_files.download_response(content, filename=link.document.filename, kind=user_files.DOCUMENT)
 
 
 # --- The staff's side ---------------------------------------------------------------------------
 
 
 def _pdf_response(document: QuoteDocument, *, signed: Signature | None = None) -> FileResponse:
+    """The stored PDF, or its signed copy, as a download (core/user_files.py)."""
     if signed is not None:
-        return FileResponse(
-            signed.signed_file.open("rb"),
-            as_attachment=True,
-            filename=document.filename.replace(".pdf", "-signed.pdf"),
-            content_type="application/pdf",
-        )
-    return FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.filename, content_type="application/pdf"
-    )
+        name = document.filename.replace(".pdf", "-signed.pdf")
+        return user_files.download_response(signed.signed_file.open("rb"), filename=name, kind=user_files.DOCUMENT)
+    return user_files.download_response(document.file.open("rb"), filename=document.filename, kind=user_files.DOCUMENT)
 
 
 @staff_required
@@ -216,7 +208,11 @@ def quote_document_screen_view(request: HttpRequest, quote_id: int) -> HttpRespo
         reverse("contracts:quote_pdf", args=[quote.pk]),
     )
     html = documents.render_html(
-        {**documents.context(quote=quote, lines=lines, terms=terms, contact=contact), "toolbar": toolbar},
+        {
+            **documents.context(quote=quote, lines=lines, terms=terms, contact=contact),
+            "toolbar": toolbar,
+            "csp_nonce": str(request.csp_nonce),  # type: ignore[attr-defined]  # csp.middleware.CSPMiddleware
+        },
         screen=True,
     )
     return HttpResponse(html)

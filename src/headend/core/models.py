@@ -1,10 +1,14 @@
-"""What every app shares: the outbox of events and the guarded-status mixin."""
+"""What every app shares: the outbox of events, the guarded-status mixin, and the audit trail of
+staff users and their roles."""
 
 import uuid
 from typing import Any, ClassVar
 
+import simple_history
+from django.contrib.auth.models import Group, User
 from django.db import models
 
+from headend.core import audit
 from headend.core.errors import Conflict
 
 
@@ -57,3 +61,14 @@ class StatusModel(models.Model):
                 field="status",
                 code="invalid_transition",
             )
+
+
+# Staff roles are groups (and the staff and superuser flags): who gave or took one, and when.
+simple_history.register(
+    User,
+    app="headend.core",
+    records_class=audit.AuditRecords,
+    m2m_fields=["groups", "user_permissions"],
+    excluded_fields=["password", "last_login"],
+)
+simple_history.register(Group, app="headend.core", records_class=audit.AuditRecords, m2m_fields=["permissions"])

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from headend.core.admin import AuditAdmin
 from headend.crm.models import Account, Contact, Location, Opportunity
 
 
@@ -16,7 +16,7 @@ class LocationInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(SimpleHistoryAdmin):
+class AccountAdmin(AuditAdmin):
     list_display = ["name", "kind", "status", "email", "phone", "created_at"]
     list_filter = ["kind", "status"]
     search_fields = ["name", "legal_name", "email", "phone"]
@@ -24,7 +24,7 @@ class AccountAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(AuditAdmin):
     list_display = ["name", "account", "stage", "amount", "close_date", "owner"]
     list_filter = ["stage"]
     search_fields = ["name", "account__name"]

@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+
+from headend.core import audit
 
 
 class Account(models.Model):
@@ -41,7 +42,7 @@ class Account(models.Model):
     days_past_due = models.PositiveIntegerField(default=0)
     overdue_balance_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["name", "id"]
@@ -79,7 +80,7 @@ class Contact(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     created_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -104,7 +105,7 @@ class Location(models.Model):
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     address_key = models.CharField(max_length=400, editable=False)
     created_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["name", "line1", "id"]
@@ -160,7 +161,7 @@ class Opportunity(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["close_date", "id"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from headend.core.admin import AuditAdmin
 from headend.fulfillment.models import Appointment, Holiday, Skill, Task, Technician, WorkOrder
 
 
@@ -12,7 +12,7 @@ class TaskInline(admin.TabularInline):
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(SimpleHistoryAdmin):
+class WorkOrderAdmin(AuditAdmin):
     list_display = ["__str__", "status", "created_at", "completed_at"]
     list_filter = ["status"]
     inlines = [TaskInline]

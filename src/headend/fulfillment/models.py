@@ -7,10 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
+from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
+from headend.core.user_files import RandomName
 
 
 class Skill(models.Model):
@@ -100,7 +101,7 @@ class WorkOrder(StatusModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -216,7 +217,7 @@ class Task(StatusModel):
     result = models.JSONField(default=dict, blank=True)
     last_error = models.TextField(blank=True)
     skipped_reason = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["work_order", "position"]
@@ -280,7 +281,9 @@ class TaskAttachment(models.Model):
     """A photo or document kept with a task (a speed-test screenshot, a signed form)."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="task-attachments/%Y/%m/")
+    # Stored under a random name (core/user_files.py); `name` is the person's, cleaned. Rows from
+    # before keep the path they were stored at and download through the same checks.
+    file = models.FileField(upload_to=RandomName("task-attachments"))
     name = models.CharField(max_length=200)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField()

@@ -25,6 +25,13 @@ from headend.fulfillment.models import (
 )
 
 
+def work_requester(*, task_id: int) -> Any:
+    """The user who asked for the work a task is part of (accepted the quote, placed the order,
+    asked for the suspension), or None: the worker acts on their behalf."""
+    task = Task.objects.select_related("work_order__requested_by").filter(pk=task_id).first()
+    return task.work_order.requested_by if task is not None else None
+
+
 def _scoped(user: Any) -> models.QuerySet[WorkOrder]:
     return WorkOrder.objects.filter(service__account__in=account_scope(user=user))
 
@@ -285,10 +292,10 @@ def my_work(*, user: Any, days: int = 7) -> dict[str, list[Task]]:
 
 
 def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
+    """A task's attachment if `user` may see its work order (the same scope as the work order's
+    own page); NotFound otherwise, so foreign ids reveal nothing."""
     attachment = (
-        TaskAttachment.objects.filter(
-            pk=parse_id(attachment_id), task__work_order__service__account__in=account_scope(user=user)
-        )
+        TaskAttachment.objects.filter(pk=parse_id(attachment_id), task__work_order__in=_scoped(user))
         .select_related("task")
         .first()
     )

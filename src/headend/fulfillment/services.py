@@ -15,10 +15,10 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connections, models, router, transaction
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
-from headend.core import clock, events
+from headend.core import audit, clock, events, user_files
 from headend.core.errors import Conflict, ValidationError
 from headend.fulfillment import code_actions, scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
@@ -36,9 +36,6 @@ from headend.inventory.models import Service
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf", "text/plain"}
-
 
 def work_order_create(
     *,
@@ -47,10 +44,12 @@ def work_order_create(
     at: dt.datetime,
     templates: dict[tuple[int, str], Any] | None = None,
     after: WorkOrder | None = None,
+    requested_by: Any = None,
 ) -> WorkOrder:
     """The work for one order line, copied from its product's template for the line's action.
     With `after` (the work of the base service an add-on rides on), the work starts only once
-    that work order has turned its service up.
+    that work order has turned its service up. `requested_by` (who accepted the quote or placed
+    the order) is named in the history of what the worker's code tasks change.
 
     Called inside order decomposition (which passes `templates`, a cache shared by its lines,
     and schedules the order once all its work orders exist); a later template change never
@@ -76,6 +75,7 @@ def work_order_create(
         action=action,
         created_at=at,
         name=f"{template.name}: {order_line.location.one_line}",
+        requested_by=requested_by if getattr(requested_by, "pk", None) is not None else None,
     )
     _copy_template_tasks(work_order, template, at, waits_for=_turn_up_task(after) if after is not None else None)
     events.emit("work_order.created", subject=work_order, data={"order_line_id": order_line.pk})
@@ -450,15 +450,17 @@ def task_complete(
     appointment, it needs `early_reason` (kept in the notes).
 
     Raises Conflict if a predecessor is still open or the task is already done, ValidationError
-    (`early_reason`) for an early completion without a reason."""
+    (`early_reason`) for an early completion without a reason, (`attachments`) for a file too
+    large or of a type attachments do not allow (core/user_files.py)."""
     work_order, task = _lock(task)
     _check_can_work(task, work_order)
     _check_by_hand(task)
     task.checklist = _check_checklist(task, checklist)
     now = clock.now()
     notes = _check_early(task, now, notes=notes, reason=early_reason)
-    for upload in attachments or []:
-        _attach(task, upload, uploaded_by=completed_by, at=now)
+    uploads = _check_attachments(attachments)
+    for upload, name in uploads:
+        _attach(task, upload, name, uploaded_by=completed_by, at=now)
     _finish(task, work_order, at=now, by=completed_by, notes=notes)
     _reforecast(work_order, now)
     return task
@@ -676,25 +678,27 @@ def task_reschedule(*, task: Task, not_before: dt.datetime | None, rescheduled_b
     return task
 
 
-def _attach(task: Task, upload: UploadedFile, *, uploaded_by: Any, at: dt.datetime) -> TaskAttachment:
-    if upload.size is not None and upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(f"{upload.name} is larger than 10 MB.", field="attachments", code="too_large")
-    if upload.content_type not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            f"{upload.name}: attach a photo (JPEG, PNG, WebP), a PDF or a text file.",
-            field="attachments",
-            code="file_type",
-        )
-    return TaskAttachment.objects.create(
-        task=task, file=upload, name=(upload.name or "attachment")[:200], uploaded_by=uploaded_by, uploaded_at=at
-    )
+def _check_attachments(uploads: list[UploadedFile] | None) -> list[tuple[UploadedFile, str]]:
+    """Each upload with its cleaned name, all checked before the first is stored (a refused
+    second file leaves no first one on disk). Raises ValidationError (`attachments`)."""
+    checks = [
+        user_files.check_upload(upload, kind=user_files.ATTACHMENT, field="attachments") for upload in uploads or []
+    ]
+    return [(upload, checked.name) for upload, checked in zip(uploads or [], checks, strict=True)]
+
+
+def _attach(task: Task, upload: UploadedFile, name: str, *, uploaded_by: Any, at: dt.datetime) -> TaskAttachment:
+    return TaskAttachment.objects.create(task=task, file=upload, name=name, uploaded_by=uploaded_by, uploaded_at=at)
 
 
 @transaction.atomic
 def task_attach(*, task: Task, upload: UploadedFile, uploaded_by: Any) -> TaskAttachment:
-    """Keep a photo or document with a task."""
+    """Keep a photo or document with a task.
+
+    Raises ValidationError (`attachments`) for a file too large or not a type attachments allow."""
     _, task = _lock(task)
-    return _attach(task, upload, uploaded_by=uploaded_by, at=clock.now())
+    ((upload, name),) = _check_attachments([upload])
+    return _attach(task, upload, name, uploaded_by=uploaded_by, at=clock.now())
 
 
 # --- Appointments ---------------------------------------------------------------------------
@@ -801,7 +805,14 @@ def task_run_code(*, task_id: int) -> Task | None:
     A retryable fault puts it back in the queue after a back-off, until the maximum of
     attempts; a permanent fault, or the last attempt, fails it and flags its work order.
     Safe to call any number of times, from any number of workers: only the worker that claims
-    the task runs it, and a task not due is left alone."""
+    the task runs it, and a task not due is left alone. What it changes (the task, the service,
+    the RADIUS subscriber...) is recorded in their history as done for the user who asked for
+    the work."""
+    with audit.acting_for(fulfillment_selectors.work_requester(task_id=task_id)):
+        return _run_code_task(task_id)
+
+
+def _run_code_task(task_id: int) -> Task | None:
     claimed = _claim(task_id)
     if claimed is None:
         return Task.objects.filter(pk=task_id).first()
@@ -1014,7 +1025,7 @@ def work_order_cancel(*, work_order: WorkOrder, at: dt.datetime, reason: str) ->
     open_tasks = list(work_order.tasks.select_for_update().filter(status__in=Task.OPEN))
     for task in open_tasks:
         task.status = Task.Status.CANCELLED
-    Task.objects.bulk_update(open_tasks, ["status"])
+    bulk_update_with_history(open_tasks, Task, ["status"], default_date=at)
     done_with_undo = list(work_order.tasks.filter(status=Task.Status.DONE, undo_of=None).exclude(undo=""))
     last = max((task.position for task in work_order.tasks.all()), default=0)
     undo_tasks = [

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from headend.core import clock
+from headend.core import clock, user_files
 from headend.core.errors import DomainError, ValidationError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
@@ -92,9 +92,11 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def attachment_view(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """A task's photo or document, to staff who may see the task."""
+    """A task's photo or document, as a download, to staff who may see its work order."""
     attachment = selectors.attachment_get_for(user=request.user, attachment_id=attachment_id)
-    return FileResponse(attachment.file.open("rb"), filename=attachment.name)
+    return user_files.download_response(
+        attachment.file.open("rb"), filename=attachment.name, kind=user_files.ATTACHMENT
+    )
 
 
 def _local_instant(value: str, *, field: str) -> dt.datetime | None:

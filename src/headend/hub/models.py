@@ -7,6 +7,7 @@ answers 2xx or the attempts run out. Each try is a `DeliveryAttempt`."""
 from django.conf import settings
 from django.db import models
 
+from headend.core import audit
 from headend.core.models import OutboxEvent
 
 
@@ -23,6 +24,8 @@ class Subscription(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Who registered, changed or removed a listener; the signing key stays out of the trail.
+    history = audit.history(excluded_fields=["secret"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from headend.core.admin import AuditAdmin
 from headend.inventory.models import Service, ServiceStatusChange
 
 
@@ -11,7 +11,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(AuditAdmin):
     list_display = ["__str__", "account", "status", "circuit_id", "mrc_amount", "billable_from"]
     list_filter = ["status"]
     search_fields = ["account__name", "circuit_id"]

@@ -2,9 +2,9 @@
 
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from headend.catalog.models import ProductVersion, Term
+from headend.core import audit
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
 
@@ -55,7 +55,7 @@ class Service(StatusModel):
     term_start_date = models.DateField(null=True, blank=True)
     term_end_date = models.DateField(null=True, blank=True)
     status_changed_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["account", "id"]

@@ -2,11 +2,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from headend.core.admin import AuditAdmin
 from headend.ipam.models import IPAllocation, IPPool
 
 
 @admin.register(IPPool)
-class IPPoolAdmin(admin.ModelAdmin):
+class IPPoolAdmin(AuditAdmin):
     """Pools are added on the pools page (which checks the prefix and overlaps); here staff may
     rename a pool, move it to another region, change its quarantine or switch it off."""
 

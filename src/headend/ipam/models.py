@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from headend.catalog.models import ProductVersion
+from headend.core import audit
 from headend.ipam import prefixes
 
 
@@ -41,6 +42,7 @@ class IPPool(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    history = audit.history()
 
     class Meta:
         ordering = ["family", "name"]

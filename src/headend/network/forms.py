@@ -1,17 +1,21 @@
 from django import forms
 
+from headend.core import user_files
+from headend.core.errors import ValidationError
 from headend.core.forms import DecimalNumberField, WholeNumberField
 from headend.core.numbers import MAX_INT
 from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport
 
-INLINE_LIMIT_MB = 25  # larger files: `manage.py import_coverage`, which shows progress as it goes
-
 
 class CoverageUploadForm(forms.Form):
     kind = forms.ChoiceField(label="File", choices=CoverageImport.Kind.choices)
+    # Larger files: `manage.py import_coverage`, which shows progress as it goes.
     file = forms.FileField(
         label="CSV file",
-        help_text=f"Up to {INLINE_LIMIT_MB} MB here; larger files with manage.py import_coverage.",
+        help_text=(
+            f"Up to {user_files.COVERAGE_IMPORT.max_bytes // user_files.MB} MB here; "
+            "larger files with manage.py import_coverage."
+        ),
     )
     provider_id = WholeNumberField(
         label="Only provider ID",
@@ -22,12 +26,15 @@ class CoverageUploadForm(forms.Form):
     )
 
     def clean_file(self):
+        """CSV text within the size limit, whatever the browser said (core/user_files.py)."""
         upload = self.cleaned_data["file"]
-        if upload.size > INLINE_LIMIT_MB * 1024 * 1024:
+        try:
+            user_files.check_upload(upload, kind=user_files.COVERAGE_IMPORT, field="file")
+        except ValidationError as exc:
+            server = " Import it with 'manage.py import_coverage fcc PATH' (or 'addresses PATH') on the server."
             raise forms.ValidationError(
-                f"This file is {upload.size / 1024 / 1024:,.0f} MB; import files over {INLINE_LIMIT_MB} MB with "
-                "'manage.py import_coverage fcc PATH' (or 'addresses PATH') on the server."
-            )
+                exc.message + (server if exc.code == "too_large" else ""), code=exc.code
+            ) from exc
         return upload
 
 

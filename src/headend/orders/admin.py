@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from headend.core.admin import AuditAdmin
 from headend.orders.models import Order, OrderLine
 
 
@@ -10,7 +10,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(AuditAdmin):
     list_display = ["__str__", "account", "status", "created_at", "completed_at"]
     list_filter = ["status"]
     inlines = [OrderLineInline]

@@ -2,9 +2,9 @@
 
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from headend.catalog.models import ProductVersion, Term
+from headend.core import audit
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
 from headend.quoting.models import QuoteLine
@@ -42,7 +42,7 @@ class Order(StatusModel):
     forecast_go_live = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -53,13 +53,15 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
     OrderLine.objects.bulk_update(riding, ["base_line"])
     crm_services.account_activate(account=quote.account)
     events.emit("order.created", subject=order, data={"quote_id": quote.pk, "lines": len(lines)})
-    order_decompose(order=order, at=at)
+    # Staff who recorded the acceptance asked for the work (a customer's e-signature names nobody).
+    order_decompose(order=order, at=at, requested_by=quote.decided_by)
     return order
 
 
-def order_decompose(*, order: Order, at: dt.datetime) -> Order:
+def order_decompose(*, order: Order, at: dt.datetime, requested_by: Any = None) -> Order:
     """Per line: a work order from the product's template for the line's action, on a new
-    pending service (add) or on the service the line changes; then the first schedule."""
+    pending service (add) or on the service the line changes; then the first schedule.
+    `requested_by`, who asked for the work, is named in the history of what the worker does."""
     lines = list(
         order.lines.select_related(
             "order", "location", "product_version__product", "target_service__location", "quote_line"
@@ -92,7 +94,7 @@ def order_decompose(*, order: Order, at: dt.datetime) -> Order:
                 inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
                 base_work = None  # an add-on comes off without waiting for its base
         work_orders[line.pk] = fulfillment_services.work_order_create(
-            order_line=line, service=service, at=at, templates=templates, after=base_work
+            order_line=line, service=service, at=at, templates=templates, after=base_work, requested_by=requested_by
         )
     fulfillment_services.order_forecast(order=order, at=at, baseline=True)
     return order
@@ -354,5 +356,5 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
         subject=order,
         data={"quote_id": None, "lines": len(lines), "created_by_id": getattr(created_by, "pk", None)},
     )
-    order_decompose(order=order, at=now)
+    order_decompose(order=order, at=now, requested_by=created_by)
     return order

@@ -1,17 +1,18 @@
 from django.contrib import admin
 
+from headend.core.admin import AuditAdmin
 from headend.provisioning.models import Nas, Subscriber
 
 
 @admin.register(Nas)
-class NasAdmin(admin.ModelAdmin):
+class NasAdmin(AuditAdmin):
     list_display = ["name", "ip_address", "vendor", "coa_port", "secret_name"]
     list_filter = ["vendor"]
     search_fields = ["name", "ip_address"]
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(AuditAdmin):
     list_display = ["username", "service", "auth_type", "plan_group", "state", "framed_ip", "updated_at"]
     list_filter = ["state", "auth_type"]
     search_fields = ["username", "framed_ip"]

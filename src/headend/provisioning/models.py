@@ -5,6 +5,8 @@ own database and are written by `radius.py`."""
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from headend.core import audit
+
 
 class Nas(models.Model):
     """A network access server (BNG, PPPoE concentrator, hotspot controller) whose sessions
@@ -25,6 +27,7 @@ class Nas(models.Model):
     secret_name = models.CharField(
         max_length=60, help_text="Name of the shared secret in the settings (HEADEND_SECRET_<NAME>)."
     )
+    history = audit.history()
 
     class Meta:
         ordering = ["name"]
@@ -60,6 +63,8 @@ class Subscriber(models.Model):
     framed_routes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # Plan group, state, addresses: what the network gives the customer. The password stays out.
+    history = audit.history(excluded_fields=["password"])
 
     class Meta:
         ordering = ["username"]

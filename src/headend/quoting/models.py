@@ -6,11 +6,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from headend.catalog.models import ProductVersion, Term
+from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
+from headend.core.user_files import RandomName
 from headend.crm.models import Account, Location, Opportunity
 
 
@@ -60,6 +61,17 @@ class Quote(StatusModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    # Maker-checker: who last changed a price on the quote, and a count of its price changes
+    # (an approval holds for the prices it was asked on, no other).
+    priced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="prices last changed by",
+    )
+    price_revision = models.PositiveIntegerField(default=0)
     presented_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -67,7 +79,7 @@ class Quote(StatusModel):
     )
     accepted_by_name = models.CharField("accepted by (customer)", max_length=200, blank=True)
     decision_note = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audit.history()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -138,6 +150,11 @@ class QuoteLine(models.Model):
     mrc_before_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     etf_amount = models.DecimalField("early-termination fee", max_digits=12, decimal_places=2, default=Decimal("0"))
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    # How far below the catalog's monthly price the line is, whatever cut it (a discount, a
+    # re-rate, a promotion stacked on a discount): what the discount approval rule looks at.
+    price_cut_percent = models.DecimalField(
+        "below catalog price %", max_digits=5, decimal_places=2, default=Decimal("0")
+    )
     negotiated_mrc_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     floor_breached = models.BooleanField(default=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="quote_lines")
@@ -149,6 +166,7 @@ class QuoteLine(models.Model):
     mrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
     nrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
     contract_value_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    history = audit.history()
 
     class Meta:
         ordering = ["quote", "position"]
@@ -184,7 +202,10 @@ class ApprovalRule(models.Model):
     """When a quote needs someone's approval before it is presented; staff edit these."""
 
     class Kind(models.TextChoices):
-        DISCOUNT_ABOVE = "discount_above", "A line or quote discount above the threshold (%)"
+        DISCOUNT_ABOVE = (
+            "discount_above",
+            "A line priced below the catalog, or a quote discount, by more than the threshold (%)",
+        )
         BELOW_FLOOR = "below_floor", "A line priced below its floor"
         CONTRACT_VALUE_ABOVE = "contract_value_above", "Total contract value above the threshold"
         DAYS_PAST_DUE_ABOVE = (
@@ -198,6 +219,7 @@ class ApprovalRule(models.Model):
     threshold = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     approver_role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES)
     active = models.BooleanField(default=True)
+    history = audit.history()
 
     class Meta:
         ordering = ["kind", "threshold", "id"]
@@ -226,6 +248,7 @@ class QuoteApproval(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    price_revision = models.PositiveIntegerField(default=0)  # the quote's prices it was asked on
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -246,7 +269,7 @@ class SiteImportJob(models.Model):
         FAILED = "failed", "Failed"
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="site_imports")
-    file = models.FileField(upload_to="site-imports/%Y/%m/")
+    file = models.FileField(upload_to=RandomName("site-imports"))  # `file_name` is the person's name for it
     file_name = models.CharField(max_length=200)
     import_valid_rows = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

@@ -51,7 +51,7 @@ import datetime as dt
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from headend.core.errors import ValidationError
@@ -266,6 +266,10 @@ class PricedLine:
     promotion: PromotionOffer | None = None
     quote_discountable: bool = False
     waiver_reason: str = ""
+    # The catalog's monthly charge for what the line sells (None: nothing to compare, a cancel),
+    # and how far below it the line is priced, in percent: what the discount rules look at.
+    catalog_mrc_amount: Decimal | None = None
+    price_cut_percent: Decimal = ZERO
 
     @property
     def mrc_change_amount(self) -> Decimal:
@@ -443,6 +447,30 @@ def _promotion_off(offer: PromotionOffer, mrc: Decimal, quantity: int) -> Decima
 # Lines.
 
 
+def price_cut_percent(catalog: Decimal | None, charged: Decimal) -> Decimal:
+    """How far below the catalog's monthly charge `charged` is, in percent, rounded up to the
+    hundredth (a cut of 10.001% is above 10%); 0 at or above the catalog price or without one."""
+    if catalog is None or catalog <= 0 or charged >= catalog:
+        return ZERO
+    return ((catalog - charged) * HUNDRED / catalog).quantize(CENT, rounding=ROUND_CEILING)
+
+
+def _catalog_mrc(
+    action: Action, pricing: VersionPricing, *, term: int, quantity: int, list_mrc: Decimal
+) -> Decimal | None:
+    """What the catalog asks a month for the line: its list price, except for a re-rate (the
+    version's price on the term, or today's when the term is no longer sold), a move (today's
+    price) and a cancel (nothing)."""
+    if action == Action.CANCEL:
+        return None
+    if action == Action.RE_RATE:
+        try:
+            return line_amount(unit_mrc(pricing, term_months=term, quantity=quantity), quantity)
+        except ValidationError:
+            return None
+    return list_mrc
+
+
 def _check_quantity(quantity: int) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationError(
@@ -576,7 +604,10 @@ def price_quote_line(request: LineRequest) -> PricedLine:
         promotion=promotion,
         quote_discountable=action in CATALOG_PRICED,
         waiver_reason=waiver_reason,
+        catalog_mrc_amount=_catalog_mrc(action, pricing, term=term, quantity=quantity, list_mrc=list_mrc),
     )
+    if action == Action.RE_RATE and draft.catalog_mrc_amount is None:
+        draft = replace(draft, catalog_mrc_amount=mrc_before)
     return _finish(draft, ZERO)
 
 
@@ -596,6 +627,9 @@ def _finish(line: PricedLine, quote_share: Decimal) -> PricedLine:
         + line.move_fee_amount
         + line.etf_amount
     )
+    # A promotion is the catalog's own offer; stacked on a discount, the line is cut to its price.
+    stacked = promotion is not None and (line.line_discount_amount > 0 or quote_share > 0)
+    cut = price_cut_percent(line.catalog_mrc_amount, promo_mrc if stacked else mrc)
     reasons: tuple[str, ...] = (line.waiver_reason,) if line.waiver_reason else ()
     if line.floor_amount is not None and mrc < line.floor_amount:
         reasons += (f"Monthly charge {mrc} is below the floor of {line.floor_amount}.",)
@@ -608,6 +642,7 @@ def _finish(line: PricedLine, quote_share: Decimal) -> PricedLine:
         contract_value_amount=contract_value,
         needs_approval=bool(reasons),
         reasons=reasons,
+        price_cut_percent=cut,
     )
 
 

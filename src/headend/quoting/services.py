@@ -7,11 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from simple_history.utils import bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion, Term
-from headend.core import clock, events
-from headend.core.errors import Conflict, DomainError, ValidationError
+from headend.core import audit, clock, events, user_files
+from headend.core.errors import Conflict, DomainError, Forbidden, ValidationError
 from headend.core.ids import parse_id
 from headend.core.money import default_currency
 from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_amount, parse_int, parse_percent
@@ -125,9 +126,10 @@ def check_sellable_at(*, account: Account, location: Location, product_version: 
         raise ValidationError(check.reason, field="product_version", code="not_serviceable")
 
 
-def _recompute_totals(quote: Quote) -> None:
+def _recompute_totals(quote: Quote, *, edited_by: Any) -> None:
     """Totals are sums of the stored, rounded lines (only the edited line is repriced); then the
-    opportunity follows and the approvals are asked again, since the deal changed."""
+    opportunity follows and the approvals are asked again, since the deal changed. `edited_by`
+    changed the prices: they may not approve them (maker-checker)."""
     sums = quote.lines.aggregate(
         mrr=models.Sum("mrc_amount"),
         before=models.Sum("mrc_before_amount"),
@@ -140,7 +142,18 @@ def _recompute_totals(quote: Quote) -> None:
     quote.mrr_before_amount = sums["before"] if sums["before"] is not None else zero
     quote.one_time_amount = (sums["once"] or zero) + (sums["etf"] or zero)
     quote.contract_value_amount = sums["tcv"] if sums["tcv"] is not None else zero
-    quote.save(update_fields=["mrr_amount", "mrr_before_amount", "one_time_amount", "contract_value_amount"])
+    quote.priced_by = edited_by if getattr(edited_by, "pk", None) else None
+    quote.price_revision += 1  # the quote is locked by the caller
+    quote.save(
+        update_fields=[
+            "mrr_amount",
+            "mrr_before_amount",
+            "one_time_amount",
+            "contract_value_amount",
+            "priced_by",
+            "price_revision",
+        ]
+    )
     _sync_opportunity(quote)
     _refresh_approvals(quote)
 
@@ -172,7 +185,7 @@ def quote_facts(quote: Quote) -> approvals.QuoteFacts:
     from headend.inventory import selectors as inventory_selectors
 
     # Aggregates, not the lines themselves: this runs after every edit of a quote of any size.
-    worst = quote.lines.aggregate(worst=models.Max("discount_percent"))["worst"]
+    worst = quote.lines.aggregate(worst=models.Max("price_cut_percent"))["worst"]
     below_floor = quote.lines.filter(floor_breached=True).order_by("position").values_list("position", flat=True)
     account = quote.account
     live = inventory_selectors.account_live_services(account_id=account.pk)
@@ -197,7 +210,14 @@ def _refresh_approvals(quote: Quote) -> None:
     facts = quote_facts(quote)
     needed = approvals.rules_fired(ApprovalRule.objects.filter(active=True), facts)
     QuoteApproval.objects.bulk_create(
-        QuoteApproval(quote=quote, rule=rule, approver_role=rule.approver_role, reason=reason[:300], created_at=now)
+        QuoteApproval(
+            quote=quote,
+            rule=rule,
+            approver_role=rule.approver_role,
+            reason=reason[:300],
+            created_at=now,
+            price_revision=quote.price_revision,
+        )
         for rule, reason in needed
     )
     if needed:
@@ -206,23 +226,45 @@ def _refresh_approvals(quote: Quote) -> None:
 
 @transaction.atomic
 def quote_approval_decide(*, approval: QuoteApproval, approve: bool, comment: str, decided_by: Any) -> QuoteApproval:
-    """An approver approves or rejects what a rule flagged on a draft quote, with a comment."""
-    approval = QuoteApproval.objects.select_for_update().select_related("quote").get(pk=approval.pk)
+    """An approver approves or rejects what a rule flagged on a draft quote, with a comment.
+    Maker-checker: never the quote's creator nor whoever last changed its prices, whatever their
+    role; and only on the prices the approval was asked on."""
+    quote = Quote.objects.select_for_update().get(pk=approval.quote_id)  # no price change meanwhile
+    current = QuoteApproval.objects.filter(pk=approval.pk, quote=quote).first()
     require_role(decided_by, approval.approver_role)
+    if current is None:
+        raise Conflict("The quote changed since: this approval was withdrawn.", field="status", code="approval_void")
+    approval = current
     if approval.status != QuoteApproval.Status.PENDING:
         raise Conflict(f"This approval is already {approval.get_status_display().lower()}.", field="status")
+    if approval.price_revision != quote.price_revision:
+        raise Conflict("The prices changed since this approval was asked for.", field="status", code="approval_void")
+    user_id = getattr(decided_by, "pk", None)
+    if user_id is not None and user_id == quote.created_by_id:
+        raise Forbidden("You made this quote: another approver must decide.", field="approver", code="maker_checker")
+    if user_id is not None and user_id == quote.priced_by_id:
+        raise Forbidden(
+            "You changed this quote's prices last: another approver must decide.",
+            field="approver",
+            code="maker_checker",
+        )
     comment = (comment or "").strip()
     if not approve and not comment:
         raise ValidationError("Say why you reject it.", field="comment", code="required")
     approval.status = QuoteApproval.Status.APPROVED if approve else QuoteApproval.Status.REJECTED
     approval.decided_by, approval.decided_at, approval.comment = decided_by, clock.now(), comment
     approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-    events.emit(f"quote.approval_{approval.status}", subject=approval.quote, data={"approval_id": approval.pk})
+    events.emit(f"quote.approval_{approval.status}", subject=quote, data={"approval_id": approval.pk})
     return approval
 
 
 def _check_approved(quote: Quote) -> None:
-    open_ones = list(quote.approvals.exclude(status__in=[QuoteApproval.Status.APPROVED, QuoteApproval.Status.VOID]))
+    """Every approval the prices need is given: one given on earlier prices does not count."""
+    open_ones = list(
+        quote.approvals.exclude(status=QuoteApproval.Status.VOID).exclude(
+            status=QuoteApproval.Status.APPROVED, price_revision=quote.price_revision
+        )
+    )
     if open_ones:
         waiting = "; ".join(f"{a.get_approver_role_display()}: {a.reason}" for a in open_ones)
         rejected = any(a.status == QuoteApproval.Status.REJECTED for a in open_ones)
@@ -256,7 +298,7 @@ def quote_line_add(
         quantity=quantity,
         rides_on=rides_on,
     )
-    _recompute_totals(quote)
+    _recompute_totals(quote, edited_by=added_by)
     return line
 
 
@@ -433,7 +475,7 @@ def quote_line_remove(*, line: QuoteLine, removed_by: Any = None) -> Quote:
             code="carried_line",
         )
     QuoteLine.objects.filter(pk=line.pk, quote=quote).delete()
-    _recompute_totals(quote)
+    _recompute_totals(quote, edited_by=removed_by)
     return quote
 
 
@@ -534,11 +576,13 @@ def quote_revise(*, quote: Quote, revised_by: Any = None) -> Quote:
         assert line.base_line_id is not None
         line.base_line = copies[line.base_line_id]
     QuoteLine.objects.bulk_update(carried, ["base_line"])
+    # Bulk writes send no signals: the copies' history, as they now stand, in one INSERT.
+    QuoteLine.history.bulk_history_create(lines)
     quote.status = Quote.Status.SUPERSEDED
     quote.save(update_fields=["status"])
     events.emit("quote.superseded", subject=quote, data={"by": revision.pk})
     events.emit("quote.created", subject=revision, data={"account_id": quote.account_id, "revises": quote.pk})
-    _recompute_totals(revision)
+    _recompute_totals(revision, edited_by=revised_by)
     return revision
 
 
@@ -724,7 +768,7 @@ def quote_sites_import(
     if any(not row.valid for row in rows) and not import_valid_rows:
         return rows
     _import_site_rows(quote, rows)
-    _recompute_totals(quote)
+    _recompute_totals(quote, edited_by=imported_by)
     events.emit("quote.sites_imported", subject=quote, data={"rows": sum(1 for r in rows if r.valid)})
     return rows
 
@@ -734,12 +778,15 @@ def site_import_job_create(
     *, quote: Quote, upload: Any, import_valid_rows: bool = False, created_by: Any = None
 ) -> SiteImportJob:
     """Queue a large CSV of sites to be checked and priced in the background (the worker),
-    with progress the quote page shows."""
+    with progress the quote page shows; the file is kept under a random name.
+
+    Raises ValidationError (`file`) for a file too large or not CSV text."""
+    checked = user_files.check_upload(upload, kind=user_files.SITE_IMPORT, field="file")
     quote = _lock_draft(quote)
     job = SiteImportJob.objects.create(
         quote=quote,
         file=upload,
-        file_name=(getattr(upload, "name", "") or "sites.csv")[:200],
+        file_name=checked.name,
         import_valid_rows=import_valid_rows,
         created_by=created_by,
         created_at=clock.now(),
@@ -758,11 +805,13 @@ def site_import_job_run(*, job_id: int, chunk: int = 500) -> SiteImportJob:
     updated = SiteImportJob.objects.filter(pk=job_id, status=SiteImportJob.Status.QUEUED).update(
         status=SiteImportJob.Status.CHECKING
     )
-    job = SiteImportJob.objects.select_related("quote__account").get(pk=job_id)
+    job = SiteImportJob.objects.select_related("quote__account", "created_by").get(pk=job_id)
     if not updated:
         return job
     try:
-        return _site_import_job_steps(job, chunk=chunk)
+        # The lines and sites it writes are recorded as added by whoever uploaded the file.
+        with audit.acting_for(job.created_by):
+            return _site_import_job_steps(job, chunk=chunk)
     except Exception:
         logger.exception("Site import job %s stopped", job.pk)
         rows = SiteImportJob.objects.filter(pk=job.pk).values_list("rows_checked", "rows_done").get()
@@ -805,7 +854,7 @@ def _site_import_job_steps(job: SiteImportJob, *, chunk: int) -> SiteImportJob:
                 SiteImportJob.objects.filter(pk=job.pk).update(rows_done=min(start + chunk, len(valid)))
         with transaction.atomic():
             quote = _lock_draft(job.quote)
-            _recompute_totals(quote)
+            _recompute_totals(quote, edited_by=job.created_by)
             events.emit("quote.sites_imported", subject=quote, data={"rows": len(valid), "job_id": job.pk})
     except DomainError as exc:
         return finish(SiteImportJob.Status.FAILED, error=exc.message)
@@ -918,7 +967,7 @@ def quote_line_change(
                     location=location,
                     base_line=line,
                 )
-    _recompute_totals(quote)
+    _recompute_totals(quote, edited_by=added_by)
     return line
 
 
@@ -987,6 +1036,7 @@ def _change_line(
         contract_value_amount=priced.contract_value_amount,
         negotiated_mrc_amount=negotiated,
         floor_breached=priced.needs_approval,
+        price_cut_percent=priced.price_cut_percent,
         base_line=base_line,
     )
     return line
@@ -1017,11 +1067,20 @@ def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = N
             discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
         )
     )
-    line.discount_percent = value
+    line.discount_percent, line.price_cut_percent = value, priced.price_cut_percent
     line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
     line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
-    line.save(update_fields=["discount_percent", "mrc_amount", "nrc_amount", "contract_value_amount", "floor_breached"])
-    _recompute_totals(quote)
+    line.save(
+        update_fields=[
+            "discount_percent",
+            "price_cut_percent",
+            "mrc_amount",
+            "nrc_amount",
+            "contract_value_amount",
+            "floor_breached",
+        ]
+    )
+    _recompute_totals(quote, edited_by=discounted_by)
     return line
 
 
@@ -1069,15 +1128,17 @@ def quote_lines_update(
                 discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
             )
         )
-        line.term_months, line.discount_percent = term, value
+        line.term_months, line.discount_percent, line.price_cut_percent = term, value, priced.price_cut_percent
         line.mrc_unit_amount, line.nrc_unit_amount = price.mrc_amount, price.nrc_amount
         line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
         line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
-    QuoteLine.objects.bulk_update(
+    bulk_update_with_history(
         lines,
+        QuoteLine,
         [
             "term_months",
             "discount_percent",
+            "price_cut_percent",
             "mrc_unit_amount",
             "nrc_unit_amount",
             "mrc_amount",
@@ -1086,5 +1147,5 @@ def quote_lines_update(
             "floor_breached",
         ],
     )
-    _recompute_totals(quote)
+    _recompute_totals(quote, edited_by=updated_by)
     return lines

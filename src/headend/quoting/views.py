@@ -2,6 +2,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q, QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from headend.contracts import selectors as contracts_selectors
-from headend.core.errors import DomainError
+from headend.core import user_files
+from headend.core.errors import DomainError, ValidationError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
@@ -99,6 +101,7 @@ def _detail_context(
         "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
         "approvals": selectors.approval_list(quote=quote),
         "my_roles": set(user_roles(request.user)),
+        "i_priced_it": request.user.pk in (quote.created_by_id, quote.priced_by_id),
         "versions": selectors.quote_versions(quote=quote),
         **_change_context(quote, editable=bool(quote.is_editable and can_sell), query=search),
         "contracts": contracts_selectors.quote_documents_summary(quote=quote),
@@ -265,6 +268,15 @@ def quote_compare_view(request: HttpRequest, quote_id: int, other_id: int) -> Ht
 BACKGROUND_ROWS = 500  # a larger file is checked and priced by the worker, with progress
 
 
+def _site_file_error(upload: UploadedFile) -> str:
+    """Why an uploaded file of sites is refused before it is read (too large, not CSV text), or ''."""
+    try:
+        user_files.check_upload(upload, kind=user_files.SITE_IMPORT, field="file")
+    except ValidationError as exc:
+        return exc.message
+    return ""
+
+
 @role_required(*SELL)
 def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Upload a CSV of sites and products: a per-row report; nothing imported while a row is
@@ -275,9 +287,7 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
         upload = request.FILES.get("file")
         if upload is None:
             error = "Choose a CSV file."
-        elif upload.size is not None and upload.size > 20 * 1024 * 1024:
-            error = "The file is larger than 20 MB; split it."
-        elif upload.read().count(b"\n") > BACKGROUND_ROWS:
+        elif not (error := _site_file_error(upload)) and upload.read().count(b"\n") > BACKGROUND_ROWS:
             upload.seek(0)
             try:
                 job = services.site_import_job_create(
@@ -290,7 +300,7 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
                 error = exc.message
             else:
                 return redirect("quoting:site_import_job", quote_id=quote.pk, job_id=job.pk)
-        else:
+        elif not error:
             upload.seek(0)
             try:
                 rows = services.quote_sites_import(
