@@ -44,8 +44,8 @@ test: $(VENV)/.installed-dev  ## everything the tests need, then every test
 	scripts/ensure-freeradius
 	$(MAKE) --no-print-directory test-only
 
-test-only:
-	scripts/pytest
+test-only:  ## every test, one worker per CPU (pytest-xdist); scripts/pytest runs a file or a test alone
+	scripts/pytest -n auto
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests bench
