@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "headend.ipam",
     "headend.hub",
     "headend.api",
+    "headend.web",
 ]
 
 MIDDLEWARE = [

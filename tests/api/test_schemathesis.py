@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from headend import demo
 from headend.api.services import token_issue
 from headend.catalog.models import ProductVersion
 from headend.crm.models import Account, Location
@@ -27,6 +26,7 @@ from headend.inventory.models import Service
 from headend.network.models import Qualification
 from headend.orders.models import Order
 from headend.quoting.models import Quote, QuoteApproval
+from headend.web import demo
 
 ST = Path(sys.executable).with_name("st")
 EXAMPLES_PER_OPERATION = 25

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 
 
 def test_every_admin_list_page_opens_for_an_admin(client, radius_tables):
-    from headend import demo
+    from headend.web import demo
 
     demo.load()
     client.force_login(User.objects.get(username="admin"))

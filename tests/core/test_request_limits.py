@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 
-from headend.core.views import bad_request_view
 from headend.crm.models import Account
+from headend.web.views import bad_request_view
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

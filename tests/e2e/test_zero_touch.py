@@ -10,7 +10,6 @@ from pyrad import packet
 from headend.api.services import token_issue
 from headend.catalog import services as catalog_services
 from headend.catalog.services import TaskSpec
-from headend.demo import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
 from headend.fulfillment.models import Task, WorkOrder
 from headend.inventory.models import Service
 from headend.ipam import services as ipam_services
@@ -18,6 +17,7 @@ from headend.ipam.models import IPAllocation
 from headend.orders.models import Order
 from headend.provisioning.models import Subscriber
 from headend.quoting import services as quoting_services
+from headend.web.demo import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
 from tests.api.client import TMFClient, body
 from tests.factories import make_account, make_product, make_quote, make_user
 

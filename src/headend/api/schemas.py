@@ -15,7 +15,6 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from headend.api import links
-from headend.catalog.models import Term
 from headend.core import clock, numbers
 from headend.core.errors import ValidationError
 
@@ -209,9 +208,10 @@ def charges(
     return entries
 
 
-def term(months: int, type_: str | None = None) -> TermOut:
-    """A contract term in months; month-to-month is a duration of 0 months."""
-    return TermOut(name=Term(months).label, duration=QuantityOut(amount=months, units="month"), type=type_)
+def term(months: int, name: str, type_: str | None = None) -> TermOut:
+    """A contract term in months, named as the catalog names it (`get_term_months_display()`);
+    month-to-month is a duration of 0 months."""
+    return TermOut(name=name, duration=QuantityOut(amount=months, units="month"), type=type_)
 
 
 def characteristics(values: Iterable[tuple[str, Any, str]]) -> list[CharacteristicOut]:

@@ -9,6 +9,7 @@ from headend.catalog.models import (
     ProductRelation,
     ProductVersion,
     Promotion,
+    Skill,
     TemplateDependency,
     TemplateTask,
     WorkOrderTemplate,
@@ -154,3 +155,9 @@ class TemplateTaskAdmin(AuditOnlyAdmin):
 class TemplateDependencyAdmin(AuditOnlyAdmin):
     list_display = ["__str__", "task", "predecessor", "lag_minutes"]
     list_select_related = ["task", "predecessor"]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]

@@ -48,10 +48,10 @@ from headend.api.schemas import (
     start_of_day,
     term,
 )
+from headend.catalog import pricing_rules
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import MrcOffKind, PriceTier, Product, ProductRelation, ProductVersion, Promotion
 from headend.core import clock
-from headend.quoting import pricing
 
 router = Router(tags=["TMF620 productOffering"], by_alias=True, exclude_none=True)
 
@@ -155,14 +155,14 @@ def tier_price(tier: PriceTier) -> OfferingPriceOut:
         else f"{tier.min_quantity} or more units"
     )
     return OfferingPriceOut(
-        name=f"{term(tier.term_months).name}, {upto} units",
+        name=f"{tier.get_term_months_display()}, {upto} units",
         description=f"Volume tier: a line of {holds} pays this monthly price for every unit.",
         price_type="recurring",
         recurring_charge_period="month",
         recurring_charge_period_length=1,
         price=PriceOut(duty_free_amount=money(tier.mrc_amount, tier.currency)),
         unit_of_measure=QuantityOut(amount=1, units="unit"),
-        product_offering_term=[term(tier.term_months, "ProductOfferingTerm")],
+        product_offering_term=[term(tier.term_months, tier.get_term_months_display(), "ProductOfferingTerm")],
         prod_spec_char_value_use=[
             PriceCharValueUseOut(
                 name="quantity",
@@ -226,7 +226,7 @@ def promotions_in_force(version: ProductVersion, term_months: int, on: dt.date) 
         promotion
         for promotion in promotions
         if promotion.version_id in (None, version.pk)
-        and pricing.promotion_applies(
+        and pricing_rules.promotion_applies(
             catalog_selectors.promotion_offer(promotion=promotion), term_months=term_months, on=on
         )
     ]
@@ -243,7 +243,7 @@ def offering_prices(version: ProductVersion) -> list[OfferingPriceOut]:
             OfferingPriceOut(
                 **entry.model_dump(),
                 recurring_charge_period_length=1 if entry.price_type == "recurring" else None,
-                product_offering_term=[term(price.term_months, "ProductOfferingTerm")],
+                product_offering_term=[term(price.term_months, price.get_term_months_display(), "ProductOfferingTerm")],
             )
             for entry in charges(
                 mrc=price.mrc_amount, nrc=price.nrc_amount, currency=price.currency, type_="ProductOfferingPrice"
@@ -347,7 +347,9 @@ class ProductOfferingOut(Out):
                 name=product.name,
                 referred_type="ProductSpecification",
             ),
-            product_offering_term=[term(price.term_months, "ProductOfferingTerm") for price in prices],
+            product_offering_term=[
+                term(price.term_months, price.get_term_months_display(), "ProductOfferingTerm") for price in prices
+            ],
             product_offering_price=offering_prices(version),
             prod_spec_char_value_use=[
                 CharValueUseOut(

@@ -2,12 +2,11 @@ import re
 
 from django import forms
 
-from headend.catalog.models import TemplateTask
+from headend.catalog import code_actions
+from headend.catalog.models import Skill, TemplateTask
 from headend.catalog.services import MAX_TASK_MINUTES, TaskSpec
 from headend.core.forms import WholeNumberField
 from headend.core.permissions import WORK_ROLE_CHOICES
-from headend.fulfillment import code_actions
-from headend.fulfillment.models import Skill
 
 DEPENDENCY_RE = re.compile(r"^\s*([0-9]{1,6})\s*(?:\+\s*([0-9]{1,9})\s*)?$")
 

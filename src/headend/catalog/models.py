@@ -314,6 +314,21 @@ class ProductRelation(models.Model):
         return f"{self.product} {self.get_kind_display().lower()} {self.target}"
 
 
+class Skill(models.Model):
+    """What a template's task requires and a technician has: splicing, tower climbing, voice
+    porting. The catalog's, as the templates name them; fulfillment's technicians have them."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        db_table = "fulfillment_skill"  # where it was made, before templates moved to the catalog
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WorkOrderTemplate(models.Model):
     """The work that an order line for this product and action turns into."""
 
@@ -366,7 +381,7 @@ class TemplateTask(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
     role = models.CharField(max_length=16, choices=WORK_ROLE_CHOICES, blank=True)
     skill = models.ForeignKey(
-        "fulfillment.Skill",
+        Skill,
         null=True,
         blank=True,
         on_delete=models.PROTECT,

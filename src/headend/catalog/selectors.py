@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 
+from headend.catalog import pricing_rules
 from headend.catalog.models import (
     Price,
     Product,
@@ -19,7 +20,6 @@ from headend.catalog.models import (
 from headend.core.errors import NotFound, ValidationError
 from headend.core.ids import parse_id
 from headend.core.permissions import is_staff_member
-from headend.quoting import pricing
 
 
 def product_list(*, query: str = "", kind: str = "", customer_type: str = "") -> models.QuerySet[Product]:
@@ -134,19 +134,20 @@ def version_get_for(*, user: Any, version_id: Any) -> ProductVersion:
     return version
 
 
-def version_pricing(*, version: ProductVersion) -> pricing.VersionPricing:
-    """The version's prices, tiers and rules as the plain values quoting/pricing.py takes
+def version_pricing(*, version: ProductVersion) -> pricing_rules.VersionPricing:
+    """The version's prices, tiers and rules as the plain values of catalog/pricing_rules.py
     (prefetch `prices` and `tiers` when pricing many lines)."""
-    return pricing.VersionPricing(
+    return pricing_rules.VersionPricing(
         prices=tuple(
-            pricing.TermPrice(price.term_months, price.mrc_amount, price.nrc_amount) for price in version.prices.all()
+            pricing_rules.TermPrice(price.term_months, price.mrc_amount, price.nrc_amount)
+            for price in version.prices.all()
         ),
         tiers=tuple(
-            pricing.Tier(tier.term_months, tier.min_quantity, tier.max_quantity, tier.mrc_amount)
+            pricing_rules.Tier(tier.term_months, tier.min_quantity, tier.max_quantity, tier.mrc_amount)
             for tier in version.tiers.all()
         ),
         floor_mrc_amount=version.floor_mrc_amount,
-        etf=pricing.EtfRule(
+        etf=pricing_rules.EtfRule(
             kind=version.etf_kind,
             percent=version.etf_percent or Decimal(0),
             amount=version.etf_amount or Decimal(0),
@@ -172,9 +173,9 @@ def promotions_for(*, version: ProductVersion, term_months: int, on: dt.date) ->
     return [promotion for promotion in promotions if not promotion.terms or term_months in promotion.terms]
 
 
-def promotion_offer(*, promotion: Promotion) -> pricing.PromotionOffer:
-    """A promotion as the plain offer quoting/pricing.py applies."""
-    return pricing.PromotionOffer(
+def promotion_offer(*, promotion: Promotion) -> pricing_rules.PromotionOffer:
+    """A promotion as the plain offer (catalog/pricing_rules.py) the pricing engine applies."""
+    return pricing_rules.PromotionOffer(
         code=promotion.code,
         mrc_off_kind=promotion.mrc_off_kind,
         mrc_off_value=promotion.mrc_off_value,

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from headend.catalog import code_actions
 from headend.catalog.models import (
     EtfKind,
     MrcOffKind,
@@ -18,6 +19,7 @@ from headend.catalog.models import (
     ProductRelation,
     ProductVersion,
     Promotion,
+    Skill,
     TemplateDependency,
     TemplateTask,
     Term,
@@ -28,8 +30,6 @@ from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
 from headend.core.numbers import MAX_INT, parse_amount, parse_int
 from headend.core.permissions import WORK_ROLES
-from headend.fulfillment import code_actions
-from headend.fulfillment.models import Skill
 
 
 @transaction.atomic

@@ -5,15 +5,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
 
 from headend.catalog import selectors
 from headend.catalog import services as catalog_services
 from headend.catalog.forms import BaseTemplateTaskFormSet, TemplateTaskFormSet, initial_rows
 from headend.catalog.models import Product, WorkOrderTemplate
-from headend.core import clock
+from headend.core import clock, panels
 from headend.core.errors import DomainError
 from headend.core.permissions import EDIT_TEMPLATES, has_role, role_required, staff_required
-from headend.fulfillment import selectors as fulfillment_selectors
 
 
 @staff_required
@@ -74,7 +74,8 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
     default_name = f"{WorkOrderTemplate.Action(action).label} {product.name}"
     formset = TemplateTaskFormSet(request.POST or None, initial=initial_rows(template), prefix="tasks")
     name = request.POST.get("name", template.name if template else default_name)
-    preview, go_live, errors = None, None, []
+    preview: list[SafeString] = []
+    errors: list[str] = []
     if request.method == "POST" and formset.is_valid():
         try:
             specs = cast(BaseTemplateTaskFormSet, formset).specs()
@@ -83,8 +84,9 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
                 messages.success(request, "Template saved; work orders already created keep their tasks.")
                 return redirect(product)
             catalog_services.check_template_tasks(specs)
-            start = fulfillment_selectors.provider_calendar().next_working_instant(clock.now())
-            preview, go_live = fulfillment_selectors.template_preview(tasks=specs, start=start)
+            # The schedule the tasks give: fulfillment draws it (its panels.py); drawn here, so
+            # that what it refuses is shown as the form's errors.
+            preview = panels.render("catalog.template_preview", request=request, obj=specs).html
         except forms.ValidationError as exc:
             errors = exc.messages
         except DomainError as exc:
@@ -96,7 +98,6 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
         "formset": formset,
         "name": name,
         "preview": preview,
-        "go_live": go_live,
         "errors": errors,
     }
     return render(request, "catalog/template_edit.html", context)

@@ -7,7 +7,10 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts and signatures"
 
     def ready(self) -> None:
-        from headend.contracts import handlers  # noqa: F401  (subscribes to outbox events)
+        from headend.contracts import (
+            handlers,  # noqa: F401  (subscribes to outbox events)
+            panels,  # noqa: F401  (draws on the pages of the apps below)
+        )
         from headend.core import redact
 
         # A signing link's token is the key to the customer's quote: never in a log.

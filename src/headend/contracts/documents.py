@@ -65,7 +65,7 @@ def revision(quote: Quote) -> int:
 
 
 def lines_of(quote: Quote) -> list[QuoteLine]:
-    return list(quote.lines.select_related("location", "product_version__product").order_by("position"))
+    return list(quote.lines.select_related("location", "product_version__product", "promotion").order_by("position"))
 
 
 def _line_fields() -> list[str]:
@@ -113,13 +113,13 @@ def logo_data_uri() -> str:
     return _logo(getattr(settings, "HEADEND_PROVIDER_LOGO", "contracts/logo.svg"))
 
 
-def _optional_list(obj: Any, name: str) -> list:
-    value = getattr(obj, name, None)
-    if value is None:
-        return []
-    if hasattr(value, "all"):
-        value = value.all()
-    return list(value)
+def _promotions(lines: list[QuoteLine]) -> list[Any]:
+    """The catalog promotions the lines carry, each once, in line order."""
+    seen: dict[int, Any] = {}
+    for line in lines:
+        if line.promotion_id is not None and line.promotion_id not in seen:
+            seen[line.promotion_id] = line.promotion
+    return list(seen.values())
 
 
 def context(*, quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None, contact: Any = None) -> dict:
@@ -158,7 +158,7 @@ def context(*, quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None,
         "rows": [{"line": line, "one_time": line.nrc_amount + getattr(line, "etf_amount", zero)} for line in lines]
         if len(lines) > LONG_FORM_LINES
         else [],
-        "promotions": _optional_list(quote, "promotions"),
+        "promotions": _promotions(lines),
         "discount_percent": getattr(quote, "discount_percent", zero) or zero,
         "terms": terms,
     }

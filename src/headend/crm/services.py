@@ -12,9 +12,9 @@ from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
 from headend.core.numbers import parse_amount, parse_int
+from headend.core.phones import normalize_phone
 from headend.crm.addresses import Address, normalize_address, parse_coordinate
 from headend.crm.models import Account, Contact, Location, Opportunity
-from headend.crm.phones import normalize_phone
 
 ACCOUNT_FIELDS = ("name", "legal_name", "tax_id", "parent", "first_name", "last_name", "email", "phone", "owner")
 

@@ -1,10 +1,9 @@
-from decimal import Decimal
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from headend.core import panels
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.pagination import paginate
@@ -12,11 +11,6 @@ from headend.core.permissions import MANAGE_CUSTOMERS, SELL, has_role, role_requ
 from headend.crm import selectors, services
 from headend.crm.forms import AccountForm, ContactForm, LocationForm, OpportunityForm
 from headend.crm.models import Account, Opportunity
-from headend.fulfillment import selectors as fulfillment_selectors
-from headend.inventory import selectors as inventory_selectors
-from headend.network import selectors as network_selectors
-from headend.orders import selectors as orders_selectors
-from headend.quoting import selectors as quoting_selectors
 
 
 @staff_required
@@ -31,19 +25,14 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
 def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
     user = request.user
-    services_list = list(inventory_selectors.service_list(user=user, account_id=account.pk))
-    active = [service for service in services_list if service.status == "active"]
     context = {
         "account": account,
         "contacts": account.contacts.all(),
         "locations": selectors.location_list(user=user, account_id=account.pk),
         "opportunities": account.opportunities.select_related("owner").order_by("-created_at"),
-        "quotes": quoting_selectors.quote_list(user=user, account_id=account.pk),
-        "orders": orders_selectors.order_list(user=user, account_id=account.pk),
-        "services": services_list,
-        "active_services": len(active),
-        "active_mrr": sum((service.mrc_amount for service in active), Decimal("0")),
-        "work_orders": fulfillment_selectors.work_order_list(user=user, account_id=account.pk),
+        # Services, quotes, orders and work orders: the apps above draw them (their panels.py).
+        "card_panels": panels.render("account.cards", request=request, obj=account),
+        "section_panels": panels.render("account.sections", request=request, obj=account),
         "children": account.children.all(),
         "can_sell": has_role(user, *SELL),
         "can_edit": has_role(user, *MANAGE_CUSTOMERS),
@@ -151,11 +140,10 @@ def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
 @staff_required
 def location_detail_view(request: HttpRequest, location_id: int) -> HttpResponse:
     location = selectors.location_get_for(user=request.user, location_id=location_id)
-    services_here = inventory_selectors.service_list(user=request.user, location_id=location.pk)
     context = {
         "location": location,
-        "services": services_here,
-        "serviceability": network_selectors.serviceability_for(location=location),
+        # Serviceability and the services here: the apps above draw them (their panels.py).
+        "panels": panels.render("location.sections", request=request, obj=location),
     }
     return render(request, "crm/location_detail.html", context)
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from headend.core.admin import AuditAdmin
-from headend.fulfillment.models import Appointment, Holiday, Skill, Task, Technician, WorkOrder
+from headend.fulfillment.models import Appointment, Holiday, Task, Technician, WorkOrder
 
 
 class TaskInline(admin.TabularInline):
@@ -16,12 +16,6 @@ class WorkOrderAdmin(AuditAdmin):
     list_display = ["__str__", "status", "created_at", "completed_at"]
     list_filter = ["status"]
     inlines = [TaskInline]
-
-
-@admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
-    list_display = ["name", "code"]
-    search_fields = ["name", "code"]
 
 
 @admin.register(Technician)

@@ -1,137 +1,48 @@
-"""Code tasks: named actions the worker runs for a task, with no human touch.
+"""Fulfillment's own code action: the service's circuit id.
 
-An action is called with an `ActionContext` (the task, its service, the parameters the template
-gave it) and returns a small JSON-able result kept on the task. It must be idempotent: running
-it twice has one effect, because the worker runs it again after a crash or a timeout.
+The registry and what every action is given and may raise (`ActionContext`, the errors) are in
+`headend.catalog.code_actions`, below every app that registers or names an action. They are
+re-exported here for callers that still import them from fulfillment."""
 
-What an action sends and receives is written to the attempt log with `context.record(...)`.
-It raises `RetryableError` (or any other exception) for a fault worth trying again (a server
-down, a timeout, a 5xx) and `PermanentError` for one that retrying cannot fix (a missing
-parameter, a duplicate username, an exhausted pool); the runner backs off and retries the
-first kind up to its maximum of attempts and fails the task at once on the second."""
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from headend.core.errors import ValidationError
+from headend.catalog.code_actions import (
+    ActionContext,
+    ActionError,
+    CodeAction,
+    ParamsCheck,
+    PermanentError,
+    Registered,
+    RetryableError,
+    check_params,
+    choices,
+    get,
+    is_registered,
+    names,
+    register,
+)
+from headend.inventory import services as inventory_services
 
-
-class ActionError(Exception):
-    """A code action could not do its work; the message is shown to staff as is."""
-
-
-class RetryableError(ActionError):
-    """Worth trying again later: the network or the peer may recover."""
-
-
-class PermanentError(ActionError):
-    """Trying again cannot help until a person changes something."""
-
-
-@dataclass
-class ActionContext:
-    task: Any
-    params: dict[str, Any]
-    attempt: int = 1
-    exchanges: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def service(self) -> Any:
-        return self.task.work_order.service
-
-    @property
-    def product_version(self) -> Any:
-        """The version the network must be set up for: a change's order line's (an upgrade's new
-        speeds, before the turn-up applies it to the service), else the service's own."""
-        work_order = self.task.work_order
-        if work_order.order_line is not None and work_order.action in ("modify", "move"):
-            return work_order.order_line.product_version
-        return self.service.product_version
-
-    @property
-    def location(self) -> Any:
-        """Where the service is to run: a move's new address, else the service's."""
-        return self.task.work_order.site
-
-    def record(self, *, request: Any = None, response: Any = None, note: str = "") -> None:
-        """Keep one exchange with the outside world for the attempt log (no secrets)."""
-        entry: dict[str, Any] = {}
-        if request is not None:
-            entry["request"] = request
-        if response is not None:
-            entry["response"] = response
-        if note:
-            entry["note"] = note
-        self.exchanges.append(entry)
-
-    def param(self, name: str, default: Any = None, *, required: bool = False) -> Any:
-        value = self.params.get(name, default)
-        if required and value in (None, ""):
-            raise PermanentError(f"The task's parameters lack {name!r}.")
-        return value
-
-
-CodeAction = Callable[[ActionContext], dict[str, Any]]
-ParamsCheck = Callable[[dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class Registered:
-    name: str
-    label: str
-    action: CodeAction
-    check_params: ParamsCheck | None = None
-
-
-_actions: dict[str, Registered] = {}
-
-
-def register(name: str, label: str, *, check_params: ParamsCheck | None = None) -> Callable[[CodeAction], CodeAction]:
-    """Register an action under `name`. `check_params` validates a template's parameters for it
-    (raise `headend.core.errors.ValidationError` naming the field) when staff save the template."""
-
-    def decorate(action: CodeAction) -> CodeAction:
-        _actions[name] = Registered(name, label, action, check_params)
-        return action
-
-    return decorate
-
-
-def is_registered(name: str) -> bool:
-    return name in _actions
-
-
-def names() -> list[str]:
-    return sorted(_actions)
-
-
-def choices() -> list[tuple[str, str]]:
-    return [(name, entry.label) for name, entry in sorted(_actions.items())]
-
-
-def get(name: str) -> CodeAction:
-    return _actions[name].action
-
-
-def check_params(name: str, params: dict[str, Any], *, field_prefix: str = "code_params") -> None:
-    """Validate a template task's parameters for its action; raise ValidationError naming the field."""
-    if not isinstance(params, dict):
-        raise ValidationError("Parameters must be a JSON object.", field=field_prefix)
-    entry = _actions.get(name)
-    if entry is None or entry.check_params is None:
-        return
-    try:
-        entry.check_params(params)
-    except ValidationError as exc:
-        where = f"{field_prefix}.{exc.field}" if exc.field else field_prefix
-        raise ValidationError(exc.message, field=where, code=exc.code) from exc
+__all__ = [
+    "ActionContext",
+    "ActionError",
+    "CodeAction",
+    "ParamsCheck",
+    "PermanentError",
+    "Registered",
+    "RetryableError",
+    "assign_circuit_id",
+    "check_params",
+    "choices",
+    "get",
+    "is_registered",
+    "names",
+    "register",
+]
 
 
 @register("inventory.assign_circuit_id", "Assign the service's circuit id")
 def assign_circuit_id(context: ActionContext) -> dict[str, Any]:
-    from headend.inventory import services as inventory_services
-
     service = context.service
     technology = service.product_version.technology or "SVC"
     prefix = {"fiber": "FTTP", "cable": "HFC", "fixed_wireless": "FWA", "dsl": "DSL"}.get(technology, "SVC")

@@ -1,5 +1,5 @@
 """Work orders, one per order line, and their tasks copied from the product's template;
-technicians, skills, holidays and appointments that schedule them."""
+technicians (with the catalog's skills), holidays and appointments that schedule them."""
 
 import datetime as dt
 from typing import Any
@@ -8,23 +8,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from headend.catalog.models import Skill
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 from headend.core.user_files import RandomName
-
-
-class Skill(models.Model):
-    """What a task requires and a technician has: splicing, tower climbing, voice porting."""
-
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Technician(models.Model):

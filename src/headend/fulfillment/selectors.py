@@ -10,6 +10,13 @@ from django.db import models
 
 from headend.catalog import selectors as catalog_selectors
 from headend.core import clock
+from headend.core.boards import (  # the boards' shapes, with the names views know them by
+    BOARD_COLUMN_LIMIT,
+    BOARD_RECENT_DAYS,
+    BoardChoices,
+    BoardColumn,
+    BoardFilters,
+)
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
@@ -23,6 +30,7 @@ from headend.fulfillment.models import (
     Technician,
     WorkOrder,
 )
+from headend.inventory.models import Service
 
 
 def work_requester(*, task_id: int) -> Any:
@@ -310,49 +318,6 @@ def task_ids_for_order(*, order_id: int) -> list[int]:
 
 # --- Boards -----------------------------------------------------------------------------------
 
-BOARD_RECENT_DAYS = 30  # completed and cancelled cards stay on a board this long
-BOARD_COLUMN_LIMIT = 150  # cards drawn per column; the count says how many match
-
-
-@dataclass(frozen=True)
-class BoardFilters:
-    """A board's filters as its query string gives them; an empty or malformed value filters nothing.
-
-    `region` is a location's city: the region the provider's crews are organised by."""
-
-    region: str = ""
-    product_id: int = 0
-    assignee_id: int = 0
-    overdue: bool = False
-
-    @classmethod
-    def from_query(cls, params: Any) -> "BoardFilters":
-        return cls(
-            region=(params.get("region") or "").strip()[:100],
-            product_id=parse_id(params.get("product")) if params.get("product") else 0,
-            assignee_id=parse_id(params.get("assignee")) if params.get("assignee") else 0,
-            overdue=params.get("overdue") in ("1", "on", "true"),
-        )
-
-    def query_pairs(self) -> list[tuple[str, str]]:
-        """The filters in use as query-string pairs, to keep them in links and forms."""
-        pairs = [
-            ("region", self.region),
-            ("product", str(self.product_id or "")),
-            ("assignee", str(self.assignee_id or "")),
-            ("overdue", "1" if self.overdue else ""),
-        ]
-        return [(name, value) for name, value in pairs if value]
-
-
-@dataclass(frozen=True)
-class BoardChoices:
-    """What a board's filters offer: regions (cities), products and assignees as (id, name)."""
-
-    regions: list[str]
-    products: list[tuple[int, str]]
-    assignees: list[tuple[int, str]]
-
 
 @dataclass(frozen=True)
 class WorkOrderCard:
@@ -362,21 +327,6 @@ class WorkOrderCard:
     assignees: tuple[str, ...]
     overdue: bool
     slip: str  # forecast go-live behind the planned one, in working time ("1 d 2 h"); "" when not behind
-
-
-@dataclass(frozen=True)
-class BoardColumn:
-    """One status of a board, its cards (at most BOARD_COLUMN_LIMIT) and how many match in all."""
-
-    status: str
-    label: str
-    cards: tuple[Any, ...]
-    total: int
-    recent_only: bool = False  # a final status: only the last BOARD_RECENT_DAYS days
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.cards)
 
 
 WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
@@ -607,13 +557,11 @@ def code_attempts_by_task(*, work_order_id: int) -> dict[int, list[CodeAttempt]]
 def service_actions_available(*, service: Any) -> list[tuple[str, str]]:
     """The actions (value, label) staff may ask for on this service now: its status allows
     them, its product has a template for them, and no other work order on it is open."""
-    from headend.fulfillment.services import SERVICE_ACTIONS
-
     if WorkOrder.objects.filter(service=service).exclude(status__in=["completed", "cancelled"]).exists():
         return []
     defined = catalog_selectors.template_actions(product_id=service.product_version.product_id)
     return [
         (action, verb.capitalize())
-        for action, (statuses, verb, _) in SERVICE_ACTIONS.items()
+        for action, (statuses, verb, _) in Service.ACTIONS.items()
         if service.status in statuses and action in defined
     ]

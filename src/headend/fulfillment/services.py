@@ -17,10 +17,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connections, models, router, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from headend.catalog import code_actions
 from headend.catalog import selectors as catalog_selectors
 from headend.core import audit, clock, events, user_files
 from headend.core.errors import Conflict, ValidationError
-from headend.fulfillment import code_actions, scheduling
+from headend.fulfillment import scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.fulfillment.models import (
     Appointment,
@@ -33,6 +34,7 @@ from headend.fulfillment.models import (
 )
 from headend.inventory import services as inventory_services
 from headend.inventory.models import Service
+from headend.orders import services as orders_services
 
 logger = logging.getLogger(__name__)
 
@@ -140,14 +142,6 @@ def _announce_ready_tasks(work_order: WorkOrder) -> None:
         _announce_ready(task)
 
 
-SERVICE_ACTIONS = {
-    # action: (the statuses it applies to, what staff call it, done)
-    "suspend": ((Service.Status.ACTIVE,), "suspend", "suspended"),
-    "restore": ((Service.Status.SUSPENDED,), "restore", "restored"),
-    "delete": ((Service.Status.ACTIVE, Service.Status.SUSPENDED), "disconnect", "disconnected"),
-}
-
-
 @transaction.atomic
 def service_action_request(*, service: Service, action: str, reason: str, requested_by: Any) -> WorkOrder:
     """Suspend, restore or disconnect a live service outside an order (non-payment, a customer's
@@ -157,9 +151,9 @@ def service_action_request(*, service: Service, action: str, reason: str, reques
     A disconnect takes the service's add-ons with it (a work order each): an add-on never
     outlives the service it rides on. Refused while another work order on the service is open
     (one change at a time)."""
-    if action not in SERVICE_ACTIONS:
+    if action not in Service.ACTIONS:
         raise ValidationError(f"Unknown service action {action!r}.", field="action", code="invalid_choice")
-    statuses, verb, done = SERVICE_ACTIONS[action]
+    statuses, verb, done = Service.ACTIONS[action]
     service = (
         Service.objects.select_for_update().select_related("product_version__product", "location").get(pk=service.pk)
     )
@@ -229,8 +223,6 @@ def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> sc
 
     With `baseline`, the plan is also kept as the planned dates the forecast is measured
     against (once, when the order is decomposed)."""
-    from headend.orders import services as orders_services
-
     plan = _forecast(
         Task.objects.filter(work_order__order_line__order_id=order.pk), start=order.created_at, at=at, baseline=baseline
     )
@@ -390,8 +382,6 @@ def _work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     """The first work on a work order moves it, its service, order line and order forward."""
     if work_order.status != WorkOrder.Status.PENDING:
         return
-    from headend.orders import services as orders_services
-
     work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
     work_order.save(update_fields=["status", "started_at"])
     if work_order.action == "add":
@@ -537,7 +527,10 @@ def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
     if work_order.action == "add":
         inventory_services.service_activate(service=_service_of(work_order), at=at, reason=reason)
     elif work_order.action in ("modify", "move"):
-        inventory_services.service_apply_change(service=_service_of(work_order), order_line=line, at=at, reason=reason)
+        renews_term = line is not None and line.renews_term
+        inventory_services.service_apply_change(
+            service=_service_of(work_order), order_line=line, at=at, reason=reason, renews_term=renews_term
+        )
     elif work_order.action == "delete":
         inventory_services.service_disconnect(service=_service_of(work_order), at=at, reason=reason)
     elif work_order.action == "suspend":
@@ -549,8 +542,6 @@ def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
 
 def _work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
     """No task is open: the work order is completed, or cancelled if its order was."""
-    from headend.orders import services as orders_services
-
     if work_order.cancel_requested_at is not None:
         work_order.check_transition(WorkOrder.Status.CANCELLED)
         work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
@@ -1006,6 +997,13 @@ def task_complete_by_hand(*, task: Task, notes: str, completed_by: Any) -> Task:
 
 
 # --- Cancellation ---------------------------------------------------------------------------
+
+
+def order_work_cancel(*, order: Any, at: dt.datetime, reason: str) -> None:
+    """Cancel the work of each line of a cancelled order, in line order (`order_cancel`'s, through
+    `orders.hooks.order_work`)."""
+    for work_order in WorkOrder.objects.filter(order_line__order_id=order.pk).order_by("order_line__position"):
+        work_order_cancel(work_order=work_order, at=at, reason=reason)
 
 
 def work_order_cancel(*, work_order: WorkOrder, at: dt.datetime, reason: str) -> WorkOrder:

@@ -15,8 +15,9 @@ from headend.core.errors import DomainError, ValidationError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import EDIT_TEMPLATES, FULFIL, has_role, role_required, staff_required
-from headend.fulfillment import gantt, selectors, services
+from headend.fulfillment import gantt, panels, selectors, services
 from headend.fulfillment.models import WorkOrder
+from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 
 
@@ -311,3 +312,25 @@ def work_order_gantt_view(request: HttpRequest, work_order_id: int) -> HttpRespo
         "slip": gantt.go_live_slip(planned, forecast, calendar),
     }
     return render(request, "fulfillment/work_order_gantt.html", context)
+
+
+# --- A service's actions (the service page's panel, panels.py) -----------------------------
+
+
+@require_POST
+@role_required(*panels.SERVICE_ACTIONS)
+def service_action_view(request: HttpRequest, service_id: int) -> HttpResponse:
+    """Suspend, restore or disconnect: a work order whose code tasks change the network."""
+    service = inventory_selectors.service_get_for(user=request.user, service_id=service_id)
+    try:
+        work_order = services.service_action_request(
+            service=service,
+            action=request.POST.get("action", ""),
+            reason=request.POST.get("reason", ""),
+            requested_by=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(service)
+    messages.success(request, f"{work_order.number} is under way: {work_order.name}.")
+    return redirect(service)

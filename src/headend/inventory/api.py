@@ -59,6 +59,7 @@ from headend.api.schemas import (
 )
 from headend.core.permissions import Role, require_role
 from headend.inventory import selectors as inventory_selectors
+from headend.inventory.hooks import service_work
 from headend.inventory.models import Service
 
 router = Router(tags=["TMF638 service"], by_alias=True, exclude_none=True)
@@ -210,13 +211,11 @@ ACTION_FOR_STATE = {"inactive": "suspend", "active": "restore", "terminated": "d
 def service_patch(request: ApiRequest, id: str, payload: ServiceUpdateIn) -> Status:
     """`inactive` suspends, `active` restores, `terminated` disconnects, through a work order
     (202; see the module docstring). Needs a provisioning, support or billing role."""
-    from headend.fulfillment import services as fulfillment_services
-
     require_role(request.auth, Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
     service = inventory_selectors.service_get_for(user=request.auth, service_id=id)
     reason = payload.state_change_reason or f"asked through the API by {request.auth.get_username()}"
     with body_fields({"status": "state", "reason": "stateChangeReason", "action": "state", "service": "id"}):
-        work_order = fulfillment_services.service_action_request(
+        work_order = service_work().request_action(
             service=service, action=ACTION_FOR_STATE[payload.state], reason=reason, requested_by=request.auth
         )
     service = inventory_selectors.service_get_for(user=request.auth, service_id=service.pk)

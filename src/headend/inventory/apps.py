@@ -5,3 +5,9 @@ class InventoryConfig(AppConfig):
     name = "headend.inventory"
     label = "inventory"
     verbose_name = "Service inventory"
+
+    def ready(self) -> None:
+        from headend.inventory import (
+            notifications,  # noqa: F401  (emails the customer on events)
+            panels,  # noqa: F401  (draws on the pages of the apps below)
+        )

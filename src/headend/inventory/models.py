@@ -26,6 +26,13 @@ class Service(StatusModel):
         "pending_disconnect": {"disconnected", "active"},
         "disconnected": set(),
     }
+    # What staff (or the API, or the board) may ask for on a live service, done by a work order
+    # from the product's template: action -> (the statuses it applies to, its verb, done).
+    ACTIONS = {
+        "suspend": ((Status.ACTIVE,), "suspend", "suspended"),
+        "restore": ((Status.SUSPENDED,), "restore", "restored"),
+        "delete": ((Status.ACTIVE, Status.SUSPENDED), "disconnect", "disconnected"),
+    }
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="services")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="services")

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import models
 
+from headend.core.boards import BOARD_COLUMN_LIMIT, BOARD_RECENT_DAYS, BoardChoices, BoardColumn, BoardFilters
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
+from headend.inventory.hooks import service_work
 from headend.inventory.models import Service
 
 
@@ -93,14 +95,13 @@ class ServiceCard:
 SERVICE_FINAL = (Service.Status.DISCONNECTED,)
 
 
-def service_board(*, user: Any, filters: Any, at: dt.datetime) -> list[Any]:
+def service_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> list[BoardColumn]:
     """The service board: a column per status, each card with the open work order that moves it;
-    disconnected services only if disconnected in the last 30 days. `filters` is fulfillment's
-    BoardFilters: region (the location's city), product, assignee of a task, overdue work."""
-    from headend.fulfillment import selectors as fulfillment_selectors
-
-    limit = fulfillment_selectors.BOARD_COLUMN_LIMIT
-    since = at - dt.timedelta(days=fulfillment_selectors.BOARD_RECENT_DAYS)
+    disconnected services only if disconnected in the last 30 days. Filtered by region (the
+    location's city), product, assignee of a task and overdue work."""
+    work = service_work()
+    limit = BOARD_COLUMN_LIMIT
+    since = at - dt.timedelta(days=BOARD_RECENT_DAYS)
     services = Service.objects.filter(account__in=account_scope(user=user)).filter(
         ~models.Q(status__in=SERVICE_FINAL) | models.Q(status_changed_at__gte=since)
     )
@@ -110,46 +111,38 @@ def service_board(*, user: Any, filters: Any, at: dt.datetime) -> list[Any]:
         services = services.filter(product_version__product_id=filters.product_id)
     if filters.assignee_id or filters.overdue:
         services = services.filter(
-            pk__in=fulfillment_selectors.service_ids_in_work(
-                user=user, assignee_id=filters.assignee_id, overdue=filters.overdue, at=at
-            )
+            pk__in=work.services_in_work(user=user, assignee_id=filters.assignee_id, overdue=filters.overdue, at=at)
         )
     columns = []
     for status, label in Service.Status.choices:
         in_column = services.filter(status=status).order_by("-status_changed_at", "-pk")
         rows = list(in_column.select_related("account", "location", "product_version__product")[:limit])
-        work = fulfillment_selectors.open_work_by_service(service_ids=[service.pk for service in rows], at=at)
-        cards = tuple(ServiceCard(service, work.get(service.pk)) for service in rows)
+        open_work = work.open_work(service_ids=[service.pk for service in rows], at=at)
+        cards = tuple(ServiceCard(service, open_work.get(service.pk)) for service in rows)
         total = len(cards) if len(cards) < limit else in_column.count()
-        columns.append(
-            fulfillment_selectors.BoardColumn(status, label, cards, total, recent_only=status in SERVICE_FINAL)
-        )
+        columns.append(BoardColumn(status, label, cards, total, recent_only=status in SERVICE_FINAL))
     return columns
 
 
 def service_board_card(*, user: Any, service_id: Any, at: dt.datetime) -> ServiceCard:
     """One card of the service board, as it is now (after a move). Raises NotFound."""
-    from headend.fulfillment import selectors as fulfillment_selectors
-
     service = service_get_for(user=user, service_id=service_id)
-    work = fulfillment_selectors.open_work_by_service(service_ids=[service.pk], at=at)
+    work = service_work().open_work(service_ids=[service.pk], at=at)
     return ServiceCard(service, work.get(service.pk))
 
 
-def service_board_choices(*, user: Any) -> Any:
+def service_board_choices(*, user: Any) -> BoardChoices:
     """The regions, products and people the service board can be filtered by."""
-    from headend.fulfillment import selectors as fulfillment_selectors
-
     services = Service.objects.filter(account__in=account_scope(user=user))
     regions: dict[str, str] = {}
     for city in services.values_list("location__city", flat=True).distinct():
         if city:
             regions.setdefault(city.casefold(), city)
     products = services.values_list("product_version__product_id", "product_version__product__name").distinct()
-    return fulfillment_selectors.BoardChoices(
+    return BoardChoices(
         regions=sorted(regions.values(), key=str.casefold),
         products=sorted(set(products), key=lambda product: product[1].casefold()),
-        assignees=fulfillment_selectors.board_assignees(user=user),
+        assignees=service_work().assignees(user=user),
     )
 
 

@@ -5,9 +5,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from headend.catalog import selectors as catalog_selectors
 from headend.core import clock, events
 from headend.core.errors import Conflict
 from headend.core.periods import term_end
+from headend.inventory.hooks import service_work
 from headend.inventory.models import Service, ServiceStatusChange
 
 
@@ -107,9 +109,12 @@ def service_disconnect(*, service: Service, at: dt.datetime, reason: str = "disc
 
 
 @transaction.atomic
-def service_apply_change(*, service: Service, order_line: Any, at: dt.datetime, reason: str = "") -> Service:
+def service_apply_change(
+    *, service: Service, order_line: Any, at: dt.datetime, reason: str = "", renews_term: bool = False
+) -> Service:
     """A modify or move order line takes effect: the service takes the line's product version,
-    location, term and price; its history keeps what it was."""
+    location, term and price; its history keeps what it was. A new term starts when the line's
+    term differs or it `renews_term` (a re-term to the same length)."""
     service = _lock(service)
     if service.status not in (Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT):
         raise Conflict(
@@ -125,9 +130,7 @@ def service_apply_change(*, service: Service, order_line: Any, at: dt.datetime, 
     }
     service.product_version_id, service.location_id = order_line.product_version_id, order_line.location_id
     service.quantity, service.mrc_amount = order_line.quantity, order_line.mrc_amount
-    quote_line = getattr(order_line, "quote_line", None)
-    renewed = quote_line is not None and quote_line.action == "re_term"
-    if renewed or order_line.term_months != service.term_months:
+    if renews_term or order_line.term_months != service.term_months:
         start = clock.local_date(at)
         service.term_months, service.term_start_date = order_line.term_months, start
         service.term_end_date = term_end(start, order_line.term_months)
@@ -168,11 +171,8 @@ BOARD_ACTIONS = {
 def _board_action(service: Service, to: str) -> str | None:
     """The service action a board move asks for, when the service's status allows it and the
     product has a template for it."""
-    from headend.catalog import selectors as catalog_selectors
-    from headend.fulfillment.services import SERVICE_ACTIONS
-
     action = BOARD_ACTIONS.get(to)  # type: ignore[call-overload]
-    if action is None or service.status not in SERVICE_ACTIONS[action][0]:
+    if action is None or service.status not in Service.ACTIONS[action][0]:
         return None
     product_id = service.product_version.product_id
     return action if action in catalog_selectors.template_actions(product_id=product_id) else None
@@ -189,11 +189,7 @@ def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") 
     action = _board_action(service, to)
     if action is not None:
         # The product's template changes the network first; the status follows its work order.
-        from headend.fulfillment import services as fulfillment_services
-
-        fulfillment_services.service_action_request(
-            service=service, action=action, reason=reason, requested_by=moved_by
-        )
+        service_work().request_action(service=service, action=action, reason=reason, requested_by=moved_by)
         return Service.objects.get(pk=service.pk)
     if to == Service.Status.SUSPENDED and service.status == Service.Status.ACTIVE:
         return service_suspend(service=service, reason=reason)

@@ -6,7 +6,6 @@ app_name = "inventory"
 urlpatterns = [
     path("", views.service_list_view, name="service_list"),
     path("<id:service_id>/", views.service_detail_view, name="service_detail"),
-    path("<id:service_id>/action/", views.service_action_view, name="service_action"),
 ]
 urlpatterns += [
     path("board/", views.service_board_view, name="service_board"),

@@ -7,16 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from headend.core import clock
+from headend.core import clock, panels
+from headend.core.boards import BoardFilters
 from headend.core.errors import DomainError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import Role, has_role, role_required, staff_required
-from headend.fulfillment import selectors as fulfillment_selectors
 from headend.inventory import selectors, services
 from headend.inventory.models import Service
-from headend.ipam import selectors as ipam_selectors
-from headend.provisioning import selectors as provisioning_selectors
 
 
 @staff_required
@@ -33,58 +31,16 @@ def service_list_view(request: HttpRequest) -> HttpResponse:
 def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
     service = selectors.service_get_for(user=request.user, service_id=service_id)
     history = service.history.select_related("history_user").order_by("-history_date")[:50]
-    appointments = fulfillment_selectors.appointments_for_service(service_id=service.pk)
-    sees_network = has_role(request.user, Role.PROVISIONING, Role.SUPPORT)
     context = {
         "service": service,
         "history": history,
-        "appointments": appointments,
         "orders": selectors.service_orders(service=service),
-        "addresses": ipam_selectors.allocation_list_for_service(service=service),
-        "radius": provisioning_selectors.subscriber_for_service(service=service) if sees_network else None,
-        "wifi_passphrase": _wifi_passphrase(service) if sees_network else "",
-        "actions": fulfillment_selectors.service_actions_available(service=service)
-        if has_role(request.user, *SERVICE_ACTIONS)
-        else [],
+        # The network's view (RADIUS, Wi-Fi, addresses), actions and appointments: the apps
+        # above draw them (their panels.py).
+        "network_panels": panels.render("service.network", request=request, obj=service),
+        "section_panels": panels.render("service.sections", request=request, obj=service),
     }
     return render(request, "inventory/service_detail.html", context)
-
-
-SERVICE_ACTIONS = (Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
-
-
-def _wifi_passphrase(service: Service) -> str:
-    """The passphrase the ACS gave the router (derived, never stored), for support to read out."""
-    from headend.fulfillment.code_actions import ActionError
-    from headend.provisioning import acs
-
-    if "wifi_ssid" not in service.identifiers:
-        return ""
-    try:
-        return acs.wifi_passphrase(service)
-    except ActionError:
-        return ""  # no Wi-Fi secret configured
-
-
-@require_POST
-@role_required(*SERVICE_ACTIONS)
-def service_action_view(request: HttpRequest, service_id: int) -> HttpResponse:
-    """Suspend, restore or disconnect: a work order whose code tasks change the network."""
-    from headend.fulfillment import services as fulfillment_services
-
-    service = selectors.service_get_for(user=request.user, service_id=service_id)
-    try:
-        work_order = fulfillment_services.service_action_request(
-            service=service,
-            action=request.POST.get("action", ""),
-            reason=request.POST.get("reason", ""),
-            requested_by=request.user,
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(service)
-    messages.success(request, f"{work_order.number} is under way: {work_order.name}.")
-    return redirect(service)
 
 
 # --- Board ------------------------------------------------------------------------------------
@@ -93,7 +49,7 @@ MOVE_SERVICES = (Role.PROVISIONING, Role.SUPPORT)
 
 
 def _service_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:
-    filters = fulfillment_selectors.BoardFilters.from_query(params)
+    filters = BoardFilters.from_query(params)
     context = {
         "columns": selectors.service_board(user=request.user, filters=filters, at=clock.now()),
         "choices": selectors.service_board_choices(user=request.user),
@@ -128,7 +84,7 @@ def service_move_view(request: HtmxHttpRequest, service_id: int) -> HttpResponse
         if request.htmx:
             return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
         return _service_board_page(request, request.POST, status=409, error=exc.message)
-    filters = fulfillment_selectors.BoardFilters.from_query(request.POST)
+    filters = BoardFilters.from_query(request.POST)
     if not request.htmx:
         messages.success(request, f"{service.number} is {service.get_status_display().lower()}.")
         query = urlencode(filters.query_pairs())

@@ -11,10 +11,10 @@ Parameters (a template task's `code_params`):
 
 from typing import Any
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.catalog.models import ProductVersion
 from headend.core.errors import Conflict, DomainError, NotFound, ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 from headend.inventory import services as inventory_services
 from headend.ipam import selectors, services
 from headend.ipam.models import Family

@@ -5,3 +5,6 @@ class NetworkConfig(AppConfig):
     name = "headend.network"
     label = "network"
     verbose_name = "Network and coverage"
+
+    def ready(self) -> None:
+        from headend.network import panels  # noqa: F401  (draws on the pages of the apps below)

@@ -82,6 +82,7 @@ from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 from headend.orders import services as orders_services
 from headend.orders.models import Order, OrderLine
+from headend.quoting.api import QuotePriceOut, promotion_alterations
 
 router = Router(tags=["TMF622 productOrder"], by_alias=True, exclude_none=True)
 
@@ -155,6 +156,16 @@ class OrderItemRelationshipOut(Out):
     relationship_type: str = Field(serialization_alias="relationshipType")
 
 
+def item_prices(line: OrderLine, currency: str) -> list[QuotePriceOut]:
+    """The item's monthly and one-time charges; a promotion it carries alters the monthly one."""
+    monthly, one_time = (
+        QuotePriceOut(**entry.model_dump())
+        for entry in charges(mrc=line.mrc_amount, nrc=line.nrc_amount, currency=currency, type_="OrderPrice")
+    )
+    monthly.price_alteration = promotion_alterations(line, currency) or None
+    return [monthly, one_time]
+
+
 class ProductOrderItemOut(Out):
     id: str
     type: str = Field(default="ProductOrderItem", serialization_alias="@type")
@@ -164,7 +175,7 @@ class ProductOrderItemOut(Out):
     product_offering: RefOut = Field(serialization_alias="productOffering")
     product: OrderProductOut
     item_term: list[TermOut] = Field(serialization_alias="itemTerm")
-    item_price: list[PriceEntryOut] = Field(serialization_alias="itemPrice")
+    item_price: list[QuotePriceOut] = Field(serialization_alias="itemPrice")
     quote_item: QuoteItemRefOut | None = Field(default=None, serialization_alias="quoteItem")
     product_order_item_relationship: list[OrderItemRelationshipOut] | None = Field(
         default=None, serialization_alias="productOrderItemRelationship"
@@ -191,10 +202,10 @@ class ProductOrderItemOut(Out):
                 name=line.product_version.product.name,
                 referred_type="Service" if service else None,
                 place=[site_ref(request, line.location)],
-                product_term=[term(line.term_months, "ProductTerm")],
+                product_term=[term(line.term_months, line.get_term_months_display(), "ProductTerm")],
             ),
-            item_term=[term(line.term_months, "OrderTerm")],
-            item_price=charges(mrc=line.mrc_amount, nrc=line.nrc_amount, currency=order.currency, type_="OrderPrice"),
+            item_term=[term(line.term_months, line.get_term_months_display(), "OrderTerm")],
+            item_price=item_prices(line, order.currency),
             quote_item=QuoteItemRefOut(
                 id=str(line.position),
                 quote_id=str(order.quote_id),

@@ -103,6 +103,12 @@ class OrderLine(StatusModel):
     quantity = models.PositiveIntegerField()
     mrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
     nrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # The quote line's promotion: the first `promo_months` months at `promo_mrc_amount`.
+    promotion = models.ForeignKey(
+        "catalog.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines"
+    )
+    promo_mrc_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    promo_months = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -128,3 +134,8 @@ class OrderLine(StatusModel):
             changes_version=target.product_version_id != self.product_version_id or target.quantity != self.quantity,
             moves=target.location_id != self.location_id,
         )
+
+    @property
+    def renews_term(self) -> bool:
+        """The line starts a new term on the service (a re-term), even at the same length."""
+        return self.quote_line is not None and self.quote_line.action == QuoteLine.Action.RE_TERM

@@ -18,7 +18,13 @@ def _lines_prefetch() -> models.Prefetch:
     return models.Prefetch(
         "lines",
         queryset=OrderLine.objects.select_related(
-            "location", "product_version__product", "work_order", "created_service", "target_service", "base_line"
+            "location",
+            "product_version__product",
+            "work_order",
+            "created_service",
+            "target_service",
+            "base_line",
+            "promotion",
         ).order_by("position"),
     )
 

@@ -14,10 +14,12 @@ from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.core.money import default_currency
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location
-from headend.fulfillment import services as fulfillment_services
+from headend.inventory import selectors as inventory_selectors
 from headend.inventory import services as inventory_services
+from headend.orders.hooks import order_work
 from headend.orders.models import Order, OrderLine
 from headend.quoting import pricing
+from headend.quoting import services as quoting_services  # its line checks, reused
 
 
 def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
@@ -37,6 +39,9 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
             quantity=line.quantity,
             mrc_amount=line.mrc_amount,
             nrc_amount=line.nrc_amount + line.etf_amount,
+            promotion_id=line.promotion_id,
+            promo_mrc_amount=line.promo_mrc_amount,
+            promo_months=line.promo_months,
             base_service_id=line.base_service_id,
         )
         for line in quote.lines.order_by("position")
@@ -67,6 +72,7 @@ def order_decompose(*, order: Order, at: dt.datetime, requested_by: Any = None) 
             "order", "location", "product_version__product", "target_service__location", "quote_line"
         ).order_by("position")
     )
+    work = order_work()
     templates: dict = {}
     services: dict[int, Any] = {}
     work_orders: dict[int, Any] = {}
@@ -86,17 +92,21 @@ def order_decompose(*, order: Order, at: dt.datetime, requested_by: Any = None) 
                 # network or at the site, so it takes effect now.
                 label = line.quote_line.get_action_display().lower() if line.quote_line else "change"
                 inventory_services.service_apply_change(
-                    service=service, order_line=line, at=at, reason=f"order {order.number}: {label}"
+                    service=service,
+                    order_line=line,
+                    at=at,
+                    reason=f"order {order.number}: {label}",
+                    renews_term=line.renews_term,
                 )
                 order_line_complete(order_line=line, at=at)
                 continue
             if line.action == OrderLine.Action.DELETE:
                 inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
                 base_work = None  # an add-on comes off without waiting for its base
-        work_orders[line.pk] = fulfillment_services.work_order_create(
+        work_orders[line.pk] = work.create(
             order_line=line, service=service, at=at, templates=templates, after=base_work, requested_by=requested_by
         )
-    fulfillment_services.order_forecast(order=order, at=at, baseline=True)
+    work.forecast(order=order, at=at, baseline=True)
     return order
 
 
@@ -209,12 +219,9 @@ def order_cancel(*, order: Order, reason: str, cancelled_by: Any) -> Order:
     order.cancel_requested_at, order.cancel_reason = at, reason[:200]
     order.save(update_fields=["cancel_requested_at", "cancel_reason"])
     events.emit("order.cancel_requested", subject=order, data={"reason": order.cancel_reason})
-    for line in order.lines.select_related("work_order").order_by("position"):
-        work_order = getattr(line, "work_order", None)
-        if work_order is not None:
-            fulfillment_services.work_order_cancel(work_order=work_order, at=at, reason=order.cancel_reason)
+    order_work().cancel(order=order, at=at, reason=order.cancel_reason)
     order = _roll_up(order.pk, at)
-    fulfillment_services.order_forecast(order=order, at=at)
+    order_work().forecast(order=order, at=at)
     order.refresh_from_db()
     return order
 
@@ -236,8 +243,6 @@ def _item_base(account: Account, items: Sequence[OrderItem], index: int) -> tupl
     """The base of item `index` if it is an add-on: (index of an earlier item, None) or (None,
     live service); (None, None) for a product that is no add-on. Raises ValidationError on
     `rides_on`."""
-    from headend.inventory import selectors as inventory_selectors
-
     item = items[index]
     addon = item.product_version.product
     if addon.kind != addon.Kind.ADDON:
@@ -295,9 +300,6 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
     `items[0].location`, `items[0].product_version`, `items[0].term_months`), and Conflict
     (`no_template`, on `items[i].product_version`) for a product that has no installation
     work-order template."""
-    # quoting.services imports this module; its line checks are reused, not copied.
-    from headend.quoting import services as quoting_services
-
     if not items:
         raise ValidationError("Order at least one item.", field="items", code="empty_order")
     now = clock.now()
@@ -322,8 +324,12 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
         except DomainError as exc:
             exc.field = f"items[{index}].{exc.field}" if exc.field else f"items[{index}]"
             raise
-        priced = pricing.price_line(
-            mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
+        priced = pricing.price_quote_line(
+            pricing.LineRequest(
+                pricing=catalog_selectors.version_pricing(version=item.product_version),
+                term_months=price.term_months,
+                quantity=quantity,
+            )
         )
         lines.append(
             OrderLine(

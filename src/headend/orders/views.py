@@ -3,11 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from headend.core import panels
 from headend.core.errors import DomainError
 from headend.core.money import total
 from headend.core.pagination import paginate
 from headend.core.permissions import FULFIL, SELL, has_role, role_required, staff_required
-from headend.fulfillment import selectors as fulfillment_selectors
 from headend.orders import selectors, services
 from headend.orders.models import Order
 
@@ -25,13 +25,13 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def order_detail_view(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for(user=request.user, order_id=order_id)
-    task_ids = fulfillment_selectors.task_ids_for_order(order_id=order.pk)
     context = {
         "order": order,
-        "slip": fulfillment_selectors.slip_label(planned=order.planned_go_live, forecast=order.forecast_go_live),
         # An order placed directly (through the API) has no quote: its lines are all adds.
         "mrr_amount": order.quote.mrr_amount if order.quote else total(line.mrc_amount for line in order.lines.all()),
-        "appointments": fulfillment_selectors.appointment_for(task_ids=task_ids),
+        # The slip and the appointments: fulfillment draws them (its panels.py).
+        "card_panels": panels.render("order.cards", request=request, obj=order),
+        "section_panels": panels.render("order.sections", request=request, obj=order),
         "can_cancel": has_role(request.user, *SELL, *FULFIL)
         and order.status in (Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS),
     }

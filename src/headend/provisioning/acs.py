@@ -66,10 +66,10 @@ import httpx
 from django.conf import settings
 from django.template import TemplateSyntaxError
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core import outbound
 from headend.core.errors import ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 from headend.provisioning import rest
 
 DATA_MODELS = {

@@ -8,4 +8,9 @@ class ProvisioningConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the code actions: RADIUS, REST calls and the ACS.
-        from headend.provisioning import acs, radius, rest  # noqa: F401
+        from headend.provisioning import (  # noqa: F401
+            acs,
+            panels,
+            radius,
+            rest,
+        )

@@ -26,7 +26,7 @@ from pyrad import packet
 from pyrad.client import Client, Timeout
 from pyrad.dictionary import Dictionary
 
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.provisioning import radius, selectors
 from headend.provisioning.models import Nas
 

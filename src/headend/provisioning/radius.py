@@ -46,9 +46,9 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core.errors import DomainError, ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 
 RADIUS = "radius"
 VENDORS = ("mikrotik", "wispr")

@@ -75,10 +75,10 @@ import httpx
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core import clock, outbound
 from headend.core.errors import ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_SUCCESS = (200, 201, 202, 204)

@@ -31,7 +31,10 @@ Prices (`quoteItem[].quoteItemPrice`, `quoteTotalPrice`), by name: "Monthly recu
 (the new monthly charge), "Current monthly charge" (change items: before the change),
 "One-time charge", "Early-termination fee" (change items, oneTime), "Total contract value"
 (priceType "total"), and on the quote "Monthly recurring charge change" when it changes
-services. The quote's one-time charge includes the early-termination fees.
+services. The quote's one-time charge includes the early-termination fees. An item's monthly
+charge lists as `priceAlteration`s its discount, its share of the quote discount (an amount) and
+its catalog promotion (the amount off for `applicationDuration` months; installation waived as
+100% off the oneTime price); the quote's monthly total lists the quote discount (percentage).
 
 `version` is the quote's version ("1", "2", ...); `relatedEntity` (an extension: TMF648 v4 has
 no attribute for it) refers to the order (role "productOrder") and the previous and next
@@ -241,9 +244,10 @@ def item_prices(line: QuoteLine, currency: str) -> list[QuotePriceOut]:
             type_="QuotePrice",
         )
     )
+    alterations = []
     if line.discount_percent:
         percent = line.discount_percent.normalize()
-        monthly.price_alteration = [
+        alterations.append(
             PriceAlterationOut(
                 name="Discount",
                 description=f"{percent:f}% off the list monthly charge.",
@@ -251,7 +255,19 @@ def item_prices(line: QuoteLine, currency: str) -> list[QuotePriceOut]:
                 recurring_charge_period="month",
                 price=AlterationPriceOut(percentage=line.discount_percent),
             )
-        ]
+        )
+    if line.quote_discount_amount:
+        alterations.append(
+            PriceAlterationOut(
+                name="Quote discount",
+                description="This item's share of the quote discount.",
+                price_type="recurring",
+                recurring_charge_period="month",
+                price=AlterationPriceOut(duty_free_amount=money(line.quote_discount_amount, currency)),
+            )
+        )
+    alterations.extend(promotion_alterations(line, currency))
+    monthly.price_alteration = alterations or None
     if not line.is_change:
         return [monthly, one_time, value]
     current = _price(
@@ -272,6 +288,41 @@ def item_prices(line: QuoteLine, currency: str) -> list[QuotePriceOut]:
     return [monthly, current, one_time, etf, value]
 
 
+def promotion_alterations(line: Any, currency: str) -> list[PriceAlterationOut]:
+    """A quote or order line's promotion as PriceAlterations of its monthly charge: the
+    promotional charge for `applicationDuration` months, and/or installation waived (its
+    `promotion` loaded)."""
+    promotion = line.promotion
+    if promotion is None:
+        return []
+    alterations = []
+    if line.promo_months and line.promo_mrc_amount is not None:
+        months = line.promo_months
+        alterations.append(
+            PriceAlterationOut(
+                name=promotion.name,
+                description=(
+                    f"Promotion {promotion.code}: {line.promo_mrc_amount} {currency} a month "
+                    f"for the first {months} month{'s' if months != 1 else ''}."
+                ),
+                price_type="recurring",
+                recurring_charge_period="month",
+                application_duration=months,
+                price=AlterationPriceOut(duty_free_amount=money(line.mrc_amount - line.promo_mrc_amount, currency)),
+            )
+        )
+    if promotion.waives_installation:
+        alterations.append(
+            PriceAlterationOut(
+                name=promotion.name,
+                description=f"Promotion {promotion.code}: installation waived.",
+                price_type="oneTime",
+                price=AlterationPriceOut(percentage=Decimal(100)),
+            )
+        )
+    return alterations
+
+
 def total_prices(quote: Quote, lines: list[QuoteLine]) -> list[QuotePriceOut]:
     """The quote's new monthly recurring charge, one-time charge (installation, move fees and
     early-termination fees), contract value and, when it changes services, the monthly change."""
@@ -284,6 +335,18 @@ def total_prices(quote: Quote, lines: list[QuoteLine]) -> list[QuotePriceOut]:
             type_="QuotePrice",
         )
     )
+    if quote.discount_percent:
+        percent = quote.discount_percent.normalize()
+        entries[0].price_alteration = [
+            PriceAlterationOut(
+                name="Quote discount",
+                description=f"{percent:f}% off the monthly charges of the items priced from the catalog, "
+                "spread over them (each item lists its share).",
+                price_type="recurring",
+                recurring_charge_period="month",
+                price=AlterationPriceOut(percentage=quote.discount_percent),
+            )
+        ]
     if any(line.is_change for line in lines):
         entries[1].description = "Installation, move fees and early-termination fees."
         change = _price(
@@ -315,7 +378,7 @@ class QuoteItemOut(Out):
         product = ProductOut(
             name=line.product_version.product.name,
             place=[site_ref(request, line.location)],
-            product_term=[term(line.term_months, "ProductTerm")],
+            product_term=[term(line.term_months, line.get_term_months_display(), "ProductTerm")],
         )
         if line.is_change and line.target_service_id is not None:
             product.id = str(line.target_service_id)

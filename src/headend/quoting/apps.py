@@ -5,3 +5,6 @@ class QuotingConfig(AppConfig):
     name = "headend.quoting"
     label = "quoting"
     verbose_name = "Quotes"
+
+    def ready(self) -> None:
+        from headend.quoting import panels  # noqa: F401  (draws on the pages of the apps below)

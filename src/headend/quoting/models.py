@@ -156,6 +156,20 @@ class QuoteLine(models.Model):
         "below catalog price %", max_digits=5, decimal_places=2, default=Decimal("0")
     )
     negotiated_mrc_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # The line's share of the quote discount, per month (already taken off `mrc_amount`).
+    quote_discount_amount = models.DecimalField(
+        "share of the quote discount", max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    # The catalog promotion the line carries (the best one on sale when it was added; kept after
+    # the promotion ends): the first `promo_months` months at `promo_mrc_amount` (None: nothing
+    # off the monthly charge), and/or installation waived.
+    promotion = models.ForeignKey(
+        "catalog.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="quote_lines"
+    )
+    promo_mrc_amount = models.DecimalField(
+        "monthly charge during the promotion", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    promo_months = models.PositiveSmallIntegerField("months at the promotional charge", default=0)
     floor_breached = models.BooleanField(default=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="quote_lines")
     product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="quote_lines")

@@ -1,8 +1,9 @@
 """Quote pricing as plain functions of plain values: no ORM, exact to the cent.
 
 Each line is rounded once (half-up); quote totals are sums of rounded lines. The catalog stores
-the rules (catalog/selectors.py `version_pricing` turns a version into a `VersionPricing`); this
-module applies them:
+the rules as the plain values of catalog/pricing_rules.py (catalog/selectors.py `version_pricing`
+turns a version into a `VersionPricing`); this module applies them. quoting/services.py prices
+every quote line through `price_quote_line` (and `price_quote` when a quote discount is spread):
 
 - Tiers are *volume* tiers: the tier that holds the line's whole quantity prices every unit
   (12 voice lines in the 10-24 tier all pay the 10-24 price). A quantity outside every tier pays
@@ -54,28 +55,25 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
+from headend.catalog.pricing_rules import (
+    NO_ETF,
+    EtfKind,
+    EtfRule,
+    MrcOffKind,
+    PromotionOffer,
+    TermPrice,
+    Tier,
+    VersionPricing,
+    promotion_applies,
+    term_price,
+    tier_for,
+    unit_mrc,
+)
 from headend.core.errors import ValidationError
-from headend.core.money import CENT, ZERO, line_amount, round_cents, total
+from headend.core.money import CENT, ZERO, line_amount, round_cents
 from headend.core.periods import add_months
 
 HUNDRED = Decimal(100)
-
-
-# The original line pricing, kept for callers that price plain add lines.
-
-
-@dataclass(frozen=True)
-class LinePrice:
-    mrc_amount: Decimal
-    nrc_amount: Decimal
-    contract_value_amount: Decimal
-
-
-@dataclass(frozen=True)
-class QuoteTotals:
-    mrr_amount: Decimal
-    one_time_amount: Decimal
-    contract_value_amount: Decimal
 
 
 def committed_months(term_months: int) -> int:
@@ -83,27 +81,7 @@ def committed_months(term_months: int) -> int:
     return max(term_months, 1)
 
 
-def price_line(*, mrc_unit: Decimal, nrc_unit: Decimal, quantity: int, term_months: int) -> LinePrice:
-    """Monthly and one-time amounts for `quantity` units on a term, and its contract value."""
-    if quantity < 1:
-        raise ValueError("quantity must be at least 1")
-    mrc = line_amount(mrc_unit, quantity)
-    nrc = line_amount(nrc_unit, quantity)
-    return LinePrice(mrc, nrc, mrc * committed_months(term_months) + nrc)
-
-
-def quote_totals(lines: Iterable[LinePrice]) -> QuoteTotals:
-    lines = list(lines)
-    if not lines:
-        return QuoteTotals(ZERO, ZERO, ZERO)
-    return QuoteTotals(
-        total(line.mrc_amount for line in lines),
-        total(line.nrc_amount for line in lines),
-        total(line.contract_value_amount for line in lines),
-    )
-
-
-# Catalog rules as plain values.
+# The actions a line takes; the catalog's rules (catalog/pricing_rules.py) are re-exported here.
 
 
 class Action(StrEnum):
@@ -126,79 +104,9 @@ CATALOG_PRICED = frozenset(
 INSTALLED = frozenset({Action.ADD, Action.ADD_ON, Action.REPLACE})
 
 
-class EtfKind(StrEnum):
-    NONE = "none"
-    PERCENT_OF_REMAINING = "percent_of_remaining"
-    FLAT = "flat"
-    PER_REMAINING_MONTH = "per_remaining_month"
-
-
 class DiscountKind(StrEnum):
     PERCENT = "percent"
     AMOUNT = "amount"
-
-
-class MrcOffKind(StrEnum):
-    NONE = "none"
-    PERCENT = "percent"
-    AMOUNT = "amount"  # per unit, per month
-
-
-@dataclass(frozen=True, slots=True)
-class TermPrice:
-    """A version's list price on one term: monthly and one-time (installation), per unit."""
-
-    term_months: int
-    mrc_amount: Decimal
-    nrc_amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """A volume tier: quantities `min_quantity`..`max_quantity` (None: and above) pay `mrc_amount` a unit."""
-
-    term_months: int
-    min_quantity: int
-    max_quantity: int | None
-    mrc_amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class EtfRule:
-    kind: str = EtfKind.NONE
-    percent: Decimal = ZERO
-    amount: Decimal = ZERO
-    cap_amount: Decimal | None = None
-    cap_months: int | None = None  # the fee counts at most this many of the months left
-    on_downgrade: bool = False
-    on_replace: bool = False
-
-
-NO_ETF = EtfRule()
-
-
-@dataclass(frozen=True, slots=True)
-class VersionPricing:
-    """Everything pricing needs from one product version."""
-
-    prices: tuple[TermPrice, ...]
-    tiers: tuple[Tier, ...] = ()
-    floor_mrc_amount: Decimal | None = None  # per unit
-    etf: EtfRule = NO_ETF
-    move_fee_amount: Decimal = ZERO
-    installation_waivable: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PromotionOffer:
-    code: str
-    mrc_off_kind: str = MrcOffKind.NONE
-    mrc_off_value: Decimal = ZERO
-    months: int = 0
-    waives_installation: bool = False
-    terms: tuple[int, ...] = ()  # empty: every term
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,38 +211,23 @@ class PricedQuote:
     undiscounted: tuple[PricedLine, ...]
 
 
+__all__ = [  # the catalog's values and lookups, for callers that take everything from here
+    "NO_ETF",
+    "EtfKind",
+    "EtfRule",
+    "MrcOffKind",
+    "PromotionOffer",
+    "TermPrice",
+    "Tier",
+    "VersionPricing",
+    "promotion_applies",
+    "term_price",
+    "tier_for",
+    "unit_mrc",
+]
+
+
 # Lookups.
-
-
-def term_price(prices: Iterable[TermPrice], term_months: int) -> TermPrice:
-    """The list price on a term; ValidationError (term_months) if the version is not sold on it."""
-    for price in prices:
-        if price.term_months == term_months:
-            return price
-    raise ValidationError(
-        f"Not sold on a {term_months}-month term." if term_months else "Not sold month-to-month.",
-        field="term_months",
-        code="term_not_offered",
-    )
-
-
-def tier_for(tiers: Iterable[Tier], *, term_months: int, quantity: int) -> Tier | None:
-    """The volume tier that holds `quantity` on a term, if any."""
-    for tier in tiers:
-        if (
-            tier.term_months == term_months
-            and tier.min_quantity <= quantity
-            and (tier.max_quantity is None or quantity <= tier.max_quantity)
-        ):
-            return tier
-    return None
-
-
-def unit_mrc(pricing: VersionPricing, *, term_months: int, quantity: int) -> Decimal:
-    """Monthly price per unit: the volume tier's for the whole quantity, else the term's list price."""
-    price = term_price(pricing.prices, term_months)
-    tier = tier_for(pricing.tiers, term_months=term_months, quantity=quantity) if pricing.tiers else None
-    return tier.mrc_amount if tier is not None else price.mrc_amount
 
 
 def months_remaining(term_end_date: dt.date | None, on: dt.date) -> int:
@@ -366,18 +259,6 @@ def etf_amount(rule: EtfRule, *, mrc_amount: Decimal, months_left: int) -> Decim
     if rule.cap_amount is not None:
         fee = min(fee, round_cents(rule.cap_amount))
     return fee
-
-
-def promotion_applies(offer: PromotionOffer, *, term_months: int, on: dt.date | None = None) -> bool:
-    """Whether the promotion can be quoted on this term (and day, when given)."""
-    if offer.terms and term_months not in offer.terms:
-        return False
-    if on is not None:
-        if offer.valid_from is not None and on < offer.valid_from:
-            return False
-        if offer.valid_to is not None and on > offer.valid_to:
-            return False
-    return True
 
 
 def discount_amount(amount: Decimal, discount: Discount | None, *, field: str = "discount") -> Decimal:

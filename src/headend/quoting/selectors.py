@@ -35,9 +35,9 @@ def quote_list(
         quotes = quotes.select_related("order").prefetch_related(
             models.Prefetch(
                 "lines",
-                queryset=QuoteLine.objects.select_related("location", "product_version__product", "base_line").order_by(
-                    "position"
-                ),
+                queryset=QuoteLine.objects.select_related(
+                    "location", "product_version__product", "base_line", "promotion"
+                ).order_by("position"),
             )
         )
     if query:
@@ -59,9 +59,9 @@ def quote_get_for(*, user: Any, quote_id: Any, with_lines: bool = True) -> Quote
         quotes = quotes.prefetch_related(
             models.Prefetch(
                 "lines",
-                queryset=QuoteLine.objects.select_related("location", "product_version__product", "base_line").order_by(
-                    "position"
-                ),
+                queryset=QuoteLine.objects.select_related(
+                    "location", "product_version__product", "base_line", "promotion"
+                ).order_by("position"),
             )
         )
     quote = quotes.first()
@@ -205,7 +205,7 @@ def quote_line_page(
         page = ids.index(line_id) // per_page + 1
     paged = Paginator(ids, per_page).get_page(page)
     by_id = QuoteLine.objects.select_related(
-        "location", "product_version__product", "target_service", "base_line"
+        "location", "product_version__product", "target_service", "base_line", "promotion"
     ).in_bulk(list(paged.object_list))
     shown = [by_id[pk] for pk in paged.object_list if pk in by_id]
     sums = (

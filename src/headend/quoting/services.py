@@ -10,18 +10,18 @@ from django.db import models, transaction
 from simple_history.utils import bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
-from headend.catalog.models import Product, ProductVersion, Term
+from headend.catalog.models import Product, ProductVersion, Promotion, Term
 from headend.core import audit, clock, events, user_files
 from headend.core.errors import Conflict, DomainError, Forbidden, ValidationError
 from headend.core.ids import parse_id
-from headend.core.money import default_currency
+from headend.core.money import CENT, ZERO, default_currency
 from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_amount, parse_int, parse_percent
 from headend.core.permissions import require_role
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location, Opportunity
-from headend.orders import services as orders_services
 from headend.quoting import approvals, pricing, site_import
+from headend.quoting.hooks import quote_orders
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine, SiteImportJob
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,9 @@ def check_sellable_at(*, account: Account, location: Location, product_version: 
 def _recompute_totals(quote: Quote, *, edited_by: Any) -> None:
     """Totals are sums of the stored, rounded lines (only the edited line is repriced); then the
     opportunity follows and the approvals are asked again, since the deal changed. `edited_by`
-    changed the prices: they may not approve them (maker-checker)."""
+    changed the prices: they may not approve them (maker-checker). With a quote discount, every
+    line's share of it is spread again first."""
+    _spread_quote_discount(quote)
     sums = quote.lines.aggregate(
         mrr=models.Sum("mrc_amount"),
         before=models.Sum("mrc_before_amount"),
@@ -429,35 +431,186 @@ def _line_add(
     quantity: Any,
     position: int | None = None,
     rides_on: Any = None,
+    books: "PriceBook | None" = None,
 ) -> QuoteLine:
     """Check, price and store one `add` line on a locked draft (totals are the caller's);
-    `position` is given by callers adding many lines, so it is not looked up each time."""
+    `position` is given by callers adding many lines, so it is not looked up each time, and
+    `books` by callers pricing many lines of the same versions."""
     quantity = check_quantity(quantity)
-    check_sellable_at(account=quote.account, location=location, product_version=product_version, on=clock.today())
+    today = clock.today()
+    check_sellable_at(account=quote.account, location=location, product_version=product_version, on=today)
     base_line, base_service = _addon_base(quote, location, product_version, rides_on)
     _check_workable(product_version.product, "add", field="product_version")
-    price = catalog_selectors.price_for(version=product_version, term_months=term_months)
-    priced = pricing.price_line(
-        mrc_unit=price.mrc_amount, nrc_unit=price.nrc_amount, quantity=quantity, term_months=price.term_months
-    )
+    term = catalog_selectors.price_for(version=product_version, term_months=term_months).term_months
     if position is None:
         position = (quote.lines.aggregate(last=models.Max("position"))["last"] or 0) + 1
-    line = QuoteLine.objects.create(
+    line = QuoteLine(
         quote=quote,
         position=position,
         location=location,
         product_version=product_version,
         base_line=base_line,
         base_service=base_service,
-        term_months=price.term_months,
+        term_months=term,
         quantity=quantity,
-        mrc_unit_amount=price.mrc_amount,
-        nrc_unit_amount=price.nrc_amount,
-        mrc_amount=priced.mrc_amount,
-        nrc_amount=priced.nrc_amount,
-        contract_value_amount=priced.contract_value_amount,
     )
+    _price_new_line(line, books=books or PriceBook(), on=today)
+    line.save()
     return line
+
+
+# --- The one pricing path: every line is priced by pricing.price_quote_line -----------------
+
+# The QuoteLine fields the engine sets.
+PRICE_FIELDS = [
+    "term_months",
+    "quantity",
+    "mrc_unit_amount",
+    "nrc_unit_amount",
+    "mrc_amount",
+    "nrc_amount",
+    "etf_amount",
+    "mrc_before_amount",
+    "contract_value_amount",
+    "quote_discount_amount",
+    "promotion",
+    "promo_mrc_amount",
+    "promo_months",
+    "floor_breached",
+    "price_cut_percent",
+]
+
+
+class PriceBook:
+    """The catalog's rules and promotions as the engine takes them, read once per version (and
+    term) while pricing many lines."""
+
+    def __init__(self) -> None:
+        self._versions: dict[int, pricing.VersionPricing] = {}
+        self._promotions: dict[tuple[int, int, dt.date], list[Promotion]] = {}
+        self._offers: dict[int, pricing.PromotionOffer] = {}
+
+    def version(self, version: ProductVersion) -> pricing.VersionPricing:
+        if version.pk not in self._versions:
+            self._versions[version.pk] = catalog_selectors.version_pricing(version=version)
+        return self._versions[version.pk]
+
+    def offer(self, promotion: Promotion) -> pricing.PromotionOffer:
+        if promotion.pk not in self._offers:
+            self._offers[promotion.pk] = catalog_selectors.promotion_offer(promotion=promotion)
+        return self._offers[promotion.pk]
+
+    def promotions(self, version: ProductVersion, term_months: int, on: dt.date) -> list[Promotion]:
+        key = (version.pk, term_months, on)
+        if key not in self._promotions:
+            self._promotions[key] = catalog_selectors.promotions_for(version=version, term_months=term_months, on=on)
+        return self._promotions[key]
+
+
+def _line_request(line: QuoteLine, *, books: PriceBook, on: dt.date) -> pricing.LineRequest:
+    """What the engine needs to price a line as it stands (its version, term, quantity, line
+    discount, negotiated price, promotion; a change line's service as it is today). A promotion
+    the line carries stays when it has ended since (the quote keeps it), so an add line's
+    promotion is not checked against the day."""
+    current = None
+    service = line.target_service
+    if line.action != QuoteLine.Action.ADD and service is not None:
+        current = pricing.CurrentService(
+            pricing=books.version(service.product_version),
+            mrc_amount=service.mrc_amount,
+            term_months=service.term_months,
+            term_end_date=service.term_end_date,
+            quantity=service.quantity,
+        )
+    percent = line.discount_percent
+    return pricing.LineRequest(
+        action=str(line.action),
+        pricing=books.version(line.product_version),
+        term_months=line.term_months,
+        quantity=line.quantity,
+        current=current,
+        on=on if current is not None else None,
+        discount=pricing.Discount(pricing.DiscountKind.PERCENT, percent) if percent else None,
+        negotiated_mrc_amount=line.negotiated_mrc_amount,
+        promotion=books.offer(line.promotion) if line.promotion is not None else None,
+    )
+
+
+def _set_prices(line: QuoteLine, priced: pricing.PricedLine, *, books: PriceBook) -> None:
+    """Store what the engine priced on the line (unsaved)."""
+    line.term_months, line.quantity = priced.term_months, priced.quantity
+    line.mrc_unit_amount = (priced.list_mrc_amount / priced.quantity).quantize(CENT)
+    installed = priced.action in pricing.INSTALLED
+    line.nrc_unit_amount = (
+        pricing.term_price(books.version(line.product_version).prices, priced.term_months).nrc_amount
+        if installed
+        else ZERO
+    )
+    line.mrc_amount, line.mrc_before_amount = priced.mrc_amount, priced.mrc_before_amount
+    line.nrc_amount, line.etf_amount = priced.nrc_amount + priced.move_fee_amount, priced.etf_amount
+    line.contract_value_amount = priced.contract_value_amount
+    line.quote_discount_amount = priced.quote_discount_amount
+    line.promo_months = priced.promo_months
+    line.promo_mrc_amount = priced.promo_mrc_amount if priced.promo_months else None
+    line.floor_breached, line.price_cut_percent = priced.needs_approval, priced.price_cut_percent
+
+
+def _price_new_line(line: QuoteLine, *, books: PriceBook, on: dt.date, pick_promotion: bool = True) -> None:
+    """Price a line through the engine (without the quote discount: `_recompute_totals` spreads
+    it). An add line takes the catalog's best promotion on sale on `on` for its term, if any."""
+    if pick_promotion and line.action == QuoteLine.Action.ADD:
+        line.promotion = None
+        candidates = books.promotions(line.product_version, line.term_months, on)
+        if candidates:
+            plain = pricing.price_quote_line(_line_request(line, books=books, on=on))
+            offers = {books.offer(promotion): promotion for promotion in candidates}
+            best = pricing.best_promotion(
+                offers,
+                mrc_amount=plain.mrc_amount,
+                nrc_amount=plain.nrc_amount,
+                quantity=plain.quantity,
+                months=plain.committed_months,
+            )
+            line.promotion = offers[best] if best is not None else None
+    _set_prices(line, pricing.price_quote_line(_line_request(line, books=books, on=on)), books=books)
+
+
+def _price_quote_lines(quote: Quote, lines: list[QuoteLine], *, books: PriceBook, on: dt.date) -> list[QuoteLine]:
+    """Price every line of a quote through the engine with the quote's discount spread over
+    them; the lines whose prices moved, to save. `lines` have their versions, promotions and
+    services loaded (`_lines_to_price`)."""
+    percent = quote.discount_percent
+    discount = pricing.Discount(pricing.DiscountKind.PERCENT, percent) if percent else None
+    priced = pricing.price_quote([_line_request(line, books=books, on=on) for line in lines], discount=discount)
+    moved = []
+    for line, priced_line in zip(lines, priced.lines, strict=True):
+        before = [getattr(line, field) for field in PRICE_FIELDS]
+        _set_prices(line, priced_line, books=books)
+        if [getattr(line, field) for field in PRICE_FIELDS] != before:
+            moved.append(line)
+    return moved
+
+
+def _lines_to_price(lines: models.QuerySet[QuoteLine]) -> list[QuoteLine]:
+    return list(
+        lines.select_related("product_version", "promotion", "target_service__product_version")
+        .prefetch_related(
+            "product_version__prices",
+            "product_version__tiers",
+            "target_service__product_version__prices",
+            "target_service__product_version__tiers",
+        )
+        .order_by("position")
+    )
+
+
+def _spread_quote_discount(quote: Quote, *, books: PriceBook | None = None) -> None:
+    """With a quote discount (or one just removed), every line's share moves: price them all."""
+    if not quote.discount_percent and not quote.lines.exclude(quote_discount_amount=0).exists():
+        return
+    books = books or PriceBook()
+    moved = _price_quote_lines(quote, _lines_to_price(quote.lines.all()), books=books, on=clock.today())
+    bulk_update_with_history(moved, QuoteLine, PRICE_FIELDS)
 
 
 @transaction.atomic
@@ -517,7 +670,7 @@ def quote_accept(*, quote: Quote, accepted_by: Any = None, accepted_by_name: str
     quote.status, quote.decided_at, quote.decided_by = Quote.Status.ACCEPTED, now, accepted_by
     quote.accepted_by_name = (accepted_by_name or "").strip() or (accepted_by.get_full_name() if accepted_by else "")
     quote.save(update_fields=["status", "decided_at", "decided_by", "accepted_by_name"])
-    order = orders_services.order_create_from_quote(quote=quote, at=now)
+    order = quote_orders().create_order(quote=quote, at=now)
     crm_services.opportunity_win(
         opportunity=quote.opportunity,
         mrr_amount=quote.mrr_amount,
@@ -564,10 +717,12 @@ def quote_revise(*, quote: Quote, revised_by: Any = None) -> Quote:
         created_by=revised_by,
         created_at=now,
     )
-    lines = list(quote.lines.order_by("position"))
+    lines = _lines_to_price(quote.lines.all())
     old_pks = [line.pk for line in lines]
     for line in lines:
         line.pk, line.quote = None, revision
+    # The copies are priced again, today, by the engine (a promotion they carry stays).
+    _price_quote_lines(revision, lines, books=PriceBook(), on=clock.local_date(now))
     QuoteLine.objects.bulk_create(lines)
     # The copies ride on the copies of their bases.
     copies = dict(zip(old_pks, lines, strict=True))
@@ -619,7 +774,7 @@ def _sellable_by_code(code: str, today: dt.date, cache: dict[str, ProductVersion
         product = Product.objects.filter(code=code).first()
         version = catalog_selectors.version_current(product=product, on=today) if product else None
         cache[code] = (
-            ProductVersion.objects.select_related("product").prefetch_related("prices").get(pk=version.pk)
+            ProductVersion.objects.select_related("product").prefetch_related("prices", "tiers").get(pk=version.pk)
             if version
             else None
         )
@@ -713,6 +868,7 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
     """Create the sites, contacts and lines of checked, valid rows on a locked draft."""
     locations = {location.address_key: location for location in quote.account.locations.all()}
     position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
+    books = PriceBook()
     for row in rows:
         if not row.valid:
             continue
@@ -750,6 +906,7 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
             term_months=row.parsed["term"],
             quantity=row.parsed["quantity"],
             position=position,
+            books=books,
         )
 
 
@@ -879,7 +1036,6 @@ def _check_change(
 ) -> None:
     """Refuse a change the account, the service's state or the catalog's paths do not allow."""
     from headend.inventory.models import Service
-    from headend.orders import selectors as orders_selectors
 
     if action not in CHANGE_ACTIONS:
         raise ValidationError(f"Unknown change {action!r}.", field="action", code="invalid_choice")
@@ -895,7 +1051,7 @@ def _check_change(
         raise ValidationError(
             f"Service {service.number} already has a change on this quote.", field="service", code="changed_twice"
         )
-    in_flight = orders_selectors.change_in_flight(service_id=service.pk)
+    in_flight = quote_orders().change_in_flight(service_id=service.pk)
     if in_flight is not None:
         raise Conflict(
             f"Service {service.number} has a change in flight on order {in_flight.number}; quote it again once "
@@ -996,49 +1152,24 @@ def _change_line(
         negotiated = parse_amount(negotiated_mrc_amount, field="negotiated_mrc_amount", minimum=None)
         if negotiated < 0:
             raise ValidationError("A price cannot be negative.", field="negotiated_mrc_amount")
-    current = pricing.CurrentService(
-        pricing=catalog_selectors.version_pricing(version=service.product_version),
-        mrc_amount=service.mrc_amount,
-        term_months=service.term_months,
-        term_end_date=service.term_end_date,
-        quantity=service.quantity,
-    )
     new_version = product_version or service.product_version
     moves = location is not None and location.pk != service.location_id
     work = QuoteLine.work_action(action, changes_version=new_version.pk != service.product_version_id, moves=moves)
     _check_workable(new_version.product, work, field="action")
-    priced = pricing.price_quote_line(
-        pricing.LineRequest(
-            action=str(action),
-            current=current,
-            on=today,
-            term_months=term_months,
-            pricing=catalog_selectors.version_pricing(version=new_version),
-            negotiated_mrc_amount=negotiated,
-        )
-    )
     last = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
-    line = QuoteLine.objects.create(
+    line = QuoteLine(
         quote=quote,
         position=last + 1,
         action=action,
         target_service=service,
         location=location or service.location,
         product_version=new_version,
-        term_months=priced.term_months,
-        quantity=priced.quantity,
-        mrc_unit_amount=(priced.list_mrc_amount / priced.quantity).quantize(Decimal("0.01")),
-        nrc_unit_amount=Decimal("0.00"),
-        mrc_amount=priced.mrc_amount,
-        nrc_amount=priced.nrc_amount + priced.move_fee_amount,
-        etf_amount=priced.etf_amount,
-        mrc_before_amount=priced.mrc_before_amount,
-        contract_value_amount=priced.contract_value_amount,
         negotiated_mrc_amount=negotiated,
-        floor_breached=priced.needs_approval,
-        price_cut_percent=priced.price_cut_percent,
         base_line=base_line,
     )
+    line.term_months = term_months  # type: ignore[assignment]  # None: the service's term, priced below
+    _price_new_line(line, books=PriceBook(), on=today)
+    line.save()
     return line
 
 
@@ -1057,29 +1188,9 @@ def quote_line_discount(*, line: QuoteLine, percent: Any, discounted_by: Any = N
     value = _discount_percent(percent if percent not in (None, "") else "0")
     if line.action != QuoteLine.Action.ADD:
         raise ValidationError("Discount a new line; a change is re-rated instead.", field="discount_percent")
-    priced = pricing.price_quote_line(
-        pricing.LineRequest(
-            action=pricing.Action.ADD,
-            pricing=catalog_selectors.version_pricing(version=line.product_version),
-            term_months=line.term_months,
-            quantity=line.quantity,
-            on=clock.today(),
-            discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
-        )
-    )
-    line.discount_percent, line.price_cut_percent = value, priced.price_cut_percent
-    line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
-    line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
-    line.save(
-        update_fields=[
-            "discount_percent",
-            "price_cut_percent",
-            "mrc_amount",
-            "nrc_amount",
-            "contract_value_amount",
-            "floor_breached",
-        ]
-    )
+    line.discount_percent = value
+    _price_new_line(line, books=PriceBook(), on=clock.today(), pick_promotion=False)
+    line.save(update_fields=["discount_percent", *PRICE_FIELDS])
     _recompute_totals(quote, edited_by=discounted_by)
     return line
 
@@ -1099,7 +1210,7 @@ def quote_lines_update(
     term_months = None if term_months is None or term_months == "" else check_term(term_months)
     quote = _lock_draft(quote)
     ids = [pk for pk in (parse_id(line_id) for line_id in line_ids) if pk]
-    lines = list(quote.lines.filter(pk__in=ids).select_related("product_version").order_by("position"))
+    lines = _lines_to_price(quote.lines.filter(pk__in=ids))
     if not lines:
         raise ValidationError("Select at least one line.", field="lines", code="required")
     if term_months is None and discount_percent in (None, ""):
@@ -1110,42 +1221,32 @@ def quote_lines_update(
             f"Line {changes[0].position} changes a service; edit it on its own.", field="lines", code="change_line"
         )
     percent = None if discount_percent in (None, "") else _discount_percent(discount_percent)
-    today = clock.today()
+    today, books = clock.today(), PriceBook()
     for line in lines:
         term = line.term_months if term_months is None else term_months
         try:
-            price = catalog_selectors.price_for(version=line.product_version, term_months=term)
+            catalog_selectors.price_for(version=line.product_version, term_months=term)
         except ValidationError as exc:
             raise ValidationError(f"Line {line.position}: {exc.message}", field="term_months", code=exc.code) from exc
-        value = line.discount_percent if percent is None else percent
-        priced = pricing.price_quote_line(
-            pricing.LineRequest(
-                action=pricing.Action.ADD,
-                pricing=catalog_selectors.version_pricing(version=line.product_version),
-                term_months=term,
-                quantity=line.quantity,
-                on=today,
-                discount=pricing.Discount(pricing.DiscountKind.PERCENT, value) if value else None,
-            )
-        )
-        line.term_months, line.discount_percent, line.price_cut_percent = term, value, priced.price_cut_percent
-        line.mrc_unit_amount, line.nrc_unit_amount = price.mrc_amount, price.nrc_amount
-        line.mrc_amount, line.nrc_amount = priced.mrc_amount, priced.nrc_amount
-        line.contract_value_amount, line.floor_breached = priced.contract_value_amount, priced.needs_approval
-    bulk_update_with_history(
-        lines,
-        QuoteLine,
-        [
-            "term_months",
-            "discount_percent",
-            "price_cut_percent",
-            "mrc_unit_amount",
-            "nrc_unit_amount",
-            "mrc_amount",
-            "nrc_amount",
-            "contract_value_amount",
-            "floor_breached",
-        ],
-    )
+        # A new term may bring another promotion (or none): the best on sale today is taken.
+        new_term = term != line.term_months
+        line.term_months = term
+        line.discount_percent = line.discount_percent if percent is None else percent
+        _price_new_line(line, books=books, on=today, pick_promotion=new_term)
+    bulk_update_with_history(lines, QuoteLine, ["discount_percent", *PRICE_FIELDS])
     _recompute_totals(quote, edited_by=updated_by)
     return lines
+
+
+@transaction.atomic
+def quote_discount_set(*, quote: Quote, percent: Any, discounted_by: Any = None) -> Quote:
+    """Give a draft quote a percent discount off the monthly charges of its catalog-priced lines
+    (not re-rates, moves or cancels), spread over those lines in proportion to their monthly
+    charges so the totals stay sums of rounded lines; 0 removes it. The approval rules see it."""
+    quote = _lock_draft(quote)
+    value = _discount_percent(percent if percent not in (None, "") else "0")
+    quote.discount_percent = value
+    quote.save(update_fields=["discount_percent"])
+    _recompute_totals(quote, edited_by=discounted_by)
+    events.emit("quote.discounted", subject=quote, data={"percent": str(value)})
+    return quote

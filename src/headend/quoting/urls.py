@@ -16,6 +16,7 @@ urlpatterns = [
     path("<id:quote_id>/sites/<id:job_id>/", views.site_import_job_view, name="site_import_job"),
     path("<id:quote_id>/changes/", views.quote_line_change_view, name="quote_line_change"),
     path("<id:quote_id>/lines/bulk/", views.quote_lines_update_view, name="quote_lines_update"),
+    path("<id:quote_id>/discount/", views.quote_discount_view, name="quote_discount"),
     path("<id:quote_id>/compare/<id:other_id>/", views.quote_compare_view, name="quote_compare"),
     path("<id:quote_id>/<str:action>/", views.quote_transition_view, name="quote_transition"),
 ]

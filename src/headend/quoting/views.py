@@ -9,8 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from headend.contracts import selectors as contracts_selectors
-from headend.core import user_files
+from headend.core import panels, user_files
 from headend.core.errors import DomainError, ValidationError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
@@ -104,7 +103,8 @@ def _detail_context(
         "i_priced_it": request.user.pk in (quote.created_by_id, quote.priced_by_id),
         "versions": selectors.quote_versions(quote=quote),
         **_change_context(quote, editable=bool(quote.is_editable and can_sell), query=search),
-        "contracts": contracts_selectors.quote_documents_summary(quote=quote),
+        # Documents and signatures: contracts draws them (its panels.py).
+        "panels": panels.render("quote.sections", request=request, obj=quote),
     }
 
 
@@ -417,6 +417,22 @@ def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResp
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Updated {len(lines)} line{'s' if len(lines) != 1 else ''}.")
+    if request.htmx:
+        return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
+    return redirect("quoting:quote_detail", quote_id=quote_id)
+
+
+@require_POST
+@role_required(*SELL)
+def quote_discount_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
+    """The quote-level discount, next to the totals."""
+    quote = selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    try:
+        services.quote_discount_set(
+            quote=quote, percent=request.POST.get("discount_percent"), discounted_by=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
     if request.htmx:
         return render(request, "quoting/quote_detail.html#lines", _detail_context(request, quote_id))
     return redirect("quoting:quote_detail", quote_id=quote_id)

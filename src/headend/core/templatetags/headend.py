@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html
 
 from headend.core.money import format_amount
+from headend.core.phones import display_phone
 
 register = template.Library()
 
@@ -18,8 +19,6 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
 
 @register.filter
 def phone(e164: str) -> str:
-    from headend.crm.phones import display_phone
-
     return display_phone(e164)
 
 

@@ -1,7 +1,8 @@
 """The public REST API: TM Forum Open API v4 shapes under /tmf-api/.
 
-This module owns the plumbing (bearer-token auth for staff, TMF error bodies, JSON rendering)
-and mounts each app's router at its spec's basePath. See docs/api.md."""
+This module mounts each app's router at its spec's basePath, on the plumbing of `headend.api`
+(bearer-token auth for staff, TMF error bodies, JSON rendering), which the apps' `api.py` use
+from below. See docs/api.md."""
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from headend import demo
+from headend.web import demo
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 import pytest
 
-from headend import demo
 from headend.crm.models import Account
 from headend.inventory.models import Service
 from headend.orders.models import Order
 from headend.quoting.models import Quote
+from headend.web import demo
 
 pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 

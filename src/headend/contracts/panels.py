@@ -1,0 +1,20 @@
+"""What contracts shows on the pages of the apps below it (core/panels.py): a quote's documents
+and signatures."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from headend.contracts import selectors
+from headend.core import panels
+from headend.core.permissions import SELL, has_role
+from headend.quoting.models import Quote
+
+
+@panels.register("quote.sections", template="contracts/_quote_documents.html", order=10)
+def quote_documents(request: HttpRequest, quote: Quote) -> dict[str, Any]:
+    return {
+        "quote": quote,
+        "contracts": selectors.quote_documents_summary(quote=quote),
+        "can_sell": has_role(request.user, *SELL),
+    }
