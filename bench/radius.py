@@ -120,8 +120,8 @@ def _action_chunk(index: int) -> int:
     """One process running only the code action (no task bookkeeping) for its share."""
     from django.db import connections
 
-    from headend.fulfillment import code_actions
-    from headend.fulfillment.code_actions import ActionContext
+    from headend.catalog import code_actions
+    from headend.catalog.code_actions import ActionContext
     from headend.fulfillment.models import Task
 
     provision = code_actions.get(ACTION)
@@ -162,12 +162,12 @@ def main() -> None:
     from django.db import connections, transaction
     from tests.provisioning.freeradius import Database, FreeRadius
 
+    from headend.catalog import code_actions
     from headend.catalog import services as catalog
+    from headend.catalog.code_actions import ActionContext
     from headend.core import clock
     from headend.crm import services as crm
-    from headend.fulfillment import code_actions
     from headend.fulfillment import services as fulfillment_services
-    from headend.fulfillment.code_actions import ActionContext
     from headend.fulfillment.models import Task, WorkOrder
     from headend.inventory.models import Service
     from headend.provisioning.models import Subscriber

@@ -213,6 +213,8 @@ TIME_ZONE = "UTC"
 HEADEND_TIME_ZONE = os.environ.get("HEADEND_TIME_ZONE", "America/New_York")
 HEADEND_CURRENCY = os.environ.get("HEADEND_CURRENCY", "USD")
 HEADEND_PROVIDER_NAME = os.environ.get("HEADEND_PROVIDER_NAME", "Headend Fiber")
+# The logo on quote documents: a static file (SVG), inlined into the PDF.
+HEADEND_PROVIDER_LOGO = os.environ.get("HEADEND_PROVIDER_LOGO", "contracts/logo.svg")
 HEADEND_QUOTE_VALID_DAYS = int(os.environ.get("HEADEND_QUOTE_VALID_DAYS", "30"))
 # The address customers reach this site at (links in emails: quote signing). Unset: the address
 # staff used when they presented the quote (scheme, host and port of their request).
@@ -280,6 +282,11 @@ HEADEND_OUTBOUND_ALLOW = env_list("HEADEND_OUTBOUND_ALLOW", "")
 HEADEND_OUTBOUND_MAX_BYTES = int(os.environ.get("HEADEND_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
 # TMF hub listeners one user (all their API tokens together) may have registered at once.
 HEADEND_HUB_MAX_SUBSCRIPTIONS = int(os.environ.get("HEADEND_HUB_MAX_SUBSCRIPTIONS", "20"))
+# Webhook deliveries: tries before a delivery is failed (a person may redeliver it), and the wait
+# after a failed try: HEADEND_WEBHOOK_BACKOFF seconds, doubling per try up to HEADEND_WEBHOOK_MAX_DELAY.
+HEADEND_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("HEADEND_WEBHOOK_MAX_ATTEMPTS", "10"))
+HEADEND_WEBHOOK_BACKOFF = int(os.environ.get("HEADEND_WEBHOOK_BACKOFF", "30"))
+HEADEND_WEBHOOK_MAX_DELAY = int(os.environ.get("HEADEND_WEBHOOK_MAX_DELAY", "3600"))
 
 # Email to customers (appointments, services live): printed to the console unless configured,
 # with signing links' tokens masked (the console is a log).

@@ -2,8 +2,8 @@
 
 import pytest
 
+from headend.catalog import code_actions
 from headend.catalog.services import TaskSpec
-from headend.fulfillment import code_actions
 from headend.fulfillment import services as fulfillment_services
 from headend.fulfillment.models import Task, WorkOrder
 from tests.api.client import assert_error, body

@@ -313,8 +313,19 @@ def test_dropping_a_pending_service_in_active_is_409_with_the_reason(client):
     assert service.status == "pending"
 
 
-def test_billing_cannot_move_services(client):
+def test_billing_may_suspend_on_the_board_as_on_the_service_page_and_the_api(client):
     client.force_login(make_user("billing"))
+    service = active_service()
+
+    response = service_move(client, service, "suspended", **SCRIPT)
+
+    assert response.status_code == 200
+    service.refresh_from_db()
+    assert service.status == "suspended"
+
+
+def test_sales_cannot_move_services(client):
+    client.force_login(make_user("sales"))
     service = active_service()
 
     response = service_move(client, service, "suspended", **SCRIPT)

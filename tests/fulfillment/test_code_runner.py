@@ -7,10 +7,11 @@ import threading
 import pytest
 from django.test import override_settings
 
+from headend.catalog import code_actions
 from headend.catalog.services import TaskSpec
 from headend.core import clock
 from headend.core.errors import Conflict, ValidationError
-from headend.fulfillment import code_actions, services
+from headend.fulfillment import code_tasks, services
 from headend.fulfillment.models import CodeAttempt, Task, WorkOrder
 from headend.inventory.models import Service
 from tests.conftest import FROZEN_AT, outbox_names
@@ -180,7 +181,7 @@ def test_only_a_failed_code_task_is_skipped_or_completed_by_hand():
 
 def test_a_task_whose_worker_died_is_taken_over_after_its_lease():
     _, task = code_work_order()
-    claimed = services._claim(task.pk)  # a worker claims it, then dies before finishing
+    claimed = code_tasks._claim(task.pk)  # a worker claims it, then dies before finishing
     assert claimed is not None
 
     assert run(task).status == "in_progress"  # the lease holds: nobody else runs it
@@ -218,11 +219,11 @@ def test_a_task_queued_by_the_sweep_is_not_queued_again_within_a_lease():
 
 def test_a_late_worker_does_not_overwrite_a_person_who_settled_the_task():
     _, task = code_work_order()
-    _, attempt = services._claim(task.pk)
+    _, attempt = code_tasks._claim(task.pk)
     Task.objects.filter(pk=task.pk).update(status="failed")  # a person acted meanwhile (simplified)
     context = code_actions.ActionContext(task=task, params={})
 
-    services._record_attempt(task, attempt, context, result={"late": True}, error="", permanent=False, ms=5)
+    code_tasks._record_attempt(task, attempt, context, result={"late": True}, error="", permanent=False, ms=5)
 
     attempt.refresh_from_db()
     assert attempt.outcome == "abandoned"

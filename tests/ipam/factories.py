@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from headend.catalog.code_actions import ActionContext
 from headend.catalog.services import TaskSpec
-from headend.fulfillment.code_actions import ActionContext
 from headend.inventory.models import Service
 from headend.ipam import services
 from headend.ipam.models import IPPool

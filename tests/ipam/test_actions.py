@@ -1,8 +1,8 @@
 import pytest
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import PermanentError
 from headend.core.errors import ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import PermanentError
 from headend.ipam import actions
 from headend.ipam.models import IPAllocation
 from tests.conftest import outbox_names

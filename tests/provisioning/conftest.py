@@ -5,10 +5,10 @@ from typing import Any
 
 from django.db import connections
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext
 from headend.catalog.models import ProductVersion
 from headend.catalog.services import TaskSpec
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext
 from tests.factories import make_account, make_live_service, make_product
 from tests.radius_fixtures import RADIUS_DB, RADIUS_TABLES  # noqa: F401  (fixtures live there)
 

@@ -4,10 +4,10 @@ import socket
 
 import pytest
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.catalog.services import TaskSpec
 from headend.core.errors import ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 from headend.fulfillment.models import Task
 from headend.inventory import services as inventory_services
 from headend.provisioning.acs import check_configure_params, configure, reboot, wifi_passphrase

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 from pyrad import packet
 
-from headend.fulfillment.code_actions import PermanentError, RetryableError
+from headend.catalog.code_actions import PermanentError, RetryableError
 from headend.provisioning.models import Nas, Subscriber
 from tests.provisioning.conftest import RADIUS_DB, make_plan, make_radius_service, radius_rows, run_action
 

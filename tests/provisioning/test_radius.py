@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import PermanentError, RetryableError
 from headend.core.errors import ValidationError
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import PermanentError, RetryableError
 from headend.provisioning import radius
 from headend.provisioning.models import Subscriber
 from tests.conftest import outbox_names

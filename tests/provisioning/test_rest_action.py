@@ -6,11 +6,11 @@ import socket
 import pytest
 from werkzeug import Response
 
+from headend.catalog import code_actions
+from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.catalog.services import TaskSpec
 from headend.core.errors import ValidationError
 from headend.crm import services as crm_services
-from headend.fulfillment import code_actions
-from headend.fulfillment.code_actions import ActionContext, PermanentError, RetryableError
 from headend.fulfillment.models import Task
 from headend.provisioning.rest import check_rest_params, rest_call
 from tests.conftest import FROZEN_AT

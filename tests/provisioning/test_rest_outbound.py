@@ -11,10 +11,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from headend.catalog.code_actions import ActionContext, PermanentError
 from headend.catalog.services import TaskSpec
 from headend.core.errors import ValidationError
 from headend.fulfillment import services as fulfillment_services
-from headend.fulfillment.code_actions import ActionContext, PermanentError
 from headend.fulfillment.models import Task, WorkOrder
 from headend.provisioning.rest import check_rest_params, rest_call
 from tests.factories import make_account, make_live_service, make_product, make_quote, make_user

@@ -2,7 +2,7 @@ import pytest
 
 from headend.core.errors import ValidationError
 from headend.crm.models import Contact, Location
-from headend.quoting import services
+from headend.quoting import services, site_imports
 from headend.quoting.models import QuoteLine
 from tests.factories import make_account, make_location, make_product, make_quote
 
@@ -278,7 +278,7 @@ def test_a_background_import_stopped_by_a_bug_is_marked_failed_with_its_reason(q
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "_import_site_rows", broken)
+    monkeypatch.setattr(site_imports, "_import_site_rows", broken)
     job = services.site_import_job_create(quote=quote, upload=SimpleUploadedFile("big.csv", many_rows(600)))
 
     job = services.site_import_job_run(job_id=job.pk)

@@ -13,7 +13,7 @@ from headend.api.models import ApiToken
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.ids import parse_id
-from headend.core.permissions import staff_required
+from headend.core.permissions import permission_required
 
 EXPIRY_CHOICES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year"), (0, "Never")]
 
@@ -25,7 +25,7 @@ class TokenForm(forms.Form):
     )
 
 
-@staff_required
+@permission_required("token.manage")
 def token_list_view(request: HttpRequest) -> HttpResponse:
     initial = {"expires_in_days": settings.HEADEND_API_TOKEN_DAYS}
     form = TokenForm(request.POST or None, initial=initial)
@@ -42,7 +42,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@permission_required("token.manage")
 def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=parse_id(token_id), user=cast(User, request.user)).first()
     if token is None:

@@ -3,7 +3,7 @@
 The registry lives in the catalog because a work-order template's code task names its action
 (and its parameters are checked when staff save the template); the apps that can do the work
 (fulfillment, provisioning, ipam) register their actions here when they start, and fulfillment
-runs them (attempts, back-off and leases in `headend.fulfillment.services`).
+runs them (attempts, back-off and leases in `headend.fulfillment.code_tasks`).
 
 An action is called with an `ActionContext` (the task, its service, the parameters the template
 gave it) and returns a small JSON-able result kept on the task. It must be idempotent: running
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from headend.catalog.models import WorkAction
 from headend.core.errors import ValidationError
 
 
@@ -53,7 +54,7 @@ class ActionContext:
         """The version the network must be set up for: a change's order line's (an upgrade's new
         speeds, before the turn-up applies it to the service), else the service's own."""
         work_order = self.task.work_order
-        if work_order.order_line is not None and work_order.action in ("modify", "move"):
+        if work_order.order_line is not None and work_order.action in (WorkAction.MODIFY, WorkAction.MOVE):
             return work_order.order_line.product_version
         return self.service.product_version
 

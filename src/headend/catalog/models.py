@@ -329,24 +329,33 @@ class Skill(models.Model):
         return self.name
 
 
+class WorkAction(models.TextChoices):
+    """What work does to a service, one vocabulary from the quote line to the work order: a quote
+    line's action (upgrade, re-term, move...) becomes an order line's add, modify or delete (the
+    TMF item actions, `OrderLine.Action`), and the order line the work of its template, where a
+    modify that changes the location is a move. Suspend and restore are asked for on a live
+    service, outside any order. The templates (here) and the work orders (fulfillment) take it."""
+
+    ADD = "add", "Add"
+    MODIFY = "modify", "Modify"
+    MOVE = "move", "Move"
+    DELETE = "delete", "Disconnect"
+    SUSPEND = "suspend", "Suspend"
+    RESTORE = "restore", "Restore"
+
+
 class WorkOrderTemplate(models.Model):
     """The work that an order line for this product and action turns into."""
 
+    Action = WorkAction
+
     # What a sellable product needs before it is published: every change a quote can make to
     # its services must become work (an add-on is suspended and restored with its base).
-    REQUIRED_ACTIONS = ("add", "modify", "move", "delete")
-    REQUIRED_ACTIONS_NETWORK = ("suspend", "restore")
-
-    class Action(models.TextChoices):
-        ADD = "add", "Add"
-        MODIFY = "modify", "Modify"
-        MOVE = "move", "Move"
-        DELETE = "delete", "Disconnect"
-        SUSPEND = "suspend", "Suspend"
-        RESTORE = "restore", "Restore"
+    REQUIRED_ACTIONS = (WorkAction.ADD, WorkAction.MODIFY, WorkAction.MOVE, WorkAction.DELETE)
+    REQUIRED_ACTIONS_NETWORK = (WorkAction.SUSPEND, WorkAction.RESTORE)
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="templates")
-    action = models.CharField(max_length=8, choices=Action.choices)
+    action = models.CharField(max_length=8, choices=WorkAction.choices)
     name = models.CharField(max_length=120)
     history = audit.history()
 

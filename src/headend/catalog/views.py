@@ -2,7 +2,6 @@ from typing import cast
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString
@@ -13,7 +12,7 @@ from headend.catalog.forms import BaseTemplateTaskFormSet, TemplateTaskFormSet, 
 from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock, panels
 from headend.core.errors import DomainError
-from headend.core.permissions import EDIT_TEMPLATES, has_role, role_required, staff_required
+from headend.core.permissions import permission_required, staff_required
 
 
 @staff_required
@@ -61,12 +60,10 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     )
 
 
-@role_required()
+@permission_required("template.edit")
 def template_edit_view(request: HttpRequest, product_id: int, action: str) -> HttpResponse:
     """Edit a product's work-order template for one action, with a preview of the schedule it
     gives an order placed now. Saving never changes work orders already created."""
-    if not has_role(request.user, *EDIT_TEMPLATES):
-        raise PermissionDenied("Templates are edited by provisioning and admins.")
     product = selectors.product_get(product_id=product_id)
     if action not in WorkOrderTemplate.Action.values:
         raise Http404("No such action.")

@@ -110,7 +110,7 @@ def _logo(path: str) -> str:
 
 def logo_data_uri() -> str:
     """The provider's logo (a static SVG, HEADEND_PROVIDER_LOGO) inlined, so the PDF fetches nothing."""
-    return _logo(getattr(settings, "HEADEND_PROVIDER_LOGO", "contracts/logo.svg"))
+    return _logo(settings.HEADEND_PROVIDER_LOGO)
 
 
 def _promotions(lines: list[QuoteLine]) -> list[Any]:

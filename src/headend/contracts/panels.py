@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from headend.contracts import selectors
 from headend.core import panels
-from headend.core.permissions import SELL, has_role
+from headend.core.permissions import may
 from headend.quoting.models import Quote
 
 
@@ -16,5 +16,5 @@ def quote_documents(request: HttpRequest, quote: Quote) -> dict[str, Any]:
     return {
         "quote": quote,
         "contracts": selectors.quote_documents_summary(quote=quote),
-        "can_sell": has_role(request.user, *SELL),
+        "can_sell": may(request.user, "quote.send"),
     }

@@ -39,7 +39,7 @@ def read(document: QuoteDocument, token: str) -> dt.datetime:
 def site_url(seen: str = "") -> str:
     """Where customers reach this installation: HEADEND_SITE_URL, else `seen` (the address of the
     staff request that asked for the link), else the first trusted origin."""
-    configured = getattr(settings, "HEADEND_SITE_URL", "") or seen or next(iter(settings.CSRF_TRUSTED_ORIGINS), "")
+    configured = settings.HEADEND_SITE_URL or seen or next(iter(settings.CSRF_TRUSTED_ORIGINS), "")
     return (configured or "http://localhost:8000").rstrip("/")
 
 

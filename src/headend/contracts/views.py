@@ -19,7 +19,7 @@ from headend.core.errors import Conflict, DomainError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import SELL, role_required, staff_required
+from headend.core.permissions import permission_required, staff_required
 from headend.quoting import selectors as quoting_selectors
 
 # --- The customer's side (no login) ------------------------------------------------------------
@@ -236,7 +236,7 @@ def quote_document_file_view(
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.send")
 def signing_link_send_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Send the signing link of a presented quote to the customer's contact, or send it again
     when staff ask for a resend (`resend=1`): a "send" after presenting already sent it sends nothing."""

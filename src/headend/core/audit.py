@@ -24,6 +24,16 @@ def history_user(*, request: Any = None, **kwargs: Any) -> Any:
     return _acting_for.get()
 
 
+def current_user() -> Any:
+    """Who the change being made now is for: the signed-in user of the request under way (the
+    middleware's), else the user the worker acts for; None for the system's own steps."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    return _acting_for.get()
+
+
 @contextmanager
 def acting_for(user: Any) -> Iterator[None]:
     """History written inside names `user` (None: the system) unless a request names its own."""

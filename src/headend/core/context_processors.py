@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from headend.core.permissions import has_role, is_staff_member, user_roles
+from headend.core.permissions import Can, has_role, is_staff_member, user_roles
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "is_staff_member": is_staff_member(user) if user else False,
         "user_roles": sorted(user_roles(user)) if user else [],
         "is_admin": has_role(user, "admin") if user else False,
+        # `{% if can.service.action %}`: buttons only for what the user may do (core/permissions).
+        "can": Can(user),
     }

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import Error as DatabaseError
 from django.db import InterfaceError, OperationalError, close_old_connections, models, transaction
 
-from headend.core import clock, connections
+from headend.core import audit, backoff, clock, connections
 from headend.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,16 @@ def subscribe(name: str) -> Callable[[Handler], Handler]:
 
 
 def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None) -> OutboxEvent:
-    """Write an event row in the open transaction and have the worker relay it after commit."""
+    """Write an event row in the open transaction and have the worker relay it after commit.
+    The event names who it was done for: the request's user or the one the worker acts for."""
+    actor = audit.current_user()
     event = OutboxEvent.objects.create(
         name=name,
         subject_type=subject._meta.label_lower,
         subject_id=str(subject.pk),
         data=data or {},
         occurred_at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) is not None else None,
     )
     if not settings.HEADEND_RELAY_ON_COMMIT:
         return event  # the worker loop (`relay_outbox --follow`) relays every second
@@ -62,6 +65,15 @@ def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None
     if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
         transaction.on_commit(_schedule_relay)
     return event
+
+
+def activity(subject: models.Model, *, limit: int = 50) -> list[OutboxEvent]:
+    """What happened to `subject`, newest first, with who did it: the events it emitted."""
+    return list(
+        OutboxEvent.objects.filter(subject_type=subject._meta.label_lower, subject_id=str(subject.pk))
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
 
 
 def _schedule_relay() -> None:
@@ -141,7 +153,7 @@ def retry_delay() -> dt.timedelta | None:
     )
     if failed is None:
         return None
-    return dt.timedelta(seconds=30 * 2 ** min(failed - 1, 6))
+    return dt.timedelta(seconds=backoff.delay(failed, first=30, cap=32 * 60))
 
 
 def work(*, retry_failed: bool = False, should_stop: Callable[[], bool] = lambda: False) -> int:
@@ -174,7 +186,7 @@ def follow(*, stop: threading.Event, interval: float = 1.0, max_backoff: float =
             errors = 0
         except DatabaseError as exc:
             errors += 1
-            wait = min(interval * 2 ** min(errors - 1, 16), max_backoff)
+            wait = backoff.delay(errors, first=interval, cap=max_backoff)
             logger.warning(
                 "The outbox worker hit a database error (%s: %s); trying again in %.1f s.",
                 type(exc).__name__,

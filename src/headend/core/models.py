@@ -5,6 +5,7 @@ import uuid
 from typing import Any, ClassVar
 
 import simple_history
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import models
 
@@ -24,6 +25,10 @@ class OutboxEvent(models.Model):
     subject_id = models.CharField(max_length=40)
     data = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
+    # Who it was done by or for (core.audit.current_user); None: the system on its own.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -32,8 +32,6 @@ from typing import Any, cast
 import httpx
 from django.conf import settings
 
-DEFAULT_MAX_BYTES = 1024 * 1024
-
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -164,7 +162,7 @@ class Allowlist:
 
 def allowlist(*extra: str) -> Allowlist:
     """HEADEND_OUTBOUND_ALLOW, with `extra` entries a caller trusts by configuration."""
-    configured = getattr(settings, "HEADEND_OUTBOUND_ALLOW", ())
+    configured = settings.HEADEND_OUTBOUND_ALLOW
     if isinstance(configured, str):
         configured = configured.split(",")
     return Allowlist.parse([*configured, *extra])
@@ -172,7 +170,7 @@ def allowlist(*extra: str) -> Allowlist:
 
 def max_bytes() -> int:
     """The most of an answer's body that is read (HEADEND_OUTBOUND_MAX_BYTES)."""
-    return int(getattr(settings, "HEADEND_OUTBOUND_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(settings.HEADEND_OUTBOUND_MAX_BYTES)
 
 
 # --- The check ---------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class FileKind:
 
     @property
     def max_bytes(self) -> int:
-        return int(getattr(settings, "HEADEND_UPLOAD_MAX_BYTES", {}).get(self.name, self.default_max_bytes))
+        return int(settings.HEADEND_UPLOAD_MAX_BYTES.get(self.name, self.default_max_bytes))
 
 
 ATTACHMENT = FileKind(

@@ -52,7 +52,7 @@ from headend.api.schemas import (
     customer_ref,
 )
 from headend.core.errors import ValidationError
-from headend.core.permissions import MANAGE_CUSTOMERS, SELL, require_role
+from headend.core.permissions import require
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
 from headend.crm.addresses import street_parts
@@ -230,7 +230,7 @@ def customer_field_paths(contact_medium: list[ContactMediumIn]) -> dict[str, str
 def customer_create(request: ApiRequest, payload: CustomerIn) -> Status:
     """Open an account for a business (`engagedParty.@referredType` Organization) or a person
     (Individual). Needs a sales role."""
-    require_role(request.auth, *SELL)
+    require(request.auth, "account.create")
     with body_fields(payload.field_paths()):
         account = crm_services.account_create(kind=payload.kind, created_by=request.auth, **payload.account_values())
     return Status(201, CustomerOut.of(request, account))
@@ -326,7 +326,7 @@ def customer_patch(request: ApiRequest, id: str, payload: CustomerPatchIn) -> Cu
     """Change a customer's name, characteristics or contact media as a JSON merge patch
     (application/merge-patch+json or application/json), checked as on create; 200 with the
     customer. Needs a role that manages customers (sales, support, billing)."""
-    require_role(request.auth, *MANAGE_CUSTOMERS)
+    require(request.auth, "account.edit")
     account = crm_selectors.account_get_for(user=request.auth, account_id=id)
     with body_fields(payload.field_paths()):
         account = crm_services.account_update(
@@ -573,7 +573,7 @@ SITE_FIELD_PATHS = {
 @site_router.post("/geographicSite", response={201: GeographicSiteOut, **ERRORS}, summary="Create a site")
 def site_create(request: ApiRequest, payload: GeographicSiteIn) -> Status:
     """Add a service address to the customer named in `relatedParty`. Needs a sales role."""
-    require_role(request.auth, *SELL)
+    require(request.auth, "site.create")
     customer_id, at = payload.customer()
     with body_fields({"id": at}):
         account = crm_selectors.account_get_for(user=request.auth, account_id=customer_id)
@@ -614,7 +614,7 @@ def site_patch(request: ApiRequest, id: str, payload: GeographicSitePatchIn) -> 
     """Rename a site or correct its address as a JSON merge patch (application/merge-patch+json
     or application/json); a new address is normalised and checked as on create. 200 with the
     site. Needs a role that manages customers (sales, support, billing)."""
-    require_role(request.auth, *MANAGE_CUSTOMERS)
+    require(request.auth, "account.edit")
     location = crm_selectors.location_get_for(user=request.auth, location_id=id)
     with body_fields(SITE_FIELD_PATHS):
         location = crm_services.location_update(

@@ -7,7 +7,7 @@ from headend.core import panels
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.pagination import paginate
-from headend.core.permissions import MANAGE_CUSTOMERS, SELL, has_role, role_required, staff_required
+from headend.core.permissions import may, permission_required, require, staff_required
 from headend.crm import selectors, services
 from headend.crm.forms import AccountForm, ContactForm, LocationForm, OpportunityForm
 from headend.crm.models import Account, Opportunity
@@ -34,13 +34,14 @@ def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
         "card_panels": panels.render("account.cards", request=request, obj=account),
         "section_panels": panels.render("account.sections", request=request, obj=account),
         "children": account.children.all(),
-        "can_sell": has_role(user, *SELL),
-        "can_edit": has_role(user, *MANAGE_CUSTOMERS),
+        "can_sell": may(user, "quote.edit"),
+        "can_edit": may(user, "account.edit"),
+        "can_add_site": may(user, "site.create"),
     }
     return render(request, "crm/account_detail.html", context)
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("account.create")
 def account_create_view(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
@@ -56,7 +57,7 @@ def account_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/account_form.html", {"form": form})
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("account.edit")
 def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
     initial = {
@@ -75,7 +76,7 @@ def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "crm/account_form.html", {"form": form, "account": account})
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("account.edit")
 def contact_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
     form = ContactForm(request.POST or None)
@@ -90,7 +91,7 @@ def contact_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "crm/contact_form.html", {"form": form, "account": account})
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("site.create")
 def location_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
     form = LocationForm(request.POST or None)
@@ -105,7 +106,7 @@ def location_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "crm/location_form.html", {"form": form, "account": account})
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("account.edit")
 def location_edit_view(request: HttpRequest, location_id: int) -> HttpResponse:
     location = selectors.location_get_for(user=request.user, location_id=location_id)
     fields = ("name", "line1", "line2", "city", "state", "postal_code", "latitude", "longitude")
@@ -121,7 +122,7 @@ def location_edit_view(request: HttpRequest, location_id: int) -> HttpResponse:
     return render(request, "crm/location_form.html", {"form": form, "account": location.account, "location": location})
 
 
-@role_required(*MANAGE_CUSTOMERS)
+@permission_required("account.edit")
 def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get_for(user=request.user, contact_id=contact_id)
     fields = ("first_name", "last_name", "role", "email", "phone")
@@ -165,7 +166,7 @@ def opportunity_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/opportunity_list.html", context)
 
 
-@role_required(*SELL)
+@permission_required("opportunity.edit")
 def opportunity_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
     form = OpportunityForm(request.POST or None, initial={"owner": request.user, "stage": "prospecting"})
@@ -184,7 +185,8 @@ def opportunity_create_view(request: HttpRequest, account_id: int) -> HttpRespon
 def opportunity_detail_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     opportunity = selectors.opportunity_get_for(user=request.user, opportunity_id=opportunity_id)
     form = None
-    if opportunity.is_open and has_role(request.user, *SELL):
+    can_sell = may(request.user, "opportunity.edit")
+    if opportunity.is_open and can_sell:
         form = OpportunityForm(
             request.POST or None,
             initial={key: getattr(opportunity, key) for key in ("name", "stage", "amount", "close_date", "owner")},
@@ -198,17 +200,18 @@ def opportunity_detail_view(request: HttpRequest, opportunity_id: int) -> HttpRe
                 messages.success(request, "Opportunity saved.")
                 return redirect(opportunity)
     elif request.method == "POST":
+        require(request.user, "opportunity.edit")
         return redirect(opportunity)
     quotes = opportunity.quotes.order_by("-created_at")
     return render(
         request,
         "crm/opportunity_detail.html",
-        {"opportunity": opportunity, "form": form, "quotes": quotes, "can_sell": has_role(request.user, *SELL)},
+        {"opportunity": opportunity, "form": form, "quotes": quotes, "can_sell": can_sell},
     )
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("opportunity.edit")
 def opportunity_lose_view(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     opportunity = selectors.opportunity_get_for(user=request.user, opportunity_id=opportunity_id)
     try:

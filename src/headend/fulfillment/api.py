@@ -24,7 +24,7 @@ in_progress -> inProgress, blocked -> held (with blockedReason), done -> complet
 failed -> failed, cancelled -> cancelled.
 So the manual tasks someone can start or complete now are the items in state "acknowledged"
 whose `work.workType` is "manual"; code tasks are run by the worker.
-Moving tasks needs the provisioning role.
+Moving tasks needs the provisioning role or the role the task names (core/permissions, "task.work").
 """
 
 import datetime as dt
@@ -55,7 +55,7 @@ from headend.api.schemas import (
     site_ref,
 )
 from headend.core.errors import NotFound, ValidationError
-from headend.core.permissions import FULFIL, require_role
+from headend.core.permissions import require
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.fulfillment import services as fulfillment_services
 from headend.fulfillment.models import Appointment, Task, WorkOrder
@@ -280,12 +280,13 @@ def work_order_get(request: ApiRequest, id: str, fields: str | None = None) -> W
 
 
 def _task_of(request: ApiRequest, work_order_id: str, task_id: str) -> tuple[WorkOrder, Task]:
-    """The task, if it is one of this work order's (404 otherwise), for someone who may move it."""
-    require_role(request.auth, *FULFIL)
+    """The task, if it is one of this work order's (404 otherwise), for someone who may work it:
+    "task.work" in core/permissions (provisioning, and the role the task names), as on the pages."""
     work_order = fulfillment_selectors.work_order_get_for(user=request.auth, work_order_id=work_order_id)
     task = fulfillment_selectors.task_get_for(user=request.auth, task_id=task_id)
     if task.work_order_id != work_order.pk:
         raise NotFound("No such task on this work order.", field="task_id")
+    require(request.auth, "task.work", named=task.role)
     return work_order, task
 
 
@@ -299,7 +300,7 @@ def _item(request: ApiRequest, work_order: WorkOrder, task: Task) -> WorkOrderIt
 )
 def task_start(request: ApiRequest, id: str, task_id: str) -> WorkOrderItemOut:
     """Start a ready manual task (not TMF); it is given to you if it was given to nobody. 409
-    `task_blocked` while a task it depends on is open or it is blocked. Needs the provisioning role."""
+    `task_blocked` while a task it depends on is open or it is blocked. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_start(task=task, started_by=request.auth)
@@ -315,7 +316,7 @@ def task_complete(
     request: ApiRequest, id: str, task_id: str, payload: TaskCompleteIn | None = None
 ) -> WorkOrderItemOut:
     """Mark a ready or started manual task done (not TMF). 409 `task_blocked` while a task it
-    depends on is open; completing the last task turns the service up. Needs the provisioning role."""
+    depends on is open; completing the last task turns the service up. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     payload = payload or TaskCompleteIn()
     with body_fields(TASK_FIELDS):
@@ -332,7 +333,7 @@ def task_complete(
 @router.post("/workOrder/{id}/task/{task_id}/block", response={200: WorkOrderItemOut, **ERRORS}, summary="Block a task")
 def task_block(request: ApiRequest, id: str, task_id: str, payload: TaskBlockIn | None = None) -> WorkOrderItemOut:
     """Stop work on a ready or started task, saying why (`{"reason": ...}`, required); its
-    state becomes `held` with the reason as `blockedReason`. Needs the provisioning role."""
+    state becomes `held` with the reason as `blockedReason`. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_block(task=task, reason=(payload or TaskBlockIn()).reason, blocked_by=request.auth)
@@ -344,7 +345,7 @@ def task_block(request: ApiRequest, id: str, task_id: str, payload: TaskBlockIn 
 )
 def task_unblock(request: ApiRequest, id: str, task_id: str) -> WorkOrderItemOut:
     """Let work go on: back to `inProgress` if it had started, else `acknowledged`. 409 for a
-    task that is not blocked. Needs the provisioning role."""
+    task that is not blocked. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_unblock(task=task, unblocked_by=request.auth)
@@ -358,7 +359,7 @@ def task_assign(request: ApiRequest, id: str, task_id: str, payload: TaskAssignI
     """Give an open task to someone: `{"assignee": {"id": ...}}` (a technician must have the
     task's skill and work at its forecast start: 400 on `assignee`), `{"assignee": null}` to take
     it back, or `{"automatic": true}` (409 `no_technician` when nobody qualifies). Needs the
-    provisioning role."""
+    provisioning role or the task's own."""
     work_order, task = _task_of(request, id, task_id)
     named = "assignee" in payload.model_fields_set
     if payload.automatic == named:
@@ -386,7 +387,7 @@ class TaskSkipIn(In):
 )
 def task_retry(request: ApiRequest, id: str, task_id: str) -> WorkOrderItemOut:
     """Put a failed code task back in the worker's queue with a fresh set of attempts (not
-    TMF). 409 for a task that has not failed. Needs the provisioning role."""
+    TMF). 409 for a task that has not failed. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_retry(task=task, retried_by=request.auth)
@@ -398,7 +399,7 @@ def task_retry(request: ApiRequest, id: str, task_id: str) -> WorkOrderItemOut:
 )
 def task_skip(request: ApiRequest, id: str, task_id: str, payload: TaskSkipIn | None = None) -> WorkOrderItemOut:
     """Go on without a failed code task, saying why (`{"reason": ...}`, required): it counts as
-    done and its successors become ready (not TMF). 409 `not_failed`. Needs the provisioning role."""
+    done and its successors become ready (not TMF). 409 `not_failed`. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields(TASK_FIELDS):
         fulfillment_services.task_skip(task=task, reason=(payload or TaskSkipIn()).reason, skipped_by=request.auth)
@@ -414,7 +415,7 @@ def task_complete_by_hand(
     request: ApiRequest, id: str, task_id: str, payload: TaskCompleteIn | None = None
 ) -> WorkOrderItemOut:
     """A person did what the failed code task could not (`{"note": ...}`, required): it is
-    done (not TMF). 409 `not_failed`. Needs the provisioning role."""
+    done (not TMF). 409 `not_failed`. Needs provisioning or the task's role."""
     work_order, task = _task_of(request, id, task_id)
     with body_fields({**TASK_FIELDS, "notes": "note"}):
         fulfillment_services.task_complete_by_hand(

@@ -7,7 +7,7 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self) -> None:
-        from headend.fulfillment import code_actions, handlers, selectors, services  # noqa: F401  (registers)
+        from headend.fulfillment import boards, code_actions, handlers, services  # noqa: F401  (registers)
         from headend.inventory.hooks import ServiceWork, service_work
         from headend.orders.hooks import OrderWork, order_work
 
@@ -20,9 +20,9 @@ class FulfillmentConfig(AppConfig):
         service_work.provide(
             ServiceWork(
                 request_action=services.service_action_request,
-                open_work=selectors.open_work_by_service,
-                services_in_work=selectors.service_ids_in_work,
-                assignees=selectors.board_assignees,
+                open_work=boards.open_work_by_service,
+                services_in_work=boards.service_ids_in_work,
+                assignees=boards.board_assignees,
             )
         )
         from headend.fulfillment import (

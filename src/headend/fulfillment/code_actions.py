@@ -1,44 +1,12 @@
 """Fulfillment's own code action: the service's circuit id.
 
 The registry and what every action is given and may raise (`ActionContext`, the errors) are in
-`headend.catalog.code_actions`, below every app that registers or names an action. They are
-re-exported here for callers that still import them from fulfillment."""
+`headend.catalog.code_actions`, below every app that registers or names an action."""
 
 from typing import Any
 
-from headend.catalog.code_actions import (
-    ActionContext,
-    ActionError,
-    CodeAction,
-    ParamsCheck,
-    PermanentError,
-    Registered,
-    RetryableError,
-    check_params,
-    choices,
-    get,
-    is_registered,
-    names,
-    register,
-)
+from headend.catalog.code_actions import ActionContext, register
 from headend.inventory import services as inventory_services
-
-__all__ = [
-    "ActionContext",
-    "ActionError",
-    "CodeAction",
-    "ParamsCheck",
-    "PermanentError",
-    "Registered",
-    "RetryableError",
-    "assign_circuit_id",
-    "check_params",
-    "choices",
-    "get",
-    "is_registered",
-    "names",
-    "register",
-]
 
 
 @register("inventory.assign_circuit_id", "Assign the service's circuit id")

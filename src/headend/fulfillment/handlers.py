@@ -23,6 +23,6 @@ def queue_code_task(event: OutboxEvent) -> None:
 def queue_due_code_tasks(should_stop: Callable[[], bool]) -> int:
     """After each relay of the worker loop: retries whose back-off has passed, and tasks whose
     worker died, go back to the queue."""
-    from headend.fulfillment.services import code_tasks_sweep
+    from headend.fulfillment.code_tasks import code_tasks_sweep
 
     return code_tasks_sweep()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from headend.catalog.models import Skill
+from headend.catalog.models import Skill, WorkAction
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
@@ -74,7 +74,7 @@ class WorkOrder(StatusModel):
     service = models.ForeignKey("inventory.Service", on_delete=models.PROTECT, related_name="work_orders")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    action = models.CharField(max_length=8, default="add")
+    action = models.CharField(max_length=8, choices=WorkAction.choices, default=WorkAction.ADD)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -116,7 +116,7 @@ class WorkOrder(StatusModel):
         """The TMF item action: add, modify or delete (a suspend or restore modifies the service)."""
         if self.order_line is not None:
             return self.order_line.action
-        return "delete" if self.action == "delete" else "modify"
+        return WorkAction.DELETE if self.action == WorkAction.DELETE else WorkAction.MODIFY
 
     @property
     def product(self) -> Any:

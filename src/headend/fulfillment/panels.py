@@ -7,14 +7,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from headend.core import clock, panels
-from headend.core.permissions import Role, has_role
+from headend.core.permissions import may
 from headend.crm.models import Account
 from headend.fulfillment import selectors
 from headend.inventory.models import Service
 from headend.orders.models import Order
-
-# Who may suspend, restore or disconnect a service (views.service_action_view).
-SERVICE_ACTIONS = (Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
 
 
 @panels.register("account.sections", template="fulfillment/panels/account_work_orders.html", order=40)
@@ -35,7 +32,7 @@ def order_appointments(request: HttpRequest, order: Order) -> dict[str, Any]:
 
 @panels.register("service.sections", template="fulfillment/panels/service_actions.html", order=10)
 def service_actions(request: HttpRequest, service: Service) -> dict[str, Any] | None:
-    if not has_role(request.user, *SERVICE_ACTIONS):
+    if not may(request.user, "service.action"):
         return None
     actions = selectors.service_actions_available(service=service)
     return {"service": service, "actions": actions} if actions else None

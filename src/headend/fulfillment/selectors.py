@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,13 +9,6 @@ from django.db import models
 
 from headend.catalog import selectors as catalog_selectors
 from headend.core import clock
-from headend.core.boards import (  # the boards' shapes, with the names views know them by
-    BOARD_COLUMN_LIMIT,
-    BOARD_RECENT_DAYS,
-    BoardChoices,
-    BoardColumn,
-    BoardFilters,
-)
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
@@ -30,6 +22,7 @@ from headend.fulfillment.models import (
     Technician,
     WorkOrder,
 )
+from headend.fulfillment.view_models import PreviewRow, Slot
 from headend.inventory.models import Service
 
 
@@ -40,7 +33,7 @@ def work_requester(*, task_id: int) -> Any:
     return task.work_order.requested_by if task is not None else None
 
 
-def _scoped(user: Any) -> models.QuerySet[WorkOrder]:
+def work_order_scope(*, user: Any) -> models.QuerySet[WorkOrder]:
     return WorkOrder.objects.filter(service__account__in=account_scope(user=user))
 
 
@@ -57,7 +50,7 @@ def work_order_list(
     """Work orders `user` may see; `statuses` keeps those in any of several (an empty one matches none);
     `detailed` also loads each work order's tasks and their dependencies; `flagged` keeps those
     a person must look at (a code task failed)."""
-    work_orders = _scoped(user).select_related(
+    work_orders = work_order_scope(user=user).select_related(
         "service__account", "service__location", "service__product_version__product", "order_line__order"
     )
     if status:
@@ -79,7 +72,7 @@ def work_order_list(
 
 def work_order_get_for(*, user: Any, work_order_id: Any) -> WorkOrder:
     work_order = (
-        _scoped(user)
+        work_order_scope(user=user)
         .filter(pk=parse_id(work_order_id))
         .select_related(
             "service__account", "service__location", "service__product_version__product", "order_line__order"
@@ -180,19 +173,6 @@ def earliest_free_technician(*, task: Task, horizon_days: int = 60) -> tuple[Tec
                 best = (rank, technician, start.astimezone(dt.UTC))
             break
     return None if best is None else (best[1], best[2])
-
-
-@dataclass(frozen=True)
-class Slot:
-    start: dt.datetime
-    end: dt.datetime
-    technician: Technician
-
-    @property
-    def label(self) -> str:
-        zone = clock.provider_zone()
-        start, end = self.start.astimezone(zone), self.end.astimezone(zone)
-        return f"{start:%a %b %-d}, {start:%H:%M} to {end:%H:%M}"
 
 
 APPOINTMENT_WINDOWS = ((dt.time(8), dt.time(12)), (dt.time(12), dt.time(17)))
@@ -303,7 +283,7 @@ def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
     """A task's attachment if `user` may see its work order (the same scope as the work order's
     own page); NotFound otherwise, so foreign ids reveal nothing."""
     attachment = (
-        TaskAttachment.objects.filter(pk=parse_id(attachment_id), task__work_order__in=_scoped(user))
+        TaskAttachment.objects.filter(pk=parse_id(attachment_id), task__work_order__in=work_order_scope(user=user))
         .select_related("task")
         .first()
     )
@@ -314,168 +294,6 @@ def attachment_get_for(*, user: Any, attachment_id: Any) -> TaskAttachment:
 
 def task_ids_for_order(*, order_id: int) -> list[int]:
     return list(Task.objects.filter(work_order__order_line__order_id=order_id).values_list("pk", flat=True))
-
-
-# --- Boards -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkOrderCard:
-    """A work order as a board shows it: who works on it and how far go-live slipped."""
-
-    work_order: WorkOrder
-    assignees: tuple[str, ...]
-    overdue: bool
-    slip: str  # forecast go-live behind the planned one, in working time ("1 d 2 h"); "" when not behind
-
-
-WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
-
-
-def _work_order_overdue_q(at: dt.datetime) -> models.Q:
-    """Open, and go-live forecast after the planned one or already past."""
-    late = models.Q(forecast_finish__gt=models.F("planned_finish")) | models.Q(forecast_finish__lt=at)
-    return models.Q(status__in=WORK_ORDER_OPEN) & late
-
-
-def _work_order_card(work_order: WorkOrder, at: dt.datetime, calendar: scheduling.BusinessCalendar) -> WorkOrderCard:
-    planned, forecast = work_order.planned_finish, work_order.forecast_finish
-    is_open = work_order.status in WORK_ORDER_OPEN
-    overdue = is_open and forecast is not None and ((planned is not None and forecast > planned) or forecast < at)
-    slip = ""
-    if planned is not None and forecast is not None and forecast > planned:
-        minutes = calendar.working_minutes_between(planned, forecast)
-        slip = scheduling.format_working_duration(minutes, calendar) if minutes > 0 else ""
-    names: dict[int, str] = {}
-    for task in getattr(work_order, "assigned_tasks", ()):
-        names.setdefault(task.assignee_id, task.assignee.get_full_name() or task.assignee.get_username())
-    return WorkOrderCard(work_order, tuple(names.values()), overdue, slip)
-
-
-def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet[WorkOrder]:
-    return work_orders.select_related(
-        "service__account",
-        "service__location",
-        "service__product_version__product",
-        "order_line__location",
-        "order_line__product_version__product",
-        "order_line__order",
-    ).prefetch_related(
-        models.Prefetch(
-            "tasks",
-            queryset=Task.objects.filter(assignee__isnull=False).select_related("assignee").order_by("position"),
-            to_attr="assigned_tasks",
-        )
-    )
-
-
-def work_order_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> list[BoardColumn]:
-    """The work-order board: a column per status, soonest go-live first; completed and cancelled
-    work orders only if they ended in the last 30 days."""
-    since = at - dt.timedelta(days=BOARD_RECENT_DAYS)
-    work_orders = _scoped(user).filter(models.Q(status__in=WORK_ORDER_OPEN) | models.Q(completed_at__gte=since))
-    if filters.region:
-        work_orders = work_orders.filter(
-            models.Q(order_line__location__city__iexact=filters.region)
-            | models.Q(order_line=None, service__location__city__iexact=filters.region)
-        )
-    if filters.product_id:
-        work_orders = work_orders.filter(
-            models.Q(order_line__product_version__product_id=filters.product_id)
-            | models.Q(order_line=None, service__product_version__product_id=filters.product_id)
-        )
-    if filters.assignee_id:
-        work_orders = work_orders.filter(
-            pk__in=Task.objects.filter(assignee_id=filters.assignee_id).values("work_order_id")
-        )
-    if filters.overdue:
-        work_orders = work_orders.filter(_work_order_overdue_q(at))
-    calendar = provider_calendar()
-    columns = []
-    for status, label in WorkOrder.Status.choices:
-        in_column = work_orders.filter(status=status)
-        if status in WORK_ORDER_OPEN:
-            in_column = in_column.order_by(models.F("forecast_finish").asc(nulls_last=True), "pk")
-        else:
-            in_column = in_column.order_by("-completed_at", "-pk")
-        cards = tuple(
-            _work_order_card(work_order, at, calendar)
-            for work_order in _with_board_rows(in_column)[:BOARD_COLUMN_LIMIT]
-        )
-        total = len(cards) if len(cards) < BOARD_COLUMN_LIMIT else in_column.count()
-        columns.append(BoardColumn(status, label, cards, total, recent_only=status not in WORK_ORDER_OPEN))
-    return columns
-
-
-def work_order_board_card(*, user: Any, work_order_id: Any, at: dt.datetime) -> WorkOrderCard:
-    """One card of the work-order board, as it is now (after a move). Raises NotFound."""
-    work_order = _with_board_rows(_scoped(user).filter(pk=parse_id(work_order_id))).first()
-    if work_order is None:
-        raise NotFound("No such work order.", field="id")
-    return _work_order_card(work_order, at, provider_calendar())
-
-
-def board_assignees(*, user: Any) -> list[tuple[int, str]]:
-    """People a board can be filtered by: whoever has a task of a visible work order, technicians
-    and provisioning staff."""
-    from django.contrib.auth import get_user_model
-
-    from headend.core.permissions import Role
-
-    assigned = Task.objects.filter(work_order__in=_scoped(user), assignee__isnull=False).values("assignee_id")
-    people = (
-        get_user_model()
-        .objects.filter(
-            models.Q(pk__in=assigned) | models.Q(technician__isnull=False) | models.Q(groups__name=Role.PROVISIONING),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-    return [(person.pk, person.get_full_name() or person.get_username()) for person in people]
-
-
-def work_order_board_choices(*, user: Any) -> BoardChoices:
-    """The regions, products and people the work-order board can be filtered by."""
-    scoped = _scoped(user)
-    regions: dict[str, str] = {}
-    for city in scoped.values_list("service__location__city", flat=True).distinct():
-        if city:
-            regions.setdefault(city.casefold(), city.title())  # addresses are kept in capitals
-    products = scoped.values_list(
-        "service__product_version__product_id", "service__product_version__product__name"
-    ).distinct()
-    return BoardChoices(
-        regions=sorted(regions.values(), key=str.casefold),
-        products=sorted(set(products), key=lambda product: product[1].casefold()),
-        assignees=board_assignees(user=user),
-    )
-
-
-def service_ids_in_work(*, user: Any, assignee_id: int = 0, overdue: bool = False, at: dt.datetime) -> set[int]:
-    """Services with a work order that has a task assigned to `assignee_id` (any status), and
-    (`overdue`) an open work order that is overdue; for the service board's filters."""
-    work_orders = _scoped(user)
-    if assignee_id:
-        work_orders = work_orders.filter(pk__in=Task.objects.filter(assignee_id=assignee_id).values("work_order_id"))
-    if overdue:
-        work_orders = work_orders.filter(_work_order_overdue_q(at))
-    return set(work_orders.values_list("service_id", flat=True))
-
-
-def open_work_by_service(*, service_ids: Collection[int], at: dt.datetime) -> dict[int, WorkOrderCard]:
-    """The open work order of each service (the newest, if several), as a board card."""
-    work_orders = _with_board_rows(
-        WorkOrder.objects.filter(service_id__in=list(service_ids), status__in=WORK_ORDER_OPEN).order_by(
-            "service_id", "-created_at", "-pk"
-        )
-    )
-    calendar = provider_calendar()
-    cards: dict[int, WorkOrderCard] = {}
-    for work_order in work_orders:
-        if work_order.service_id not in cards:
-            cards[work_order.service_id] = _work_order_card(work_order, at, calendar)
-    return cards
 
 
 def work_order_list_scheduled(
@@ -493,16 +311,6 @@ def work_order_get_scheduled(*, user: Any, work_order_id: Any) -> WorkOrder:
     work_order = work_order_get_for(user=user, work_order_id=work_order_id)
     models.prefetch_related_objects(list(work_order.tasks.all()), "skill", "dependencies", "appointments")
     return work_order
-
-
-@dataclass(frozen=True)
-class PreviewRow:
-    position: int
-    name: str
-    start: dt.datetime
-    finish: dt.datetime
-    critical: bool
-    slack_minutes: int
 
 
 def template_preview(*, tasks: list[Any], start: dt.datetime) -> tuple[list[PreviewRow], dt.datetime]:

@@ -4,18 +4,18 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from headend.core import clock, user_files
+from headend.core.boards import BoardFilters
 from headend.core.errors import DomainError, ValidationError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import EDIT_TEMPLATES, FULFIL, has_role, role_required, staff_required
-from headend.fulfillment import gantt, panels, selectors, services
+from headend.core.permissions import may, permission_required, require, staff_required
+from headend.fulfillment import boards, gantt, selectors, services
 from headend.fulfillment.models import WorkOrder
 from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
@@ -41,7 +41,7 @@ def work_order_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = selectors.work_order_get_for(user=request.user, work_order_id=work_order_id)
-    can_fulfil = has_role(request.user, *FULFIL)
+    can_fulfil = may(request.user, "work_order.move")
     tasks = list(work_order.tasks.all())
     slots = {
         task.pk: selectors.appointment_slots(task=task)
@@ -54,7 +54,7 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
         "can_fulfil": can_fulfil,
         # What code tasks received (their results and the attempt log's exchanges) is for those
         # who may edit templates: answers of outside systems can hold anything.
-        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
+        "can_see_exchanges": may(request.user, "template.edit"),
         "slots": slots,
         "appointments": {a.task_id: a for a in selectors.appointment_for(task_ids=[t.pk for t in tasks])},
         "assignees": selectors.assignable_users() if can_fulfil else [],
@@ -71,8 +71,8 @@ def my_tasks_view(request: HttpRequest) -> HttpResponse:
     tasks = selectors.task_list_open(user=request.user)
     context = {
         "tasks": tasks,
-        "can_fulfil": has_role(request.user, *FULFIL),
-        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
+        "can_fulfil": may(request.user, "work_order.move"),
+        "can_see_exchanges": may(request.user, "template.edit"),
     }
     return render(request, "fulfillment/task_queue.html", context)
 
@@ -82,8 +82,8 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
     """Each person's tasks for today and this week."""
     context = {
         **selectors.my_work(user=request.user),
-        "can_fulfil": has_role(request.user, *FULFIL),
-        "can_see_exchanges": has_role(request.user, *EDIT_TEMPLATES),
+        "can_fulfil": may(request.user, "work_order.move"),
+        "can_see_exchanges": may(request.user, "template.edit"),
         "assignees": [],
         "slots": {},
         "appointments": {},
@@ -114,11 +114,10 @@ def _local_instant(value: str, *, field: str) -> dt.datetime | None:
 @require_POST
 @staff_required
 def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
-    """One step of a task's workflow from the work-order page or the task queue: provisioning
-    works every task; a task for another role (an approval by a sales manager) is theirs too."""
+    """One step of a task's workflow from the work-order page or the task queue, for those
+    core/permissions lets work it ("task.work": provisioning, and the role the task names)."""
     task = selectors.task_get_for(user=request.user, task_id=task_id)
-    if not (has_role(request.user, *FULFIL) or (task.role and has_role(request.user, task.role))):
-        raise PermissionDenied("Your role may not work this task.")
+    require(request.user, "task.work", named=task.role)
     post, user = request.POST, request.user
     try:
         if action == "complete":
@@ -182,14 +181,14 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
 
 
 def _work_order_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:
-    filters = selectors.BoardFilters.from_query(params)
+    filters = BoardFilters.from_query(params)
     context = {
-        "columns": selectors.work_order_board(user=request.user, filters=filters, at=clock.now()),
-        "choices": selectors.work_order_board_choices(user=request.user),
+        "columns": boards.work_order_board(user=request.user, filters=filters, at=clock.now()),
+        "choices": boards.work_order_board_choices(user=request.user),
         "filters": filters,
         "filter_pairs": filters.query_pairs(),
         "statuses": WorkOrder.Status.choices,
-        "can_move": has_role(request.user, *FULFIL),
+        "can_move": may(request.user, "work_order.move"),
         "error": error,
     }
     return render(request, "fulfillment/work_order_board.html", context, status=status)
@@ -201,7 +200,7 @@ def work_order_board_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*FULFIL)
+@permission_required("work_order.move")
 def work_order_move_view(request: HtmxHttpRequest, work_order_id: int) -> HttpResponse:
     """A card dropped in another column (the board's script) or its "Move to" form. A refused
     move answers 409 with the reason: as text to the script, on the board without JavaScript."""
@@ -214,13 +213,13 @@ def work_order_move_view(request: HtmxHttpRequest, work_order_id: int) -> HttpRe
         if request.htmx:
             return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
         return _work_order_board_page(request, request.POST, status=409, error=exc.message)
-    filters = selectors.BoardFilters.from_query(request.POST)
+    filters = BoardFilters.from_query(request.POST)
     if not request.htmx:
         messages.success(request, f"{work_order.number} is {work_order.get_status_display().lower()}.")
         query = urlencode(filters.query_pairs())
         return redirect(f"{reverse('fulfillment:board')}{'?' if query else ''}{query}")
     context = {
-        "card": selectors.work_order_board_card(user=request.user, work_order_id=work_order.pk, at=clock.now()),
+        "card": boards.work_order_board_card(user=request.user, work_order_id=work_order.pk, at=clock.now()),
         "filter_pairs": filters.query_pairs(),
         "statuses": WorkOrder.Status.choices,
         "can_move": True,
@@ -318,7 +317,7 @@ def work_order_gantt_view(request: HttpRequest, work_order_id: int) -> HttpRespo
 
 
 @require_POST
-@role_required(*panels.SERVICE_ACTIONS)
+@permission_required("service.action")
 def service_action_view(request: HttpRequest, service_id: int) -> HttpResponse:
     """Suspend, restore or disconnect: a work order whose code tasks change the network."""
     service = inventory_selectors.service_get_for(user=request.user, service_id=service_id)

@@ -102,7 +102,7 @@ def _cancellation(request: HttpRequest, user: Any, event: OutboxEvent) -> tuple[
 
 
 def _quote(request: HttpRequest, user: Any, event: OutboxEvent) -> tuple[str, Out]:
-    from headend.quoting.api import QuoteOut
+    from headend.quoting.api_schemas import QuoteOut
 
     quote = quoting_selectors.quote_get_for(user=user, quote_id=event.subject_id)
     return str(quote.pk), QuoteOut.of(request, quote)
@@ -207,7 +207,7 @@ class _SiteRequest(HttpRequest):
 
 
 def site_request() -> HttpRequest:
-    return _SiteRequest(getattr(settings, "HEADEND_SITE_URL", "") or "http://localhost:8000")
+    return _SiteRequest(settings.HEADEND_SITE_URL or "http://localhost:8000")
 
 
 def envelope(event: OutboxEvent, notification: Notification, *, user: Any, request: HttpRequest) -> tuple[str, str]:

@@ -19,9 +19,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from headend.core import clock, outbound
+from headend.core.backoff import delay
 from headend.core.errors import Conflict, NotFound, ValidationError
 from headend.core.models import OutboxEvent
-from headend.core.permissions import REGISTER_LISTENERS, require_role
+from headend.core.permissions import require
 from headend.hub import envelopes, selectors, signatures
 from headend.hub.models import Delivery, DeliveryAttempt, Subscription
 
@@ -32,15 +33,14 @@ MIN_SECRET_LENGTH = 16
 
 def max_attempts() -> int:
     """Tries before a delivery is failed (then a person may redeliver it)."""
-    return int(getattr(settings, "HEADEND_WEBHOOK_MAX_ATTEMPTS", 10))
+    return settings.HEADEND_WEBHOOK_MAX_ATTEMPTS
 
 
 def backoff(attempt: int) -> dt.timedelta:
     """The wait after failed try number `attempt`: 30 s, doubling each time, at most an hour
     (HEADEND_WEBHOOK_BACKOFF, HEADEND_WEBHOOK_MAX_DELAY, in seconds)."""
-    first = int(getattr(settings, "HEADEND_WEBHOOK_BACKOFF", 30))
-    ceiling = int(getattr(settings, "HEADEND_WEBHOOK_MAX_DELAY", 3600))
-    return dt.timedelta(seconds=min(first * 2 ** min(attempt - 1, 30), ceiling))
+    first, cap = settings.HEADEND_WEBHOOK_BACKOFF, settings.HEADEND_WEBHOOK_MAX_DELAY
+    return dt.timedelta(seconds=delay(attempt, first=first, cap=cap))
 
 
 def lease() -> dt.timedelta:
@@ -83,7 +83,7 @@ def _check_callback(callback: str) -> str:
 
 def max_subscriptions() -> int:
     """Listeners one user may have registered at once, through all their tokens."""
-    return int(getattr(settings, "HEADEND_HUB_MAX_SUBSCRIPTIONS", 20))
+    return settings.HEADEND_HUB_MAX_SUBSCRIPTIONS
 
 
 def parse_query(api: str, query: str) -> list[str]:
@@ -122,7 +122,7 @@ def subscription_register(
     Raises ValidationError naming callback (not an http(s) URL, or one the outbound address
     policy refuses), query or secret, and Conflict when the user has as many listeners as
     HEADEND_HUB_MAX_SUBSCRIPTIONS allows."""
-    require_role(registered_by, *REGISTER_LISTENERS)
+    require(registered_by, "hub.register")
     if api not in envelopes.HUBS:
         raise NotFound(f"No hub at {api}.", field="api")
     callback = _check_callback(callback)  # resolves the host: before the transaction, not in it

@@ -8,12 +8,12 @@ from django.views.decorators.http import require_POST
 from headend.core.errors import DomainError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import Role, role_required
+from headend.core.permissions import permission_required
 from headend.hub import selectors, services
 from headend.hub.models import Delivery
 
 
-@role_required(Role.ADMIN)
+@permission_required("webhook.manage")
 def webhooks_view(request: HtmxHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in Delivery.Status.values else ""
@@ -29,14 +29,14 @@ def webhooks_view(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "hub/webhooks.html", context)
 
 
-@role_required(Role.ADMIN)
+@permission_required("webhook.manage")
 def delivery_detail_view(request: HtmxHttpRequest, delivery_id: int) -> HttpResponse:
     delivery = selectors.delivery_get(delivery_id=delivery_id)
     return render(request, "hub/delivery_detail.html", {"delivery": delivery, "attempts": delivery.attempt_log.all()})
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@permission_required("webhook.manage")
 def delivery_redeliver_view(request: HtmxHttpRequest, delivery_id: int) -> HttpResponse:
     delivery = selectors.delivery_get(delivery_id=delivery_id)
     error = ""
@@ -57,7 +57,7 @@ def delivery_redeliver_view(request: HtmxHttpRequest, delivery_id: int) -> HttpR
 
 
 @require_POST
-@role_required(Role.ADMIN)
+@permission_required("webhook.manage")
 def subscription_delete_view(request: HtmxHttpRequest, subscription_id: int) -> HttpResponse:
     subscription = selectors.subscription_get(subscription_id=subscription_id)
     services.subscription_delete(subscription=subscription, deleted_by=request.user)

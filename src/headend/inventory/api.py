@@ -57,7 +57,8 @@ from headend.api.schemas import (
     order_ref,
     site_ref,
 )
-from headend.core.permissions import Role, require_role
+from headend.catalog.models import WorkAction
+from headend.core.permissions import require
 from headend.inventory import selectors as inventory_selectors
 from headend.inventory.hooks import service_work
 from headend.inventory.models import Service
@@ -195,7 +196,7 @@ class ServiceUpdateIn(In):
     state_change_reason: Text200 = Field(default="", alias="stateChangeReason")
 
 
-ACTION_FOR_STATE = {"inactive": "suspend", "active": "restore", "terminated": "delete"}
+ACTION_FOR_STATE = {"inactive": WorkAction.SUSPEND, "active": WorkAction.RESTORE, "terminated": WorkAction.DELETE}
 
 
 @router.patch(
@@ -211,7 +212,7 @@ ACTION_FOR_STATE = {"inactive": "suspend", "active": "restore", "terminated": "d
 def service_patch(request: ApiRequest, id: str, payload: ServiceUpdateIn) -> Status:
     """`inactive` suspends, `active` restores, `terminated` disconnects, through a work order
     (202; see the module docstring). Needs a provisioning, support or billing role."""
-    require_role(request.auth, Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
+    require(request.auth, "service.action")
     service = inventory_selectors.service_get_for(user=request.auth, service_id=id)
     reason = payload.state_change_reason or f"asked through the API by {request.auth.get_username()}"
     with body_fields({"status": "state", "reason": "stateChangeReason", "action": "state", "service": "id"}):

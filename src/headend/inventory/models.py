@@ -3,7 +3,7 @@
 from django.db import models
 from django.urls import reverse
 
-from headend.catalog.models import ProductVersion, Term
+from headend.catalog.models import ProductVersion, Term, WorkAction
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
@@ -28,10 +28,10 @@ class Service(StatusModel):
     }
     # What staff (or the API, or the board) may ask for on a live service, done by a work order
     # from the product's template: action -> (the statuses it applies to, its verb, done).
-    ACTIONS = {
-        "suspend": ((Status.ACTIVE,), "suspend", "suspended"),
-        "restore": ((Status.SUSPENDED,), "restore", "restored"),
-        "delete": ((Status.ACTIVE, Status.SUSPENDED), "disconnect", "disconnected"),
+    ACTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+        WorkAction.SUSPEND: ((Status.ACTIVE,), "suspend", "suspended"),
+        WorkAction.RESTORE: ((Status.SUSPENDED,), "restore", "restored"),
+        WorkAction.DELETE: ((Status.ACTIVE, Status.SUSPENDED), "disconnect", "disconnected"),
     }
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="services")

@@ -6,9 +6,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from headend.catalog import selectors as catalog_selectors
+from headend.catalog.models import WorkAction
 from headend.core import clock, events
 from headend.core.errors import Conflict
 from headend.core.periods import term_end
+from headend.core.permissions import require
 from headend.inventory.hooks import service_work
 from headend.inventory.models import Service, ServiceStatusChange
 
@@ -162,9 +164,9 @@ def service_assign_circuit_id(*, service: Service, prefix: str) -> Service:
 
 # The board column a card is dropped in -> the service action it asks for.
 BOARD_ACTIONS = {
-    Service.Status.SUSPENDED: "suspend",
-    Service.Status.ACTIVE: "restore",
-    Service.Status.PENDING_DISCONNECT: "delete",
+    Service.Status.SUSPENDED: WorkAction.SUSPEND,
+    Service.Status.ACTIVE: WorkAction.RESTORE,
+    Service.Status.PENDING_DISCONNECT: WorkAction.DELETE,
 }
 
 
@@ -182,6 +184,7 @@ def _board_action(service: Service, to: str) -> str | None:
 def service_move(*, service: Service, to: str, moved_by: Any, reason: str = "") -> Service:
     """A card dragged on the service board: suspend, resume or ask to disconnect a live service.
     Pending, provisioning and disconnected follow the work orders, so those moves are refused."""
+    require(moved_by, "service.action")
     service = _lock(service)
     if to == service.status:
         return service

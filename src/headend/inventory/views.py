@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from headend.core import clock, panels
+from headend.core import clock, events, panels
 from headend.core.boards import BoardFilters
 from headend.core.errors import DomainError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import Role, has_role, role_required, staff_required
+from headend.core.permissions import may, permission_required, staff_required
 from headend.inventory import selectors, services
 from headend.inventory.models import Service
 
@@ -39,13 +39,12 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
         # above draw them (their panels.py).
         "network_panels": panels.render("service.network", request=request, obj=service),
         "section_panels": panels.render("service.sections", request=request, obj=service),
+        "activity": events.activity(service),
     }
     return render(request, "inventory/service_detail.html", context)
 
 
 # --- Board ------------------------------------------------------------------------------------
-
-MOVE_SERVICES = (Role.PROVISIONING, Role.SUPPORT)
 
 
 def _service_board_page(request: HttpRequest, params: Any, *, status: int = 200, error: str = "") -> HttpResponse:
@@ -56,7 +55,7 @@ def _service_board_page(request: HttpRequest, params: Any, *, status: int = 200,
         "filters": filters,
         "filter_pairs": filters.query_pairs(),
         "statuses": Service.Status.choices,
-        "can_move": has_role(request.user, *MOVE_SERVICES),
+        "can_move": may(request.user, "service.action"),
         "error": error,
     }
     return render(request, "inventory/service_board.html", context, status=status)
@@ -68,7 +67,7 @@ def service_board_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*MOVE_SERVICES)
+@permission_required("service.action")
 def service_move_view(request: HtmxHttpRequest, service_id: int) -> HttpResponse:
     """A card dropped in another column (the board's script) or its "Move to" form. A refused
     move answers 409 with the reason: as text to the script, on the board without JavaScript."""

@@ -7,21 +7,18 @@ from django.shortcuts import redirect, render
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.pagination import paginate
-from headend.core.permissions import Role, role_required
+from headend.core.permissions import permission_required
 from headend.ipam import selectors, services
 from headend.ipam.forms import PoolForm
 from headend.ipam.models import IPAllocation
 
-# Addresses are the network team's: provisioning (and admins).
-MANAGE_POOLS = (Role.PROVISIONING,)
 
-
-@role_required(*MANAGE_POOLS)
+@permission_required("pool.manage")
 def pool_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "ipam/pool_list.html", {"pools": selectors.pool_usage_list()})
 
 
-@role_required(*MANAGE_POOLS)
+@permission_required("pool.manage")
 def pool_detail_view(request: HttpRequest, pool_id: int) -> HttpResponse:
     pool = selectors.pool_get(pool_id=pool_id)
     state = request.GET.get("state", "")
@@ -34,7 +31,7 @@ def pool_detail_view(request: HttpRequest, pool_id: int) -> HttpResponse:
     return render(request, "ipam/pool_detail.html", context)
 
 
-@role_required(*MANAGE_POOLS)
+@permission_required("pool.manage")
 def pool_create_view(request: HttpRequest) -> HttpResponse:
     form = PoolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -50,7 +50,7 @@ from headend.api.schemas import (
 )
 from headend.catalog import selectors as catalog_selectors
 from headend.core.errors import ValidationError
-from headend.core.permissions import SELL, require_role
+from headend.core.permissions import require
 from headend.crm import selectors as crm_selectors
 from headend.crm.models import Account, Location
 from headend.network import selectors as network_selectors
@@ -230,7 +230,7 @@ def qualification_create(request: ApiRequest, payload: QualificationIn) -> Statu
     """Which offerings can be sold at a customer's site, with the reason for each that cannot.
     Needs a sales role; nothing is stored when the request names an unknown or foreign site
     or offering (400 naming the attribute)."""
-    require_role(request.auth, *SELL)
+    require(request.auth, "qualification.create")
     account: Account | None = None
     if payload.related_party:
         customer_id, customer_at = customer_id_in(payload.related_party)

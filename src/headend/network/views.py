@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -7,13 +6,10 @@ from django.views.decorators.http import require_POST
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.pagination import paginate
-from headend.core.permissions import Role, has_role, role_required, staff_required
+from headend.core.permissions import may, permission_required, require, staff_required
 from headend.network import selectors, services
 from headend.network.forms import CoverageAreaForm, CoverageUploadForm
 from headend.network.models import CoverageImport
-
-# Coverage is the network team's: provisioning (and admins) import files and enter areas.
-MANAGE_COVERAGE = (Role.PROVISIONING,)
 
 
 def _coverage_page(request: HttpRequest, form: CoverageUploadForm) -> HttpResponse:
@@ -21,7 +17,7 @@ def _coverage_page(request: HttpRequest, form: CoverageUploadForm) -> HttpRespon
         "form": form,
         "totals": selectors.coverage_totals(),
         "areas": selectors.coverage_area_list(),
-        "can_manage": has_role(request.user, *MANAGE_COVERAGE),
+        "can_manage": may(request.user, "coverage.manage"),
         **paginate(request, selectors.coverage_import_list(), per_page=20),
     }
     return render(request, "network/coverage.html", context)
@@ -33,8 +29,7 @@ def coverage_view(request: HttpRequest) -> HttpResponse:
     imported while the page waits."""
     if request.method != "POST":
         return _coverage_page(request, CoverageUploadForm())
-    if not has_role(request.user, *MANAGE_COVERAGE):
-        raise PermissionDenied("Coverage is managed by provisioning and admins.")
+    require(request.user, "coverage.manage")
     form = CoverageUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _coverage_page(request, form)
@@ -66,7 +61,7 @@ def import_detail_view(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(request, "network/import_detail.html", context)
 
 
-@role_required(*MANAGE_COVERAGE)
+@permission_required("coverage.manage")
 def area_create_view(request: HttpRequest) -> HttpResponse:
     """Coverage staff know of before any file says so: H3 cells or a polygon."""
     form = CoverageAreaForm(request.POST or None)
@@ -82,7 +77,7 @@ def area_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*MANAGE_COVERAGE)
+@permission_required("coverage.manage")
 def area_delete_view(request: HttpRequest, area_id: int) -> HttpResponse:
     area = selectors.coverage_area_get(area_id=area_id)
     services.coverage_area_delete(area=area, deleted_by=request.user)

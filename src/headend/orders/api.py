@@ -76,13 +76,13 @@ from headend.catalog import selectors as catalog_selectors
 from headend.core import clock
 from headend.core.errors import ValidationError
 from headend.core.money import total
-from headend.core.permissions import FULFIL, SELL, require_role
+from headend.core.permissions import require
 from headend.crm import selectors as crm_selectors
 from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 from headend.orders import services as orders_services
 from headend.orders.models import Order, OrderLine
-from headend.quoting.api import QuotePriceOut, promotion_alterations
+from headend.quoting.api_prices import QuotePriceOut, promotion_alterations
 
 router = Router(tags=["TMF622 productOrder"], by_alias=True, exclude_none=True)
 
@@ -126,10 +126,6 @@ OrderState = Literal[
     "pendingCancellation",
 ]
 CancellationState = Literal["acknowledged", "terminatedWithError", "inProgress", "done"]
-# Who may place and cancel orders: placing is selling; cancelling is asked for by the customer
-# (sales) or forced by the field when a site cannot be served (provisioning).
-PLACE_ORDER = SELL
-CANCEL_ORDER = (*SELL, *FULFIL)
 
 
 class OrderProductOut(Out):
@@ -399,7 +395,7 @@ def order_create(request: ApiRequest, response: HttpResponse, payload: ProductOr
     """With `quote`: the order the accepted quote became (200; 409 `quote_not_accepted`).
     Otherwise: a new order for the customer's `productOrderItem`s, checked and priced as quote
     items are, all or nothing (201). Both answer with a `Location` header. Needs a sales role."""
-    require_role(request.auth, *PLACE_ORDER)
+    require(request.auth, "order.place")
     if payload.quote:
         if len(payload.quote) != 1:
             raise ValidationError("Refer to one quote.", field="quote", code="one_quote")
@@ -495,7 +491,7 @@ def order_cancel(request: ApiRequest, response: HttpResponse, payload: CancelPro
     get undo tasks (state `inProgress` until they are done), services never turned up are
     cancelled. 400 without `cancellationReason`; 409 `order_not_cancellable` for an order that
     is finished or already being cancelled. Needs a sales or the provisioning role."""
-    require_role(request.auth, *CANCEL_ORDER)
+    require(request.auth, "order.cancel")
     payload.check_now()
     with body_fields({"id": "productOrder.id"}):
         order = orders_selectors.order_get_for(user=request.auth, order_id=payload.product_order.id)

@@ -3,7 +3,7 @@
 from django.db import models
 from django.urls import reverse
 
-from headend.catalog.models import ProductVersion, Term
+from headend.catalog.models import ProductVersion, Term, WorkAction
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
@@ -60,9 +60,12 @@ class Order(StatusModel):
 
 class OrderLine(StatusModel):
     class Action(models.TextChoices):
-        ADD = "add", "Add"
-        MODIFY = "modify", "Modify"
-        DELETE = "delete", "Disconnect"
+        """The TMF item actions: those of `catalog.models.WorkAction` an order line takes (its
+        work may be a move, `template_action`)."""
+
+        ADD = WorkAction.ADD.value, WorkAction.ADD.label
+        MODIFY = WorkAction.MODIFY.value, WorkAction.MODIFY.label
+        DELETE = WorkAction.DELETE.value, WorkAction.DELETE.label
 
     class Status(models.TextChoices):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"

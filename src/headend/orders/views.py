@@ -3,11 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from headend.core import panels
+from headend.core import events, panels
 from headend.core.errors import DomainError
 from headend.core.money import total
 from headend.core.pagination import paginate
-from headend.core.permissions import FULFIL, SELL, has_role, role_required, staff_required
+from headend.core.permissions import may, permission_required, staff_required
 from headend.orders import selectors, services
 from headend.orders.models import Order
 
@@ -32,14 +32,15 @@ def order_detail_view(request: HttpRequest, order_id: int) -> HttpResponse:
         # The slip and the appointments: fulfillment draws them (its panels.py).
         "card_panels": panels.render("order.cards", request=request, obj=order),
         "section_panels": panels.render("order.sections", request=request, obj=order),
-        "can_cancel": has_role(request.user, *SELL, *FULFIL)
+        "activity": events.activity(order),
+        "can_cancel": may(request.user, "order.cancel")
         and order.status in (Order.Status.ACKNOWLEDGED, Order.Status.IN_PROGRESS),
     }
     return render(request, "orders/order_detail.html", context)
 
 
 @require_POST
-@role_required(*SELL, *FULFIL)
+@permission_required("order.cancel")
 def order_cancel_view(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for(user=request.user, order_id=order_id)
     try:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from headend.catalog.models import ProductVersion, Term
+from headend.catalog.models import ProductVersion, Term, WorkAction
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
@@ -118,15 +118,15 @@ class QuoteLine(models.Model):
         CANCEL = "cancel", "Cancel"
 
     # What each action becomes on the order (TMF productOrderItem.action).
-    ORDER_ACTION = {
-        "add": "add",
-        "upgrade": "modify",
-        "downgrade": "modify",
-        "re_term": "modify",
-        "re_rate": "modify",
-        "move": "modify",
-        "replace": "modify",
-        "cancel": "delete",
+    ORDER_ACTION: dict[str, str] = {
+        "add": WorkAction.ADD,
+        "upgrade": WorkAction.MODIFY,
+        "downgrade": WorkAction.MODIFY,
+        "re_term": WorkAction.MODIFY,
+        "re_rate": WorkAction.MODIFY,
+        "move": WorkAction.MODIFY,
+        "replace": WorkAction.MODIFY,
+        "cancel": WorkAction.DELETE,
     }
 
     # Changes that touch only the contract (term, price): no work on the network or at the site.
@@ -204,7 +204,7 @@ class QuoteLine(models.Model):
         if action in cls.COMMERCIAL_ACTIONS and not changes_version and not moves:
             return None
         if moves:
-            return "move"
+            return WorkAction.MOVE
         return cls.ORDER_ACTION[action]
 
     @property

@@ -9,12 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from headend.core import panels, user_files
+from headend.core import events, panels, user_files
 from headend.core.errors import DomainError, ValidationError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
-from headend.core.permissions import SELL, has_role, role_required, staff_required, user_roles
+from headend.core.permissions import may, permission_required, require, staff_required
 from headend.crm import selectors as crm_selectors
 from headend.network import selectors as network_selectors
 from headend.quoting import selectors, services
@@ -32,7 +32,7 @@ def quote_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "quoting/quote_list.html", context)
 
 
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_create_view(request: HttpRequest) -> HttpResponse:
     initial = {"account": request.GET.get("account"), "opportunity": request.GET.get("opportunity")}
     form = QuoteCreateForm(request.POST or None, initial=initial)
@@ -60,7 +60,7 @@ def _detail_context(
     request: HttpRequest, quote_id: int, *, line_form: QuoteLineForm | None = None, line_id: int | None = None
 ) -> dict:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
-    can_sell = has_role(request.user, *SELL)
+    can_sell = may(request.user, "quote.edit")
     if line_form is None and quote.is_editable and can_sell:
         line_form = QuoteLineForm(account=quote.account, quote=quote)
     search = request.GET.get("q", "").strip()
@@ -99,8 +99,8 @@ def _detail_context(
         "can_sell": can_sell,
         "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
         "approvals": selectors.approval_list(quote=quote),
-        "my_roles": set(user_roles(request.user)),
         "i_priced_it": request.user.pk in (quote.created_by_id, quote.priced_by_id),
+        "activity": events.activity(quote),
         "versions": selectors.quote_versions(quote=quote),
         **_change_context(quote, editable=bool(quote.is_editable and can_sell), query=search),
         # Documents and signatures: contracts draws them (its panels.py).
@@ -143,7 +143,7 @@ def quote_detail_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_line_add_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     form = QuoteLineForm(request.POST, account=quote.account, quote=quote)
@@ -171,7 +171,7 @@ def quote_line_add_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_line_remove_view(request: HtmxHttpRequest, quote_id: int, line_id: int) -> HttpResponse:
     line = selectors.quote_line_get_for(user=request.user, line_id=line_id)
     if line.quote_id != quote_id:
@@ -186,7 +186,7 @@ def quote_line_remove_view(request: HtmxHttpRequest, quote_id: int, line_id: int
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> HttpResponse:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     try:
@@ -223,6 +223,7 @@ def quote_approval_view(request: HttpRequest, quote_id: int, approval_id: int) -
     """An approver approves or rejects one approval of a quote, with a comment."""
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     approval = selectors.approval_get(quote=quote, approval_id=approval_id)
+    require(request.user, "quote.approve", named=approval.approver_role)  # a 403, not a message
     try:
         services.quote_approval_decide(
             approval=approval,
@@ -238,7 +239,7 @@ def quote_approval_view(request: HttpRequest, quote_id: int, approval_id: int) -
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_revise_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     try:
@@ -277,7 +278,7 @@ def _site_file_error(upload: UploadedFile) -> str:
     return ""
 
 
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Upload a CSV of sites and products: a per-row report; nothing imported while a row is
     invalid unless the user asks to import the valid rows."""
@@ -347,7 +348,7 @@ def _change_context(quote: Quote, *, editable: bool, query: str = "") -> dict:
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_line_change_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Quote a change to one of the account's services (the builder's services panel)."""
     from headend.catalog import selectors as catalog_selectors
@@ -384,7 +385,7 @@ def quote_line_change_view(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_line_discount_view(request: HtmxHttpRequest, quote_id: int, line_id: int) -> HttpResponse:
     line = selectors.quote_line_get_for(user=request.user, line_id=line_id)
     if line.quote_id != quote_id:
@@ -401,7 +402,7 @@ def quote_line_discount_view(request: HtmxHttpRequest, quote_id: int, line_id: i
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     """The bulk edit of a large quote: a term and/or a discount on the selected lines."""
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
@@ -423,7 +424,7 @@ def quote_lines_update_view(request: HtmxHttpRequest, quote_id: int) -> HttpResp
 
 
 @require_POST
-@role_required(*SELL)
+@permission_required("quote.edit")
 def quote_discount_view(request: HtmxHttpRequest, quote_id: int) -> HttpResponse:
     """The quote-level discount, next to the totals."""
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)

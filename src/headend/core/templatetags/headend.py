@@ -7,9 +7,17 @@ from django import template
 from django.utils.html import format_html
 
 from headend.core.money import format_amount
+from headend.core.permissions import may as _may
 from headend.core.phones import display_phone
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def may(context: template.Context, use_case: str, named: str = "") -> bool:
+    """`{% may "task.work" named=task.role as can_work %}`: core/permissions' answer for the
+    user, for rules decided on the record (`can.quote.edit` does for the others)."""
+    return _may(context.get("user"), use_case, named=named or "")
 
 
 @register.filter
@@ -40,3 +48,19 @@ def get_item(mapping: dict, key: object) -> object:
 def as_json(value: object) -> str:
     """A value as compact JSON for reading (escaped by the template like any text)."""
     return json.dumps(value, sort_keys=True, default=str)
+
+
+@register.filter
+def event_label(name: str) -> str:
+    """An outbox event's name as people read it: `quote.approval_approved` → "Approval approved"."""
+    what = name.split(".", 1)[-1].replace("_", " ").strip()
+    return what[:1].upper() + what[1:]
+
+
+@register.filter
+def person(user: object) -> str:
+    """A user's full name, else their username; "the system" for nobody."""
+    if user is None:
+        return "the system"
+    full_name = getattr(user, "get_full_name", lambda: "")()
+    return full_name or str(getattr(user, "username", user))

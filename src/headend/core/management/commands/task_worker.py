@@ -18,7 +18,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from headend.core import connections
+from headend.core import backoff, connections
 
 logger = logging.getLogger("headend.worker")
 
@@ -46,7 +46,7 @@ class Worker(db_worker.Worker):
         now = time.monotonic()
         self.errors = 1 if now - self.last_error_at > QUIET else self.errors + 1
         self.last_error_at = now
-        delay = min(self.first_backoff * 2 ** min(self.errors - 1, 16), MAX_BACKOFF)
+        delay = backoff.delay(self.errors, first=self.first_backoff, cap=MAX_BACKOFF)
         logger.warning(
             "The task worker hit a database error (%s: %s); trying again in %.1f s.", type(exc).__name__, exc, delay
         )

@@ -1,0 +1,326 @@
+"""The task workflow: a person starts, completes, blocks, unblocks and reschedules a task and
+attaches photos to it.
+
+A task can start only when every task it depends on is done. Finishing a task carries the work
+on: its successors become ready, the task marked "turns up" puts the service live (or applies
+the change, or disconnects it), and the work order completes when all its tasks are done. The
+steps the other use cases share (`lock`, `finish`, `work_started`, `announce_ready`,
+`work_order_finish`) are here."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from headend.catalog.models import WorkAction
+from headend.core import clock, events, user_files
+from headend.core.errors import Conflict, ValidationError
+from headend.fulfillment import forecast
+from headend.fulfillment.models import Appointment, Task, TaskAttachment, WorkOrder
+from headend.inventory import services as inventory_services
+from headend.inventory.models import Service
+from headend.orders import services as orders_services
+
+
+def announce_ready(task: Task) -> None:
+    events.emit("task.ready", subject=task, data={"work_order_id": task.work_order_id, "kind": task.kind})
+
+
+def lock(task: Task) -> tuple[WorkOrder, Task]:
+    """Lock the work order, then the task: one order of locks for every task use case."""
+    work_order = (
+        WorkOrder.objects.select_related("order_line__order").select_for_update(of=("self",)).get(pk=task.work_order_id)
+    )
+    return work_order, Task.objects.select_for_update().get(pk=task.pk)
+
+
+def _open_predecessors(task: Task) -> list[Task]:
+    return [
+        dep
+        for dep in task.depends_on.order_by("position")
+        if dep.status not in (Task.Status.DONE, Task.Status.CANCELLED)
+    ]
+
+
+def _check_can_work(task: Task, work_order: WorkOrder) -> None:
+    if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        raise Conflict(f"Work order {work_order.number} is {work_order.get_status_display().lower()}.", field="status")
+    if task.status == Task.Status.PENDING:
+        waiting = ", ".join(
+            f"{dep.position}. {dep.name}"
+            if dep.work_order_id == task.work_order_id
+            else f"{dep.name} on work order {dep.work_order.number} (the service it rides on)"
+            for dep in _open_predecessors(task)
+        )
+        raise Conflict(f"{task.name!r} waits for: {waiting}.", field="status", code="task_blocked")
+    if task.status == Task.Status.BLOCKED:
+        raise Conflict(
+            f"{task.name!r} is blocked: {task.blocked_reason}. Unblock it first.", field="status", code="task_blocked"
+        )
+
+
+def _check_by_hand(task: Task) -> None:
+    if task.kind == Task.Kind.CODE:
+        raise Conflict("Code tasks are run by the worker; retry it if it failed.", field="kind", code="code_task")
+
+
+def _service_of(work_order: WorkOrder) -> Service:
+    """The work order's service for an inventory use case, which locks and re-reads it by its
+    key: the loaded one if it is, else only its key (no query for a row read again at once)."""
+    if WorkOrder.service.is_cached(work_order):
+        return work_order.service
+    return Service(pk=work_order.service_id)
+
+
+def work_started(work_order: WorkOrder, at: dt.datetime) -> None:
+    """The first work on a work order moves it, its service, order line and order forward."""
+    if work_order.status != WorkOrder.Status.PENDING:
+        return
+    work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
+    work_order.save(update_fields=["status", "started_at"])
+    if work_order.action == WorkAction.ADD:
+        inventory_services.service_start_provisioning(service=_service_of(work_order), at=at)
+    if work_order.order_line is not None:
+        orders_services.order_line_start(order_line=work_order.order_line, at=at)
+    events.emit("work_order.started", subject=work_order)
+
+
+@transaction.atomic
+def task_start(*, task: Task, started_by: Any) -> Task:
+    """A technician starts a ready task."""
+    work_order, task = lock(task)
+    _check_can_work(task, work_order)
+    _check_by_hand(task)
+    now = clock.now()
+    task.check_transition(Task.Status.IN_PROGRESS)
+    task.status, task.started_at = Task.Status.IN_PROGRESS, now
+    if task.assignee_id is None:
+        task.assignee = started_by
+    task.save(update_fields=["status", "started_at", "assignee"])
+    work_started(work_order, now)
+    events.emit("task.started", subject=task)
+    forecast.reforecast(work_order, now)
+    return task
+
+
+def _check_checklist(task: Task, checklist: list[str] | None) -> list[dict[str, Any]]:
+    """The task's checklist with the ticked items marked; every item must be ticked to finish."""
+    items = [item["item"] for item in task.checklist]
+    if checklist is None:
+        checklist = [item["item"] for item in task.checklist if item.get("done")]
+    unknown = [item for item in checklist if item not in items]
+    if unknown:
+        raise ValidationError(f"Not on this task's checklist: {unknown[0]!r}.", field="checklist")
+    missing = [item for item in items if item not in checklist]
+    if missing:
+        raise ValidationError(
+            f"Tick every checklist item first; open: {', '.join(missing)}.", field="checklist", code="checklist_open"
+        )
+    return [{"item": item, "done": True} for item in items]
+
+
+@transaction.atomic
+def task_complete(
+    *,
+    task: Task,
+    completed_by: Any,
+    notes: str = "",
+    checklist: list[str] | None = None,
+    attachments: list[UploadedFile] | None = None,
+    early_reason: str = "",
+) -> Task:
+    """Mark a task done (with notes, ticked checklist items and photos); successors become
+    ready, and the turn-up task puts the service live. Done before the customer's booked
+    appointment, it needs `early_reason` (kept in the notes).
+
+    Raises Conflict if a predecessor is still open or the task is already done, ValidationError
+    (`early_reason`) for an early completion without a reason, (`attachments`) for a file too
+    large or of a type attachments do not allow (core/user_files.py)."""
+    work_order, task = lock(task)
+    _check_can_work(task, work_order)
+    _check_by_hand(task)
+    task.checklist = _check_checklist(task, checklist)
+    now = clock.now()
+    notes = _check_early(task, now, notes=notes, reason=early_reason)
+    uploads = _check_attachments(attachments)
+    for upload, name in uploads:
+        _attach(task, upload, name, uploaded_by=completed_by, at=now)
+    finish(task, work_order, at=now, by=completed_by, notes=notes)
+    forecast.reforecast(work_order, now)
+    return task
+
+
+def _check_early(task: Task, now: dt.datetime, *, notes: str, reason: str) -> str:
+    """The task's notes, with the reason it was done before its booked appointment if it was."""
+    appointment = task.appointments.filter(status=Appointment.Status.BOOKED, start__gt=now).first()
+    if appointment is None:
+        return notes
+    reason = (reason or "").strip()
+    when = f"{appointment.start.astimezone(clock.provider_zone()):%b %-d %H:%M}"
+    if not reason:
+        raise ValidationError(
+            f"The customer is booked for {when}: say why this is done before the appointment.",
+            field="early_reason",
+            code="before_appointment",
+        )
+    return "\n".join(
+        part for part in ((notes or "").strip(), f"Done before the appointment of {when}: {reason}") if part
+    )
+
+
+def finish(
+    task: Task,
+    work_order: WorkOrder,
+    *,
+    at: dt.datetime,
+    by: Any,
+    notes: str = "",
+    result: dict | None = None,
+    also: list[str] | None = None,
+) -> Task:
+    """Mark the task done (writing `also`, fields the caller changed, in the same save) and
+    carry the work on: successors, turn-up, the work order's completion."""
+    task.check_transition(Task.Status.DONE)
+    task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
+    task.started_at = task.started_at or at
+    task.notes = (notes or "").strip() or task.notes
+    task.blocked_reason = ""
+    if result is not None:
+        task.result = result
+    task.save(
+        update_fields=[
+            "status",
+            "completed_at",
+            "completed_by",
+            "started_at",
+            "notes",
+            "result",
+            "checklist",
+            "blocked_reason",
+            *(also or []),
+        ]
+    )
+    events.emit("task.completed", subject=task, data={"work_order_id": work_order.pk})
+    work_started(work_order, at)
+    for successor in task.successors.select_for_update().filter(status=Task.Status.PENDING).order_by("position"):
+        if not _open_predecessors(successor):
+            successor.status = Task.Status.READY
+            successor.save(update_fields=["status"])
+            announce_ready(successor)
+    if task.turns_up and task.undo_of_id is None and work_order.cancel_requested_at is None:
+        _turn_up(work_order, at)
+    if not work_order.tasks.filter(status__in=Task.OPEN).exists():
+        work_order_finish(work_order, at)
+    return task
+
+
+def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
+    """The turn-up task is done: the order line's change takes effect on the service."""
+    reason = f"work order {work_order.number}"
+    line = work_order.order_line
+    if work_order.action == WorkAction.ADD:
+        inventory_services.service_activate(service=_service_of(work_order), at=at, reason=reason)
+    elif work_order.action in (WorkAction.MODIFY, WorkAction.MOVE):
+        renews_term = line is not None and line.renews_term
+        inventory_services.service_apply_change(
+            service=_service_of(work_order), order_line=line, at=at, reason=reason, renews_term=renews_term
+        )
+    elif work_order.action == WorkAction.DELETE:
+        inventory_services.service_disconnect(service=_service_of(work_order), at=at, reason=reason)
+    elif work_order.action == WorkAction.SUSPEND:
+        inventory_services.service_suspend(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
+    elif work_order.action == WorkAction.RESTORE:
+        inventory_services.service_resume(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
+    events.emit("work_order.turned_up", subject=work_order, data={"service_id": work_order.service_id})
+
+
+def work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
+    """No task is open: the work order is completed, or cancelled if its order was."""
+    if work_order.cancel_requested_at is not None:
+        work_order.check_transition(WorkOrder.Status.CANCELLED)
+        work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
+        work_order.save(update_fields=["status", "completed_at"])
+        events.emit("work_order.cancelled", subject=work_order)
+        if work_order.action == WorkAction.ADD and work_order.service.activated_at is None:
+            inventory_services.service_disconnect(service=work_order.service, at=at, reason="order cancelled")
+        if work_order.order_line is not None:
+            orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
+        return
+    work_order.check_transition(WorkOrder.Status.COMPLETED)
+    work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
+    work_order.save(update_fields=["status", "completed_at"])
+    events.emit("work_order.completed", subject=work_order)
+    if work_order.order_line is not None:
+        orders_services.order_line_complete(order_line=work_order.order_line, at=at)
+
+
+@transaction.atomic
+def task_block(*, task: Task, reason: str, blocked_by: Any) -> Task:
+    """Stop work on a task for a reason (no access, waiting on a permit); its successors wait."""
+    _, task = lock(task)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the task is blocked.", field="reason", code="required")
+    if task.status not in (Task.Status.READY, Task.Status.IN_PROGRESS):
+        raise Conflict(
+            f"A {task.get_status_display().lower()} task cannot be blocked.", field="status", code="invalid_transition"
+        )
+    task.status, task.blocked_reason = Task.Status.BLOCKED, reason[:200]
+    task.save(update_fields=["status", "blocked_reason"])
+    events.emit("task.blocked", subject=task, data={"reason": task.blocked_reason})
+    return task
+
+
+@transaction.atomic
+def task_unblock(*, task: Task, unblocked_by: Any) -> Task:
+    """Work can go on: back to in progress if it had started, else ready."""
+    _, task = lock(task)
+    if task.status != Task.Status.BLOCKED:
+        raise Conflict("The task is not blocked.", field="status", code="invalid_transition")
+    task.status = Task.Status.IN_PROGRESS if task.started_at else Task.Status.READY
+    task.blocked_reason = ""
+    task.save(update_fields=["status", "blocked_reason"])
+    events.emit("task.unblocked", subject=task)
+    if task.status == Task.Status.READY:
+        announce_ready(task)
+    return task
+
+
+@transaction.atomic
+def task_reschedule(*, task: Task, not_before: dt.datetime | None, rescheduled_by: Any) -> Task:
+    """Move a task that has not started to no earlier than `not_before`; successors and the
+    forecast follow."""
+    work_order, task = lock(task)
+    if task.status not in (Task.Status.PENDING, Task.Status.READY, Task.Status.BLOCKED):
+        raise Conflict("Only a task that has not started can be rescheduled.", field="status")
+    if not_before is not None and not_before.tzinfo is None:
+        raise ValidationError("Give the date and time with its time zone.", field="not_before")
+    task.not_before = not_before
+    task.save(update_fields=["not_before"])
+    events.emit("task.rescheduled", subject=task, data={"not_before": not_before.isoformat() if not_before else None})
+    forecast.reforecast(work_order, clock.now())
+    return task
+
+
+def _check_attachments(uploads: list[UploadedFile] | None) -> list[tuple[UploadedFile, str]]:
+    """Each upload with its cleaned name, all checked before the first is stored (a refused
+    second file leaves no first one on disk). Raises ValidationError (`attachments`)."""
+    checks = [
+        user_files.check_upload(upload, kind=user_files.ATTACHMENT, field="attachments") for upload in uploads or []
+    ]
+    return [(upload, checked.name) for upload, checked in zip(uploads or [], checks, strict=True)]
+
+
+def _attach(task: Task, upload: UploadedFile, name: str, *, uploaded_by: Any, at: dt.datetime) -> TaskAttachment:
+    return TaskAttachment.objects.create(task=task, file=upload, name=name, uploaded_by=uploaded_by, uploaded_at=at)
+
+
+@transaction.atomic
+def task_attach(*, task: Task, upload: UploadedFile, uploaded_by: Any) -> TaskAttachment:
+    """Keep a photo or document with a task.
+
+    Raises ValidationError (`attachments`) for a file too large or not a type attachments allow."""
+    _, task = lock(task)
+    ((upload, name),) = _check_attachments([upload])
+    return _attach(task, upload, name, uploaded_by=uploaded_by, at=clock.now())

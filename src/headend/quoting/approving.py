@@ -1,0 +1,108 @@
+"""Approvals of a quote: ask for those its prices need (which rules fire is `approvals`, pure),
+an approver's decision (maker-checker), and the check that all are given before it is presented."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from headend.core import clock, events
+from headend.core.errors import Conflict, Forbidden, ValidationError
+from headend.core.permissions import require
+from headend.quoting import approvals
+from headend.quoting.models import ApprovalRule, Quote, QuoteApproval
+
+
+def quote_facts(quote: Quote) -> approvals.QuoteFacts:
+    """What the approval rules look at: discounts, floors, contract value, the customer's standing."""
+    from headend.inventory import selectors as inventory_selectors
+
+    # Aggregates, not the lines themselves: this runs after every edit of a quote of any size.
+    worst = quote.lines.aggregate(worst=models.Max("price_cut_percent"))["worst"]
+    below_floor = quote.lines.filter(floor_breached=True).order_by("position").values_list("position", flat=True)
+    account = quote.account
+    live = inventory_selectors.account_live_services(account_id=account.pk)
+    return approvals.QuoteFacts(
+        max_line_discount_percent=worst if worst is not None else Decimal("0"),
+        quote_discount_percent=quote.discount_percent,
+        lines_below_floor=tuple(below_floor),
+        contract_value_amount=quote.contract_value_amount,
+        days_past_due=account.days_past_due,
+        overdue_balance_amount=account.overdue_balance_amount,
+        account_mrr_amount=sum((service.mrc_amount for service in live), Decimal("0.00")),
+        account_services=len(live),
+        currency=quote.currency,
+    )
+
+
+def refresh_approvals(quote: Quote) -> None:
+    """Ask for the approvals the quote needs now: earlier decisions are void once it changes."""
+    now = clock.now()
+    quote.approvals.filter(status=QuoteApproval.Status.PENDING).delete()
+    quote.approvals.exclude(status=QuoteApproval.Status.VOID).update(status=QuoteApproval.Status.VOID)
+    facts = quote_facts(quote)
+    needed = approvals.rules_fired(ApprovalRule.objects.filter(active=True), facts)
+    QuoteApproval.objects.bulk_create(
+        QuoteApproval(
+            quote=quote,
+            rule=rule,
+            approver_role=rule.approver_role,
+            reason=reason[:300],
+            created_at=now,
+            price_revision=quote.price_revision,
+        )
+        for rule, reason in needed
+    )
+    if needed:
+        events.emit("quote.approval_requested", subject=quote, data={"rules": [rule.pk for rule, _ in needed]})
+
+
+@transaction.atomic
+def quote_approval_decide(*, approval: QuoteApproval, approve: bool, comment: str, decided_by: Any) -> QuoteApproval:
+    """An approver approves or rejects what a rule flagged on a draft quote, with a comment.
+    Maker-checker: never the quote's creator nor whoever last changed its prices, whatever their
+    role; and only on the prices the approval was asked on."""
+    quote = Quote.objects.select_for_update().get(pk=approval.quote_id)  # no price change meanwhile
+    current = QuoteApproval.objects.filter(pk=approval.pk, quote=quote).first()
+    require(decided_by, "quote.approve", named=approval.approver_role)
+    if current is None:
+        raise Conflict("The quote changed since: this approval was withdrawn.", field="status", code="approval_void")
+    approval = current
+    if approval.status != QuoteApproval.Status.PENDING:
+        raise Conflict(f"This approval is already {approval.get_status_display().lower()}.", field="status")
+    if approval.price_revision != quote.price_revision:
+        raise Conflict("The prices changed since this approval was asked for.", field="status", code="approval_void")
+    user_id = getattr(decided_by, "pk", None)
+    if user_id is not None and user_id == quote.created_by_id:
+        raise Forbidden("You made this quote: another approver must decide.", field="approver", code="maker_checker")
+    if user_id is not None and user_id == quote.priced_by_id:
+        raise Forbidden(
+            "You changed this quote's prices last: another approver must decide.",
+            field="approver",
+            code="maker_checker",
+        )
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError("Say why you reject it.", field="comment", code="required")
+    approval.status = QuoteApproval.Status.APPROVED if approve else QuoteApproval.Status.REJECTED
+    approval.decided_by, approval.decided_at, approval.comment = decided_by, clock.now(), comment
+    approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    events.emit(f"quote.approval_{approval.status}", subject=quote, data={"approval_id": approval.pk})
+    return approval
+
+
+def check_approved(quote: Quote) -> None:
+    """Every approval the prices need is given: one given on earlier prices does not count."""
+    open_ones = list(
+        quote.approvals.exclude(status=QuoteApproval.Status.VOID).exclude(
+            status=QuoteApproval.Status.APPROVED, price_revision=quote.price_revision
+        )
+    )
+    if open_ones:
+        waiting = "; ".join(f"{a.get_approver_role_display()}: {a.reason}" for a in open_ones)
+        rejected = any(a.status == QuoteApproval.Status.REJECTED for a in open_ones)
+        raise Conflict(
+            ("An approval was rejected; change the quote. " if rejected else "Waiting for approval. ") + waiting,
+            field="approvals",
+            code="approval_rejected" if rejected else "approvals_pending",
+        )

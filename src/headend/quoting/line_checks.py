@@ -1,0 +1,119 @@
+"""What a line must pass (quote lines and order items alike): a whole quantity, a term the catalog
+sells, a version on sale to this customer at one of its sites, and a work-order template for the
+work the line becomes."""
+
+import datetime as dt
+from typing import Any
+
+from headend.catalog import selectors as catalog_selectors
+from headend.catalog.models import Product, ProductVersion, Term
+from headend.core.errors import ValidationError
+from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_int
+from headend.crm.models import Account, Location
+from headend.quoting.models import Quote, QuoteLine
+
+
+def check_quantity(quantity: Any) -> int:
+    """A whole number of units, 1 to 10,000 (quote lines and order items alike)."""
+    quantity = parse_int(quantity, field="quantity", minimum=-MAX_BIGINT, maximum=MAX_BIGINT, code="invalid_quantity")
+    if quantity < 1:
+        raise ValidationError("Quantity must be at least 1.", field="quantity", code="invalid_quantity")
+    if quantity > 10_000:
+        raise ValidationError("Quantity must be at most 10,000.", field="quantity", code="invalid_quantity")
+    return quantity
+
+
+def check_term(term: Any) -> int:
+    """A contract term in months as people write it ("12", 24): 0 (month-to-month), 12, 24 or 36."""
+    terms = ", ".join(str(value) for value in Term.values)
+    try:
+        months = parse_int(term, field="term_months", maximum=MAX_INT, code="unknown_term")
+    except ValidationError:
+        months = -1
+    if months not in Term.values:
+        raise ValidationError(
+            f"The term is {terms} months (0: month-to-month).", field="term_months", code="unknown_term"
+        )
+    return months
+
+
+def check_sellable_at(*, account: Account, location: Location, product_version: ProductVersion, on: dt.date) -> None:
+    """Raise ValidationError unless the version is on sale on `on` to this kind of account, at one
+    of the account's own locations."""
+    if location.account_id != account.pk:
+        raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
+    if not product_version.is_sellable_on(on):
+        state = product_version.get_status_display().lower()
+        if product_version.effective_from > on:
+            state += f", effective {product_version.effective_from.isoformat()}"
+        raise ValidationError(
+            f"{product_version} is not on sale (it is {state}).",
+            field="product_version",
+            code="not_sellable",
+        )
+    customer_type = product_version.product.customer_type
+    if customer_type != Product.CustomerType.ANY and customer_type != account.kind:
+        raise ValidationError(
+            f"{product_version.product} is sold to {customer_type} customers only.",
+            field="product_version",
+            code="not_eligible",
+        )
+    # Serviceability: a location known not to support the offering refuses it with the reason;
+    # where coverage is unknown, sales may still quote (pending a survey) and the panel says so.
+    from headend.network import selectors as network_selectors
+
+    check = network_selectors.offering_check(location, product_version, on=on)
+    if not check.eligible and check.code != "coverage_unknown":
+        raise ValidationError(check.reason, field="product_version", code="not_serviceable")
+
+
+# What the catalog's missing template stops a quote line from doing, in sales' words.
+WORK_VERBS = {"add": "sold", "modify": "changed", "move": "moved", "delete": "disconnected"}
+
+
+WORK_LABELS = {"add": "Add", "modify": "Modify", "move": "Move", "delete": "Disconnect"}
+
+
+def _no_template(product: Product, work: str, *, field: str) -> ValidationError:
+    return ValidationError(
+        f"{product} cannot be {WORK_VERBS.get(work, work)} on a quote yet: the catalog has no work order for it. "
+        f'Ask a catalog manager to define its "{WORK_LABELS.get(work, work)}" template.',
+        field=field,
+        code="no_template",
+    )
+
+
+def check_workable(product: Product, work: str | None, *, field: str) -> None:
+    """Refuse, at the line, what would fail at the customer's signature: a product with no
+    work-order template for the work the line becomes."""
+    if work is not None and (product.pk, work) not in catalog_selectors.templates_defined(product_ids=[product.pk]):
+        raise _no_template(product, work, field=field)
+
+
+def check_lines_workable(quote: Quote) -> None:
+    """Every line of the quote can become work (checked again when it is presented)."""
+    rows = quote.lines.values_list(
+        "position",
+        "action",
+        "product_version__product_id",
+        "product_version_id",
+        "location_id",
+        "quantity",
+        "target_service__product_version_id",
+        "target_service__location_id",
+        "target_service__quantity",
+    ).order_by("position")
+    needed: dict[tuple[int, str], int] = {}
+    for position, action, product_id, version_id, location_id, quantity, was_version, was_location, was_qty in rows:
+        work = QuoteLine.work_action(
+            action,
+            changes_version=action != "add" and (version_id != was_version or quantity != was_qty),
+            moves=action != "add" and location_id != was_location,
+        )
+        if work is not None:
+            needed.setdefault((product_id, work), position)
+    defined = catalog_selectors.templates_defined(product_ids={product_id for product_id, _ in needed})
+    for (product_id, work), position in needed.items():
+        if (product_id, work) not in defined:
+            product = Product.objects.get(pk=product_id)
+            raise _no_template(product, work, field=f"quoteItem[{position}]")

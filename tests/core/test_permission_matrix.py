@@ -1,0 +1,310 @@
+"""Every mutating page and API route, for every role, answers as core/permissions' table says:
+a role the table allows is not refused (any answer but 403: a 400 for a thin body is fine), a role
+it refuses gets 403. So the staff pages and the API cannot disagree about who may do what.
+
+A page or route added without an entry here fails test_every_page_is_listed or
+test_every_mutating_api_route_is_listed."""
+
+import json
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from headend.api.services import token_issue
+from headend.catalog.services import TaskSpec
+from headend.core import clock
+from headend.core.permissions import PERMISSIONS, Role, may
+from headend.crm import services as crm_services
+from headend.orders.models import Order
+from headend.quoting.models import ApprovalRule, QuoteApproval
+from tests.conftest import FROZEN_AT
+from tests.factories import (
+    make_account,
+    make_live_service_with_actions,
+    make_location,
+    make_product,
+    make_quote,
+    make_user,
+)
+
+ROLES = list(Role)
+NO_ID = 987654  # an id nothing has: the role check comes before the lookup
+TASK_ROLE = Role.SUPPORT  # the role the matrix's task names ("task.work" honours it)
+APPROVER_ROLE = Role.SALES_MANAGER  # the role the matrix's approval names ("quote.approve")
+
+# Pages that accept POST: url name -> (use case, the role the record names or "").
+PAGES = {
+    "crm:account_create": ("account.create", ""),
+    "crm:account_edit": ("account.edit", ""),
+    "crm:contact_create": ("account.edit", ""),
+    "crm:contact_edit": ("account.edit", ""),
+    "crm:location_create": ("site.create", ""),
+    "crm:location_edit": ("account.edit", ""),
+    "crm:opportunity_create": ("opportunity.edit", ""),
+    "crm:opportunity_detail": ("opportunity.edit", ""),
+    "crm:opportunity_lose": ("opportunity.edit", ""),
+    "catalog:template_edit": ("template.edit", ""),
+    "quoting:quote_create": ("quote.edit", ""),
+    "quoting:quote_line_add": ("quote.edit", ""),
+    "quoting:quote_line_remove": ("quote.edit", ""),
+    "quoting:quote_line_discount": ("quote.edit", ""),
+    "quoting:quote_line_change": ("quote.edit", ""),
+    "quoting:quote_lines_update": ("quote.edit", ""),
+    "quoting:quote_discount": ("quote.edit", ""),
+    "quoting:quote_revise": ("quote.edit", ""),
+    "quoting:quote_sites_import": ("quote.edit", ""),
+    "quoting:quote_transition": ("quote.edit", ""),
+    "quoting:quote_approval": ("quote.approve", APPROVER_ROLE),
+    "contracts:signing_link_send": ("quote.send", ""),
+    "orders:order_cancel": ("order.cancel", ""),
+    "inventory:service_move": ("service.action", ""),
+    "fulfillment_services:service_action": ("service.action", ""),
+    "fulfillment:task_action": ("task.work", TASK_ROLE),
+    "fulfillment:work_order_move": ("work_order.move", ""),
+    "network:coverage": ("coverage.manage", ""),
+    "network:area_create": ("coverage.manage", ""),
+    "network:area_delete": ("coverage.manage", ""),
+    "ipam:pool_create": ("pool.manage", ""),
+    "hub:delivery_redeliver": ("webhook.manage", ""),
+    "hub:subscription_delete": ("webhook.manage", ""),
+    "api_ui:token_list": ("token.manage", ""),
+    "api_ui:token_revoke": ("token.manage", ""),
+}
+# Pages that only read (GET), and the public ones (a signing link, logging in and out).
+READ_ONLY = {
+    "home", "health", "crm:account_list", "crm:account_detail", "crm:location_detail", "crm:opportunity_list",
+    "catalog:product_list", "catalog:product_detail", "quoting:quote_list", "quoting:quote_detail",
+    "quoting:quote_compare", "quoting:site_import_job", "orders:order_list", "orders:order_detail",
+    "inventory:service_list", "inventory:service_detail", "inventory:service_board", "fulfillment:work_order_list",
+    "fulfillment:my_tasks", "fulfillment:my_work", "fulfillment:attachment", "fulfillment:work_order_detail",
+    "fulfillment:board", "fulfillment:work_order_gantt", "fulfillment:order_gantt", "network:import_detail",
+    "ipam:pool_list", "ipam:pool_detail", "hub:webhooks", "hub:delivery_detail", "contracts:quote_pdf",
+    "contracts:quote_document", "contracts:document_job", "contracts:document_pdf", "contracts:document_signed_pdf",
+}  # fmt: skip
+PUBLIC = {"login", "logout", "contracts:sign", "contracts:sign_done", "contracts:sign_pdf"}
+
+# API operations that write: the view function's name -> (use case, the role the record names).
+API = {
+    "customer_create": ("account.create", ""),
+    "customer_patch": ("account.edit", ""),
+    "site_create": ("site.create", ""),
+    "site_patch": ("account.edit", ""),
+    "quote_create": ("quote.edit", ""),
+    "quote_patch": ("quote.edit", ""),
+    "quote_revise": ("quote.edit", ""),
+    "quote_authorize": ("quote.approve", APPROVER_ROLE),
+    "order_create": ("order.place", ""),
+    "order_cancel": ("order.cancel", ""),
+    "service_patch": ("service.action", ""),
+    "qualification_create": ("qualification.create", ""),
+    **{
+        f"task_{verb}": ("task.work", TASK_ROLE)
+        for verb in ("start", "complete", "block", "unblock", "assign", "retry", "skip", "complete_by_hand")
+    },
+    "register": ("hub.register", ""),
+    "unregister": ("hub.unregister", ""),
+}
+NOT_A_USE_CASE = {"unknown_path"}  # any path no router has: a TMF 404 for everyone
+WRITES = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+def _page_names(patterns=None, namespace=""):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in ("admin",) or str(pattern.pattern).startswith("tmf-api"):
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _page_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def _api_operations():
+    """(method, full path, view name) of every operation of the TMF API."""
+    from headend.web.api import api
+
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, f"/tmf-api/{prefix.strip('/')}{path}".replace("//", "/"), operation.view_func.__name__
+
+
+def test_every_page_is_listed():
+    names = set(_page_names())
+    assert names - set(PAGES) - READ_ONLY - PUBLIC == set(), "a new page: add it to PAGES or READ_ONLY"
+    assert set(PAGES) | READ_ONLY | PUBLIC <= names
+
+
+def test_every_mutating_api_route_is_listed():
+    writes = {name for method, _, name in _api_operations() if method in WRITES}
+    assert writes - set(API) - NOT_A_USE_CASE == set(), "a new API route: add it to API"
+    assert set(API) <= writes
+
+
+def test_every_use_case_is_reached_by_a_page_or_a_route():
+    reached = {use_case for use_case, _ in [*PAGES.values(), *API.values()]}
+    assert reached == set(PERMISSIONS)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One set of records for the whole module, rolled back at its end."""
+    with django_db_blocker.unblock(), clock.frozen(FROZEN_AT), transaction.atomic():
+        account = make_account()
+        location = make_location(account)
+        contact = crm_services.contact_create(
+            account=account, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+        )
+        opportunity = crm_services.opportunity_create(account=account, name="Cannery", close_date=FROZEN_AT.date())
+        quote = make_quote(account=account)
+        line = quote.lines.get()
+        rule = ApprovalRule.objects.create(
+            name="Deep discount", kind=ApprovalRule.Kind.values[0], approver_role=APPROVER_ROLE
+        )
+        approval = QuoteApproval.objects.create(
+            quote=quote, rule=rule, approver_role=APPROVER_ROLE, reason="test", created_at=clock.now()
+        )
+        order = Order.objects.get(quote=make_quote(account=account, status="accepted"))
+        service = make_live_service_with_actions(account)
+        version = make_product(tasks=[TaskSpec("Call the customer", role=TASK_ROLE)])
+        worked = Order.objects.get(quote=make_quote(account=account, version=version, status="accepted"))
+        work_order = worked.lines.get().work_order
+        task = work_order.tasks.get()
+        users = {role: make_user(role) for role in ROLES}
+        tokens = {role: token_issue(user=users[role], name="matrix")[1] for role in ROLES}
+        yield {
+            "account": account,
+            "location": location,
+            "contact": contact,
+            "opportunity": opportunity,
+            "quote": quote,
+            "line": line,
+            "approval": approval,
+            "order": order,
+            "service": service,
+            "work_order": work_order,
+            "task": task,
+            "version": version,
+            "users": users,
+            "tokens": tokens,
+        }
+        transaction.set_rollback(True)
+
+
+def _page_kwargs(name, w):
+    return {
+        "crm:account_edit": {"account_id": w["account"].pk},
+        "crm:contact_create": {"account_id": w["account"].pk},
+        "crm:contact_edit": {"contact_id": w["contact"].pk},
+        "crm:location_create": {"account_id": w["account"].pk},
+        "crm:location_edit": {"location_id": w["location"].pk},
+        "crm:opportunity_create": {"account_id": w["account"].pk},
+        "crm:opportunity_detail": {"opportunity_id": w["opportunity"].pk},
+        "crm:opportunity_lose": {"opportunity_id": w["opportunity"].pk},
+        "catalog:template_edit": {"product_id": w["version"].product_id, "action": "add"},
+        "quoting:quote_line_add": {"quote_id": w["quote"].pk},
+        "quoting:quote_line_remove": {"quote_id": w["quote"].pk, "line_id": w["line"].pk},
+        "quoting:quote_line_discount": {"quote_id": w["quote"].pk, "line_id": w["line"].pk},
+        "quoting:quote_line_change": {"quote_id": w["quote"].pk},
+        "quoting:quote_lines_update": {"quote_id": w["quote"].pk},
+        "quoting:quote_discount": {"quote_id": w["quote"].pk},
+        "quoting:quote_revise": {"quote_id": w["quote"].pk},
+        "quoting:quote_sites_import": {"quote_id": w["quote"].pk},
+        "quoting:quote_transition": {"quote_id": w["quote"].pk, "action": "present"},
+        "quoting:quote_approval": {"quote_id": w["quote"].pk, "approval_id": w["approval"].pk},
+        "contracts:signing_link_send": {"quote_id": w["quote"].pk},
+        "orders:order_cancel": {"order_id": w["order"].pk},
+        "inventory:service_move": {"service_id": w["service"].pk},
+        "fulfillment_services:service_action": {"service_id": w["service"].pk},
+        "fulfillment:task_action": {"task_id": w["task"].pk, "action": "start"},
+        "fulfillment:work_order_move": {"work_order_id": w["work_order"].pk},
+        "network:area_delete": {"area_id": NO_ID},
+        "hub:delivery_redeliver": {"delivery_id": NO_ID},
+        "hub:subscription_delete": {"subscription_id": NO_ID},
+        "api_ui:token_revoke": {"token_id": NO_ID},
+    }.get(name, {})
+
+
+PAGE_DATA = {
+    "inventory:service_move": {"to": "suspended", "reason": "non-payment"},
+    "fulfillment_services:service_action": {"action": "suspend", "reason": "non-payment"},
+    "fulfillment:work_order_move": {"to": "in_progress"},
+    "quoting:quote_approval": {"decision": "approve", "comment": "fine"},
+}
+
+
+def _answer(request):
+    """The response of `request()`, with what it wrote rolled back: every role meets the same records."""
+    with transaction.atomic():
+        response = request()
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_answers_as_the_table_says(world, name, role):
+    from django.urls import reverse
+
+    use_case, named = PAGES[name]
+    client = Client()
+    client.force_login(world["users"][role])
+    url = reverse(name, kwargs=_page_kwargs(name, world))
+    response = _answer(lambda: client.post(url, PAGE_DATA.get(name, {})))
+    allowed = may(world["users"][role], use_case, named=named)
+    assert (response.status_code != 403) == allowed, (name, role, use_case, response.status_code)
+
+
+def _api_path(path, w):
+    ids = {"{id}": NO_ID, "{task_id}": w["task"].pk, "{authorization_id}": w["approval"].pk}
+    if "/task/" in path:
+        ids["{id}"] = w["work_order"].pk
+    elif "/authorization/" in path:
+        ids["{id}"] = w["quote"].pk
+    elif "/customer/" in path:
+        ids["{id}"] = w["account"].pk
+    elif "/geographicSite/" in path:
+        ids["{id}"] = w["location"].pk
+    elif "/quote/" in path:
+        ids["{id}"] = w["quote"].pk
+    elif "/service/" in path:
+        ids["{id}"] = w["service"].pk
+    for key, value in ids.items():
+        path = path.replace(key, str(value))
+    return path
+
+
+def _api_body(name, w):
+    party = [{"id": str(w["account"].pk), "role": "customer", "@referredType": "Customer"}]
+    return {
+        "customer_create": {"name": "Eastport Marine", "engagedParty": {"@referredType": "Organization"}},
+        "site_create": {"name": "Cannery", "relatedParty": party, "place": []},
+        "quote_create": {"relatedParty": party, "quoteItem": [{"product": {}}]},
+        "quote_patch": {"state": "pending"},
+        "quote_authorize": {"state": "approved"},
+        "order_cancel": {"productOrder": {"id": str(w["order"].pk)}, "cancellationReason": "matrix"},
+        "service_patch": {"state": "inactive", "stateChangeReason": "non-payment"},
+        "task_assign": {"automatic": True},
+        "register": {"callback": "https://192.0.2.1/listener"},
+    }.get(name, {})
+
+
+API_CASES = sorted((name, method, path) for method, path, name in _api_operations() if name in API)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method", "path"), API_CASES)
+def test_api_route_answers_as_the_table_says(world, name, method, path, role):
+    use_case, named = API[name]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][role]}")
+    url = _api_path(path, world)
+    body = json.dumps(_api_body(name, world))
+    send = getattr(client, method.lower())
+    response = _answer(lambda: send(url, data=body, content_type="application/json"))
+    allowed = may(world["users"][role], use_case, named=named)
+    assert (response.status_code != 403) == allowed, (name, role, use_case, response.status_code, response.content)
