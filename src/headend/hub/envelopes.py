@@ -88,14 +88,14 @@ def _service(request: HttpRequest, user: Any, event: OutboxEvent) -> tuple[str, 
 
 
 def _order(request: HttpRequest, user: Any, event: OutboxEvent) -> tuple[str, Out]:
-    from headend.orders.api import ProductOrderOut
+    from headend.orders.api_schemas import ProductOrderOut
 
     order = orders_selectors.order_get_for(user=user, order_id=event.subject_id)
     return str(order.pk), ProductOrderOut.of(request, order)
 
 
 def _cancellation(request: HttpRequest, user: Any, event: OutboxEvent) -> tuple[str, Out]:
-    from headend.orders.api import CancelProductOrderOut
+    from headend.orders.api_schemas import CancelProductOrderOut
 
     order = orders_selectors.order_cancellation_get_for(user=user, order_id=event.subject_id)
     return str(order.pk), CancelProductOrderOut.of(request, order)

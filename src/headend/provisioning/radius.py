@@ -37,332 +37,75 @@ disconnects. A session is one open row in radacct; with none, nothing is sent.
 """
 
 import contextlib
-import ipaddress
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
-
-from django.conf import settings
-from django.db import DatabaseError, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from headend.catalog import code_actions
 from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core.errors import DomainError, ValidationError
 
-RADIUS = "radius"
-VENDORS = ("mikrotik", "wispr")
+# The rows (pure) and the store (rlm_sql) live in their own modules; their names stay importable
+# from here, which is where the rest of the app reaches them.
+from headend.provisioning.radius_rows import (
+    VENDORS,
+    WALLED_GARDEN_MBPS,
+    WISPR_MAX_BPS,
+    Plan,
+    Row,
+    UserEntry,
+    framed_ip_of,
+    framed_route_of,
+    plan_of,
+    rate_reply,
+    user_entry,
+    walled_garden_reply,
+)
+from headend.provisioning.radius_store import (
+    RADIUS,
+    RadiusUnavailable,
+    group_reply_get,
+    reading,
+    schema_create,
+    user_delete,
+    user_get,
+    user_write,
+)
+
+__all__ = [
+    "AUTH_TYPES",
+    "COA_MODES",
+    "RADIUS",
+    "VENDORS",
+    "WALLED_GARDEN_MBPS",
+    "WISPR_MAX_BPS",
+    "Plan",
+    "RadiusUnavailable",
+    "Row",
+    "UserEntry",
+    "check_change_params",
+    "check_provision_params",
+    "check_remove_params",
+    "framed_ip_of",
+    "framed_route_of",
+    "group_reply_get",
+    "plan_of",
+    "provision",
+    "rate_reply",
+    "reading",
+    "remove",
+    "restore",
+    "routes",
+    "schema_create",
+    "suspend",
+    "user_delete",
+    "user_entry",
+    "user_get",
+    "user_write",
+    "walled_garden_reply",
+]
+
 AUTH_TYPES = ("pppoe", "ipoe")
 COA_MODES = ("coa", "disconnect")
-WALLED_GARDEN_MBPS = 1  # enough for the captive portal and the payment page
-WISPR_MAX_BPS = 2**32 - 1  # WISPr bandwidths are 32-bit integers
-
-Row = tuple[str, str, str]  # attribute, op, value
-
-
-class RadiusUnavailable(Exception):
-    """FreeRADIUS's database could not be reached or refused the statement."""
-
-
-# ---------------------------------------------------------------------------------------------
-# What the rows say: pure, no database.
-
-
-@dataclass(frozen=True)
-class Plan:
-    code: str
-    download_mbps: int
-    upload_mbps: int
-
-    @property
-    def group(self) -> str:
-        return f"plan-{self.code}-{self.download_mbps}m-{self.upload_mbps}m"
-
-
-def plan_of(*, code: str, name: str, download_mbps: int | None, upload_mbps: int | None) -> Plan:
-    """The rate plan of a product version (its product's code and name, its speeds);
-    ValidationError if it has no speeds."""
-    if not download_mbps or not upload_mbps:
-        raise ValidationError(
-            f"{name} has no download and upload speeds: RADIUS cannot rate-limit it.",
-            field="product_version",
-            code="no_speeds",
-        )
-    return Plan(code=code, download_mbps=download_mbps, upload_mbps=upload_mbps)
-
-
-def _vendor(vendor: str | None = None) -> str:
-    vendor = vendor or settings.HEADEND_RADIUS_VENDOR
-    if vendor not in VENDORS:
-        raise ValidationError(
-            f"Unknown RADIUS vendor {vendor!r}; HEADEND_RADIUS_VENDOR is one of {', '.join(VENDORS)}.",
-            field="vendor",
-            code="invalid_choice",
-        )
-    return vendor
-
-
-def _rate(download_mbps: int, upload_mbps: int, vendor: str) -> list[Row]:
-    if _vendor(vendor) == "mikrotik":
-        # RouterOS reads rx-rate/tx-rate from the router's side: it receives the upload.
-        return [("Mikrotik-Rate-Limit", ":=", f"{upload_mbps}M/{download_mbps}M")]
-    return [
-        ("WISPr-Bandwidth-Max-Up", ":=", str(min(upload_mbps * 1_000_000, WISPR_MAX_BPS))),
-        ("WISPr-Bandwidth-Max-Down", ":=", str(min(download_mbps * 1_000_000, WISPR_MAX_BPS))),
-    ]
-
-
-def rate_reply(plan: Plan, vendor: str | None = None) -> list[Row]:
-    """The reply attributes that carry a plan's rate limit for a vendor (default: the settings')."""
-    return _rate(plan.download_mbps, plan.upload_mbps, _vendor(vendor))
-
-
-def walled_garden_reply(vendor: str | None = None) -> list[Row]:
-    """What a suspended subscriber gets: a small rate and the walled-garden filter."""
-    vendor = _vendor(vendor)
-    group = settings.HEADEND_RADIUS_WALLED_GARDEN_GROUP
-    tag = ("Mikrotik-Address-List", ":=", group) if vendor == "mikrotik" else ("Filter-Id", ":=", group)
-    return [tag, *_rate(WALLED_GARDEN_MBPS, WALLED_GARDEN_MBPS, vendor)]
-
-
-@dataclass(frozen=True)
-class UserEntry:
-    username: str
-    check: list[Row]
-    reply: list[Row]
-    groups: list[tuple[str, int]]  # group name, priority
-
-
-def user_entry(
-    *,
-    username: str,
-    auth_type: str,
-    password: str,
-    group: str,
-    framed_ip: str | None = None,
-    framed_routes: list[str] | None = None,
-) -> UserEntry:
-    check = [("Cleartext-Password", ":=", password)] if auth_type == "pppoe" else [("Auth-Type", ":=", "Accept")]
-    reply = [("Framed-IP-Address", ":=", framed_ip)] if framed_ip else []
-    reply += [("Framed-Route", "+=", route) for route in framed_routes or []]
-    return UserEntry(username=username, check=check, reply=reply, groups=[(group, 1)])
-
-
-def framed_route_of(value: Any) -> str | None:
-    """The Framed-Route (RFC 2865: "<prefix> <gateway> <metric>", gateway 0.0.0.0 being the
-    subscriber's own address) for a routed block recorded as "a.b.c.d/nn"; None for a single
-    address or anything that is no IPv4 block."""
-    try:
-        network = ipaddress.ip_interface(str(value)).network
-    except ValueError:
-        return None
-    if not isinstance(network, ipaddress.IPv4Network) or network.prefixlen >= 32:
-        return None
-    return f"{network} 0.0.0.0 1"
-
-
-def framed_ip_of(value: Any) -> str | None:
-    """The IPv4 address to pin a subscriber to, from identifier `ipv4_address` ("a.b.c.d" or
-    "a.b.c.d/nn"); ValidationError if it is not one."""
-    if value in (None, ""):
-        return None
-    try:
-        address = ipaddress.ip_interface(str(value)).ip
-    except ValueError:
-        address = None
-    if not isinstance(address, ipaddress.IPv4Address):
-        raise ValidationError(
-            f"Identifier ipv4_address {value!r} is not an IPv4 address.", field="ipv4_address", code="invalid"
-        )
-    return str(address)
-
-
-# ---------------------------------------------------------------------------------------------
-# The store: raw SQL over the radius alias (PostgreSQL or SQLite).
-
-
-@contextlib.contextmanager
-def _writing(*lock_keys: str) -> Iterator[Any]:
-    """A cursor in one transaction on the radius alias, holding a lock per key on PostgreSQL so
-    two workers writing the same username take turns (SQLite has one writer at a time)."""
-    try:
-        with transaction.atomic(using=RADIUS), connections[RADIUS].cursor() as cursor:
-            if connections[RADIUS].vendor == "postgresql" and lock_keys:
-                # One statement, the locks taken left to right in a fixed order (no deadlock).
-                keys = sorted(lock_keys)
-                locks = ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(keys))
-                cursor.execute(f"SELECT {locks}", [f"headend-radius:{key}" for key in keys])
-            yield cursor
-    except DatabaseError as exc:
-        raise RadiusUnavailable(_database_error(exc)) from exc
-
-
-@contextlib.contextmanager
-def reading() -> Iterator[Any]:
-    """A cursor on the radius alias, outside any transaction of ours."""
-    try:
-        with connections[RADIUS].cursor() as cursor:
-            yield cursor
-    except DatabaseError as exc:
-        raise RadiusUnavailable(_database_error(exc)) from exc
-
-
-def _database_error(exc: Exception) -> str:
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return f"The RADIUS database is unavailable: {first_line}"
-
-
-def _delete_user(cursor: Any, username: str) -> None:
-    for table in ("radcheck", "radreply", "radusergroup"):
-        cursor.execute(f"DELETE FROM {table} WHERE username = %s", [username])  # noqa: S608 (fixed names)
-
-
-def _insert_user(cursor: Any, entry: UserEntry) -> None:
-    for table, rows in (("radcheck", entry.check), ("radreply", entry.reply)):
-        if rows:
-            cursor.executemany(
-                f"INSERT INTO {table} (username, attribute, op, value) VALUES (%s, %s, %s, %s)",  # noqa: S608
-                [(entry.username, *row) for row in rows],
-            )
-    cursor.executemany(
-        "INSERT INTO radusergroup (username, groupname, priority) VALUES (%s, %s, %s)",
-        [(entry.username, group, priority) for group, priority in entry.groups],
-    )
-
-
-def _group_rows(cursor: Any, group: str) -> list[Row]:
-    cursor.execute("SELECT attribute, op, value FROM radgroupreply WHERE groupname = %s ORDER BY id", [group])
-    return [tuple(row) for row in cursor.fetchall()]
-
-
-def _set_group_reply(cursor: Any, group: str, rows: list[Row]) -> bool:
-    if _group_rows(cursor, group) == list(rows):
-        return False
-    cursor.execute("DELETE FROM radgroupreply WHERE groupname = %s", [group])
-    cursor.executemany(
-        "INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES (%s, %s, %s, %s)",
-        [(group, *row) for row in rows],
-    )
-    return True
-
-
-def user_write(entry: UserEntry, *, groups: dict[str, list[Row]] | None = None, replaces: str = "") -> None:
-    """In one transaction: make each of `groups` reply exactly its rows, and replace every row of
-    `entry.username` (and of `replaces`, a former username)."""
-    groups = groups or {}
-    former = replaces if replaces and replaces != entry.username else ""
-    # A plan's group rows rarely change: read them unlocked, and lock (and rewrite) only a group
-    # that differs, so workers provisioning subscribers of one plan do not queue on its lock.
-    with reading() as cursor:
-        stale = {group: rows for group, rows in groups.items() if _group_rows(cursor, group) != list(rows)}
-    keys = [f"user:{entry.username}", *(f"group:{group}" for group in stale)] + ([f"user:{former}"] if former else [])
-    with _writing(*keys) as cursor:
-        for group, rows in stale.items():
-            _set_group_reply(cursor, group, rows)
-        if former:
-            _delete_user(cursor, former)
-        _delete_user(cursor, entry.username)
-        _insert_user(cursor, entry)
-
-
-def user_delete(username: str) -> None:
-    """Remove a username's rows: FreeRADIUS rejects it from now on."""
-    with _writing(f"user:{username}") as cursor:
-        _delete_user(cursor, username)
-
-
-def user_get(username: str) -> UserEntry | None:
-    """The rows FreeRADIUS holds for a username, or None if it has none."""
-    with reading() as cursor:
-        rows = {}
-        for table in ("radcheck", "radreply"):
-            cursor.execute(
-                f"SELECT attribute, op, value FROM {table} WHERE username = %s ORDER BY id",  # noqa: S608
-                [username],
-            )
-            rows[table] = [tuple(row) for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT groupname, priority FROM radusergroup WHERE username = %s ORDER BY priority, id", [username]
-        )
-        groups = [(str(group), int(priority)) for group, priority in cursor.fetchall()]
-    if not (rows["radcheck"] or rows["radreply"] or groups):
-        return None
-    return UserEntry(username=username, check=rows["radcheck"], reply=rows["radreply"], groups=groups)
-
-
-def group_reply_get(group: str) -> list[Row]:
-    with reading() as cursor:
-        cursor.execute("SELECT attribute, op, value FROM radgroupreply WHERE groupname = %s ORDER BY id", [group])
-        return [(str(a), str(o), str(v)) for a, o, v in cursor.fetchall()]
-
-
-# ---------------------------------------------------------------------------------------------
-# The schema, for a database FreeRADIUS's own schema.sql has not been loaded into.
-
-
-def _schema(connection: BaseDatabaseWrapper) -> dict[str, list[str]]:
-    pg = connection.vendor == "postgresql"
-    pk = "serial PRIMARY KEY" if pg else "integer PRIMARY KEY AUTOINCREMENT"
-    big_pk = "bigserial PRIMARY KEY" if pg else "integer PRIMARY KEY AUTOINCREMENT"
-    inet = "inet" if pg else "text"
-    instant = "timestamp with time zone" if pg else "timestamp"
-
-    def attribute_table(name: str, key: str, op: str) -> list[str]:
-        return [
-            f"CREATE TABLE {name} (id {pk}, {key} text NOT NULL DEFAULT '', attribute text NOT NULL DEFAULT '', "
-            f"op varchar(2) NOT NULL DEFAULT '{op}', value text NOT NULL DEFAULT '')",
-            f"CREATE INDEX {name}_{key} ON {name} ({key}, attribute)",
-        ]
-
-    return {
-        "radcheck": attribute_table("radcheck", "username", "=="),
-        "radreply": attribute_table("radreply", "username", "="),
-        "radgroupcheck": attribute_table("radgroupcheck", "groupname", "=="),
-        "radgroupreply": attribute_table("radgroupreply", "groupname", "="),
-        "radusergroup": [
-            f"CREATE TABLE radusergroup (id {pk}, username text NOT NULL DEFAULT '', "
-            "groupname text NOT NULL DEFAULT '', priority integer NOT NULL DEFAULT 0)",
-            "CREATE INDEX radusergroup_username ON radusergroup (username)",
-        ],
-        # Every column FreeRADIUS's accounting queries write.
-        "radacct": [
-            f"CREATE TABLE radacct (radacctid {big_pk}, acctsessionid text NOT NULL, "
-            f"acctuniqueid text NOT NULL UNIQUE, username text, realm text, nasipaddress {inet} NOT NULL, "
-            f"nasportid text, nasporttype text, acctstarttime {instant}, acctupdatetime {instant}, "
-            f"acctstoptime {instant}, acctinterval bigint, acctsessiontime bigint, acctauthentic text, "
-            "connectinfo_start text, connectinfo_stop text, acctinputoctets bigint, acctoutputoctets bigint, "
-            "calledstationid text, callingstationid text, acctterminatecause text, servicetype text, "
-            f"framedprotocol text, framedipaddress {inet}, framedipv6address {inet}, framedipv6prefix {inet}, "
-            f"framedinterfaceid text, delegatedipv6prefix {inet}, class text)",
-            "CREATE INDEX radacct_open_username ON radacct (username) WHERE acctstoptime IS NULL",
-            "CREATE INDEX radacct_bulk_close ON radacct (nasipaddress, acctstarttime) WHERE acctstoptime IS NULL",
-        ],
-        "radpostauth": [
-            f"CREATE TABLE radpostauth (id {big_pk}, username text NOT NULL, pass text, reply text, "
-            f"calledstationid text, callingstationid text, authdate {instant} NOT NULL DEFAULT CURRENT_TIMESTAMP, "
-            "class text)",
-        ],
-        "nasreload": [f"CREATE TABLE nasreload (nasipaddress {inet} PRIMARY KEY, reloadtime {instant} NOT NULL)"],
-    }
-
-
-def schema_create(using: str = RADIUS) -> list[str]:
-    """Create the FreeRADIUS tables a database lacks; return the names created. For `make run`
-    without FreeRADIUS (SQLite); a real server's database gets the package's schema.sql."""
-    connection = connections[using]
-    try:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            existing = set(connection.introspection.table_names(cursor))
-            created = []
-            for table, statements in _schema(connection).items():
-                if table in existing:
-                    continue
-                for statement in statements:
-                    cursor.execute(statement)
-                created.append(table)
-    except DatabaseError as exc:
-        raise RadiusUnavailable(_database_error(exc)) from exc
-    return created
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""The demo provider: Headend Fiber, a fiber ISP in Washington County, Maine.
+
+`manage.py load_demo` builds it through the use cases, so the demo obeys every rule the
+product does. Running it again creates nothing twice.
+
+The demo is built by job: `staff` (logins, technicians, approval rules), `network` (coverage,
+IP pools, the BNG), `tasks` and `catalog` (the products and their work), `customers` (accounts,
+quotes and orders)."""
+
+from django.db import transaction
+
+from headend.core import events
+from headend.crm.models import Account
+from headend.provisioning import radius
+from headend.web.demo import catalog, customers, network, staff
+from headend.web.demo.customers import BUSINESSES
+from headend.web.demo.staff import DEMO_PASSWORD, USERS, ensure_users
+from headend.web.demo.tasks import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "RADIUS_RESTORE",
+    "RADIUS_SPEED_CHANGE",
+    "RADIUS_SUSPEND",
+    "USERS",
+    "ZERO_TOUCH_INSTALL",
+    "ensure_users",
+    "load",
+]
+
+
+def load(*, stdout=None) -> bool:
+    """Load the demo provider; False (and no change) when it is already there."""
+    if Account.objects.filter(name=BUSINESSES[0][0]).exists():
+        return False
+    radius.schema_create()  # FreeRADIUS's tables, in their own database, for the code tasks
+    with transaction.atomic():
+        users = staff.users()
+        staff.workforce(users)
+        network.coverage()
+        staff.approval_rules()
+        network.pools_and_nas()
+        versions = catalog.products()
+        customers.accounts_and_orders(users, versions)
+    # The worker would relay the outbox and run code tasks; the demo runs them now so the
+    # demo's services are in the state the text promises.
+    events.relay()
+    customers.run_ready_code_tasks()
+    events.relay()
+    return True
