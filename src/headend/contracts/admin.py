@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from headend.contracts.models import QuoteDocument, Signature, SigningEmail, SigningLink, TermsVersion
+from headend.core.admin import ReadOnly
 
 
 @admin.register(TermsVersion)
@@ -19,17 +20,8 @@ class TermsVersionAdmin(admin.ModelAdmin):
         return []
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
     """Records of what was sent and signed: viewed here, never edited."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(QuoteDocument)

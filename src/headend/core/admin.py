@@ -19,9 +19,8 @@ class AuditAdmin(SimpleHistoryAdmin):
         return has_role(request.user)  # no role named: the admin role (or a superuser) only
 
 
-class AuditOnlyAdmin(AuditAdmin):
-    """A record edited with its parent or by the use cases (a quote line, a price): listed and
-    audited here, never edited here."""
+class ReadOnly:
+    """An admin mixin: records listed and viewed, never added, edited or deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -31,6 +30,11 @@ class AuditOnlyAdmin(AuditAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditOnlyAdmin(ReadOnly, AuditAdmin):
+    """A record edited with its parent or by the use cases (a quote line, a price): listed and
+    audited here, never edited here."""
 
 
 @admin.register(OutboxEvent)

@@ -110,25 +110,17 @@ def has_role(user: Any, *roles: str) -> bool:
     return Role.ADMIN in held or any(role in held for role in roles)
 
 
-def role_required(*roles: str) -> Callable:
-    """View decorator: logged in, a staff member, and (if `roles` given) one of them."""
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """View decorator: logged in and a staff member (what each role may do is PERMISSIONS')."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        @login_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not is_staff_member(request.user):
-                raise PermissionDenied("Staff only.")
-            if roles and not has_role(request.user, *roles):
-                raise PermissionDenied("Your role may not do this.")
-            return view(request, *args, **kwargs)
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_staff_member(request.user):
+            raise PermissionDenied("Staff only.")
+        return view(request, *args, **kwargs)
 
-        return wrapped
-
-    return decorate
-
-
-staff_required = role_required()
+    return wrapped
 
 
 def may(user: Any, use_case: str, *, named: str = "") -> bool:
@@ -157,15 +149,13 @@ def require(user: Any, use_case: str, *, named: str = "") -> None:
 
 
 def permission_required(use_case: str) -> Callable:
-    """View decorator: logged in, a staff member, and allowed `use_case` by PERMISSIONS. A rule
-    that holds NAMED is decided on the record, by the view's own require(...)."""
+    """View decorator: a staff member allowed `use_case` by PERMISSIONS. A rule that holds NAMED
+    is decided on the record, by the view's own require(...)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        @login_required
+        @staff_required
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not is_staff_member(request.user):
-                raise PermissionDenied("Staff only.")
             if NAMED not in PERMISSIONS[use_case] and not may(request.user, use_case):
                 raise PermissionDenied("Your role may not do this.")
             return view(request, *args, **kwargs)
