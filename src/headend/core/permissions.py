@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from headend.core.errors import Forbidden
 
@@ -110,12 +110,12 @@ def has_role(user: Any, *roles: str) -> bool:
     return Role.ADMIN in held or any(role in held for role in roles)
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """View decorator: logged in and a staff member (what each role may do is PERMISSIONS')."""
 
     @wraps(view)
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_staff_member(request.user):
             raise PermissionDenied("Staff only.")
         return view(request, *args, **kwargs)
@@ -152,10 +152,10 @@ def permission_required(use_case: str) -> Callable:
     """View decorator: a staff member allowed `use_case` by PERMISSIONS. A rule that holds NAMED
     is decided on the record, by the view's own require(...)."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
         @staff_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if NAMED not in PERMISSIONS[use_case] and not may(request.user, use_case):
                 raise PermissionDenied("Your role may not do this.")
             return view(request, *args, **kwargs)
