@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "headend.provisioning",
     "headend.ipam",
     "headend.hub",
+    "headend.billing",
     "headend.api",
     "headend.web",
 ]

@@ -32,3 +32,6 @@ PRODUCT_ORDER = Resource("productOrderingManagement/v4/", "productOrder")  # TMF
 CANCEL_PRODUCT_ORDER = Resource("productOrderingManagement/v4/", "cancelProductOrder")  # TMF622
 SERVICE = Resource("serviceInventory/v4", "service")  # TMF638 (its basePath has no trailing slash)
 WORK_ORDER = Resource("workOrderManagement/v4/", "workOrder")  # TMF697
+BILLING_ACCOUNT = Resource("accountManagement/v4/", "billingAccount")  # TMF666
+CUSTOMER_BILL = Resource("customerBillManagement/v4/", "customerBill")  # TMF678
+APPLIED_CUSTOMER_BILLING_RATE = Resource("customerBillManagement/v4/", "appliedCustomerBillingRate")  # TMF678

@@ -14,6 +14,31 @@ from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 
 
+class BillingTiming(models.TextChoices):
+    ADVANCE = "advance", "In advance"
+    ARREARS = "arrears", "In arrears"
+
+
+class Proration(models.TextChoices):
+    DAILY = "daily", "Daily (by the days in the period)"
+    NONE = "none", "None (whole periods)"
+
+
+class SuspendedCharge(models.TextChoices):
+    NO_CHARGE = "no_charge", "No charge"
+    FULL = "full", "Full price"
+    HOLD = "hold", "Hold rate"
+
+
+class TaxCategory(models.TextChoices):
+    """What a charge is for tax purposes (tax rates name the categories they apply to)."""
+
+    INTERNET = "internet", "Internet access"
+    VOICE = "voice", "Voice"
+    EQUIPMENT = "equipment", "Equipment"
+    OTHER = "other", "Other services"
+
+
 class Product(models.Model):
     class Kind(models.TextChoices):
         INTERNET = "internet", "Internet access"
@@ -32,6 +57,24 @@ class Product(models.Model):
     customer_type = models.CharField(max_length=12, choices=CustomerType.choices)
     # Add-ons are sold on top of one of these base products.
     addon_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="addons")
+    # How billing charges it (billing/policies.py reads these; a billing account may override
+    # proration).
+    billing_timing = models.CharField(
+        "recurring charges", max_length=8, choices=BillingTiming.choices, default=BillingTiming.ADVANCE
+    )
+    proration = models.CharField(max_length=8, choices=Proration.choices, default=Proration.DAILY)
+    while_suspended = models.CharField(
+        "while suspended", max_length=10, choices=SuspendedCharge.choices, default=SuspendedCharge.NO_CHARGE
+    )
+    hold_mrc_amount = models.DecimalField(
+        "hold rate (monthly)",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Charged per month while the service is suspended, when the policy is the hold rate.",
+    )
+    tax_category = models.CharField(max_length=10, choices=TaxCategory.choices, default=TaxCategory.INTERNET)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -35,6 +35,7 @@ MANAGE_CATALOG: tuple[Role, ...] = ()
 EDIT_TEMPLATES = (*MANAGE_CATALOG, Role.PROVISIONING)
 REGISTER_LISTENERS = (Role.INTEGRATION,)
 SERVICE_ACTIONS = (Role.PROVISIONING, Role.SUPPORT, Role.BILLING)
+BILL = (Role.BILLING,)
 
 # In a rule: the role the record itself names (a task's role, an approval's approver role).
 NAMED = "named"
@@ -81,6 +82,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "hub.unregister": EVERYONE,  # DELETE .../hub/{id}: one's own listeners
     "webhook.manage": (),  # redeliver, delete a listener (Settings → Webhooks): admins
     "token.manage": EVERYONE,  # one's own API tokens
+    # Billing: billing staff run it; sales, support, finance and directors read it.
+    "billing.read": (Role.BILLING, Role.FINANCE, Role.SALES, Role.SALES_MANAGER, Role.SUPPORT, Role.DIRECTOR),
+    # Billing accounts, one-time charges and credits, price revisions, invoices (finalise,
+    # send, credit notes, void).
+    "billing.manage": BILL,
+    "billing.run": BILL,  # bill runs
+    "tax.manage": (Role.BILLING, Role.FINANCE),  # the tax table
+    "ledger.export": (Role.FINANCE, Role.BILLING),
 }
 
 # The roles work is given to (template and work-order tasks, quote approvals): people's roles.

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "headend.billing"
+    label = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from headend.billing import (
+            handlers,  # noqa: F401  (consumes the service events)
+        )
