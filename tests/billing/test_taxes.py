@@ -328,7 +328,11 @@ def test_tax_rate_create_refuses_dates_overlapping_the_same_jurisdictions_rate(k
 
 @pytest.mark.parametrize(
     ("new_from", "new_to"),
-    [(dt.date(2025, 6, 1), dt.date(2026, 1, 1)), (dt.date(2026, 3, 31), None), (dt.date(2026, 2, 1), dt.date(2026, 2, 2))],
+    [
+        (dt.date(2025, 6, 1), dt.date(2026, 1, 1)),  # ends on its first day
+        (dt.date(2026, 3, 31), None),  # starts on its last day
+        (dt.date(2026, 2, 1), dt.date(2026, 2, 2)),  # inside it
+    ],
 )
 def test_tax_rate_create_refuses_any_day_in_common(keeper, new_from, new_to):
     add_rate(keeper, effective_to=dt.date(2026, 3, 31))

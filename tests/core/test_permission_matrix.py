@@ -105,6 +105,8 @@ API = {
     },
     "register": ("hub.register", ""),
     "unregister": ("hub.unregister", ""),
+    "billing_account_create": ("billing.manage", ""),
+    "billing_account_patch": ("billing.manage", ""),
 }
 NOT_A_USE_CASE = {"unknown_path"}  # any path no router has: a TMF 404 for everyone
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
@@ -290,6 +292,7 @@ def _api_body(name, w):
         "service_patch": {"state": "inactive", "stateChangeReason": "non-payment"},
         "task_assign": {"automatic": True},
         "register": {"callback": "https://192.0.2.1/listener"},
+        "billing_account_create": {"name": "Cannery", "relatedParty": party},
     }.get(name, {})
 
 

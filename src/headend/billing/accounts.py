@@ -239,7 +239,9 @@ def billing_account_update(*, billing_account: BillingAccount, updated_by: Any, 
             )
         if billing_account.children.exclude(currency=clean["currency"]).exists():
             raise ValidationError(
-                "The accounts this one pays for bill in its present currency.", field="currency", code="currency_mismatch"
+                "The accounts this one pays for bill in its present currency.",
+                field="currency",
+                code="currency_mismatch",
             )
     changed = sorted(key for key, value in clean.items() if current[key] != value)
     is_default = fields.get("is_default")

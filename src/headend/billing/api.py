@@ -104,7 +104,7 @@ def _lines(*, user: Any) -> models.QuerySet[InvoiceLine]:
     )
 
 
-def _references(billing_account_account_id: int) -> dict[str, Any]:
+def _references() -> dict[str, Any]:
     """The lookups a billingAccount body needs: ids to rows, NotFound (field `parent`,
     `contact`) for an id that names nothing. Another customer's rows are found: the use case
     refuses them with its own code."""
@@ -135,12 +135,14 @@ def billing_account_create(request: ApiRequest, payload: BillingAccountIn) -> St
     with body_fields({"id": at}):
         account = crm_selectors.account_get_for(user=request.auth, account_id=customer_id)
     with body_fields(FIELD_PATHS):
-        values = payload.account_values(bill_day=1, **_references(account.pk))
+        values = payload.account_values(bill_day=1, **_references())
         billing_account = accounts.billing_account_create(account=account, created_by=request.auth, **values)
     return Status(201, BillingAccountOut.of(request, billing_account))
 
 
-@account_router.get("/billingAccount", response={200: list[BillingAccountOut], **ERRORS}, summary="List billing accounts")
+@account_router.get(
+    "/billingAccount", response={200: list[BillingAccountOut], **ERRORS}, summary="List billing accounts"
+)
 def billing_account_list(
     request: ApiRequest,
     response: HttpResponse,
@@ -156,7 +158,9 @@ def billing_account_list(
     return [BillingAccountOut.of(request, item) for item in paginate(response, found.order_by("id"), page)]
 
 
-@account_router.get("/billingAccount/{id}", response={200: BillingAccountOut, **ERRORS}, summary="Retrieve a billing account")
+@account_router.get(
+    "/billingAccount/{id}", response={200: BillingAccountOut, **ERRORS}, summary="Retrieve a billing account"
+)
 def billing_account_get(request: ApiRequest, id: str, fields: str | None = None) -> BillingAccountOut:
     return BillingAccountOut.of(request, _billing_account_get(user=request.auth, billing_account_id=id))
 
@@ -174,7 +178,7 @@ def billing_account_patch(request: ApiRequest, id: str, payload: BillingAccountP
     billing_account = _billing_account_get(user=request.auth, billing_account_id=id)
     payload.check_unchanged(billing_account)
     with body_fields(FIELD_PATHS):
-        values = payload.account_values(bill_day=billing_account.bill_day, **_references(billing_account.account_id))
+        values = payload.account_values(bill_day=billing_account.bill_day, **_references())
         billing_account = accounts.billing_account_update(
             billing_account=billing_account, updated_by=request.auth, **values
         )

@@ -134,7 +134,9 @@ class AccountContactOut(Out):
         return cls(
             contact_name=str(contact),
             contact_medium=media,
-            related_party=RefOut(id=str(contact.pk), name=str(contact), role="billingContact", referred_type="Individual"),
+            related_party=RefOut(
+                id=str(contact.pk), name=str(contact), role="billingContact", referred_type="Individual"
+            ),
             valid_for=TimePeriodOut(start_date_time=contact.created_at),
         )
 
@@ -287,7 +289,9 @@ class BillingAccountBody(In):
     def _structure_values(self, bill_day: int) -> dict[str, Any]:
         structure = self.bill_structure
         if structure is None:
-            raise ValidationError("A billing account always has a bill structure.", field="billStructure", code="required")
+            raise ValidationError(
+                "A billing account always has a bill structure.", field="billStructure", code="required"
+            )
         values: dict[str, Any] = {}
         given = structure.model_fields_set
         if "cycle_specification" in given:
@@ -331,7 +335,9 @@ class BillingAccountBody(In):
     def _contact(self, find_contact: Find) -> Any:
         contacts = self.contact or []
         if len(contacts) > 1:
-            raise ValidationError("A billing account has one billing contact at most.", field="contact", code="one_contact")
+            raise ValidationError(
+                "A billing account has one billing contact at most.", field="contact", code="one_contact"
+            )
         return find_contact(contacts[0].related_party.id) if contacts else None
 
     def _exemption_values(self) -> dict[str, Any]:
@@ -447,7 +453,9 @@ class CustomerBillOut(Out):
         """`invoice` with its lines and billing account (with its customer) loaded."""
         currency = invoice.currency
         lines = list(invoice.lines.all())
-        recurring = [line for line in lines if line.kind == LineKind.RECURRING and line.period_start and line.period_end]
+        recurring = [
+            line for line in lines if line.kind == LineKind.RECURRING and line.period_start and line.period_end
+        ]
         billing_period = (
             period(min(line.period_start for line in recurring), max(line.period_end for line in recurring))  # type: ignore[type-var]
             if recurring
@@ -530,7 +538,10 @@ class AppliedCustomerBillingRateOut(Out):
             coverage = period(line.start_date, line.end_date)
         elif recurring and line.period_start and line.period_end:
             coverage = period(line.period_start, line.period_end)
-        values: list[tuple[str, Any, str]] = [("unitAmount", line.unit_amount, "number"), ("quantity", line.quantity, "integer")]
+        values: list[tuple[str, Any, str]] = [
+            ("unitAmount", line.unit_amount, "number"),
+            ("quantity", line.quantity, "integer"),
+        ]
         if recurring:
             values += [
                 ("prorationFraction", line.fraction, "number"),

@@ -9,4 +9,6 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from headend.billing import (
             handlers,  # noqa: F401  (consumes the service events)
+            notifications,  # noqa: F401  (emails finalised invoices)
+            panels,  # noqa: F401  (the Billing section of the account page)
         )

@@ -131,8 +131,8 @@ def _recurring_lines(
         component = proration.Component(line.unit_amount, _label(line))
         billed_by_period[line.period_start].append(proration.Billed(component, line.days_added, line.days_removed))
     lines = []
-    last = min(end, stop) if stop is not None else end
-    for period in proration.periods(first, last, payer.bill_day) if first < last else []:
+    # Up to the horizon even after the service stopped: days billed past its end are credited.
+    for period in proration.periods(first, end, payer.bill_day) if first < end else []:
         for charge in proration.rate_period(
             rates,
             billed_by_period.get(period.start, []),

@@ -28,7 +28,7 @@ DEFAULT_ENGINE = "headend.billing.taxes.TableTaxEngine"
 # TaxRate.rate_percent is DecimalField(max_digits=7, decimal_places=4).
 RATE_DIGITS, RATE_PLACES = 7, 4
 STATE_CODE = re.compile(r"[A-Z]{2}")
-LEVEL_ORDER = {Jurisdiction.STATE: 0, Jurisdiction.COUNTY: 1, Jurisdiction.CITY: 2}
+LEVEL_ORDER: dict[str, int] = {Jurisdiction.STATE: 0, Jurisdiction.COUNTY: 1, Jurisdiction.CITY: 2}
 
 
 # --- The port -------------------------------------------------------------------------------
@@ -444,4 +444,3 @@ def _event_data(rate: TaxRate) -> dict[str, Any]:
         "effective_from": rate.effective_from.isoformat(),
         "effective_to": rate.effective_to.isoformat() if rate.effective_to else None,
     }
-

@@ -232,3 +232,34 @@ def service_set_identifiers(*, service: Service, **values: Any) -> Service:
     service.save(update_fields=["identifiers"])
     events.emit("service.identified", subject=service, data={"identifiers": identifiers})
     return service
+
+
+@transaction.atomic
+def service_revise_price(
+    *, service: Service, mrc_amount: Any, at: dt.datetime, reason: str, immediate: bool = False
+) -> Service:
+    """A new monthly price for a live service with no order (a yearly price revision): billed
+    from the next period unless `immediate`; its history keeps the old price."""
+    service = _lock(service)
+    if service.status not in (Service.Status.ACTIVE, Service.Status.SUSPENDED):
+        raise Conflict(
+            f"Service {service.number} is {service.get_status_display().lower()}; only a live service is re-priced.",
+            field="status",
+            code="service_not_live",
+        )
+    before = {"mrc_amount": str(service.mrc_amount), "location_id": service.location_id}
+    service.mrc_amount = mrc_amount
+    service.save(update_fields=["mrc_amount"])
+    events.emit(
+        "service.changed",
+        subject=service,
+        data={
+            "before": before,
+            "mrc_amount": str(mrc_amount),
+            "revision": True,
+            "immediate": immediate,
+            "reason": reason,
+            "at": at.isoformat(),
+        },
+    )
+    return service

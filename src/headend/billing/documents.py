@@ -1,0 +1,73 @@
+"""The invoice document: one HTML template (billing/invoice_document.html) that WeasyPrint turns
+into the PDF staff download and the customer receives by email.
+
+No writes here: a finalised invoice never changes, so its PDF is rendered again whenever it is
+asked for and is the same document each time."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from headend.billing.models import Invoice, InvoiceLine, LineKind
+from headend.contracts import documents as contract_documents
+
+TEMPLATE = "billing/invoice_document.html"
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    """A rendered invoice: the PDF's bytes and the file name it is served and attached under."""
+
+    pdf: bytes
+    filename: str
+
+
+def lines_of(invoice: Invoice) -> list[InvoiceLine]:
+    return list(invoice.lines.select_related("service").order_by("position"))
+
+
+def bill_to(invoice: Invoice) -> dict[str, str]:
+    """Who the invoice is addressed to: the billing contact, else the customer's own details."""
+    billing_account = invoice.billing_account
+    account = billing_account.account
+    contact = billing_account.contact
+    return {
+        "name": account.legal_name or account.name,
+        "attention": str(contact) if contact else "",
+        "email": (contact.email if contact and contact.email else account.email) or "",
+    }
+
+
+def filename(invoice: Invoice) -> str:
+    """`Headend Fiber invoice INV-0000001.pdf`: the provider's name, the kind and the number."""
+    kind = "credit note" if invoice.kind == Invoice.Kind.CREDIT_NOTE else "invoice"
+    return f"{settings.HEADEND_PROVIDER_NAME} {kind} {invoice.display_number}.pdf"
+
+
+def context(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> dict[str, Any]:
+    """What the document template shows."""
+    lines = lines_of(invoice) if lines is None else lines
+    return {
+        "provider_name": settings.HEADEND_PROVIDER_NAME,
+        "provider_email": settings.DEFAULT_FROM_EMAIL,
+        "logo": contract_documents.logo_data_uri(),
+        "invoice": invoice,
+        "is_credit_note": invoice.kind == Invoice.Kind.CREDIT_NOTE,
+        "billing_account": invoice.billing_account,
+        "account": invoice.billing_account.account,
+        "bill_to": bill_to(invoice),
+        "charges": [line for line in lines if line.kind != LineKind.TAX],
+        "taxes": [line for line in lines if line.kind == LineKind.TAX],
+    }
+
+
+def render_html(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> str:
+    return render_to_string(TEMPLATE, context(invoice, lines=lines))
+
+
+def render(invoice: Invoice) -> InvoiceDocument:
+    """The invoice's PDF (self-contained: WeasyPrint may fetch nothing but data: URLs)."""
+    rendered = contract_documents.render_pdf(render_html(invoice))
+    return InvoiceDocument(pdf=rendered.pdf, filename=filename(invoice))
