@@ -123,7 +123,7 @@ def test_create_with_every_attribute(billing_api, clerk):
                 "@type": "BillingCycleSpecification",
                 "isRef": False,
                 "name": "calendar",
-                "description": "Calendar month on the bill day 5; due 30 days after the bill date",
+                "description": "Monthly (calendar) from bill day 5, due 30 days after the bill date",
                 "billingPeriod": "month",
                 "frequency": "monthly",
                 "billingDateShift": 4,

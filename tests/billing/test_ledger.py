@@ -344,6 +344,22 @@ def test_recognise_twice_for_a_date_recognises_once():
     assert recognised(invoice) == [D("38.70")]
 
 
+def test_recognise_again_on_a_date_leaves_lines_posted_since_to_the_next_date():
+    ledger.post_invoice(make_invoice(recurring("31.00")))
+    ledger.recognise(dt.date(2026, 3, 11))
+    late = make_invoice(recurring("62.00"))
+    ledger.post_invoice(late)
+
+    again = ledger.recognise(dt.date(2026, 3, 11))
+    assert again == 0
+    assert recognised(late) == [D("0.00")]
+    caught_up = ledger.recognise(dt.date(2026, 3, 12))
+
+    assert caught_up == 2
+    assert recognised(late) == [D("22.00")]
+    assert JournalEntry.objects.filter(kind="recognition").count() == 2
+
+
 def test_recognise_writes_one_entry_per_currency_for_many_lines():
     usd, cad = make_billing_account("USD"), make_billing_account("CAD")
     for billing_account in (usd, usd, cad):

@@ -36,6 +36,9 @@ APPROVER_ROLE = Role.SALES_MANAGER  # the role the matrix's approval names ("quo
 
 # Pages that accept POST: url name -> (use case, the role the record names or "").
 PAGES = {
+    "billing:tax_create": ("tax.manage", ""),
+    "billing:tax_edit": ("tax.manage", ""),
+    "billing:tax_end": ("tax.manage", ""),
     "crm:account_create": ("account.create", ""),
     "crm:account_edit": ("account.edit", ""),
     "crm:contact_create": ("account.edit", ""),
@@ -74,6 +77,7 @@ PAGES = {
 }
 # Pages that only read (GET), and the public ones (a signing link, logging in and out).
 READ_ONLY = {
+    "billing:tax_list",
     "home", "health", "crm:account_list", "crm:account_detail", "crm:location_detail", "crm:opportunity_list",
     "catalog:product_list", "catalog:product_detail", "quoting:quote_list", "quoting:quote_detail",
     "quoting:quote_compare", "quoting:site_import_job", "orders:order_list", "orders:order_detail",
@@ -198,6 +202,8 @@ def world(django_db_setup, django_db_blocker):
 
 def _page_kwargs(name, w):
     return {
+        "billing:tax_edit": {"tax_rate_id": NO_ID},
+        "billing:tax_end": {"tax_rate_id": NO_ID},
         "crm:account_edit": {"account_id": w["account"].pk},
         "crm:contact_create": {"account_id": w["account"].pk},
         "crm:contact_edit": {"contact_id": w["contact"].pk},

@@ -3,6 +3,7 @@ and the Django admin: the header is there, enforced, with no 'unsafe-*' source, 
 holds what it would block (an inline script, an event-handler attribute, a style attribute, a
 <style> without the request's nonce). The browser tests check the same live (tests/e2e/conftest.py)."""
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -15,6 +16,7 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from headend.billing.models import TaxRate
 from headend.catalog.models import Product
 from headend.contracts import services as contracts_services
 from headend.core import clock
@@ -41,6 +43,7 @@ pytestmark = pytest.mark.django_db
 # The record each URL parameter names: a route whose parameters are all here is opened for the
 # first such record, so a new page is checked without being listed.
 PARAMETERS: dict[str, type[models.Model]] = {
+    "tax_rate_id": TaxRate,
     "account_id": Account,
     "location_id": Location,
     "contact_id": Contact,
@@ -184,6 +187,15 @@ def other_pages(tmp_path: Any, owner: Any) -> list[str]:
     attachment = TaskAttachment(task=task, name="speed.txt", uploaded_at=clock.now())
     attachment.file.save("speed.txt", ContentFile(b"940 Mbps\n"))
     make_pool()
+    TaxRate.objects.create(
+        level="state",
+        name="Maine sales tax",
+        state="ME",
+        category="equipment",
+        rate_percent="5.5",
+        effective_from=dt.date(2026, 1, 1),
+        created_at=clock.now(),
+    )
     import_fcc(write_csv(tmp_path / "fcc.csv", [fcc_line()]))
     subscription = Subscription.objects.create(
         api="serviceInventory/v4",

@@ -170,7 +170,7 @@ class BillingAccountOut(Out):
         cycle = CycleSpecificationOut(
             name=billing_account.cycle,
             description=(
-                f"{billing_account.get_cycle_display()} {billing_account.bill_day}; "
+                f"Monthly ({billing_account.cycle}) from bill day {billing_account.bill_day}, "
                 f"due {billing_account.payment_terms_days} days after the bill date"
             ),
             billing_date_shift=shift,

@@ -11,4 +11,5 @@ class BillingConfig(AppConfig):
             handlers,  # noqa: F401  (consumes the service events)
             notifications,  # noqa: F401  (emails finalised invoices)
             panels,  # noqa: F401  (the Billing section of the account page)
+            preview_panels,  # noqa: F401  (the money effect on the service and quote pages)
         )

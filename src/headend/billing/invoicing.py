@@ -115,7 +115,7 @@ def _span_text(start: dt.date, end: dt.date) -> str:
     return f"{start:%-d %b}\N{EN DASH}{last:%-d %b %Y}" if start != last else f"{start:%-d %b %Y}"
 
 
-def _recurring_lines(
+def recurring_lines(
     subscription: Subscription, book: Book, payer: BillingAccount, bill_date: dt.date
 ) -> list[InvoiceLine]:
     service = subscription.service
@@ -186,7 +186,7 @@ def draft_for(payer: BillingAccount, bill_date: dt.date, book: Book) -> Draft:
     places: dict[int, taxes.Place] = {}
     fallback = None
     for subscription in book.subscriptions.get(payer.pk, []):
-        new = _recurring_lines(subscription, book, payer, bill_date)
+        new = recurring_lines(subscription, book, payer, bill_date)
         draft.lines.extend(new)
         draft.subscriptions.append(subscription)
         fallback = fallback or taxes.place_of(subscription.service.location)

@@ -262,7 +262,7 @@ def post_void(invoice: Invoice) -> JournalEntry | None:
                 if line.kind == LineKind.TAX:
                     postings.add(tax_account(line.jurisdiction), sign * line.amount)
                     continue
-                postings.add(revenue_account(line.revenue_account), sign * line.amount)
+                postings.add(revenue_account(line.revenue_account), sign * line.recognised_amount)
                 postings.add(DEFERRED, sign * (line.amount - line.recognised_amount))
             entry = _write(
                 key=key,

@@ -13,12 +13,12 @@ from django.contrib.auth.models import User
 
 from headend.billing import accounts as billing_accounts
 from headend.billing import ledger, runs, taxes
-from headend.billing.models import TaxRate
+from headend.billing.models import BillingAccount, TaxRate
 from headend.catalog.models import BillingTiming, Product, ProductVersion, Proration, SuspendedCharge, TaxCategory
 from headend.core import clock, events
 from headend.core.periods import add_months
 from headend.crm import services as crm
-from headend.crm.models import Account
+from headend.crm.models import Account, Contact
 from headend.web.demo.customers import _sell
 from headend.web.demo.network import TOWNS
 
@@ -61,11 +61,11 @@ CREDIT_UNION = (
     "it@quoddybaycu.example",
     "207-555-0150",
 )
-# site, street, town, ZIP, (product code, term, quantity)..., turned up after the first bill date
+# site, street, town, ZIP, (product code, term, quantity)..., how many of the bill dates come before its turn-up
 BRANCHES = [
-    ("Main office", "10 Main St", "Calais", "04619", [("biz-dia-1g", 36, 1), ("voice-line", 36, 4)], False),
-    ("Eastport branch", "55 Water St", "Eastport", "04631", [("biz-dia-1g", 36, 1), ("managed-wifi", 36, 1)], False),
-    ("Machias branch", "2 Court St", "Machias", "04654", [("biz-dia-1g", 36, 1), ("voice-line", 36, 2)], True),
+    ("Main office", "10 Main St", "Calais", "04619", [("biz-dia-1g", 36, 1), ("voice-line", 36, 4)], 0),
+    ("Eastport branch", "55 Water St", "Eastport", "04631", [("biz-dia-1g", 36, 1), ("managed-wifi", 36, 1)], 0),
+    ("Machias branch", "2 Court St", "Machias", "04654", [("biz-dia-1g", 36, 1), ("voice-line", 36, 2)], 1),
 ]
 BILL_DAY = 1
 HISTORY_BILLS = 3
@@ -113,7 +113,7 @@ def tax_table(billing: User) -> None:
 def history(users: dict[str, User], versions: dict[str, ProductVersion]) -> list[dt.date]:
     """The credit union, sold and turned up before the first of the last three bill dates (one
     branch between the first two), and a bill run at each of those dates; returns the dates."""
-    billing, sales, tech = users["billing"], users["sales"], users["provisioning"]
+    billing, sales = users["billing"], users["sales"]
     dates = bill_dates(clock.today())
     opened = add_months(dates[0], -1) + dt.timedelta(days=9)  # the 10th of the month before
     with clock.frozen(_at(opened, 9)):
@@ -127,27 +127,35 @@ def history(users: dict[str, User], versions: dict[str, ProductVersion]) -> list
         head_office = billing_accounts.billing_account_create(
             account=account, created_by=billing, name=f"{name} (head office)", contact=contact
         )
-    for site, line1, town, postal, lines, later in BRANCHES:
-        day = dates[0] + dt.timedelta(days=13) if later else opened
-        with clock.frozen(_at(day, 10)):
-            location = crm.location_create(
-                account=account, name=site, line1=line1, city=town, state="ME", postal_code=postal,
-                latitude=TOWNS[town][0], longitude=TOWNS[town][1],
-            )  # fmt: skip
-            # The branch's own billing account, paid by the head office, is the default while
-            # its services turn up, so they bill to it.
-            billing_accounts.billing_account_create(
-                account=account, created_by=billing, name=site, parent=head_office, contact=contact, is_default=True
-            )
-            _sell(account, [(location, versions[code], term, qty) for code, term, qty in lines], sales, finish_by=tech)
-            events.relay()  # billing learns of the turn-ups (rates, charges) as the worker would
-    billing_accounts.billing_account_update(billing_account=head_office, updated_by=billing, is_default=True)
-    for day in dates:
-        with clock.frozen(_at(day, 6)):
-            run = runs.bill_run_start(as_of=day, started_by=billing)
+    for index, bill_date in enumerate(dates):
+        for site, line1, town, postal, lines, bills_before in BRANCHES:
+            if bills_before == index:
+                day = opened if index == 0 else dates[index - 1] + dt.timedelta(days=13)
+                products = [(versions[code], term, quantity) for code, term, quantity in lines]
+                with clock.frozen(_at(day, 10)):
+                    _turn_up_branch(account, head_office, contact, users, site=site, line1=line1, town=town,
+                                    postal=postal, products=products)  # fmt: skip
+        with clock.frozen(_at(bill_date, 6)):
+            run = runs.bill_run_start(as_of=bill_date, started_by=billing)
             runs.work(run)
-            ledger.recognise(day)
+            ledger.recognise(bill_date)
     return dates
+
+
+def _turn_up_branch(account: Account, head_office: BillingAccount, contact: Contact, users: dict[str, User], *,
+                    site: str, line1: str, town: str, postal: str, products: list) -> None:  # fmt: skip
+    """A branch sold and turned up now: its own billing account, paid by the head office, is the
+    customer's default while its services turn up (so they bill to it), then the head office's is."""
+    location = crm.location_create(
+        account=account, name=site, line1=line1, city=town, state="ME", postal_code=postal,
+        latitude=TOWNS[town][0], longitude=TOWNS[town][1],
+    )  # fmt: skip
+    billing_accounts.billing_account_create(
+        account=account, created_by=users["billing"], name=site, parent=head_office, contact=contact, is_default=True
+    )
+    _sell(account, [(location, *product) for product in products], users["sales"], finish_by=users["provisioning"])
+    events.relay()  # billing learns of the turn-ups (rates, charges) as the worker would
+    billing_accounts.billing_account_update(billing_account=head_office, updated_by=users["billing"], is_default=True)
 
 
 def accounts(users: dict[str, User]) -> None:
