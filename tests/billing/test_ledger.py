@@ -376,6 +376,19 @@ def test_recognise_writes_one_entry_per_currency_for_many_lines():
     }
 
 
+def test_recognise_reads_and_writes_many_lines_in_a_few_queries(django_assert_max_num_queries):
+    billing_account = make_billing_account()
+    invoices = [make_invoice(recurring("31.00"), recurring("3.10"), billing_account=billing_account) for _ in range(15)]
+    for invoice in invoices:
+        ledger.post_invoice(invoice)
+
+    with django_assert_max_num_queries(7):  # savepoint, 2 reads, 3 writes, release
+        moved = ledger.recognise(dt.date(2026, 3, 2))
+
+    assert moved == 30
+    assert {line for invoice in invoices for line in recognised(invoice)} == {D("1.00"), D("0.10")}
+
+
 def test_recognise_skips_drafts_unposted_and_future_lines_and_never_goes_back():
     draft = make_invoice(recurring("31.00"), status="draft")
     unposted = make_invoice(recurring("31.00"))

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from headend.billing import taxes
 from headend.billing.models import Invoice, InvoiceLine, LineKind
 from headend.contracts import documents as contract_documents
 
@@ -26,6 +27,15 @@ class InvoiceDocument:
 
 def lines_of(invoice: Invoice) -> list[InvoiceLine]:
     return list(invoice.lines.select_related("service").order_by("position"))
+
+
+def tax_rows(lines: list[InvoiceLine]) -> list[dict[str, Any]]:
+    """The tax lines, each with its rate as people write it (5.5, not 5.5000)."""
+    return [
+        {"line": line, "percent": taxes.percent_text(line.tax_rate) if line.tax_rate is not None else ""}
+        for line in lines
+        if line.kind == LineKind.TAX
+    ]
 
 
 def bill_to(invoice: Invoice) -> dict[str, str]:
@@ -59,7 +69,7 @@ def context(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> dict
         "account": invoice.billing_account.account,
         "bill_to": bill_to(invoice),
         "charges": [line for line in lines if line.kind != LineKind.TAX],
-        "taxes": [line for line in lines if line.kind == LineKind.TAX],
+        "taxes": tax_rows(lines),
     }
 
 

@@ -64,7 +64,7 @@ def _detail(
         "account": invoice.billing_account.account,
         "is_credit_note": not is_invoice,
         "charges": [line for line in lines if line.kind != LineKind.TAX],
-        "taxes": [line for line in lines if line.kind == LineKind.TAX],
+        "taxes": documents.tax_rows(lines),
         "credit_notes": invoice.credit_notes.order_by("id"),
         "journal": JournalEntry.objects.filter(invoice=invoice).prefetch_related("lines").order_by("date", "id"),
         "overdue": views.is_overdue(invoice, today=clock.today()),

@@ -26,7 +26,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -45,6 +45,12 @@ OTHER_INCOME = "Income:Other"
 FORMATS = ("csv", "beancount")
 CSV_HEADER = ["date", "entry", "kind", "memo", "account", "debit", "credit", "currency"]
 BATCH = 1000
+
+
+class Writer(Protocol):
+    """Where an export goes: a text file, a StringIO, a command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 class UnbalancedEntry(Exception):
@@ -375,7 +381,7 @@ def beancount_link(text: str) -> str:
     return "^" + (re.sub(r"[^A-Za-z0-9_/.-]+", "-", text).strip("-") or "unnamed")
 
 
-def _export_csv(entries: Iterable[JournalEntry], out: TextIO) -> int:
+def _export_csv(entries: Iterable[JournalEntry], out: Writer) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     written = 0
@@ -387,7 +393,7 @@ def _export_csv(entries: Iterable[JournalEntry], out: TextIO) -> int:
     return written
 
 
-def _export_beancount(entries: Iterable[JournalEntry], out: TextIO, *, date_from: dt.date, date_to: dt.date) -> int:
+def _export_beancount(entries: Iterable[JournalEntry], out: Writer, *, date_from: dt.date, date_to: dt.date) -> int:
     in_range = JournalEntry.objects.filter(date__gte=date_from, date__lte=date_to)
     accounts = sorted(set(JournalLine.objects.filter(entry__in=in_range).values_list("account", flat=True).distinct()))
     currencies = sorted(set(in_range.values_list("currency", flat=True).distinct())) or [default_currency()]
@@ -414,7 +420,7 @@ def _export_beancount(entries: Iterable[JournalEntry], out: TextIO, *, date_from
     return written
 
 
-def export(*, date_from: dt.date, date_to: dt.date, format: str, out: TextIO) -> int:
+def export(*, date_from: dt.date, date_to: dt.date, format: str, out: Writer) -> int:
     """Write the journal entries dated `date_from` to `date_to` (both included) to `out`: CSV,
     one row per journal line, or a beancount file (accounts opened, one transaction per entry,
     linked to its invoice number). Returns the number of entries written.

@@ -26,8 +26,10 @@ def _csv(report: views.Aging) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["Account", "Customer", "Invoices", *(label for _, label in views.BUCKETS), "Total"])
     for row in report.rows:
-        writer.writerow([row.account.number, _cell(row.account.name), row.invoices, *row.cells, row.total])
-    writer.writerow(["", "Total", sum(row.invoices for row in report.rows), *report.totals, report.total])
+        amounts = [*row.cells, row.total]
+        writer.writerow([row.account.number, _cell(row.account.name), row.invoices, *(f"{a:.2f}" for a in amounts)])
+    amounts = [*report.totals, report.total]
+    writer.writerow(["", "Total", sum(row.invoices for row in report.rows), *(f"{a:.2f}" for a in amounts)])
     return response
 
 
