@@ -200,6 +200,8 @@ def test_billing_account_page_shows_details_services_invoices_and_next_invoice(c
     assert f'<a href="{billed["service"].get_absolute_url()}">{billed["service"].number}</a>' in html
     assert f'<a href="{billed["invoice"].get_absolute_url()}">INV-0000001</a>' in html
     assert '<div class="figure" data-testid="balance">$101.75</div>' in html
+    overdue = '<span class="badge badge-presented">Finalised</span> <span class="badge badge-overdue">Overdue</span>'
+    assert overdue in html
     assert "Dated Apr 1, 2026, as it stands today." in html
     assert '<strong data-testid="preview-total">$137.15</strong>' in html
     assert response.context["preview"].total == Decimal("137.15")
@@ -320,13 +322,14 @@ def test_invoice_page_shows_header_lines_taxes_totals_and_ledger(client, billed)
     html = html_of(response)
     assert "<h1>Invoice INV-0000001</h1>" in html
     assert '<span class="badge badge-overdue">Overdue</span>' in html
-    assert [(line.days, line.period_days, line.amount) for line in response.context["charges"]] == [
+    assert [(row["line"].days, row["line"].period_days, row["line"].amount) for row in response.context["charges"]] == [
         (15, 31, Decimal("31.45")), (28, 28, Decimal("65.00")),
     ]  # fmt: skip
     assert html.count(f'<a href="{service.get_absolute_url()}">{service.number}</a>') == 2
     assert '<td class="num">15/31</td>' in html
     assert '<td class="num">28/28</td>' in html
-    assert "Jan 1\N{EN DASH}Feb 1, 2026" in html
+    assert "<td>Jan 1\N{EN DASH}Jan 31, 2026</td>" in html
+    assert "<td>Feb 1\N{EN DASH}Feb 28, 2026</td>" in html
     assert (
         '<td>Maine sales tax (ME)</td><td class="num">5.5%</td><td class="num">$96.45</td><td class="num">$5.30</td>'
         in html

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from headend.billing import accounts, invoices, views
 from headend.billing.forms import BillingAccountForm, ChargeForm
 from headend.billing.models import BillingAccount, Cycle, Delivery, OneTimeCharge, Subscription
+from headend.core import clock
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.permissions import may, permission_required
@@ -38,6 +39,7 @@ def _detail(request: HttpRequest, billing_account: BillingAccount, *, charge_for
         .order_by("incurred_on", "id"),
         "balance": views.balance([billing_account]),
         "preview": views.preview(billing_account),
+        "today": clock.today(),
         "can_manage": can_manage,
         "charge_form": charge_form,
     }

@@ -4,6 +4,7 @@ into the PDF staff download and the customer receives by email.
 No writes here: a finalised invoice never changes, so its PDF is rendered again whenever it is
 asked for and is the same document each time."""
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,20 @@ class InvoiceDocument:
 
 def lines_of(invoice: Invoice) -> list[InvoiceLine]:
     return list(invoice.lines.select_related("service").order_by("position"))
+
+
+def period_text(line: InvoiceLine) -> str:
+    """The days a line is for, last day included ("Jan 1 to Jan 31, 2026" with an en dash) for a recurring line's
+    period, the day for a one-time charge."""
+    if line.period_start and line.period_end:
+        last = line.period_end - dt.timedelta(days=1)
+        return f"{line.period_start:%b %-d}\N{EN DASH}{last:%b %-d, %Y}"
+    return f"{line.start_date:%b %-d, %Y}" if line.start_date else ""
+
+
+def charge_rows(lines: list[InvoiceLine]) -> list[dict[str, Any]]:
+    """The lines other than taxes, each with the days it is for."""
+    return [{"line": line, "period": period_text(line)} for line in lines if line.kind != LineKind.TAX]
 
 
 def tax_rows(lines: list[InvoiceLine]) -> list[dict[str, Any]]:
@@ -68,7 +83,7 @@ def context(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> dict
         "billing_account": invoice.billing_account,
         "account": invoice.billing_account.account,
         "bill_to": bill_to(invoice),
-        "charges": [line for line in lines if line.kind != LineKind.TAX],
+        "charges": charge_rows(lines),
         "taxes": tax_rows(lines),
     }
 

@@ -2,7 +2,7 @@
 cases in accounts.py, invoices.py and runs.py check it, and their errors are shown on the field
 they name (core/forms.add_domain_error)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -42,8 +42,15 @@ class BillingAccountForm(forms.Form):
         parents = BillingAccount.objects.filter(account=account, parent=None, status=BillingAccount.Status.ACTIVE)
         if editing is not None:
             parents = parents.exclude(pk=editing.pk)
-        self.fields["parent"].queryset = parents
-        self.fields["contact"].queryset = Contact.objects.filter(account=account)
+        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = parents
+        cast(forms.ModelChoiceField, self.fields["contact"]).queryset = Contact.objects.filter(account=account)
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    """A service billed to the billing account, chosen by its number (its Subscription row)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.service.number} {obj.service.product_version.product.name}"
 
 
 class ChargeForm(forms.Form):
@@ -52,15 +59,15 @@ class ChargeForm(forms.Form):
     kind = forms.ChoiceField(choices=ChargeKind.choices, initial=ChargeKind.CHARGE)
     description = forms.CharField(max_length=200)
     amount = AmountField(minimum=None, help_text="Negative for a credit.")
-    service = forms.ModelChoiceField(
+    service = ServiceChoiceField(
         queryset=Subscription.objects.none(), required=False, empty_label="Not for one service"
     )
 
     def __init__(self, *args: Any, billing_account: BillingAccount, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field = self.fields["service"]
-        field.queryset = Subscription.objects.filter(billing_account=billing_account).select_related("service")
-        field.label_from_instance = lambda subscription: subscription.service.number  # type: ignore[attr-defined]
+        field = cast(forms.ModelChoiceField, self.fields["service"])
+        subscriptions = Subscription.objects.filter(billing_account=billing_account)
+        field.queryset = subscriptions.select_related("service__product_version__product")
 
 
 class CreditNoteForm(forms.Form):

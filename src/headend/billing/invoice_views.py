@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from headend.billing import documents, invoices, notifications, views
 from headend.billing.forms import CreditNoteForm, VoidForm
-from headend.billing.models import Invoice, JournalEntry, LineKind
+from headend.billing.models import Invoice, JournalEntry
 from headend.core import clock, user_files
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
@@ -63,7 +63,7 @@ def _detail(
         "billing_account": invoice.billing_account,
         "account": invoice.billing_account.account,
         "is_credit_note": not is_invoice,
-        "charges": [line for line in lines if line.kind != LineKind.TAX],
+        "charges": documents.charge_rows(lines),
         "taxes": documents.tax_rows(lines),
         "credit_notes": invoice.credit_notes.order_by("id"),
         "journal": JournalEntry.objects.filter(invoice=invoice).prefetch_related("lines").order_by("date", "id"),
