@@ -67,3 +67,31 @@ def test_the_service_page_shows_the_preview_and_a_quote_shows_each_change(billed
     page = client.get(quote.get_absolute_url()).content.decode()
     assert "Effect on the next invoices" in page
     assert "$50.00" in page  # 2 Gbps from today: 150.00 - 100.00 for the rest of the period
+
+
+def test_the_api_previews_a_change_before_it_is_made(billed_service, client):
+    from tests.api.client import TMFClient, body
+
+    api = TMFClient.for_user(client, make_user("support"))
+    path = "/customerBillManagement/v4/billPreview"
+    with clock.frozen(dt.datetime(2026, 3, 10, 15, tzinfo=dt.UTC)):
+        answer = api.get(path, service=billed_service.pk, action="change", mrcAmount="80.00")
+    assert answer.status_code == 200, answer.content
+    found = body(answer)
+    assert (found["billDate"], found["effectiveDate"], found["effect"]) == (
+        "2026-04-01",
+        "2026-03-10",
+        {"unit": "USD", "value": Decimal("25.64")},
+    )
+    assert [line["amount"]["value"] for line in found["lines"]] == [
+        Decimal("-46.13"),
+        Decimal("56.77"),
+        Decimal("80.00"),
+    ]
+    refused = api.get(path, service=billed_service.pk, action="change", mrcAmount="-1")
+    assert refused.status_code == 400
+    assert api.get(path, service=99999, action="suspend").status_code == 404
+    denied = TMFClient.for_user(client, make_user("provisioning")).get(
+        path, service=billed_service.pk, action="suspend"
+    )
+    assert denied.status_code == 403

@@ -15,6 +15,7 @@ from headend.api.renderers import TMFRenderer
 from headend.billing.api import account_router as billing_account_router
 from headend.billing.api import bill_router as customer_bill_router
 from headend.billing.api import rate_router as applied_rate_router
+from headend.billing.preview_api import router as bill_preview_router
 from headend.catalog.api import router as offering_router
 from headend.core.errors import NotFound
 from headend.crm.api import customer_router, site_router
@@ -53,6 +54,7 @@ api.add_router(links.WORK_ORDER.prefix, work_order_router)
 api.add_router(links.BILLING_ACCOUNT.prefix, billing_account_router)
 api.add_router(links.CUSTOMER_BILL.prefix, customer_bill_router)
 api.add_router(links.APPLIED_CUSTOMER_BILLING_RATE.prefix, applied_rate_router)
+api.add_router(links.CUSTOMER_BILL.prefix, bill_preview_router)  # Headend's: a change's next invoice
 api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
 for hub_prefix, hub_router in hub_routers():  # POST/GET/DELETE .../hub: webhooks (hub/api.py)
     api.add_router(hub_prefix, hub_router)

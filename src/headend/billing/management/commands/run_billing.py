@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from headend.billing import runs
+from headend.billing import ledger, runs
 from headend.billing.models import BillRun
 from headend.core import clock
 from headend.core.errors import DomainError
@@ -14,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Invoice every billing account due as of a date (default today): the run's chunks go on the task queue "
         "and this command bills those no worker has taken, then waits for the rest. Running it again for the "
-        "same date creates no invoice. The last line reads 'N invoices created'."
+        "same date creates no invoice; revenue billed in advance is recognised as of the date. The last line reads "
+        "'N invoices created'. Run it daily (cron): accounts whose bill day has come are invoiced."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         runs.work(run)
         while BillRun.objects.filter(pk=run.pk, status=BillRun.Status.RUNNING).exists():
             time.sleep(1)  # chunks other workers hold
+        recognised = ledger.recognise(day)  # revenue billed in advance, as its days pass
+        self.stdout.write(f"Revenue recognised as of {day}: {recognised} lines.")
         shown = runs.progress(run)
         if shown["failed"]:
             self.stdout.write(f"{shown['failed']} accounts failed: see the bill run's page.")
