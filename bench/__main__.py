@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import coverage, cpq, fulfillment, pricing, quote_documents, quote_to_order, radius, scheduling
+from bench import billing, coverage, cpq, fulfillment, pricing, quote_documents, quote_to_order, radius, scheduling
 
 if __name__ == "__main__":
     quote_to_order.main()
@@ -11,3 +11,4 @@ if __name__ == "__main__":
     coverage.main()
     radius.main()
     quote_documents.main()
+    billing.main()

@@ -557,3 +557,20 @@ def test_a_portal_billing_account_gets_no_email(billed, run_worker):
     assert mail.outbox == []
     billed["invoice"].refresh_from_db()
     assert billed["invoice"].status == "finalised"
+
+
+def test_finance_downloads_the_ledger_and_sales_may_not(client):
+    from beancount import loader
+
+    client.force_login(make_user("finance"))
+    assert client.get("/billing/ledger/").status_code == 200
+    bad = client.get("/billing/ledger/", {"date_from": "2026-03-31", "date_to": "2026-03-01", "format": "csv"})
+    assert bad.status_code == 400
+    assert "The end comes on or after the start." in bad.content.decode()
+    answer = client.get("/billing/ledger/", {"date_from": "2026-01-01", "date_to": "2026-12-31", "format": "beancount"})
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"].startswith("attachment")
+    _, errors, _ = loader.load_string(answer.content.decode())
+    assert errors == []
+    client.force_login(make_user("sales"))
+    assert client.get("/billing/ledger/").status_code == 403

@@ -16,7 +16,8 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from headend.billing.models import TaxRate
+from headend.billing.accounts import default_billing_account
+from headend.billing.models import BillingAccount, BillRun, Invoice, TaxRate
 from headend.catalog.models import Product
 from headend.contracts import services as contracts_services
 from headend.core import clock
@@ -44,6 +45,9 @@ pytestmark = pytest.mark.django_db
 # first such record, so a new page is checked without being listed.
 PARAMETERS: dict[str, type[models.Model]] = {
     "tax_rate_id": TaxRate,
+    "billing_account_id": BillingAccount,
+    "invoice_id": Invoice,
+    "bill_run_id": BillRun,
     "account_id": Account,
     "location_id": Location,
     "contact_id": Contact,
@@ -187,6 +191,15 @@ def other_pages(tmp_path: Any, owner: Any) -> list[str]:
     attachment = TaskAttachment(task=task, name="speed.txt", uploaded_at=clock.now())
     attachment.file.save("speed.txt", ContentFile(b"940 Mbps\n"))
     make_pool()
+    billing_account = default_billing_account(account=Account.objects.first())
+    Invoice.objects.create(
+        billing_account=billing_account,
+        bill_date=dt.date(2026, 3, 1),
+        due_date=dt.date(2026, 3, 16),
+        currency="USD",
+        created_at=clock.now(),
+    )
+    BillRun.objects.create(as_of=dt.date(2026, 3, 1), created_at=clock.now())
     TaxRate.objects.create(
         level="state",
         name="Maine sales tax",

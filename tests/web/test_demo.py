@@ -1,5 +1,13 @@
-import pytest
+import datetime as dt
+import io
+from decimal import Decimal
 
+import pytest
+from beancount import loader
+
+from headend.billing import ledger
+from headend.billing.models import BillingAccount, Invoice, JournalEntry, TaxRate
+from headend.core import clock
 from headend.crm.models import Account
 from headend.inventory.models import Service
 from headend.orders.models import Order
@@ -11,12 +19,12 @@ pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 
 def test_the_demo_provider_has_what_the_readme_promises_and_loads_once(radius_tables):
     first = demo.load()
-    counts = (Account.objects.count(), Service.objects.count(), Order.objects.count())
+    counts = (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count())
 
     second = demo.load()
 
     assert (first, second) == (True, False)
-    assert (Account.objects.count(), Service.objects.count(), Order.objects.count()) == counts
+    assert (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count()) == counts
     assert Account.objects.filter(kind="business").count() >= 3
     assert Account.objects.filter(kind="residential").count() >= 5
     assert Service.objects.filter(status="active").count() >= 3
@@ -106,3 +114,70 @@ def test_demo_move_of_a_business_circuit_carries_its_static_block(radius_tables)
         ("move", "static-ip-29"),
     ]
     assert Order.objects.get(quote=quote).lines.count() == 2
+
+
+def test_the_demo_has_three_months_of_billing_under_maines_taxes(radius_tables):
+    from headend.web.demo.billing import bill_dates
+
+    demo.load()
+    today = clock.today()
+
+    # Every customer has a default billing account on the demo's terms.
+    assert not Account.objects.filter(billing_accounts=None).exists()
+    for account in Account.objects.all():
+        default = BillingAccount.objects.get(account=account, is_default=True)
+        terms = (default.cycle, default.bill_day, default.payment_terms_days, default.parent)
+        assert terms == ("calendar", 1, 15, None)
+    # The credit union's branches each have a billing account that the head office pays.
+    union = Account.objects.get(name="Quoddy Bay Credit Union")
+    head_office = BillingAccount.objects.get(account=union, is_default=True)
+    branches = BillingAccount.objects.filter(account=union, parent=head_office)
+    assert sorted(branches.values_list("name", flat=True)) == ["Eastport branch", "Machias branch", "Main office"]
+
+    # Maine: sales tax on equipment, service provider tax on voice, no rate at all on Internet access.
+    maine = {(rate.category, rate.rate_percent) for rate in TaxRate.objects.filter(state="ME")}
+    assert maine == {("equipment", Decimal("5.5")), ("voice", Decimal("6"))}
+    assert not TaxRate.objects.filter(category="internet").exists()
+
+    # One invoice for each of the last three bill dates, to the head office, for every branch.
+    dates = bill_dates(today)
+    assert dates[-1] <= today < dates[-1] + dt.timedelta(days=31)
+    assert [d.day for d in dates] == [1, 1, 1]
+    invoices = list(Invoice.objects.order_by("bill_date"))
+    assert [(invoice.bill_date, invoice.billing_account) for invoice in invoices] == [(d, head_office) for d in dates]
+    for invoice in invoices:
+        assert invoice.status == "finalised"
+        assert invoice.amount_due == invoice.total_amount > 0
+        assert invoice.total_amount == invoice.subtotal_amount + invoice.tax_amount
+        assert invoice.journal.filter(kind="invoice").count() == 1
+    first, second, third = invoices
+    # The first bill: the first two branches from their turn-up (a partial period) and the month ahead.
+    first_services = {line.subscription.billing_account.name for line in first.lines.filter(kind="recurring")}
+    assert first_services == {"Main office", "Eastport branch"}
+    assert first.lines.filter(kind="recurring", fraction__lt=1).count() == 4  # two services at each branch
+    # The Machias branch was turned up between the first two bills: its partial month comes on the second.
+    machias = second.lines.filter(kind="recurring", subscription__billing_account__name="Machias branch")
+    assert machias.filter(fraction__lt=1).count() == 2
+    assert third.lines.filter(kind="recurring", fraction__lt=1).count() == 0
+    # Taxes: voice and Wi-Fi taxed, the Internet circuits not.
+    taxes = {line.jurisdiction for line in third.lines.filter(kind="tax")}
+    assert taxes == {"Maine sales tax (ME)", "Maine service provider tax (ME)"}
+    internet = third.lines.filter(kind="recurring", tax_category="internet")
+    assert internet.exists()
+    taxed_base = sum(line.taxable_amount for line in third.lines.filter(kind="tax"))
+    not_internet = third.lines.filter(kind="recurring").exclude(tax_category="internet")
+    assert taxed_base == sum(line.amount for line in not_internet)
+
+    # Nothing is paid yet (payments do not exist): the first bill is past its net-15 terms.
+    overdue = Invoice.objects.filter(due_date__lt=today, amount_due__gt=0, status="finalised")
+    assert first in overdue
+    assert third not in overdue
+
+    # Revenue is recognised as the billed days pass, and the ledger's export balances.
+    assert JournalEntry.objects.filter(kind="recognition").count() >= 2
+    out = io.StringIO()
+    written = ledger.export(date_from=dates[0] - dt.timedelta(days=60), date_to=today, format="beancount", out=out)
+    assert written == JournalEntry.objects.count()
+    entries, errors, _ = loader.load_string(out.getvalue())
+    assert errors == []
+    assert len([entry for entry in entries if type(entry).__name__ == "Transaction"]) == written

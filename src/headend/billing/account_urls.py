@@ -12,4 +12,5 @@ urlpatterns = [
     path(f"{ACCOUNT}edit/", account_views.billing_account_edit_view, name="billing_account_edit"),
     path(f"{ACCOUNT}charges/", account_views.charge_add_view, name="charge_add"),
     path("aging/", report_views.aging_view, name="aging"),
+    path("ledger/", report_views.ledger_export_view, name="ledger_export"),
 ]

@@ -453,12 +453,11 @@ class CustomerBillOut(Out):
         """`invoice` with its lines and billing account (with its customer) loaded."""
         currency = invoice.currency
         lines = list(invoice.lines.all())
-        recurring = [
-            line for line in lines if line.kind == LineKind.RECURRING and line.period_start and line.period_end
-        ]
+        starts = [line.period_start for line in lines if line.kind == LineKind.RECURRING and line.period_start]
+        ends = [line.period_end for line in lines if line.kind == LineKind.RECURRING and line.period_end]
         billing_period = (
-            period(min(line.period_start for line in recurring), max(line.period_end for line in recurring))  # type: ignore[type-var]
-            if recurring
+            period(min(starts), max(ends))
+            if starts and ends
             else period(invoice.bill_date, invoice.bill_date + dt.timedelta(days=1))
         )
         pdf = request.build_absolute_uri(f"/billing/invoices/{invoice.pk}/pdf/")
@@ -471,7 +470,7 @@ class CustomerBillOut(Out):
             payment_due_date=start_of_day(invoice.due_date),
             last_update=max(at for at in changed if at is not None),
             state=BILL_STATE[invoice.status],
-            category=BILL_CATEGORY[invoice.kind],
+            category=BILL_CATEGORY[Invoice.Kind(invoice.kind)],
             run_type="onCycle" if invoice.bill_run_id else "offCycle",
             amount_due=money(invoice.total_amount, currency),
             remaining_amount=money(invoice.amount_due, currency),

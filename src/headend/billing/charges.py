@@ -111,7 +111,7 @@ def record_turn_up(*, service: Service, key: str) -> Subscription | None:
     price = line.mrc_amount if line is not None else service.mrc_amount
     label, cause = label_of(service, product), _cause(line, f"Service {service.number}")
     if line is not None and line.promo_months and line.promo_mrc_amount is not None:
-        promo = f"{label} ({line.promotion.name})" if line.promotion_id else f"{label} (promotion)"
+        promo = f"{label} ({line.promotion.name})" if line.promotion is not None else f"{label} (promotion)"
         _rate(subscription, key=key, n=0, day=day, at=at, kind=RateKind.PROMOTION, mrc=line.promo_mrc_amount,
               label=promo, cause=cause)  # fmt: skip
         _rate(subscription, key=key, n=1, day=add_months(day, line.promo_months), at=at, kind=RateKind.ACTIVE,
@@ -178,7 +178,8 @@ def record_change(*, service: Service, at: dt.datetime, data: dict[str, Any], ke
         return
     when = dt.datetime.fromisoformat(data["at"]) if data.get("at") else at
     day = clock.local_date(when)
-    line = OrderLine.objects.select_related("order").filter(pk=data.get("order_line_id")).first()
+    line_id = data.get("order_line_id")
+    line = OrderLine.objects.select_related("order").filter(pk=line_id).first() if line_id else None
     before = data.get("before") or {}
     old = Decimal(str(before.get("mrc_amount", service.mrc_amount)))
     new = Decimal(str(data["mrc_amount"])) if "mrc_amount" in data else (line.mrc_amount if line else old)

@@ -130,6 +130,8 @@ def credit_note_finalise(*, credit_note: Invoice, finalised_by: Any) -> Invoice:
     if note.kind != Invoice.Kind.CREDIT_NOTE:
         raise Conflict("Invoices are finalised by bill runs.", field="kind", code="not_credit_note")
     note.check_transition(Invoice.Status.FINALISED)
+    if note.corrects is None:
+        raise Conflict("A credit note corrects an invoice.", field="corrects", code="required")
     invoice = _lock(note.corrects)
     if invoice.status == Invoice.Status.VOID:
         raise Conflict(f"{invoice.number} was voided meanwhile.", field="status", code="invoice_void")
@@ -176,8 +178,9 @@ def invoice_void(*, invoice: Invoice, voided_by: Any, reason: str) -> Invoice:
     OneTimeCharge.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
     for line in invoice.lines.filter(kind=LineKind.RECURRING).values("subscription_id", "period_start"):
         subscription = Subscription.objects.select_for_update().get(pk=line["subscription_id"])
-        if subscription.dirty_from is None or line["period_start"] < subscription.dirty_from:
-            subscription.dirty_from = line["period_start"]
+        start = line["period_start"]
+        if start is not None and (subscription.dirty_from is None or start < subscription.dirty_from):
+            subscription.dirty_from = start
             subscription.save(update_fields=["dirty_from"])
     events.emit("invoice.voided", subject=invoice, data={"number": invoice.number, "reason": reason})
     return invoice

@@ -88,7 +88,7 @@ class Book:
         for rate in RateChange.objects.filter(subscription_id__in=sub_ids).order_by("occurred_at", "id"):
             self.rates[rate.subscription_id].append(rate)
         self.billed: dict[int, list[InvoiceLine]] = defaultdict(list)
-        earliest = min((subscription.dirty_from for subscription in subscriptions), default=up_to)
+        earliest = min((sub.dirty_from for sub in subscriptions if sub.dirty_from is not None), default=up_to)
         lines = (
             InvoiceLine.objects.filter(
                 subscription_id__in=sub_ids, kind=LineKind.RECURRING, period_end__gt=earliest,
@@ -100,7 +100,7 @@ class Book:
             .order_by("invoice_id", "position")
         )  # fmt: skip
         for line in lines:
-            self.billed[line.subscription_id].append(line)
+            self.billed[line.subscription_id or 0].append(line)
         self.charges: dict[int, list[OneTimeCharge]] = defaultdict(list)
         for charge in (
             OneTimeCharge.objects.filter(billing_account_id__in=account_ids, invoice_line=None, incurred_on__lte=up_to)
@@ -122,14 +122,17 @@ def recurring_lines(
     product = service.product_version.product
     in_advance = product.billing_timing == BillingTiming.ADVANCE
     end = proration.horizon(bill_date, in_advance=in_advance)
-    first = max(subscription.dirty_from, subscription.billable_from or subscription.dirty_from)
+    dirty = subscription.dirty_from or end
+    first = max(dirty, subscription.billable_from or dirty)
     stop = subscription.billable_until
     rule = subscription.billing_account.proration or payer.proration or product.proration
     rates = proration.timeline(rate_values(book.rates[subscription.pk]))
     billed_by_period: dict[dt.date, list[proration.Billed]] = defaultdict(list)
     for line in book.billed[subscription.pk]:
         component = proration.Component(line.unit_amount, _label(line))
-        billed_by_period[line.period_start].append(proration.Billed(component, line.days_added, line.days_removed))
+        billed_by_period[line.period_start or first].append(
+            proration.Billed(component, line.days_added, line.days_removed)
+        )
     lines = []
     # Up to the horizon even after the service stopped: days billed past its end are credited.
     for period in proration.periods(first, end, payer.bill_day) if first < end else []:
@@ -193,14 +196,13 @@ def draft_for(payer: BillingAccount, bill_date: dt.date, book: Book) -> Draft:
     for charge in book.charges.get(payer.pk, []):
         if charge.incurred_on > bill_date:
             continue
-        subscription = charge.subscription
         draft.charges.append(charge)
         draft.lines.append(
             InvoiceLine(
                 kind=LineKind.ONE_TIME,
                 description=charge.description,
-                subscription=subscription,
-                service=subscription.service if subscription else None,
+                subscription=charge.subscription,
+                service=charge.subscription.service if charge.subscription else None,
                 start_date=charge.incurred_on,
                 end_date=charge.incurred_on + dt.timedelta(days=1),
                 unit_amount=charge.amount,

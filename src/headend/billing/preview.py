@@ -58,7 +58,7 @@ def _lines(subscription: Subscription, bill_date: dt.date, extra: RateChange | N
     subscription = copy.copy(subscription)
     subscription.dirty_from = min(filter(None, [subscription.dirty_from, dirty]))
     payer = subscription.billing_account.payer
-    return invoicing.recurring_lines(subscription, _Single(subscription, extra), payer, bill_date)
+    return invoicing.recurring_lines(subscription, _Single(subscription, extra), payer, bill_date)  # type: ignore[arg-type]
 
 
 def next_bill_date(subscription: Subscription, today: dt.date) -> dt.date:
@@ -107,13 +107,14 @@ def preview_change(
         return Preview(bill_date, day, lines, baseline, one_time)
     if suspend:
         if product.while_suspended != SuspendedCharge.FULL:
-            hold = product.while_suspended == SuspendedCharge.HOLD and product.hold_mrc_amount is not None
+            hold_rate = product.hold_mrc_amount if product.while_suspended == SuspendedCharge.HOLD else None
+            hold = hold_rate is not None
             extra = RateChange(
                 subscription=subscription,
                 effective_date=day,
                 occurred_at=at,
                 kind=RateKind.SUSPENDED,
-                mrc_amount=product.hold_mrc_amount if hold else Decimal("0.00"),
+                mrc_amount=hold_rate if hold_rate is not None else Decimal("0.00"),
                 label=f"{label_of(service)} ({'on hold' if hold else 'suspended'})",
             )
     elif mrc_amount is not None:

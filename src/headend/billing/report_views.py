@@ -1,11 +1,14 @@
-"""Billing reports: the receivables aging (open invoices by customer, by days past due)."""
+"""Billing reports: the receivables aging (open invoices by customer, by days past due) and the
+ledger export for the accountant."""
 
 import csv
+import io
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from headend.billing import views
+from headend.billing import ledger, views
 from headend.core import clock
 from headend.core.permissions import permission_required
 from headend.core.user_files import content_disposition
@@ -36,3 +39,36 @@ def _csv(report: views.Aging) -> HttpResponse:
 def _cell(text: str) -> str:
     """A name as a CSV cell a spreadsheet shows as text, never runs as a formula."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class LedgerExportForm(forms.Form):
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("beancount", "Beancount")])
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end comes on or after the start.")
+        return data
+
+
+@permission_required("ledger.export")
+def ledger_export_view(request: HttpRequest) -> HttpResponse:
+    """The journal between two dates, for the accountant: CSV or beancount, downloaded (the same
+    export as `manage.py export_ledger`)."""
+    today = clock.today()
+    if "date_from" not in request.GET:
+        form = LedgerExportForm(initial={"date_from": today.replace(day=1), "date_to": today, "format": "csv"})
+        return render(request, "billing/ledger_export.html", {"form": form})
+    form = LedgerExportForm(request.GET)
+    if not form.is_valid():
+        return render(request, "billing/ledger_export.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    out = io.StringIO()
+    ledger.export(date_from=data["date_from"], date_to=data["date_to"], format=data["format"], out=out)
+    kind = "text/csv" if data["format"] == "csv" else "text/plain"
+    response = HttpResponse(out.getvalue(), content_type=f"{kind}; charset=utf-8")
+    name = f"ledger-{data['date_from']:%Y-%m-%d}-{data['date_to']:%Y-%m-%d}.{data['format']}"
+    response["Content-Disposition"] = content_disposition(name)
+    return response

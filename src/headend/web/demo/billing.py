@@ -40,8 +40,8 @@ PRODUCT_BILLING = {
     "voice-line": (TaxCategory.VOICE, SuspendedCharge.NO_CHARGE, None),
 }
 
-# Maine's taxes on what the demo sells. Source: Maine Revenue Services, "Sales, Fuel & Special
-# Tax Division" (https://www.maine.gov/revenue/taxes/sales-use-service-provider-tax): the sales
+# Maine's taxes on what the demo sells. Source: Maine Revenue Services, Sales, Use & Service
+# Provider Tax (https://www.maine.gov/revenue), and Title 36 of the Maine statutes: the sales
 # tax, 5.5% (36 M.R.S. section 1811), on the rental of equipment such as managed Wi-Fi; the
 # service provider tax, 6% (36 M.R.S. section 2552), on telecommunications services such as a
 # voice line. Internet access is not taxed: the federal Internet Tax Freedom Act bars it, so
@@ -135,7 +135,7 @@ def history(users: dict[str, User], versions: dict[str, ProductVersion]) -> list
                 with clock.frozen(_at(day, 10)):
                     _turn_up_branch(account, head_office, contact, users, site=site, line1=line1, town=town,
                                     postal=postal, products=products)  # fmt: skip
-        with clock.frozen(_at(bill_date, 6)):
+        with clock.frozen(min(_at(bill_date, 6), clock.now())):  # early on a bill day: the run is now
             run = runs.bill_run_start(as_of=bill_date, started_by=billing)
             runs.work(run)
             ledger.recognise(bill_date)
