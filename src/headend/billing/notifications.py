@@ -1,8 +1,8 @@
 """Invoices by email: when an invoice or credit note is finalised for a billing account whose
 delivery is "email", and when billing staff press Send, the customer gets it with its PDF.
 
-It follows crm/notifications.py: a CustomerEmail row is written in the relay's (or the page's)
-transaction and a task sends it after commit. The row's key is the invoice's own (not the
+It uses crm's customer emails (crm/notifications.py): the email is recorded in the relay's (or
+the page's) transaction and a task sends it, with the PDF, after commit. The row's key is the invoice's own (not the
 event's), so however often the event is relayed, the task run or Send pressed, an invoice is
 emailed once. The invoice is marked sent (invoices.invoice_send) once its email has gone."""
 
@@ -16,10 +16,11 @@ from django_tasks import task
 
 from headend.billing import documents, invoices
 from headend.billing.models import BillingAccount, Delivery, Invoice
-from headend.core import clock, events
+from headend.core import events
 from headend.core.errors import ValidationError
 from headend.core.models import OutboxEvent
 from headend.core.permissions import require
+from headend.crm import notifications as crm_notifications
 from headend.crm.models import CustomerEmail
 
 # The namespace of the invoice emails' keys (CustomerEmail.event_id): uuid5 of "invoice:<id>".
@@ -64,15 +65,8 @@ def invoice_email_queue(*, invoice: Invoice) -> CustomerEmail | None:
     if not to:
         return None
     subject, body = _wording(invoice)
-    email, created = CustomerEmail.objects.get_or_create(
-        event_id=email_key(invoice),
-        defaults={
-            "account": invoice.billing_account.account,
-            "to": to,
-            "subject": subject[:200],
-            "body": body,
-            "created_at": clock.now(),
-        },
+    email, created = crm_notifications.email_record(
+        key=email_key(invoice), account=invoice.billing_account.account, to=to, subject=subject, body=body
     )
     if created:
         email_id, invoice_id = email.pk, invoice.pk
@@ -120,8 +114,7 @@ def invoice_email_send(*, email_id: int, invoice_id: int) -> CustomerEmail | Non
         message = EmailMessage(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
         message.attach(document.filename, document.pdf, "application/pdf")
         message.send()
-        CustomerEmail.objects.filter(pk=email.pk, sent_at=None).update(sent_at=clock.now())
-        email.refresh_from_db()
+        email = crm_notifications.email_mark_sent(email_id=email.pk)
     invoices.invoice_send(invoice=invoice)
     return email
 

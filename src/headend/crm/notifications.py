@@ -5,6 +5,8 @@ inventory/notifications.py) and queues it here: the row is written in the relay'
 a task sends it after commit. One row per event (unique event id), so relaying or sending twice
 sends once."""
 
+import uuid
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -26,14 +28,27 @@ def email_queue(*, event: OutboxEvent, account: Account, subject: str, body: str
     to = recipient(account)
     if not to:
         return
-    email, created = CustomerEmail.objects.get_or_create(
-        event_id=event.event_id,
-        defaults={"account": account, "to": to, "subject": subject, "body": body, "created_at": clock.now()},
-    )
+    email, created = email_record(key=event.event_id, account=account, to=to, subject=subject, body=body)
     if created:
         from headend.crm.tasks import send_customer_email
 
         transaction.on_commit(lambda: send_customer_email.enqueue(email.pk))
+
+
+def email_record(*, key: uuid.UUID, account: Account, to: str, subject: str, body: str) -> tuple[CustomerEmail, bool]:
+    """The customer email keyed `key` (an event's id, or another app's key), written once: a
+    second call returns the first row. For apps that send it themselves (an invoice with its
+    PDF) and then call `email_mark_sent`."""
+    return CustomerEmail.objects.get_or_create(
+        event_id=key,
+        defaults={"account": account, "to": to, "subject": subject[:200], "body": body, "created_at": clock.now()},
+    )
+
+
+def email_mark_sent(*, email_id: int) -> CustomerEmail | None:
+    """Record that the email went (the first time only)."""
+    CustomerEmail.objects.filter(pk=email_id, sent_at=None).update(sent_at=clock.now())
+    return CustomerEmail.objects.filter(pk=email_id).first()
 
 
 def email_send(*, email_id: int) -> CustomerEmail | None:
