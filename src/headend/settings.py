@@ -261,6 +261,14 @@ HEADEND_CODE_TASK_LEASE = int(os.environ.get("HEADEND_CODE_TASK_LEASE", "300"))
 # worker loop (`relay_outbox --follow`, which relays every second) runs, saving a task per commit.
 HEADEND_RELAY_ON_COMMIT = env_bool("HEADEND_RELAY_ON_COMMIT", default=True)
 
+# Billing: the bill day of new customers' billing accounts, billing accounts per bill-run task,
+# the tax engine (billing/taxes.py), and the time of day (provider's zone, "02:00") at which the
+# worker loop starts the daily bill run (empty: none; run `manage.py run_billing` from cron).
+HEADEND_BILLING_BILL_DAY = int(os.environ.get("HEADEND_BILLING_BILL_DAY", "1"))
+HEADEND_BILLING_CHUNK = int(os.environ.get("HEADEND_BILLING_CHUNK", "200"))
+HEADEND_TAX_ENGINE = os.environ.get("HEADEND_TAX_ENGINE", "headend.billing.taxes.TableTaxEngine")
+HEADEND_BILLING_RUN_AT = os.environ.get("HEADEND_BILLING_RUN_AT", "")
+
 # Secrets that templates and adapters refer to by name, never store: HEADEND_SECRET_<NAME>=value.
 HEADEND_SECRETS = {
     key.removeprefix("HEADEND_SECRET_"): value for key, value in os.environ.items() if key.startswith("HEADEND_SECRET_")

@@ -187,3 +187,18 @@ def test_arrears_and_whole_period_products(run_worker):
     assert [line.amount for line in arrears_invoice.lines.all()] == [Decimal("62.90")]
     whole_lines = Invoice.objects.get(bill_date=dt.date(2026, 3, 1)).lines.all()
     assert [line.amount for line in whole_lines] == [Decimal("65.00")]  # started the 2nd, whole March
+
+
+def test_the_worker_loop_starts_the_daily_bill_run_once_after_its_hour(live, settings):
+    daily = runs.DailyRun()
+    settings.HEADEND_BILLING_RUN_AT = ""
+    assert daily(lambda: False) == 0  # off
+    settings.HEADEND_BILLING_RUN_AT = "11:00"
+    assert daily(lambda: False) == 0  # 10:00 in Maine: not yet
+    with clock.frozen(dt.datetime(2026, 3, 2, 16, 5, tzinfo=dt.UTC)):  # 11:05
+        assert daily(lambda: False) == 1
+        assert daily(lambda: False) == 0
+        assert runs.DailyRun()(lambda: False) == 0  # another worker: the run of today exists
+    (queued,) = BillRun.objects.all()
+    assert (queued.as_of, queued.chunks) == (MARCH_2, 1)
+    assert runs.work(queued) == 1  # what the workers do with its chunks

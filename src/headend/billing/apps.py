@@ -12,4 +12,5 @@ class BillingConfig(AppConfig):
             notifications,  # noqa: F401  (emails finalised invoices)
             panels,  # noqa: F401  (the Billing section of the account page)
             preview_panels,  # noqa: F401  (the money effect on the service and quote pages)
+            runs,  # noqa: F401  (the worker loop's daily bill run)
         )

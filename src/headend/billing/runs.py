@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from headend.billing import invoicing
+from headend.billing import invoicing, ledger
 from headend.billing.models import BillingAccount, BillRun, BillRunChunk, BillRunResult
 from headend.core import clock, events
 from headend.core.errors import ValidationError
@@ -179,3 +179,32 @@ def progress(run: BillRun) -> dict[str, Any]:
         "nothing": results.filter(outcome=BillRunResult.Outcome.NOTHING).count(),
         "failed": results.filter(outcome=BillRunResult.Outcome.FAILED).count(),
     }
+
+
+class DailyRun:
+    """The worker loop's daily bill run (`relay_outbox --follow`, which `make run` starts): once
+    the provider's clock passes settings.HEADEND_BILLING_RUN_AT ("02:00"; empty: off, run
+    `manage.py run_billing` from cron instead), a bill run as of today is queued for the workers
+    and revenue recognised, once a day."""
+
+    def __init__(self) -> None:
+        self.done_for: dt.date | None = None
+
+    def __call__(self, should_stop: Any) -> int:
+        at = getattr(settings, "HEADEND_BILLING_RUN_AT", "")
+        if not at:
+            return 0
+        now = clock.now().astimezone(clock.provider_zone())
+        today = now.date()
+        if self.done_for == today or now.time() < dt.time.fromisoformat(at):
+            return 0
+        self.done_for = today
+        last = BillRun.objects.order_by("-as_of", "-id").first()
+        if last is not None and last.as_of >= today:
+            return 0
+        bill_run_start(as_of=today)
+        ledger.recognise(today)
+        return 1
+
+
+daily_run = events.follow_up(DailyRun())
