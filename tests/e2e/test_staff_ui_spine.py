@@ -96,5 +96,5 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
     assert [s.status for s in services] == ["active", "active"]
     assert all(s.billable_from is not None for s in services)
     page.get_by_role("link", name=re.compile(r"^S-\d+")).first.click()
-    expect(page.get_by_text("Billable from")).to_be_visible()
+    expect(page.get_by_text("Billable from", exact=True)).to_be_visible()
     page.screenshot(path="test-results/staff-ui-service.png", full_page=True)
