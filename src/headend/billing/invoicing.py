@@ -102,6 +102,7 @@ class Book:
         for line in lines:
             self.billed[line.subscription_id or 0].append(line)
         self.charges: dict[int, list[OneTimeCharge]] = defaultdict(list)
+        self.tax_engine = taxes.engine()  # one per chunk: it caches the rates it reads
         for charge in (
             OneTimeCharge.objects.filter(billing_account_id__in=account_ids, invoice_line=None, incurred_on__lte=up_to)
             .select_related("subscription__service__location", "billing_account")
@@ -218,11 +219,11 @@ def draft_for(payer: BillingAccount, bill_date: dt.date, book: Book) -> Draft:
             places[position] = taxes.place_of(line.subscription.service.location)
         elif fallback is not None:
             places[position] = fallback
-    draft.lines.extend(_tax_lines(draft, places))
+    draft.lines.extend(_tax_lines(draft, places, book.tax_engine))
     return draft
 
 
-def _tax_lines(draft: Draft, places: dict[int, taxes.Place]) -> list[InvoiceLine]:
+def _tax_lines(draft: Draft, places: dict[int, taxes.Place], engine: taxes.TaxEngine) -> list[InvoiceLine]:
     payer = draft.payer
     items = tuple(
         taxes.Taxable(key=line.position, amount=line.amount, category=line.tax_category, place=places[line.position])
@@ -240,7 +241,7 @@ def _tax_lines(draft: Draft, places: dict[int, taxes.Place]) -> list[InvoiceLine
     )
     position = len(draft.lines)
     found = []
-    for tax in taxes.engine().taxes(request):
+    for tax in engine.taxes(request):
         position += 1
         found.append(
             InvoiceLine(
@@ -308,6 +309,8 @@ def write(drafts: Iterable[Draft], *, run_id: int | None = None, run_key: bool =
         for line in draft.lines:
             line.invoice = invoice
             lines.append(line)
+    # Posted first: posting sets what each line has earned by its bill date, written with it.
+    ledger.post_new([(invoice, draft.lines) for draft, invoice in zip(drafts, invoices, strict=True)])
     InvoiceLine.objects.bulk_create(lines)
     for draft in drafts:
         # The charges were drafted in the order of their one-time lines.
@@ -317,23 +320,27 @@ def write(drafts: Iterable[Draft], *, run_id: int | None = None, run_key: bool =
             charges.append(charge)
     if charges:
         OneTimeCharge.objects.bulk_update(charges, ["invoice_line"])
-    for invoice in invoices:
-        ledger.post_invoice(invoice)
-        events.emit("invoice.finalised", subject=invoice, data={"number": invoice.number})
+    events.emit_many(
+        "invoice.finalised", subjects=list(invoices), data=[{"number": invoice.number} for invoice in invoices]
+    )
     return invoices
 
 
 def settle(drafts: Iterable[Draft], *, bill_date_of: dict[int, dt.date]) -> None:
     """After writing: each subscription's next days to rate and each payer's last bill date."""
-    subscriptions = [subscription for draft in drafts for subscription in draft.subscriptions]
-    if subscriptions:
-        Subscription.objects.bulk_update(subscriptions, ["dirty_from"])
-    payers = []
+    # Grouped by value: a chunk's subscriptions and payers mostly share one (an UPDATE each).
+    by_dirty: dict[dt.date | None, list[int]] = defaultdict(list)
+    for draft in drafts:
+        for subscription in draft.subscriptions:
+            by_dirty[subscription.dirty_from].append(subscription.pk)
+    for dirty_from, ids in by_dirty.items():
+        Subscription.objects.filter(pk__in=ids).update(dirty_from=dirty_from)
+    by_date: dict[dt.date, list[int]] = defaultdict(list)
     for draft in drafts:
         draft.payer.last_bill_date = bill_date_of[draft.payer.pk]
-        payers.append(draft.payer)
-    if payers:
-        BillingAccount.objects.bulk_update(payers, ["last_bill_date"])
+        by_date[draft.payer.last_bill_date].append(draft.payer.pk)
+    for bill_date, ids in by_date.items():
+        BillingAccount.objects.filter(pk__in=ids).update(last_bill_date=bill_date)
 
 
 def preview_next(payer: BillingAccount, *, as_of: dt.date | None = None) -> Draft:

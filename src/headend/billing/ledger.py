@@ -24,7 +24,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -197,6 +197,55 @@ def _write(
     return entry
 
 
+def _invoice_postings(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[tuple[str, Decimal, Decimal]]:
+    """The balanced lines of an invoice's entry; sets each line's `recognised_amount` (in memory)."""
+    sign = invoice_sign(invoice.kind, invoice.total_amount)
+    postings = Postings()
+    postings.add(RECEIVABLE, sign * invoice.total_amount)
+    for line in lines:
+        if line.kind == LineKind.TAX:
+            postings.add(tax_account(line.jurisdiction), -sign * line.amount)
+            continue
+        line.recognised_amount = line_earned(line, invoice.bill_date)
+        postings.add(revenue_account(line.revenue_account), -sign * line.recognised_amount)
+        postings.add(DEFERRED, -sign * (line.amount - line.recognised_amount))
+    return postings.lines()
+
+
+def _entry_kind(invoice: Invoice) -> str:
+    return JournalEntry.Kind.CREDIT_NOTE if invoice.kind == Invoice.Kind.CREDIT_NOTE else JournalEntry.Kind.INVOICE
+
+
+def post_new(invoices: Sequence[tuple[Invoice, Sequence[InvoiceLine]]]) -> list[JournalEntry]:
+    """Post many invoices finalised in this transaction at once (a bill run's chunk), each with
+    the lines it is about to be written with: the same entries `post_invoice` writes, and each
+    line's `recognised_amount` set in memory, so write the lines after this. Raises
+    UnbalancedEntry (nothing written) if an invoice's total is not the sum of its lines."""
+    now = clock.now()
+    entries, entry_lines = [], []
+    for invoice, lines in invoices:
+        entry_lines.append(_invoice_postings(invoice, lines))
+        billing_account = invoice.billing_account
+        entries.append(
+            JournalEntry(
+                date=invoice.bill_date,
+                kind=_entry_kind(invoice),
+                memo=f"{_label(invoice)} {billing_account.number} {billing_account.name}"[:300],
+                invoice=invoice,
+                currency=invoice.currency,
+                source_key=f"invoice:{invoice.pk}",
+                created_at=now,
+            )
+        )
+    JournalEntry.objects.bulk_create(entries)
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=account, debit=debit, credit=credit)
+        for entry, lines in zip(entries, entry_lines, strict=True)
+        for account, debit, credit in lines
+    )
+    return entries
+
+
 def post_invoice(invoice: Invoice) -> JournalEntry:
     """Post a finalised invoice or credit note on its bill date: the total to receivables, tax
     to each jurisdiction, each line's part earned by the bill date to income and the rest to
@@ -208,26 +257,15 @@ def post_invoice(invoice: Invoice) -> JournalEntry:
     existing = JournalEntry.objects.filter(source_key=key).first()
     if existing is not None:
         return existing
-    sign = invoice_sign(invoice.kind, invoice.total_amount)
     lines = list(invoice.lines.all())
-    postings = Postings()
-    postings.add(RECEIVABLE, sign * invoice.total_amount)
-    for line in lines:
-        if line.kind == LineKind.TAX:
-            postings.add(tax_account(line.jurisdiction), -sign * line.amount)
-            continue
-        line.recognised_amount = line_earned(line, invoice.bill_date)
-        postings.add(revenue_account(line.revenue_account), -sign * line.recognised_amount)
-        postings.add(DEFERRED, -sign * (line.amount - line.recognised_amount))
-    journal_lines = postings.lines()
+    journal_lines = _invoice_postings(invoice, lines)
     billing_account = invoice.billing_account
-    kind = JournalEntry.Kind.CREDIT_NOTE if invoice.kind == Invoice.Kind.CREDIT_NOTE else JournalEntry.Kind.INVOICE
     try:
         with transaction.atomic():
             entry = _write(
                 key=key,
                 date=invoice.bill_date,
-                kind=kind,
+                kind=_entry_kind(invoice),
                 memo=f"{_label(invoice)} {billing_account.number} {billing_account.name}",
                 invoice=invoice,
                 currency=invoice.currency,

@@ -67,6 +67,30 @@ def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None
     return event
 
 
+def emit_many(name: str, *, subjects: list[models.Model], data: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """`emit()` for many subjects at once (a bill run's invoices): one insert, one relay."""
+    if not subjects:
+        return []
+    actor = audit.current_user()
+    now = clock.now()
+    created = OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            name=name,
+            subject_type=subject._meta.label_lower,
+            subject_id=str(subject.pk),
+            data=values,
+            occurred_at=now,
+            actor=actor if getattr(actor, "pk", None) is not None else None,
+        )
+        for subject, values in zip(subjects, data, strict=True)
+    )
+    if settings.HEADEND_RELAY_ON_COMMIT:
+        connection = transaction.get_connection()
+        if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
+            transaction.on_commit(_schedule_relay)
+    return created
+
+
 def activity(subject: models.Model, *, limit: int = 50) -> list[OutboxEvent]:
     """What happened to `subject`, newest first, with who did it: the events it emitted."""
     return list(
