@@ -1,9 +1,11 @@
 """The tax port and its built-in engine over the tax table, and the use cases that keep the table."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from headend.billing import taxes
 from headend.billing.models import TaxRate
@@ -455,3 +457,40 @@ def test_tax_rate_end_is_refused_to_sales(keeper):
 
     rate.refresh_from_db()
     assert rate.effective_to is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions (PostgreSQL)")
+def test_two_overlapping_rates_added_at_the_same_moment_one_is_refused():
+    """The tax table is written one rate at a time: the second waits for the first to commit and
+    then sees the overlap."""
+    finance = make_user("finance")
+    start = threading.Barrier(2, timeout=10)
+    made, refused = [], []
+
+    def add(percent):
+        try:
+            start.wait()
+            made.append(
+                taxes.tax_rate_create(
+                    created_by=finance,
+                    level="state",
+                    name="Maine sales tax",
+                    state="ME",
+                    category="equipment",
+                    rate_percent=percent,
+                    effective_from=dt.date(2027, 1, 1),
+                ).pk
+            )
+        except ValidationError as exc:
+            refused.append(exc.field)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(percent,)) for percent in ("5.5", "6")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert (len(made), refused) == (1, ["effective_from"])
+    assert TaxRate.objects.count() == 1

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.module_loading import import_string
 
-from headend.billing.models import Jurisdiction, TaxRate
+from headend.billing.models import Jurisdiction, Sequence, TaxRate
 from headend.catalog.models import TaxCategory
 from headend.core import clock, events, numbers
 from headend.core.errors import Conflict, NotFound, ValidationError
@@ -239,6 +239,13 @@ RATE_FIELDS = (
 )
 
 
+def _lock_table() -> None:
+    """Tax-rate writes one at a time (a row lock held to the end of the transaction), so two
+    overlapping rates added at the same moment cannot both pass the overlap check."""
+    Sequence.objects.get_or_create(kind="tax-table", defaults={"prefix": ""})
+    Sequence.objects.select_for_update().get(kind="tax-table")
+
+
 @transaction.atomic
 def tax_rate_create(
     *,
@@ -259,6 +266,7 @@ def tax_rate_create(
     bad input or when the rate overlaps in time another rate of the same jurisdiction and
     category."""
     require(created_by, "tax.manage")
+    _lock_table()
     values = _rate_values(
         {
             "level": level,
@@ -291,6 +299,7 @@ def tax_rate_update(*, tax_rate: TaxRate, updated_by: Any, **fields: Any) -> Tax
     unknown = set(fields) - set(RATE_FIELDS)
     if unknown:
         raise TypeError(f"tax_rate_update() got unknown fields: {', '.join(sorted(unknown))}")
+    _lock_table()
     rate = TaxRate.objects.select_for_update().get(pk=tax_rate.pk)
     current = {key: getattr(rate, key) for key in RATE_FIELDS}
     clean = _rate_values({**current, **fields}, exclude_pk=rate.pk)
