@@ -248,16 +248,18 @@ def test_edit_billing_account_form_saves_and_shows_errors(client, billed):
     url = reverse("billing:billing_account_edit", args=[billing_account.pk])
     assert client.get(url).context["form"].initial["bill_day"] == 1
 
-    refused = client.post(url, account_form(currency="EUR", is_default="on"))
-    saved = client.post(url, account_form(is_default="on"))
+    refused = client.post(url, account_form(currency="EUR", bill_day="1", is_default="on"))
+    new_cycle = client.post(url, account_form(is_default="on"))
+    saved = client.post(url, account_form(bill_day="1", is_default="on"))
 
     assert refused.status_code == 200
     assert refused.context["form"].errors == {
         "currency": ["The account has invoices in its currency; open a new billing account instead."]
     }
+    assert list(new_cycle.context["form"].errors) == ["bill_day"]  # billed on its present cycle
     assert saved.status_code == 302
     billing_account.refresh_from_db()
-    assert (billing_account.bill_day, billing_account.payment_terms_days, billing_account.currency) == (15, 30, "USD")
+    assert (billing_account.bill_day, billing_account.payment_terms_days, billing_account.currency) == (1, 30, "USD")
 
 
 def test_charge_form_adds_a_credit_to_the_next_invoice(client, billed):

@@ -202,3 +202,72 @@ def test_the_worker_loop_starts_the_daily_bill_run_once_after_its_hour(live, set
     (queued,) = BillRun.objects.all()
     assert (queued.as_of, queued.chunks) == (MARCH_2, 1)
     assert runs.work(queued) == 1  # what the workers do with its chunks
+
+
+def test_the_cycle_of_an_account_that_was_billed_cannot_change(billed):
+    billing = make_user("billing")
+    with pytest.raises(ValidationError) as refused:
+        accounts.billing_account_update(billing_account=billed.billing_account, updated_by=billing, bill_day=15)
+    assert (refused.value.field, refused.value.code) == ("bill_day", "already_billed")
+    assert BillingAccount.objects.get().bill_day == 1
+
+
+def test_an_invoice_whose_days_a_later_one_corrected_cannot_be_voided(billed, live, run_worker):
+    billing = make_user("billing")
+    with clock.frozen(dt.datetime(2026, 3, 10, 15, tzinfo=dt.UTC)):
+        invoices.price_revise(service=live, revised_by=billing, mrc_amount="10", effective="immediate", reason="x")
+        run_worker()
+    with clock.frozen(dt.datetime(2026, 4, 2, 15, tzinfo=dt.UTC)):
+        run("2026-04-02")
+        with pytest.raises(Conflict) as refused:
+            invoices.invoice_void(invoice=billed, voided_by=billing, reason="wrong")
+    assert refused.value.code == "billed_again"
+    billed.refresh_from_db()
+    assert billed.status == "sent"  # emailed when the worker relayed its event; not void
+
+
+def test_a_revision_during_a_promotion_waits_for_its_end(live, run_worker):
+    from headend.billing.models import RateChange
+
+    subscription = Subscription.objects.get(service=live)
+    (first,) = RateChange.objects.filter(subscription=subscription)
+    RateChange.objects.filter(pk=first.pk).update(kind="promotion", mrc_amount=Decimal("30.00"))
+    RateChange.objects.create(
+        subscription=subscription, effective_date=dt.date(2026, 9, 2), occurred_at=first.occurred_at, kind="active",
+        mrc_amount=Decimal("65.00"), label=first.label, source_key="promo-end:0",
+    )  # fmt: skip
+    with clock.frozen(dt.datetime(2026, 3, 15, 15, tzinfo=dt.UTC)):
+        invoices.price_revise(
+            service=live, revised_by=make_user("billing"), mrc_amount="70", effective="next_period", reason="2026"
+        )
+        run_worker()
+    revision = RateChange.objects.filter(subscription=subscription).latest("id")
+    assert (revision.effective_date, revision.mrc_amount) == (dt.date(2026, 9, 2), Decimal("70.00"))
+
+
+def test_credit_notes_never_credit_more_tax_than_the_invoice_charged(billed):
+    from headend.billing.models import InvoiceLine
+
+    Invoice.objects.filter(pk=billed.pk).update(
+        subtotal_amount=Decimal("3.00"), tax_amount=Decimal("0.20"), total_amount=Decimal("3.20"),
+        amount_due=Decimal("3.20"),
+    )  # fmt: skip
+    InvoiceLine.objects.filter(invoice=billed).update(amount=Decimal("3.00"))
+    InvoiceLine.objects.create(
+        invoice=billed, position=9, kind="tax", description="Maine sales tax (ME)", unit_amount=Decimal("0.20"),
+        amount=Decimal("0.20"), jurisdiction="Maine sales tax (ME)", tax_rate=Decimal("6.6667"),
+        taxable_amount=Decimal("3.00"),
+    )  # fmt: skip
+    billed.refresh_from_db()
+    billing = make_user("billing")
+    for _ in range(3):
+        note = invoices.credit_note_create(invoice=billed, created_by=billing, reason="outage", amount="1.00")
+        invoices.credit_note_finalise(credit_note=note, finalised_by=billing)
+    credited = Invoice.objects.filter(kind="credit_note").values_list("tax_amount", flat=True)
+    assert sum(credited) == Decimal("-0.20")
+
+
+def test_a_bill_run_before_anything_was_billed_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        runs.bill_run_start(as_of=dt.date(1, 1, 1))
+    assert (refused.value.field, refused.value.code) == ("as_of", "too_early")

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from headend.billing.models import BillingAccount, Cycle, Delivery
+from headend.billing.models import BillingAccount, Cycle, Delivery, Invoice, InvoiceLine, LineKind
 from headend.catalog.models import Proration
 from headend.core import clock, events
 from headend.core.errors import ValidationError
@@ -244,6 +244,15 @@ def billing_account_update(*, billing_account: BillingAccount, updated_by: Any, 
                 code="currency_mismatch",
             )
     changed = sorted(key for key, value in clean.items() if current[key] != value)
+    for key in ("bill_day", "parent"):
+        if key in changed and _has_billed(billing_account):
+            # What was billed is kept per bill cycle: a new cycle would bill some days twice.
+            raise ValidationError(
+                "Services of this account have been invoiced on its present cycle: open a new billing account "
+                "for the new one.",
+                field=key,
+                code="already_billed",
+            )
     is_default = fields.get("is_default")
     if is_default is not None and not is_default and billing_account.is_default:
         raise ValidationError(
@@ -263,6 +272,14 @@ def billing_account_update(*, billing_account: BillingAccount, updated_by: Any, 
     _save(billing_account, by=updated_by)
     events.emit("billing_account.updated", subject=billing_account, data={"fields": changed})
     return billing_account
+
+
+def _has_billed(billing_account: BillingAccount) -> bool:
+    return (
+        InvoiceLine.objects.filter(subscription__billing_account=billing_account, kind=LineKind.RECURRING)
+        .exclude(invoice__status=Invoice.Status.VOID)
+        .exists()
+    )
 
 
 def default_billing_account(*, account: Account) -> BillingAccount:

@@ -186,6 +186,8 @@ def record_change(*, service: Service, at: dt.datetime, data: dict[str, Any], ke
     kind = proration.REVISION if data.get("revision") else proration.change_kind(old, new)
     payer = subscription.billing_account.payer
     effective = proration.effective_date(kind, day, bill_day=payer.bill_day, immediate=bool(data.get("immediate")))
+    if kind in (proration.REVISION, proration.DOWNGRADE):
+        effective = _after_promotion(subscription, effective)
     product = service.product_version.product
     cause = _cause(line, data.get("reason") or "Price revision")
     _rate(subscription, key=key, n=0, day=effective, at=when, kind=RateKind.ACTIVE, mrc=new,
@@ -196,6 +198,17 @@ def record_change(*, service: Service, at: dt.datetime, data: dict[str, Any], ke
                   description=f"{'Move' if moved else 'Change'}: {product.name} at {_where(service)}", day=day,
                   cause=cause, tax_category=product.tax_category)  # fmt: skip
     _mark_dirty(subscription, min(day, effective))
+
+
+def _after_promotion(subscription: Subscription, day: dt.date) -> dt.date:
+    """A revision or a downgrade that would land during a promotion waits for its end: the
+    customer keeps the promised price for the promised months."""
+    rates = proration.timeline(rate_values(subscription.rates.all()))
+    current = next((rate for rate in reversed(rates) if rate.kind in proration.PRICE and rate.effective <= day), None)
+    if current is None or current.kind != RateKind.PROMOTION:
+        return day
+    ends = [rate.effective for rate in rates if rate.kind == RateKind.ACTIVE and rate.effective > day]
+    return min(ends) if ends else day
 
 
 @transaction.atomic

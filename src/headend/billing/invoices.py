@@ -91,8 +91,13 @@ def credit_note_create(*, invoice: Invoice, created_by: Any, reason: str, amount
         )
     ]
     share = credit / invoice.subtotal_amount if invoice.subtotal_amount else Decimal(0)
+    credited_tax: dict[str, Decimal] = {}
+    for earlier in InvoiceLine.objects.filter(invoice__in=notes, kind=LineKind.TAX):
+        credited_tax[earlier.jurisdiction] = credited_tax.get(earlier.jurisdiction, Decimal(0)) - earlier.amount
     for tax in invoice.lines.filter(kind=LineKind.TAX).order_by("position"):
-        amount_off = round_cents(tax.amount * share)
+        # In proportion, never more than the tax left on the invoice (the last credit takes the rest).
+        left_tax = tax.amount - credited_tax.get(tax.jurisdiction, Decimal(0))
+        amount_off = left_tax if credit == left else min(round_cents(tax.amount * share), left_tax)
         if amount_off:
             lines.append(
                 InvoiceLine(
@@ -161,6 +166,19 @@ def invoice_void(*, invoice: Invoice, voided_by: Any, reason: str) -> Invoice:
     if invoice.kind != Invoice.Kind.INVOICE:
         raise Conflict("A credit note is not voided; credit the invoice again instead.", field="kind")
     invoice.check_transition(Invoice.Status.VOID)
+    later = InvoiceLine.objects.filter(
+        kind=LineKind.RECURRING,
+        invoice__kind=Invoice.Kind.INVOICE,
+        invoice__id__gt=invoice.pk,
+        subscription__invoice_lines__invoice=invoice,
+        period_start__in=invoice.lines.filter(kind=LineKind.RECURRING).values("period_start"),
+    ).exclude(invoice__status=Invoice.Status.VOID)
+    if later.exists():
+        raise Conflict(
+            "A later invoice already corrects days this one billed: void that one first, or credit this one.",
+            field="status",
+            code="billed_again",
+        )
     if invoice.amount_due != invoice.total_amount or credited_so_far(invoice):
         raise Conflict(
             "Something was paid or credited on this invoice: correct it with a credit note.",

@@ -32,6 +32,8 @@ def bill_run_start(*, as_of: dt.date, started_by: Any = None) -> BillRun:
     for the same date is resumed rather than doubled; a date before the last run is refused."""
     if started_by is not None:
         require(started_by, "billing.run")
+    if as_of.year < 2000:
+        raise ValidationError(f"{as_of} is before anything Headend billed.", field="as_of", code="too_early")
     if as_of > clock.today():
         raise ValidationError(f"{as_of} is in the future: bill runs bill what has happened.", field="as_of")
     last = BillRun.objects.order_by("-as_of", "-id").first()
