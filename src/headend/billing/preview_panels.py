@@ -29,14 +29,19 @@ def service_billing(request: HttpRequest, service: Service) -> dict[str, Any] | 
     }
 
 
+PREVIEW_LINES = 25
+
+
 @panels.register("quote.sections", template="billing/panels/quote_billing.html", order=50)
 def quote_billing(request: HttpRequest, quote: Any) -> dict[str, Any] | None:
     if not may(request.user, "billing.read"):
         return None
     rows = []
-    for line in quote.lines.filter(target_service__isnull=False).select_related(
-        "target_service__product_version__product", "product_version__product"
-    )[:200]:
+    changes = quote.lines.filter(target_service__isnull=False)
+    # Each preview reads its service's rates and billed lines: the page shows the first ones.
+    for line in changes.select_related("target_service__product_version__product", "product_version__product")[
+        :PREVIEW_LINES
+    ]:
         cancel = line.action == "cancel"
         found = preview.preview_change(
             service=line.target_service,
@@ -47,4 +52,4 @@ def quote_billing(request: HttpRequest, quote: Any) -> dict[str, Any] | None:
         )
         if found is not None:
             rows.append({"line": line, "preview": found})
-    return {"rows": rows} if rows else None
+    return {"rows": rows, "more": max(changes.count() - PREVIEW_LINES, 0)} if rows else None
