@@ -23,7 +23,7 @@ def service(run_worker):
     return live
 
 
-def test_a_turn_up_starts_the_price_and_the_installation_charge_and_accepting_alone_bills_nothing(run_worker):
+def test_an_accepted_quote_bills_nothing_until_turn_up(run_worker):
     from tests.factories import make_quote
 
     make_quote(status="accepted")

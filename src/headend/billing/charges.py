@@ -11,7 +11,7 @@ from django.db import transaction
 
 from headend.billing import proration
 from headend.billing.accounts import default_billing_account
-from headend.billing.models import BillingAccount, ChargeKind, Cycle, OneTimeCharge, RateChange, RateKind, Subscription
+from headend.billing.models import ChargeKind, Cycle, OneTimeCharge, RateChange, RateKind, Subscription
 from headend.catalog.models import Product, SuspendedCharge, TaxCategory
 from headend.core import clock
 from headend.core.periods import add_months
@@ -256,8 +256,3 @@ def rate_values(rows: Any) -> list[proration.Rate]:
         )
         for row in rows
     ]
-
-
-def billing_account_of(service: Service) -> BillingAccount | None:
-    subscription = Subscription.objects.select_related("billing_account").filter(service=service).first()
-    return subscription.billing_account if subscription else None

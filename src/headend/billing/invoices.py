@@ -1,7 +1,6 @@
 """What billing staff do to invoices and charges: credit notes (the only way to correct an invoice
 once it is final), voids, sending, one-time charges and credits, and price revisions."""
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -296,9 +295,3 @@ def price_revise(*, service: Service, revised_by: Any, mrc_amount: Any, effectiv
     return inventory_services.service_revise_price(
         service=service, mrc_amount=price, at=clock.now(), reason=reason, immediate=effective == "immediate"
     )
-
-
-def overdue(as_of: dt.date | None = None) -> Any:
-    """Final invoices past their due date with something still owed."""
-    as_of = as_of or clock.today()
-    return Invoice.objects.filter(kind=Invoice.Kind.INVOICE, status__in=OPEN, due_date__lt=as_of, amount_due__gt=0)

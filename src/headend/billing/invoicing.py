@@ -346,11 +346,16 @@ def settle(drafts: Iterable[Draft], *, bill_date_of: dict[int, dt.date]) -> None
 def preview_next(payer: BillingAccount, *, as_of: dt.date | None = None) -> Draft:
     """The payer's next invoice as it stands today (nothing written): what the account page shows
     as upcoming charges."""
-    as_of = as_of or clock.today()
-    bill_date = proration.next_bill_date(as_of, payer.bill_day)
+    bill_date = next_bill_date(payer, as_of or clock.today())
+    return draft_for(payer, bill_date, Book([payer], up_to=bill_date))
+
+
+def next_bill_date(payer: BillingAccount, today: dt.date) -> dt.date:
+    """The date of the payer's next invoice: its next bill date after the last one billed."""
+    bill_date = proration.next_bill_date(today, payer.bill_day)
     if payer.last_bill_date is not None and bill_date <= payer.last_bill_date:
         bill_date = proration.next_bill_date(payer.last_bill_date + dt.timedelta(days=1), payer.bill_day)
-    return draft_for(payer, bill_date, Book([payer], up_to=bill_date))
+    return bill_date
 
 
 def open_accounts(as_of: dt.date) -> Q:

@@ -61,14 +61,6 @@ def _lines(subscription: Subscription, bill_date: dt.date, extra: RateChange | N
     return invoicing.recurring_lines(subscription, _Single(subscription, extra), payer, bill_date)  # type: ignore[arg-type]
 
 
-def next_bill_date(subscription: Subscription, today: dt.date) -> dt.date:
-    payer = subscription.billing_account.payer
-    bill_date = proration.next_bill_date(today, payer.bill_day)
-    if payer.last_bill_date is not None and bill_date <= payer.last_bill_date:
-        bill_date = proration.next_bill_date(payer.last_bill_date + dt.timedelta(days=1), payer.bill_day)
-    return bill_date
-
-
 def preview_change(
     *,
     service: Service,
@@ -93,8 +85,8 @@ def preview_change(
         return None
     at = at or clock.now()
     day = clock.local_date(at)
-    bill_date = next_bill_date(subscription, day)
     payer = subscription.billing_account.payer
+    bill_date = invoicing.next_bill_date(payer, day)
     dirty = min(day, bill_date)
     baseline = _lines(subscription, bill_date, None, dirty)
     product = service.product_version.product
