@@ -2,13 +2,16 @@
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 
 from headend.catalog import services as catalog_services
 from headend.catalog.models import Product, ProductVersion
 from headend.catalog.services import TaskSpec
+from headend.core import clock
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location
 from headend.quoting import services as quoting_services
@@ -242,3 +245,54 @@ def make_long_quote(lines: int, *, account: Account | None = None, status: str =
         )
     quote.refresh_from_db()
     return quote
+
+
+def make_billing_account(account: Account | None = None, **values: Any) -> Any:
+    """A billing account (the customer's default) of `account` or of a new residential customer."""
+    from headend.billing import accounts
+
+    return accounts.billing_account_create(
+        account=account or make_account("residential"), created_by=make_user("billing"), **values
+    )
+
+
+def make_invoice(
+    billing_account: Any, amount: str = "100.00", *, bill_date: dt.date | None = None, due_in: int | None = None
+) -> Any:
+    """A final invoice of one one-time charge of `amount`, billed on `bill_date` (default today),
+    due after the billing account's terms (or `due_in` days), posted to the ledger as a bill run
+    posts."""
+    from headend.billing import invoicing
+    from headend.billing.models import ChargeKind, Invoice, InvoiceLine, LineKind, OneTimeCharge
+
+    bill_date = bill_date or clock.today()
+    charge = OneTimeCharge.objects.create(
+        billing_account=billing_account,
+        kind=ChargeKind.CHARGE,
+        description="Charge",
+        amount=Decimal(amount),
+        incurred_on=bill_date,
+        source_key=f"test-charge-{next(_seq)}",
+        created_at=clock.now(),
+    )
+    line = InvoiceLine(
+        position=1,
+        kind=LineKind.ONE_TIME,
+        description="Charge",
+        unit_amount=Decimal(amount),
+        amount=Decimal(amount),
+        revenue_account="Income:Other",
+    )
+    draft = invoicing.Draft(payer=billing_account, bill_date=bill_date, lines=[line], charges=[charge])
+    with transaction.atomic():
+        (invoice,) = invoicing.write([draft], run_key=False)
+    if due_in is not None:
+        Invoice.objects.filter(pk=invoice.pk).update(due_date=bill_date + dt.timedelta(days=due_in))
+        invoice.refresh_from_db()
+    return invoice
+
+
+def make_overdue(account: Account, amount: str, days: int) -> Any:
+    """An invoice of `account` for `amount`, due `days` days ago and unpaid."""
+    billing_account = account.billing_accounts.filter(is_default=True).first() or make_billing_account(account)
+    return make_invoice(billing_account, amount, bill_date=clock.today() - dt.timedelta(days=days), due_in=0)

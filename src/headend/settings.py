@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "headend.ipam",
     "headend.hub",
     "headend.billing",
+    "headend.payments",
     "headend.api",
     "headend.web",
 ]
@@ -268,6 +269,19 @@ HEADEND_BILLING_BILL_DAY = int(os.environ.get("HEADEND_BILLING_BILL_DAY", "1"))
 HEADEND_BILLING_CHUNK = int(os.environ.get("HEADEND_BILLING_CHUNK", "200"))
 HEADEND_TAX_ENGINE = os.environ.get("HEADEND_TAX_ENGINE", "headend.billing.taxes.TableTaxEngine")
 HEADEND_BILLING_RUN_AT = os.environ.get("HEADEND_BILLING_RUN_AT", "")
+# Payments: the gateway adapter ("" : manual payments only) and its settings.
+HEADEND_PAYMENT_GATEWAY = os.environ.get("HEADEND_PAYMENT_GATEWAY", "")
+HEADEND_STRIPE_API_KEY = os.environ.get("HEADEND_STRIPE_API_KEY", "")
+HEADEND_STRIPE_API_BASE = os.environ.get("HEADEND_STRIPE_API_BASE", "https://api.stripe.com")
+HEADEND_STRIPE_WEBHOOK_SECRET = os.environ.get("HEADEND_STRIPE_WEBHOOK_SECRET", "")
+# Autopay retries: days after the due date of each further attempt after a failure.
+HEADEND_AUTOPAY_RETRY_DAYS = [int(day) for day in os.environ.get("HEADEND_AUTOPAY_RETRY_DAYS", "3,7").split(",") if day]
+# Which biller is the book of record: "headend" (the built-in engine) or an external one
+# ("lago"), whose invoices and payments Headend shows read-only.
+HEADEND_BILLER = os.environ.get("HEADEND_BILLER", "headend")
+HEADEND_LAGO_API_URL = os.environ.get("HEADEND_LAGO_API_URL", "")
+HEADEND_LAGO_API_KEY = os.environ.get("HEADEND_LAGO_API_KEY", "")
+HEADEND_LAGO_WEBHOOK_SECRET = os.environ.get("HEADEND_LAGO_WEBHOOK_SECRET", "")
 
 # Secrets that templates and adapters refer to by name, never store: HEADEND_SECRET_<NAME>=value.
 HEADEND_SECRETS = {

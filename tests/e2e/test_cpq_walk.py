@@ -23,7 +23,7 @@ from headend.orders.models import Order
 from headend.quoting import services as quoting
 from headend.quoting.models import ApprovalRule
 from tests.contracts.conftest import link_from_outbox
-from tests.factories import define_change_templates, make_location, make_quote, make_user
+from tests.factories import define_change_templates, make_location, make_overdue, make_quote, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_cpq_walk(client, run_worker):
         task = Order.objects.get(quote=quote).lines.get().work_order.tasks.get()
         fulfillment_services.task_complete(task=task, completed_by=None)
         existing.append(Service.objects.get(order_line__order__quote=quote))
-    crm_services.account_standing_record(account=account, days_past_due=20, overdue_balance_amount="450.00")
+    make_overdue(account, "450.00", days=20)
 
     # The change quote: 2 adds, 1 upgrade, 1 re-term, 1 cancel inside the term.
     quote = quoting.quote_create(account=account, name="Quoddy refresh")

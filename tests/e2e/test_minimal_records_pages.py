@@ -146,8 +146,6 @@ def admin_add_bare_account(browser: Client) -> None:
             "kind": "residential",
             "status": "prospect",
             "name": "Walk-in",
-            "days_past_due": "0",
-            "overdue_balance_amount": "0",
             "created_at_0": "2026-03-02",
             "created_at_1": "10:00:00",
             "contacts-TOTAL_FORMS": "1",

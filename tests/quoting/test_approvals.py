@@ -3,11 +3,10 @@ from decimal import Decimal
 import pytest
 
 from headend.core.errors import Conflict, Forbidden, ValidationError
-from headend.crm import services as crm_services
 from headend.crm.models import Opportunity
 from headend.quoting import services
 from headend.quoting.models import ApprovalRule, QuoteApproval
-from tests.factories import make_account, make_location, make_product, make_quote, make_user
+from tests.factories import make_account, make_location, make_overdue, make_product, make_quote, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +35,8 @@ def test_a_big_deal_needs_the_director_and_the_reason_is_shown(rules):
 
 
 def test_a_late_paying_customer_needs_finance_with_their_standing(rules):
-    account = crm_services.account_standing_record(
-        account=make_account(), days_past_due=45, overdue_balance_amount="120.00"
-    )
+    account = make_account()
+    make_overdue(account, "120.00", days=45)
     quote = make_quote(account=account, lines=1)
 
     assert statuses(quote) == [("Late payer", "pending")]

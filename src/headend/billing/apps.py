@@ -14,3 +14,7 @@ class BillingConfig(AppConfig):
             preview_panels,  # noqa: F401  (the money effect on the service and quote pages)
             runs,  # noqa: F401  (the worker loop's daily bill run)
         )
+        from headend.billing.standing import payment_standing
+        from headend.crm import hooks
+
+        hooks.payment_standing.provide(payment_standing)

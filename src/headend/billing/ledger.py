@@ -197,6 +197,18 @@ def _write(
     return entry
 
 
+def post(
+    *, key: str, date: dt.date, kind: str, memo: str, currency: str, postings: Postings, invoice: Invoice | None = None
+) -> JournalEntry:
+    """Write one balanced entry under `key` in the open transaction; posting the same key again
+    returns the first entry. For what moves money outside invoices (payments, refunds,
+    write-offs). Raises UnbalancedEntry (nothing written) unless debits equal credits."""
+    existing = JournalEntry.objects.filter(source_key=key).first()
+    if existing is not None:
+        return existing
+    return _write(key=key, date=date, kind=kind, memo=memo, invoice=invoice, currency=currency, lines=postings.lines())
+
+
 def _invoice_postings(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[tuple[str, Decimal, Decimal]]:
     """The balanced lines of an invoice's entry; sets each line's `recognised_amount` (in memory)."""
     sign = invoice_sign(invoice.kind, invoice.total_amount)

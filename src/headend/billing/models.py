@@ -157,6 +157,7 @@ class ChargeKind(models.TextChoices):
     CHANGE = "change", "Change fee"
     CREDIT = "credit", "Credit"
     CHARGE = "charge", "Charge"
+    LATE_FEE = "late_fee", "Late fee"
 
 
 class OneTimeCharge(models.Model):
@@ -279,8 +280,9 @@ class Invoice(StatusModel):
         "draft": {"finalised"},
         "finalised": {"sent", "partially_paid", "settled", "void"},
         "sent": {"partially_paid", "settled", "void"},
-        "partially_paid": {"settled"},
-        "settled": set(),
+        # A reversed payment or a refund re-opens what it paid.
+        "partially_paid": {"settled", "finalised", "sent"},
+        "settled": {"partially_paid", "finalised", "sent"},
         "void": set(),
     }
 
@@ -301,6 +303,10 @@ class Invoice(StatusModel):
     bill_run = models.ForeignKey(BillRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
     # The bill run's key: one invoice per payer and bill date, however often the run is retried.
     run_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    # Made by an external biller (its name, e.g. "lago", and its id): shown like Headend's own,
+    # never changed here. "headend": made by Headend's bill runs and credit notes.
+    source = models.CharField(max_length=20, default="headend")
+    external_id = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001 (unique with source; NULL when none)
     created_at = models.DateTimeField()
     finalised_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -309,7 +315,16 @@ class Invoice(StatusModel):
 
     class Meta:
         ordering = ["-bill_date", "-id"]
-        indexes = [models.Index(fields=["billing_account", "bill_date"])]
+        indexes = [
+            models.Index(fields=["billing_account", "bill_date"]),
+            # Open invoices by due date: standing, allocation and dunning read these.
+            models.Index(
+                fields=["billing_account", "due_date"], condition=models.Q(amount_due__gt=0), name="invoice_open"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="invoice_external_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.display_number
@@ -433,9 +448,13 @@ class JournalEntry(models.Model):
         VOID = "void", "Void"
         RECOGNITION = "recognition", "Revenue recognised"
         PAYMENT = "payment", "Payment"
+        CREDIT_APPLIED = "credit_applied", "Credit applied"
+        REVERSAL = "reversal", "Payment reversed"
+        REFUND = "refund", "Refund"
+        WRITE_OFF = "write_off", "Written off"
 
     date = models.DateField()
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     memo = models.CharField(max_length=300)
     invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="journal")
     currency = models.CharField(max_length=3)

@@ -90,6 +90,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "billing.run": BILL,  # bill runs
     "tax.manage": (Role.BILLING, Role.FINANCE),  # the tax table
     "ledger.export": (Role.FINANCE, Role.BILLING),
+    # Payments: money moves only by billing staff (take a payment, refund, reverse, write off).
+    "payment.take": BILL,
+    "payment.write_off": BILL,
+    "payment_method.manage": BILL,  # store a card or bank account, autopay on or off
+    "dunning.promise": (Role.BILLING, Role.SUPPORT),  # a promise to pay holds dunning
+    "dunning.manage": (Role.BILLING, Role.FINANCE),  # the dunning policies
 }
 
 # The roles work is given to (template and work-order tasks, quote approvals): people's roles.

@@ -37,10 +37,6 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_accounts",
     )
-    # Payment standing: recorded here until billing feeds it (days the oldest unpaid invoice
-    # is past due, and the overdue balance).
-    days_past_due = models.PositiveIntegerField(default=0)
-    overdue_balance_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField()
     history = audit.history()
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
-from headend.core.numbers import parse_amount, parse_int
+from headend.core.numbers import parse_amount
 from headend.core.phones import normalize_phone
 from headend.crm.addresses import Address, normalize_address, parse_coordinate
 from headend.crm.models import Account, Contact, Location, Opportunity
@@ -419,20 +419,3 @@ def opportunity_reopen(*, opportunity: Opportunity) -> Opportunity:
         opportunity.save(update_fields=["stage", "closed_at"])
         events.emit("opportunity.reopened", subject=opportunity)
     return opportunity
-
-
-@transaction.atomic
-def account_standing_record(*, account: Account, days_past_due: int, overdue_balance_amount: Any) -> Account:
-    """Record the customer's payment standing (until billing feeds it): how many days the oldest
-    unpaid invoice is past due, and the overdue balance. Approval rules read it."""
-    days_past_due = parse_int(days_past_due, field="days_past_due", maximum=36_500)
-    balance = parse_amount(overdue_balance_amount, field="overdue_balance_amount")
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    account.days_past_due, account.overdue_balance_amount = days_past_due, balance
-    account.save(update_fields=["days_past_due", "overdue_balance_amount"])
-    events.emit(
-        "account.standing_recorded",
-        subject=account,
-        data={"days_past_due": days_past_due, "overdue_balance": str(balance)},
-    )
-    return account

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from headend.core import clock, events
 from headend.core.errors import Conflict, Forbidden, ValidationError
 from headend.core.permissions import require
+from headend.crm import hooks as crm_hooks
 from headend.quoting import approvals
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval
 
@@ -21,14 +22,15 @@ def quote_facts(quote: Quote) -> approvals.QuoteFacts:
     worst = quote.lines.aggregate(worst=models.Max("price_cut_percent"))["worst"]
     below_floor = quote.lines.filter(floor_breached=True).order_by("position").values_list("position", flat=True)
     account = quote.account
+    standing = crm_hooks.standing_of(account.pk, clock.today())
     live = inventory_selectors.account_live_services(account_id=account.pk)
     return approvals.QuoteFacts(
         max_line_discount_percent=worst if worst is not None else Decimal("0"),
         quote_discount_percent=quote.discount_percent,
         lines_below_floor=tuple(below_floor),
         contract_value_amount=quote.contract_value_amount,
-        days_past_due=account.days_past_due,
-        overdue_balance_amount=account.overdue_balance_amount,
+        days_past_due=standing.days_past_due,
+        overdue_balance_amount=standing.overdue_amount,
         account_mrr_amount=sum((service.mrc_amount for service in live), Decimal("0.00")),
         account_services=len(live),
         currency=quote.currency,

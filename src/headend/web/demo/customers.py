@@ -139,8 +139,6 @@ def accounts_and_orders(users: dict[str, User], versions: dict[str, ProductVersi
         sales,
         accept=False,
     )
-    # The store pays late: approvals will ask finance when the quote is revised.
-    crm.account_standing_record(account=marine, days_past_due=60, overdue_balance_amount="1240.00")
 
     # A draft change quote: Ada moves up from 1 Gig to 2 Gig, with managed Wi-Fi added.
     ada, ada_home = residents[0]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "headend.payments"
+    label = "payments"
+    verbose_name = "Payments and collections"
+
+    def ready(self) -> None:
+        pass
