@@ -86,6 +86,17 @@ def test_account_page_shows_billing_accounts_balance_invoices_and_upcoming_charg
     assert reverse("billing:billing_account_create") not in html  # sales may not open one
 
 
+def test_account_page_shows_the_standing_worked_out_from_invoices(client, billed):
+    with clock.frozen(dt.datetime(2026, 2, 10, 15, tzinfo=UTC)):  # the invoice is due 16 February
+        html = html_of(client_for(client, "sales").get(billed["account"].get_absolute_url()))
+    assert '<div class="figure" data-testid="billing-days-past-due">None</div>' in html
+
+    html = html_of(client.get(billed["account"].get_absolute_url()))  # 2 March
+
+    assert '<div class="figure is-late" data-testid="billing-overdue">$101.75</div>' in html
+    assert '<div class="figure is-late" data-testid="billing-days-past-due">14 days</div>' in html
+
+
 def test_account_page_offers_billing_staff_a_new_billing_account(client, billed):
     html = html_of(client_for(client, "billing").get(billed["account"].get_absolute_url()))
 

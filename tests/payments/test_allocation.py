@@ -157,3 +157,27 @@ def test_a_write_off_settles_the_invoice_as_bad_debt(payer, clerk):
     assert balances()["Expenses:BadDebt"] == D("60.00")
     with pytest.raises(Conflict):
         payments.write_off_create(invoice=invoice, amount="1", reason="again", written_off_by=clerk)
+
+
+def test_a_new_invoice_is_paid_from_credit_when_it_is_finalised(payer, clerk, run_worker):
+    payments.payment_record(billing_account=payer, amount="100.00", means="cash", recorded_by=clerk)
+    run_worker()
+    (invoice,) = invoices(payer, "65.00")
+    run_worker()
+    assert state(invoice) == ("settled", D("0.00"))
+    assert allocation.credit_balance(payer) == D("35.00")
+
+
+def test_a_credit_notes_leftover_pays_the_next_invoice(payer, clerk, run_worker):
+    from headend.billing import invoices as billing_invoices
+
+    (first,) = invoices(payer, "60.00")
+    payments.payment_record(billing_account=payer, amount="60.00", means="cash", recorded_by=clerk)
+    note = billing_invoices.credit_note_create(invoice=first, created_by=clerk, reason="Outage", amount="20.00")
+    billing_invoices.credit_note_finalise(credit_note=note, finalised_by=clerk)
+    assert allocation.credit_balance(payer) == D("20.00")
+    run_worker()
+    second = make_invoice(payer, "50.00", bill_date=dt.date(2026, 3, 1))
+    run_worker()
+    assert state(second) == ("partially_paid", D("30.00"))
+    assert allocation.credit_balance(payer) == D("0.00")

@@ -209,6 +209,20 @@ def post(
     return _write(key=key, date=date, kind=kind, memo=memo, invoice=invoice, currency=currency, lines=postings.lines())
 
 
+def post_many(entries: Sequence[tuple[JournalEntry, Postings]]) -> list[JournalEntry]:
+    """Write many new entries (unsaved, with their postings) in bulk in the open transaction:
+    for batches whose keys are new by construction (an import's new payments). Raises
+    UnbalancedEntry (nothing written) if any entry does not balance."""
+    lines = [postings.lines() for _, postings in entries]
+    created = JournalEntry.objects.bulk_create([entry for entry, _ in entries])
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=account, debit=debit, credit=credit)
+        for entry, entry_lines in zip(created, lines, strict=True)
+        for account, debit, credit in entry_lines
+    )
+    return created
+
+
 def _invoice_postings(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[tuple[str, Decimal, Decimal]]:
     """The balanced lines of an invoice's entry; sets each line's `recognised_amount` (in memory)."""
     sign = invoice_sign(invoice.kind, invoice.total_amount)

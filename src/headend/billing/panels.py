@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from headend.billing import views
 from headend.billing.models import BillingAccount, Invoice
+from headend.billing.standing import payment_standing
 from headend.core import clock, panels
 from headend.core.permissions import may
 from headend.crm.models import Account
@@ -32,6 +33,7 @@ def account_billing(request: HttpRequest, account: Account) -> dict[str, Any] | 
             for billing_account in billing_accounts
         ],
         "balance": views.balance(billing_accounts),
+        "standing": payment_standing(account_ids=[account.pk], today=today)[account.pk],
         "currency": billing_accounts[0].currency if billing_accounts else None,
         "invoices": [{"invoice": invoice, "overdue": views.is_overdue(invoice, today=today)} for invoice in invoices],
         "can_manage": may(request.user, "billing.manage"),

@@ -49,30 +49,62 @@ def open_invoices(payer: BillingAccount) -> QuerySet[Invoice]:
     ).order_by("due_date", "id")
 
 
-def _reopened_status(invoice: Invoice) -> str:
+def paid_status(invoice: Invoice) -> str:
+    """The status an invoice's amount due says: settled at zero, open again (sent or finalised)
+    at its total, partially paid between."""
+    if invoice.amount_due == 0:
+        return Invoice.Status.SETTLED
     if invoice.amount_due == invoice.total_amount:
         return Invoice.Status.SENT if invoice.sent_at else Invoice.Status.FINALISED
     return Invoice.Status.PARTIALLY_PAID
 
 
+def restatus(invoice: Invoice) -> str | None:
+    """Move an invoice (in memory) to the status its amount due says; the event that move
+    announces (`invoice.paid`, `invoice.reopened`) or None."""
+    before, status = invoice.status, paid_status(invoice)
+    if status == before:
+        return None
+    invoice.check_transition(status)
+    invoice.status = status
+    if status == Invoice.Status.SETTLED:
+        return "invoice.paid"
+    return "invoice.reopened" if before == Invoice.Status.SETTLED else None
+
+
 def _set_paid_status(invoice: Invoice) -> None:
-    """The status an invoice's amount due says, saved with the amount; `invoice.paid` once settled."""
-    before = invoice.status
-    status: str
-    if invoice.amount_due == 0:
-        status = Invoice.Status.SETTLED
-    elif invoice.amount_due == invoice.total_amount:
-        status = _reopened_status(invoice)
-    else:
-        status = Invoice.Status.PARTIALLY_PAID
-    if status != before:
-        invoice.check_transition(status)
-        invoice.status = status
+    """Save an invoice's amount due with the status it says, and announce a settlement."""
+    announce = restatus(invoice)
     invoice.save(update_fields=["amount_due", "status"])
-    if status != before and status == Invoice.Status.SETTLED:
-        events.emit("invoice.paid", subject=invoice, data={"number": invoice.number})
-    elif status != before and before == Invoice.Status.SETTLED:
-        events.emit("invoice.reopened", subject=invoice, data={"number": invoice.number})
+    if announce:
+        events.emit(announce, subject=invoice, data={"number": invoice.number})
+
+
+def split(amount: Decimal, dues: Sequence[tuple[int, Decimal]]) -> list[tuple[int, Decimal]]:
+    """How `amount` pays invoices (id, amount due) in the order given, as far as it goes:
+    (id, amount taken) for each it reaches."""
+    taken, left = [], amount
+    for invoice_id, due in dues:
+        if left <= 0:
+            break
+        if due <= 0:
+            continue
+        take = min(left, due)
+        taken.append((invoice_id, take))
+        left -= take
+    return taken
+
+
+def in_paying_order(invoices: Iterable[Invoice], named: Sequence[int]) -> list[Invoice]:
+    """The invoices a payment pays: those named (in the order named), then the oldest due."""
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    first = [by_id[pk] for pk in dict.fromkeys(named) if pk in by_id]
+    rest = sorted((invoice for invoice in by_id.values() if invoice.pk not in set(named)), key=_due_order)
+    return first + rest
+
+
+def _due_order(invoice: Invoice) -> tuple[dt.date, int]:
+    return invoice.due_date, invoice.pk
 
 
 def _locked(invoices: Iterable[Invoice]) -> dict[int, Invoice]:
@@ -84,31 +116,25 @@ def pay(
     payment: Payment, invoices: Sequence[Invoice], *, amount: Decimal, kind: str, at: dt.datetime
 ) -> list[Allocation]:
     """Pay `invoices` in their order from `amount` of `payment`'s money, as far as it goes:
-    the rows written (not yet posted). The invoices must be the payer's, open, locked here."""
+    the rows written (not yet posted). The invoices must be the payer's; locked here."""
     locked = _locked(invoices)
-    rows, left = [], amount
-    for wanted in invoices:
-        if left <= 0:
-            break
-        invoice = locked[wanted.pk]
-        if invoice.status not in OPEN_STATUSES or invoice.amount_due <= 0:
-            continue
-        take = min(left, invoice.amount_due)
+    dues = [
+        (invoice.pk, locked[invoice.pk].amount_due if locked[invoice.pk].status in OPEN_STATUSES else ZERO)
+        for invoice in invoices
+    ]
+    rows = []
+    for invoice_id, take in split(amount, dues):
+        invoice = locked[invoice_id]
         invoice.amount_due -= take
         _set_paid_status(invoice)
         rows.append(Allocation(kind=kind, payment=payment, invoice=invoice, amount=take, created_at=at))
-        left -= take
     Allocation.objects.bulk_create(rows)
     return rows
 
 
 def targets(payment: Payment) -> list[Invoice]:
-    """The invoices a payment pays: those named (in the order named), then the oldest open."""
-    payer = payment.billing_account
-    named_ids = [int(pk) for pk in payment.named_invoices]
-    named = {invoice.pk: invoice for invoice in open_invoices(payer).filter(pk__in=named_ids)}
-    ordered = [named[pk] for pk in named_ids if pk in named]
-    return ordered + [invoice for invoice in open_invoices(payer) if invoice.pk not in named]
+    """The payer's open invoices in the order the payment pays them."""
+    return in_paying_order(open_invoices(payment.billing_account), [int(pk) for pk in payment.named_invoices])
 
 
 def receive(payment: Payment) -> list[Allocation]:
@@ -137,18 +163,15 @@ def receive(payment: Payment) -> list[Allocation]:
 def apply_credit(payer: BillingAccount) -> list[Allocation]:
     """Pay the payer's open invoices, oldest first, with its credit: credit notes' leftovers
     first, then payments' unapplied amounts, oldest first. Call in a transaction."""
+    if not has_credit(payer):
+        return []
     BillingAccount.objects.select_for_update().filter(pk=payer.pk).first()
     invoices = list(open_invoices(payer))
     if not invoices:
         return []
     at = clock.now()
     rows: list[Allocation] = []
-    notes = (
-        Invoice.objects.select_for_update()
-        .filter(billing_account=payer, kind=Invoice.Kind.CREDIT_NOTE, amount_due__lt=0)
-        .exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
-        .order_by("id")
-    )
+    notes = _credit_notes(payer).select_for_update().order_by("id")
     for note in notes:
         rows.extend(_pay_from_note(note, invoices, at=at))
     credits = (
@@ -267,6 +290,18 @@ def write_off(invoice: Invoice, amount: Decimal, *, key: str, memo: str) -> Jour
     )
 
 
+def _credit_notes(payer: BillingAccount) -> QuerySet[Invoice]:
+    """The payer's final credit notes with a leftover not yet applied (a negative amount due)."""
+    return Invoice.objects.filter(billing_account=payer, kind=Invoice.Kind.CREDIT_NOTE, amount_due__lt=0).exclude(
+        status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID]
+    )
+
+
+def has_credit(payer: BillingAccount) -> bool:
+    unapplied = Payment.objects.filter(billing_account=payer, status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
+    return unapplied.exists() or _credit_notes(payer).exists()
+
+
 def credit_balance(payer: BillingAccount) -> Decimal:
     """The payer's unused credit: payments' unapplied amounts and credit notes' leftovers."""
     paid = (
@@ -275,9 +310,5 @@ def credit_balance(payer: BillingAccount) -> Decimal:
         )["total"]
         or ZERO
     )
-    notes = (
-        Invoice.objects.filter(billing_account=payer, kind=Invoice.Kind.CREDIT_NOTE, amount_due__lt=0)
-        .exclude(status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID])
-        .aggregate(total=Sum("amount_due"))["total"]
-    )
+    notes = _credit_notes(payer).aggregate(total=Sum("amount_due"))["total"]
     return paid - (notes or ZERO)

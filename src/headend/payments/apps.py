@@ -7,4 +7,6 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments and collections"
 
     def ready(self) -> None:
-        pass
+        from headend.payments import (
+            handlers,  # noqa: F401  (credit pays new invoices)
+        )
