@@ -1,6 +1,17 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
-from bench import billing, coverage, cpq, fulfillment, pricing, quote_documents, quote_to_order, radius, scheduling
+from bench import (
+    billing,
+    coverage,
+    cpq,
+    fulfillment,
+    payments,
+    pricing,
+    quote_documents,
+    quote_to_order,
+    radius,
+    scheduling,
+)
 
 if __name__ == "__main__":
     quote_to_order.main()
@@ -12,3 +23,4 @@ if __name__ == "__main__":
     radius.main()
     quote_documents.main()
     billing.main()
+    payments.main()

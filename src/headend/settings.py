@@ -269,6 +269,10 @@ HEADEND_BILLING_BILL_DAY = int(os.environ.get("HEADEND_BILLING_BILL_DAY", "1"))
 HEADEND_BILLING_CHUNK = int(os.environ.get("HEADEND_BILLING_CHUNK", "200"))
 HEADEND_TAX_ENGINE = os.environ.get("HEADEND_TAX_ENGINE", "headend.billing.taxes.TableTaxEngine")
 HEADEND_BILLING_RUN_AT = os.environ.get("HEADEND_BILLING_RUN_AT", "")
+# The worker loop's daily dunning pass from this hour (HH:MM; empty: run `manage.py run_dunning` from cron).
+HEADEND_DUNNING_RUN_AT = os.environ.get("HEADEND_DUNNING_RUN_AT", "")
+# The worker loop's daily autopay run from this hour (HH:MM; empty: `manage.py run_autopay` from cron).
+HEADEND_AUTOPAY_RUN_AT = os.environ.get("HEADEND_AUTOPAY_RUN_AT", "")
 # Payments: the gateway adapter ("" : manual payments only) and its settings.
 HEADEND_PAYMENT_GATEWAY = os.environ.get("HEADEND_PAYMENT_GATEWAY", "")
 HEADEND_STRIPE_API_KEY = os.environ.get("HEADEND_STRIPE_API_KEY", "")

@@ -271,3 +271,26 @@ def test_a_bill_run_before_anything_was_billed_is_refused():
     with pytest.raises(ValidationError) as refused:
         runs.bill_run_start(as_of=dt.date(1, 1, 1))
     assert (refused.value.field, refused.value.code) == ("as_of", "too_early")
+
+
+def test_with_an_external_biller_as_the_book_headend_makes_and_changes_no_invoice(billed, settings):
+    clerk = make_user("billing")
+    settings.HEADEND_BILLER = "lago"
+    for attempt in (
+        lambda: runs.bill_run_start(as_of=MARCH_2, started_by=clerk),
+        lambda: invoices.credit_note_create(invoice=billed, created_by=clerk, reason="Outage", amount="5.00"),
+        lambda: invoices.invoice_void(invoice=billed, voided_by=clerk, reason="Wrong"),
+        lambda: invoices.charge_add(
+            billing_account=billed.billing_account, created_by=clerk, description="Router", amount="5.00"
+        ),
+    ):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "external_biller"
+    settings.HEADEND_BILLER = "headend"
+    Invoice.objects.filter(pk=billed.pk).update(source="lago", external_id="lago-1")
+    billed.refresh_from_db()
+    with pytest.raises(Conflict) as refused:
+        invoices.invoice_void(invoice=billed, voided_by=clerk, reason="Wrong")
+    assert refused.value.code == "external_invoice"
+    assert (Invoice.objects.count(), BillRun.objects.count(), OneTimeCharge.objects.count()) == (1, 1, 0)

@@ -48,6 +48,16 @@ PAGES = {
     "billing:credit_note_create": ("billing.manage", ""),
     "billing:credit_note_finalise": ("billing.manage", ""),
     "billing:bill_run_start": ("billing.run", ""),
+    "payments:payment_take": ("payment.take", ""),
+    "payments:refund_create": ("payment.take", ""),
+    "payments:payment_reverse": ("payment.take", ""),
+    "payments:write_off_create": ("payment.write_off", ""),
+    "payments:payment_method_add": ("payment_method.manage", ""),
+    "payments:payment_method_remove": ("payment_method.manage", ""),
+    "payments:payment_method_autopay": ("payment_method.manage", ""),
+    "payments:promise_create": ("dunning.promise", ""),
+    "payments:promise_cancel": ("dunning.promise", ""),
+    "payments:dunning_policy_edit": ("dunning.manage", ""),
     "crm:account_create": ("account.create", ""),
     "crm:account_edit": ("account.edit", ""),
     "crm:contact_create": ("account.edit", ""),
@@ -89,6 +99,7 @@ READ_ONLY = {
     "billing:tax_list",
     "billing:billing_account_detail", "billing:invoice_list", "billing:invoice_detail", "billing:invoice_pdf",
     "billing:bill_run_list", "billing:bill_run_detail", "billing:aging",
+    "payments:payment_list", "payments:payment_detail", "payments:dunning_queue", "payments:dunning_policy_list",
     "home", "health", "crm:account_list", "crm:account_detail", "crm:location_detail", "crm:opportunity_list",
     "catalog:product_list", "catalog:product_detail", "quoting:quote_list", "quoting:quote_detail",
     "quoting:quote_compare", "quoting:site_import_job", "orders:order_list", "orders:order_detail",
@@ -98,7 +109,16 @@ READ_ONLY = {
     "ipam:pool_list", "ipam:pool_detail", "hub:webhooks", "hub:delivery_detail", "contracts:quote_pdf",
     "contracts:quote_document", "contracts:document_job", "contracts:document_pdf", "contracts:document_signed_pdf",
 }  # fmt: skip
-PUBLIC = {"login", "logout", "contracts:sign", "contracts:sign_done", "contracts:sign_pdf"}
+# The gateway's webhook is public: its deliveries prove themselves by signature.
+PUBLIC = {
+    "login",
+    "logout",
+    "contracts:sign",
+    "contracts:sign_done",
+    "contracts:sign_pdf",
+    "payments:stripe_webhook",
+    "payments:external_billing_webhook",
+}
 
 # API operations that write: the view function's name -> (use case, the role the record names).
 API = {
@@ -122,6 +142,11 @@ API = {
     "unregister": ("hub.unregister", ""),
     "billing_account_create": ("billing.manage", ""),
     "billing_account_patch": ("billing.manage", ""),
+    "payment_create": ("payment.take", ""),
+    "refund_create": ("payment.take", ""),
+    "payment_method_create": ("payment_method.manage", ""),
+    "payment_method_patch": ("payment_method.manage", ""),
+    "payment_method_delete": ("payment_method.manage", ""),
 }
 NOT_A_USE_CASE = {"unknown_path"}  # any path no router has: a TMF 404 for everyone
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
@@ -225,6 +250,16 @@ def _page_kwargs(name, w):
         "billing:invoice_void": {"invoice_id": NO_ID},
         "billing:credit_note_create": {"invoice_id": NO_ID},
         "billing:credit_note_finalise": {"invoice_id": NO_ID},
+        "payments:payment_take": {"billing_account_id": NO_ID},
+        "payments:refund_create": {"payment_id": NO_ID},
+        "payments:payment_reverse": {"payment_id": NO_ID},
+        "payments:write_off_create": {"invoice_id": NO_ID},
+        "payments:payment_method_add": {"billing_account_id": NO_ID},
+        "payments:payment_method_remove": {"payment_method_id": NO_ID},
+        "payments:payment_method_autopay": {"payment_method_id": NO_ID},
+        "payments:promise_create": {"billing_account_id": NO_ID},
+        "payments:promise_cancel": {"promise_id": NO_ID},
+        "payments:dunning_policy_edit": {"customer_type": "business"},
         "crm:account_edit": {"account_id": w["account"].pk},
         "crm:contact_create": {"account_id": w["account"].pk},
         "crm:contact_edit": {"contact_id": w["contact"].pk},
@@ -320,6 +355,13 @@ def _api_body(name, w):
         "task_assign": {"automatic": True},
         "register": {"callback": "https://192.0.2.1/listener"},
         "billing_account_create": {"name": "Cannery", "relatedParty": party},
+        "payment_create": {
+            "account": {"id": str(NO_ID)},
+            "totalAmount": {"unit": "USD", "value": 10},
+            "paymentMethod": {"@type": "cash"},
+        },
+        "refund_create": {"payment": {"id": str(NO_ID)}, "totalAmount": {"unit": "USD", "value": 10}},
+        "payment_method_create": {"@type": "bankCard", "token": "pm_card_visa", "account": [{"id": str(NO_ID)}]},
     }.get(name, {})
 
 

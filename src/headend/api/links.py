@@ -35,3 +35,7 @@ WORK_ORDER = Resource("workOrderManagement/v4/", "workOrder")  # TMF697
 BILLING_ACCOUNT = Resource("accountManagement/v4/", "billingAccount")  # TMF666
 CUSTOMER_BILL = Resource("customerBillManagement/v4/", "customerBill")  # TMF678
 APPLIED_CUSTOMER_BILLING_RATE = Resource("customerBillManagement/v4/", "appliedCustomerBillingRate")  # TMF678
+# TMF676: the spec's basePath (/payment/v4/) is outside /tmf-api; its user guide's name is used.
+PAYMENT = Resource("paymentManagement/v4/", "payment")  # TMF676
+REFUND = Resource("paymentManagement/v4/", "refund")  # TMF676
+PAYMENT_METHOD = Resource("paymentMethod/v4/", "paymentMethod")  # TMF670

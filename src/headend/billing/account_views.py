@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from headend.billing import accounts, invoices, views
 from headend.billing.forms import BillingAccountForm, ChargeForm
 from headend.billing.models import BillingAccount, Cycle, Delivery, OneTimeCharge, Subscription
-from headend.core import clock
+from headend.core import clock, panels
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.permissions import may, permission_required
@@ -42,6 +42,8 @@ def _detail(request: HttpRequest, billing_account: BillingAccount, *, charge_for
         "today": clock.today(),
         "can_manage": can_manage,
         "charge_form": charge_form,
+        # What the apps above show here (payments: the payer's payments, methods and dunning).
+        "section_panels": panels.render("billing_account.sections", request=request, obj=billing_account),
     }
 
 

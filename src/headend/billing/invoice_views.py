@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from headend.billing import documents, invoices, notifications, views
 from headend.billing.forms import CreditNoteForm, VoidForm
 from headend.billing.models import Invoice, JournalEntry
-from headend.core import clock, user_files
+from headend.core import clock, panels, user_files
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.core.pagination import paginate
@@ -74,6 +74,8 @@ def _detail(
         "can_finalise": can_manage and not is_invoice and invoice.status == Invoice.Status.DRAFT,
         "credit_form": credit_form or (CreditNoteForm() if can_credit else None),
         "void_form": void_form or (VoidForm() if can_void else None),
+        # What the apps above show here (payments: what paid the invoice, write-offs).
+        "section_panels": panels.render("invoice.sections", request=request, obj=invoice),
     }
 
 

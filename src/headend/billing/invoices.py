@@ -52,6 +52,7 @@ def credit_note_create(*, invoice: Invoice, created_by: Any, reason: str, amount
     are credited in proportion. Never more than what is left to credit."""
     require(created_by, "billing.manage")
     invoice = _lock(invoice)
+    invoicing.external_biller_refuses(invoice)
     reason = _reason(reason)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in (*OPEN, Invoice.Status.SETTLED):
         raise Conflict("Only a final invoice that is not void can be credited.", field="status", code="not_creditable")
@@ -131,6 +132,7 @@ def credit_note_finalise(*, credit_note: Invoice, finalised_by: Any) -> Invoice:
     """Number the credit note, post it, and take it off what its invoice still owes."""
     require(finalised_by, "billing.manage")
     note = _lock(credit_note)
+    invoicing.external_biller_refuses(note)
     if note.kind != Invoice.Kind.CREDIT_NOTE:
         raise Conflict("Invoices are finalised by bill runs.", field="kind", code="not_credit_note")
     note.check_transition(Invoice.Status.FINALISED)
@@ -161,6 +163,7 @@ def invoice_void(*, invoice: Invoice, voided_by: Any, reason: str) -> Invoice:
     its charges and days go on the next invoice as if it had never been."""
     require(voided_by, "billing.manage")
     invoice = _lock(invoice)
+    invoicing.external_biller_refuses(invoice)
     reason = _reason(reason)
     if invoice.kind != Invoice.Kind.INVOICE:
         raise Conflict("A credit note is not voided; credit the invoice again instead.", field="kind")
@@ -223,6 +226,7 @@ def invoice_update(*, invoice: Invoice, updated_by: Any, **fields: Any) -> Invoi
     """Change a draft (a credit note's reason or date); a final invoice never changes."""
     require(updated_by, "billing.manage")
     invoice = _lock(invoice)
+    invoicing.external_biller_refuses(invoice)
     if invoice.is_final:
         raise Conflict(
             f"{invoice.display_number} is final: correct it with a credit note.", field="status", code="invoice_final"
@@ -251,6 +255,7 @@ def charge_add(
 ) -> OneTimeCharge:
     """A one-time charge (or, negative, a credit) on the next invoice of `billing_account`."""
     require(created_by, "billing.manage")
+    invoicing.external_biller_refuses()  # no bill run of Headend's would ever invoice it
     description = (description or "").strip()
     if not description:
         raise ValidationError("What is it for? It is printed on the invoice.", field="description", code="required")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 
 from headend.billing import ledger, proration, taxes
@@ -31,7 +32,25 @@ from headend.billing.models import (
 )
 from headend.catalog.models import BillingTiming
 from headend.core import clock, events
+from headend.core.errors import Conflict
 from headend.core.money import total
+
+
+def external_biller_refuses(invoice: Invoice | None = None) -> None:
+    """Refuse what makes or changes Headend's invoices when an external biller keeps the book
+    (HEADEND_BILLER), or on an invoice an external biller made: those are changed there."""
+    if invoice is not None and invoice.source != "headend":
+        raise Conflict(
+            f"{invoice.display_number} is kept by the external biller ({invoice.source}): correct it there.",
+            field="source",
+            code="external_invoice",
+        )
+    if settings.HEADEND_BILLER != "headend":
+        raise Conflict(
+            f"Invoices are made by the external biller ({settings.HEADEND_BILLER}): Headend bills nothing itself.",
+            field="source",
+            code="external_biller",
+        )
 
 
 def bill_date_for(account: BillingAccount, as_of: dt.date) -> dt.date:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from headend.billing import invoicing, ledger
+from headend.billing.invoicing import external_biller_refuses
 from headend.billing.models import BillingAccount, BillRun, BillRunChunk, BillRunResult
 from headend.core import clock, events
 from headend.core.errors import ValidationError
@@ -32,6 +33,7 @@ def bill_run_start(*, as_of: dt.date, started_by: Any = None) -> BillRun:
     for the same date is resumed rather than doubled; a date before the last run is refused."""
     if started_by is not None:
         require(started_by, "billing.run")
+    external_biller_refuses()
     if as_of.year < 2000:
         raise ValidationError(f"{as_of} is before anything Headend billed.", field="as_of", code="too_early")
     if as_of > clock.today():
@@ -194,7 +196,7 @@ class DailyRun:
 
     def __call__(self, should_stop: Any) -> int:
         at = getattr(settings, "HEADEND_BILLING_RUN_AT", "")
-        if not at:
+        if not at or settings.HEADEND_BILLER != "headend":
             return 0
         now = clock.now().astimezone(clock.provider_zone())
         today = now.date()

@@ -176,7 +176,7 @@ def apply_credit(payer: BillingAccount) -> list[Allocation]:
         rows.extend(_pay_from_note(note, invoices, at=at))
     credits = (
         Payment.objects.select_for_update()
-        .filter(billing_account=payer, status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
+        .filter(billing_account=payer, source="headend", status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
         .order_by("received_on", "id")
     )
     for payment in credits:
@@ -298,14 +298,16 @@ def _credit_notes(payer: BillingAccount) -> QuerySet[Invoice]:
 
 
 def has_credit(payer: BillingAccount) -> bool:
-    unapplied = Payment.objects.filter(billing_account=payer, status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
+    unapplied = Payment.objects.filter(
+        billing_account=payer, source="headend", status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0
+    )
     return unapplied.exists() or _credit_notes(payer).exists()
 
 
 def credit_balance(payer: BillingAccount) -> Decimal:
     """The payer's unused credit: payments' unapplied amounts and credit notes' leftovers."""
     paid = (
-        Payment.objects.filter(billing_account=payer, status=Payment.Status.SUCCEEDED).aggregate(
+        Payment.objects.filter(billing_account=payer, source="headend", status=Payment.Status.SUCCEEDED).aggregate(
             total=Sum("unapplied_amount")
         )["total"]
         or ZERO

@@ -8,5 +8,8 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from headend.payments import (
+            autopay,  # noqa: F401  (the worker loop's daily autopay)
+            dunning_handlers,  # noqa: F401  (payment restores dunning's suspensions)
             handlers,  # noqa: F401  (credit pays new invoices)
+            panels,  # noqa: F401  (the payments sections of the billing account and invoice pages)
         )

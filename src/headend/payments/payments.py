@@ -40,6 +40,15 @@ def book_of_record() -> None:
         )
 
 
+def _headends_own(payment: Payment) -> None:
+    if payment.source != "headend":
+        raise Conflict(
+            f"{payment.number} was recorded by the external biller ({payment.source}): change it there.",
+            field="payment",
+            code="external_payment",
+        )
+
+
 def _amount(value: Any, *, field: str = "amount") -> Decimal:
     return parse_amount(value, field=field, minimum=MINIMUM, code="invalid_amount")
 
@@ -333,6 +342,7 @@ def payment_reverse(*, payment: Payment, reversed_by: Any, reason: str) -> Payme
     book_of_record()
     reason = _reason(reason)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    _headends_own(payment)
     if payment.status != Payment.Status.SUCCEEDED:
         raise Conflict(
             f"{payment.number} is {payment.get_status_display().lower()}; only a succeeded payment is reversed.",
@@ -345,6 +355,7 @@ def payment_reverse(*, payment: Payment, reversed_by: Any, reason: str) -> Payme
 @transaction.atomic
 def _refund_pending(*, payment: Payment, amount: Any, reason: str, refunded_by: Any) -> Refund:
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    _headends_own(payment)
     amount = _amount(amount)
     if payment.status != Payment.Status.SUCCEEDED:
         raise Conflict(

@@ -23,6 +23,8 @@ from headend.fulfillment.api import router as work_order_router
 from headend.hub.api import hub_routers
 from headend.inventory.api import router as service_router
 from headend.orders.api import router as order_router
+from headend.payments.api import method_router as payment_method_router
+from headend.payments.api import payment_router, refund_router
 from headend.quoting.api import router as quote_router
 
 api = NinjaAPI(
@@ -55,6 +57,9 @@ api.add_router(links.BILLING_ACCOUNT.prefix, billing_account_router)
 api.add_router(links.CUSTOMER_BILL.prefix, customer_bill_router)
 api.add_router(links.APPLIED_CUSTOMER_BILLING_RATE.prefix, applied_rate_router)
 api.add_router(links.CUSTOMER_BILL.prefix, bill_preview_router)  # Headend's: a change's next invoice
+api.add_router(links.PAYMENT.prefix, payment_router)  # TMF676
+api.add_router(links.REFUND.prefix, refund_router)  # TMF676
+api.add_router(links.PAYMENT_METHOD.prefix, payment_method_router)  # TMF670
 api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
 for hub_prefix, hub_router in hub_routers():  # POST/GET/DELETE .../hub: webhooks (hub/api.py)
     api.add_router(hub_prefix, hub_router)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("network/", include("headend.network.urls")),
     path("network/ip/", include("headend.ipam.urls")),
     path("billing/", include("headend.billing.urls")),
+    path("payments/", include("headend.payments.urls")),
     path("settings/webhooks/", include("headend.hub.urls")),
     path("settings/api-tokens/", include("headend.api.urls")),
     # The customer's signing pages (sign/...) and the staff's quote documents (quotes/<id>/documents/...).

@@ -6,14 +6,15 @@ product does. Running it again creates nothing twice.
 The demo is built by job: `staff` (logins, technicians, approval rules), `network` (coverage,
 IP pools, the BNG), `tasks` and `catalog` (the products and their work), `customers` (accounts,
 quotes and orders), `billing` (how products bill, Maine's taxes, billing accounts, and a
-customer with three months of invoices)."""
+customer with three months of invoices), `payments` (dunning policies, the credit union's
+payments, two customers past due, one with a promise to pay, and today's dunning pass)."""
 
 from django.db import transaction
 
 from headend.core import events
 from headend.crm.models import Account
 from headend.provisioning import radius
-from headend.web.demo import billing, catalog, customers, network, staff
+from headend.web.demo import billing, catalog, customers, network, payments, staff
 from headend.web.demo.customers import BUSINESSES
 from headend.web.demo.staff import DEMO_PASSWORD, USERS, ensure_users
 from headend.web.demo.tasks import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
@@ -47,6 +48,7 @@ def load(*, stdout=None) -> bool:
         billing.history(users, versions)
         customers.accounts_and_orders(users, versions)
         billing.accounts(users)
+        payments.collections(users)
     # The worker would relay the outbox and run code tasks; the demo runs them now so the
     # demo's services are in the state the text promises.
     events.relay()

@@ -3,8 +3,8 @@ for every customer, and three months of history: a credit union whose branches w
 before the demo's last three bill dates, billed on each of them by a bill run at that date (the
 clock frozen there), so invoices, ledger entries and recognised revenue are there to look at.
 
-Payments do not exist yet, so nothing is paid: the credit union's invoices past their net-15
-terms are overdue."""
+What was paid on those invoices, and who is late, is demo/payments.py's: the credit union pays
+by cheque and bank transfer."""
 
 import datetime as dt
 from decimal import Decimal
