@@ -181,3 +181,62 @@ def test_a_credit_notes_leftover_pays_the_next_invoice(payer, clerk, run_worker)
     run_worker()
     assert state(second) == ("partially_paid", D("30.00"))
     assert allocation.credit_balance(payer) == D("0.00")
+
+
+def test_a_refund_settling_after_the_payments_reversal_is_posted_as_a_loss(payer, clerk):
+    (invoice,) = invoices(payer, "60.00")
+    payment = payments.payment_record(billing_account=payer, amount="100.00", means="cash", recorded_by=clerk)
+    refund = payments._refund_pending(payment=payment, amount="40.00", reason="Overpaid", refunded_by=clerk)
+    payments.payment_reverse(payment=payment, reversed_by=clerk, reason="Chargeback")
+
+    payments.refund_settle(refund=refund, status="succeeded")  # the gateway sent it anyway
+
+    assert state(invoice) == ("finalised", D("60.00"))
+    assert balances() == {
+        "Assets:AccountsReceivable": D("60.00"),
+        "Income:Other": D("-60.00"),
+        "Assets:Cash:Cash": D("-40.00"),
+        "Expenses:PaymentLosses": D("40.00"),
+    }
+
+
+def test_a_declined_charge_the_gateway_later_confirms_pays_after_all(payer, clerk):
+    from headend.payments.gateway import Charge
+    from headend.payments.models import PaymentMethod
+
+    (invoice,) = invoices(payer, "60.00")
+    method = PaymentMethod.objects.create(
+        billing_account=payer, kind="card", gateway="stripe", gateway_customer="cus_1", token="pm_1", last4="4242",
+        created_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+    )  # fmt: skip
+    payment = Payment.objects.create(
+        billing_account=payer, means="card", payment_method=method, amount=D("60.00"), currency="USD",
+        received_on=dt.date(2026, 3, 2), created_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), gateway="stripe",
+    )  # fmt: skip
+    payments.record_charge(payment=payment, charge=Charge(id="pi_1", status="failed", message="Needs the bank"))
+    payments.record_charge(payment=payment, charge=Charge(id="pi_1", status="succeeded"))
+
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert state(invoice) == ("settled", D("0.00"))
+
+
+def test_a_pending_charge_on_a_method_removed_meanwhile_is_never_sent(payer, clerk):
+    from headend.payments.models import PaymentMethod
+
+    method = PaymentMethod.objects.create(
+        billing_account=payer, kind="card", gateway="stripe", gateway_customer="cus_1", token="pm_2", last4="4242",
+        status="removed", created_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+    )  # fmt: skip
+    payment = Payment.objects.create(
+        billing_account=payer, means="card", payment_method=method, amount=D("60.00"), currency="USD",
+        received_on=dt.date(2026, 3, 2), created_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), gateway="stripe",
+        idempotency_key="autopay-1-1",
+    )  # fmt: skip
+
+    payment = payments.payment_confirm(payment=payment)  # no gateway is configured: it would raise if called
+
+    assert (payment.status, payment.failure_message) == (
+        "failed",
+        "Card ending 4242 was removed before it was charged.",
+    )

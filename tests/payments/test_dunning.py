@@ -405,6 +405,15 @@ def test_queue_puts_the_next_action_after_a_promise(payer, billing):
     assert (row.promise, row.next_action, row.next_action_date) == (promise, "Reminder", day(21))
 
 
+def test_queue_says_when_only_a_suspension_is_left_and_nothing_can_be_suspended(payer, billing):
+    overdue_invoice(payer)  # the payer has no service
+    on_day(31)
+
+    (row,) = dunning.queue(day(31))
+
+    assert (row.next_action, row.next_action_date) == ("Nothing to suspend: collect by hand", None)
+
+
 def test_run_dunning_command_prints_the_counts(payer):
     overdue_invoice(payer)
     out = StringIO()

@@ -158,3 +158,51 @@ def test_the_daily_pass_restores_what_no_event_restored_yet(live, run_worker):
     drain(run_worker)
     assert [status(service) for service in services] == ["active", "active"]
     assert WorkOrder.objects.filter(action="restore").count() == 2
+
+
+def test_a_waived_late_fee_is_charged_again_when_the_payment_bounces(live, run_worker):
+    payer, invoice, _ = live
+    policy = dunning.policy_for("business")
+    dunning.policy_update(policy=policy, updated_by=make_user("billing"), waive_late_fee_on_payment=True)
+    dunning.run(clock.today())
+    drain(run_worker)
+    cheque = payments.payment_record(
+        billing_account=payer, amount="100.00", means="cheque", reference="311", recorded_by=make_user("billing")
+    )
+    drain(run_worker)
+
+    payments.payment_reverse(payment=cheque, reversed_by=make_user("billing"), reason="Cheque bounced")
+    drain(run_worker)
+
+    fees = OneTimeCharge.objects.filter(billing_account=payer, kind=ChargeKind.LATE_FEE).order_by("id")
+    assert [(fee.source_key, fee.amount) for fee in fees] == [
+        (f"late-fee:{invoice.pk}", D("10.00")),
+        (f"late-fee-waived:{invoice.pk}", D("-10.00")),
+        (f"late-fee-reinstated:{invoice.pk}:1", D("10.00")),
+    ]
+    pay(payer)  # paid for good this time: waived again, once
+    drain(run_worker)
+    assert sum(fee.amount for fee in OneTimeCharge.objects.filter(billing_account=payer, kind="late_fee")) == 0
+
+
+def test_nobody_is_chased_while_an_ach_debit_that_pays_it_clears(live, run_worker):
+    from headend.payments.models import Payment
+
+    payer, _, _ = live
+    Payment.objects.create(
+        billing_account=payer, means="ach", status="pending", amount=D("100.00"), currency="USD",
+        received_on=clock.today(), created_at=clock.now(),
+    )  # fmt: skip
+
+    assert dunning.run(clock.today())["reminder"] == 0
+    assert not DunningStep.objects.exists()
+
+
+def test_an_external_biller_charges_its_own_late_fees(live, run_worker, settings):
+    payer, _, _ = live
+    settings.HEADEND_BILLER = "lago"
+
+    counts = dunning.run(clock.today())
+
+    assert (counts["reminder"], counts["late_fee"]) == (1, 0)
+    assert not OneTimeCharge.objects.filter(billing_account=payer, kind=ChargeKind.LATE_FEE).exists()

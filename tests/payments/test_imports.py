@@ -75,3 +75,16 @@ def test_one_bad_row_refuses_the_file_naming_row_and_field(clerk, row, field):
 def test_only_billing_staff_import_payments():
     with pytest.raises(Forbidden):
         imports.payment_import(text=csv_of("BA-000001,1.00,T,,,"), imported_by=make_user("support"))
+
+
+def test_the_same_file_twice_is_refused_and_records_nothing_again(clerk):
+    ada = make_billing_account()
+    make_invoice(ada, "60.00")
+    text = csv_of(f"{ada.number},60.00,T1,,,")
+    imports.payment_import(text=text, imported_by=clerk)
+
+    with pytest.raises(ValidationError) as refused:
+        imports.payment_import(text=text, imported_by=clerk)
+
+    assert (refused.value.field, refused.value.code) == ("file", "already_imported")
+    assert Payment.objects.count() == 1

@@ -127,6 +127,21 @@ def test_manual_payment_from_the_account_page_settles_the_invoice(client, owed, 
     assert '<div class="figure" data-testid="overdue">$80.00</div>' in html
 
 
+def test_a_payment_form_sent_twice_records_one_payment(client, owed):
+    client = client_for(client, "billing")
+    html = html_of(client.get(owed["payer"].get_absolute_url()))
+    key = html.split('name="key" value="', 1)[1].split('"', 1)[0]
+    url = reverse("payments:payment_take", args=[owed["payer"].pk])
+
+    first = client.post(url, take_form(key=key))
+    second = client.post(url, take_form(key=key))  # a double click
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert Payment.objects.count() == 1
+    owed["older"].refresh_from_db()
+    assert owed["older"].amount_due == Decimal("0.00")
+
+
 def test_an_overpayment_is_kept_as_credit(client, owed):
     client = client_for(client, "billing")
 

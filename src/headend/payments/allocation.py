@@ -16,7 +16,8 @@ movement of money posts a balanced journal entry under a key of its own, so noth
 - credit applied: Dr customer credit; Cr receivables (a credit note's leftover moves nothing:
   the note already lowered receivables);
 - reversed or refunded: the reverse of what it takes back, against cash;
-- written off: Dr `Expenses:BadDebt`; Cr receivables.
+- written off: Dr `Expenses:BadDebt`; Cr receivables;
+- a refund that left after the bank reversed its payment: Dr `Expenses:PaymentLosses`; Cr cash.
 
 Callers lock: the payment first, then the invoices (always in id order)."""
 
@@ -36,6 +37,7 @@ from .models import Allocation, Payment
 
 CUSTOMER_CREDIT = "Liabilities:CustomerCredit"
 BAD_DEBT = "Expenses:BadDebt"
+PAYMENT_LOSSES = "Expenses:PaymentLosses"
 
 
 def cash_account(means: str) -> str:
@@ -166,6 +168,12 @@ def apply_credit(payer: BillingAccount) -> list[Allocation]:
     if not has_credit(payer):
         return []
     BillingAccount.objects.select_for_update().filter(pk=payer.pk).first()
+    # Payments before invoices, the order reversals and refunds lock in.
+    credits = list(
+        Payment.objects.select_for_update()
+        .filter(billing_account=payer, source="headend", status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
+        .order_by("received_on", "id")
+    )
     invoices = list(open_invoices(payer))
     if not invoices:
         return []
@@ -174,11 +182,6 @@ def apply_credit(payer: BillingAccount) -> list[Allocation]:
     notes = _credit_notes(payer).select_for_update().order_by("id")
     for note in notes:
         rows.extend(_pay_from_note(note, invoices, at=at))
-    credits = (
-        Payment.objects.select_for_update()
-        .filter(billing_account=payer, source="headend", status=Payment.Status.SUCCEEDED, unapplied_amount__gt=0)
-        .order_by("received_on", "id")
-    )
     for payment in credits:
         open_now = list(open_invoices(payer))
         if not open_now:
@@ -270,6 +273,22 @@ def post_take_back(
     postings.add(ledger.RECEIVABLE, from_invoices)
     postings.add(cash_account(payment.means), -(from_credit + from_invoices))
     return ledger.post(key=key, date=clock.today(), kind=kind, memo=memo, currency=payment.currency, postings=postings)
+
+
+def post_loss(payment: Payment, amount: Decimal, *, key: str, memo: str) -> JournalEntry:
+    """Money that left on a payment nothing is owed against any more (a refund settled after
+    the payment's reversal): a loss until staff recover it."""
+    postings = ledger.Postings()
+    postings.add(PAYMENT_LOSSES, amount)
+    postings.add(cash_account(payment.means), -amount)
+    return ledger.post(
+        key=key,
+        date=clock.today(),
+        kind=JournalEntry.Kind.REFUND,
+        memo=memo,
+        currency=payment.currency,
+        postings=postings,
+    )
 
 
 def write_off(invoice: Invoice, amount: Decimal, *, key: str, memo: str) -> JournalEntry:

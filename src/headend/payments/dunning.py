@@ -45,7 +45,12 @@ from headend.fulfillment.models import Task, WorkOrder
 from headend.fulfillment.work_orders import service_action_request
 from headend.inventory.models import Service
 
-from .models import DunningPolicy, DunningStep, DunningSuspension, PromiseToPay
+from .models import DunningPolicy, DunningStep, DunningSuspension, Payment, PromiseToPay
+
+# The source keys of a late fee's one-time charges: the fee, its waivers, charging it again.
+FEE = "late-fee:"
+WAIVED = "late-fee-waived:"
+REINSTATED = "late-fee-reinstated:"
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +310,15 @@ def run(as_of: dt.date) -> dict[str, int]:
     return counts
 
 
+def payers_with_live_services() -> set[int]:
+    """The payers paying for at least one active service (their own or their children's)."""
+    return set(
+        Subscription.objects.filter(service__status=Service.Status.ACTIVE)
+        .annotate(payer=Coalesce("billing_account__parent_id", "billing_account_id"))
+        .values_list("payer", flat=True)
+    )
+
+
 def _maybe_due(found: list[Candidate], as_of: dt.date, policies: dict[str, DunningPolicy]) -> set[int]:
     """The payers that may have a step due, read for all of them in two queries: most overdue
     payers were dealt with on an earlier day and need no transaction today. It may name a payer
@@ -316,11 +330,7 @@ def _maybe_due(found: list[Candidate], as_of: dt.date, policies: dict[str, Dunni
         .select_related("invoice")
     ):
         steps.setdefault((step.billing_account_id, step.invoice.due_date), []).append(step)
-    with_services = set(
-        Subscription.objects.filter(service__status=Service.Status.ACTIVE)
-        .annotate(payer=Coalesce("billing_account__parent_id", "billing_account_id"))
-        .values_list("payer", flat=True)
-    )
+    with_services = payers_with_live_services()
     maybe = set()
     for row in found:
         policy, days = policies[row.customer_type], (as_of - row.oldest_due).days
@@ -363,6 +373,8 @@ def _dun(payer_id: int, *, as_of: dt.date, policy: DunningPolicy) -> dict[str, i
     overdue = sum((invoice.amount_due for invoice in invoices), ZERO)
     if not invoices or overdue < policy.minimum_overdue_amount or active_promise(payer, as_of) is not None:
         return {}
+    if overdue - clearing(payer) < policy.minimum_overdue_amount:
+        return {}  # an ACH debit on its way pays it: nobody is chased while their bank clears it
     invoice = invoices[0]
     days = (as_of - invoice.due_date).days
     steps = list(DunningStep.objects.filter(invoice=invoice))
@@ -371,11 +383,23 @@ def _dun(payer_id: int, *, as_of: dt.date, policy: DunningPolicy) -> dict[str, i
     if _reminder_due(policy.reminder_days, days, steps):
         _remind(payer, invoice, days=days, overdue=overdue, policy=policy, at=at)
         taken[Step.REMINDER] = 1
-    if days >= policy.grace_days and not any(step.step == Step.LATE_FEE for step in steps):
+    if (
+        days >= policy.grace_days
+        and not any(step.step == Step.LATE_FEE for step in steps)
+        and settings.HEADEND_BILLER == "headend"  # an external biller charges its own fees
+    ):
         taken[Step.LATE_FEE] = _charge_late_fee(payer, invoice, days=days, policy=policy, as_of=as_of, at=at)
     if policy.suspend_after_days is not None and days >= policy.suspend_after_days:
         taken[Step.SUSPENSION] = _suspend(payer, invoice, days=days, at=at)
     return taken
+
+
+def clearing(payer: BillingAccount) -> Decimal:
+    """What the payer's payments still on their way (an ACH debit clearing) will pay."""
+    pending = Payment.objects.filter(billing_account=payer, status=Payment.Status.PENDING).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return pending or ZERO
 
 
 def _reminder_due(reminder_days: Iterable[int], days: int, steps: list[DunningStep]) -> bool:
@@ -463,7 +487,7 @@ def _charge_late_fee(
     if amount <= 0:
         return 0
     charge, created = OneTimeCharge.objects.get_or_create(
-        source_key=f"late-fee:{invoice.pk}",
+        source_key=f"{FEE}{invoice.pk}",
         defaults={
             "billing_account": payer,
             "kind": ChargeKind.LATE_FEE,
@@ -594,33 +618,53 @@ def _lift(suspension: DunningSuspension, payer: BillingAccount, *, today: dt.dat
     return 1
 
 
+def _fee_charges(invoice_ids: Iterable[int]) -> dict[int, list[OneTimeCharge]]:
+    """Each invoice's late fee and what waived or charged it again since, by invoice id."""
+    keys = Q()
+    for invoice_id in invoice_ids:
+        keys |= Q(source_key=f"{FEE}{invoice_id}") | Q(source_key__startswith=f"{WAIVED}{invoice_id}")
+        keys |= Q(source_key__startswith=f"{REINSTATED}{invoice_id}:")
+    found: dict[int, list[OneTimeCharge]] = {}
+    if not keys:
+        return found
+    for charge in OneTimeCharge.objects.filter(keys).order_by("pk"):
+        invoice_id = int(charge.source_key.split(":")[1])
+        found.setdefault(invoice_id, []).append(charge)
+    return found
+
+
+def _next_key(prefix: str, invoice_id: int, charges: list[OneTimeCharge]) -> str:
+    """`late-fee-waived:<id>` the first time, then `...:<id>:2`, `:3`... (each written once)."""
+    taken = sum(1 for charge in charges if charge.source_key.startswith(f"{prefix}{invoice_id}"))
+    return f"{prefix}{invoice_id}" if prefix == WAIVED and taken == 0 else f"{prefix}{invoice_id}:{taken + 1}"
+
+
 def _waive_late_fees(payer: BillingAccount, *, today: dt.date, at: dt.datetime) -> int:
-    """Credit back (once each) the late fees of the payer's invoices now paid in full; a fee
-    of an invoice written off stays."""
-    fees = {
-        int(charge.source_key.removeprefix("late-fee:")): charge
-        for charge in OneTimeCharge.objects.filter(billing_account=payer, source_key__startswith="late-fee:")
-    }
-    waived = set(
-        OneTimeCharge.objects.filter(
-            source_key__in=[f"late-fee-waived:{invoice_id}" for invoice_id in fees]
-        ).values_list("source_key", flat=True)
-    )
-    paid = Invoice.objects.filter(pk__in=list(fees), status=Invoice.Status.SETTLED, write_offs=None)
+    """Credit back the late fee of each of the payer's invoices now paid in full whose fee
+    stands (charged and not waived since); a fee of an invoice written off stays."""
+    if settings.HEADEND_BILLER != "headend":
+        return 0
+    fee_ids = [
+        int(key.removeprefix(FEE))
+        for key in OneTimeCharge.objects.filter(billing_account=payer, source_key__startswith=FEE).values_list(
+            "source_key", flat=True
+        )
+    ]
+    charges = _fee_charges(fee_ids)
+    paid = Invoice.objects.filter(pk__in=fee_ids, status=Invoice.Status.SETTLED, write_offs=None)
     count = 0
     for invoice in paid.order_by("pk"):
-        key = f"late-fee-waived:{invoice.pk}"
-        if key in waived:
+        standing = sum((charge.amount for charge in charges[invoice.pk]), ZERO)
+        if standing <= 0:
             continue
-        fee = fees[invoice.pk]
         credit = OneTimeCharge.objects.create(
             billing_account=payer,
             kind=ChargeKind.LATE_FEE,
             description=f"Late fee waived: {invoice.number} paid",
-            amount=-fee.amount,
+            amount=-standing,
             incurred_on=today,
             cause="Dunning: paid in full",
-            source_key=key,
+            source_key=_next_key(WAIVED, invoice.pk, charges[invoice.pk]),
             created_at=at,
         )
         events.emit("charge.added", subject=credit, data={"amount": str(credit.amount), "billing_account": payer.pk})
@@ -628,6 +672,33 @@ def _waive_late_fees(payer: BillingAccount, *, today: dt.date, at: dt.datetime) 
         _record(payer, invoice, Step.LATE_FEE_WAIVED, day=day, at=at, amount=credit.amount, detail=credit.description)
         count += 1
     return count
+
+
+@transaction.atomic
+def reinstate_late_fee(invoice: Invoice) -> OneTimeCharge | None:
+    """The payment that had a late fee waived came back (a bounced cheque, a chargeback): the
+    fee is charged again, once per waiver."""
+    charges = _fee_charges([invoice.pk]).get(invoice.pk, [])
+    if not any(charge.source_key.startswith(WAIVED) for charge in charges):
+        return None
+    fee = next((charge for charge in charges if charge.source_key == f"{FEE}{invoice.pk}"), None)
+    standing = sum((charge.amount for charge in charges), ZERO)
+    if fee is None or standing >= fee.amount:
+        return None
+    again = OneTimeCharge.objects.create(
+        billing_account=fee.billing_account,
+        kind=ChargeKind.LATE_FEE,
+        description=f"Late fee charged again: the payment of {invoice.number} came back",
+        amount=fee.amount - standing,
+        incurred_on=clock.today(),
+        cause="Dunning: payment reversed",
+        source_key=_next_key(REINSTATED, invoice.pk, charges),
+        created_at=clock.now(),
+    )
+    events.emit(
+        "charge.added", subject=again, data={"amount": str(again.amount), "billing_account": fee.billing_account_id}
+    )
+    return again
 
 
 @transaction.atomic
@@ -655,10 +726,17 @@ class QueueRow:
 
 
 def next_action(
-    policy: DunningPolicy, *, due_date: dt.date, days: int, steps: list[DunningStep], as_of: dt.date
+    policy: DunningPolicy,
+    *,
+    due_date: dt.date,
+    days: int,
+    steps: list[DunningStep],
+    as_of: dt.date,
+    has_services: bool = True,
 ) -> tuple[str, dt.date | None]:
     """What dunning does next for an invoice `days` past due, and on which day: a step due but
-    not taken is for the next pass (`as_of`); ("", None) when nothing is left to do."""
+    not taken is for the next pass (`as_of`); ("", None) when nothing is left to do, and a word
+    for staff when only a suspension is left but the payer has no live service to suspend."""
     planned: list[tuple[dt.date, int, str]] = []
     if _reminder_due(policy.reminder_days, days, steps):
         planned.append((as_of, 2, "Reminder"))
@@ -670,7 +748,10 @@ def next_action(
         planned.append((max(due_date + dt.timedelta(days=policy.grace_days), as_of), 1, "Late fee"))
     suspended = any(step.step == Step.SUSPENSION for step in steps)
     if policy.suspend_after_days is not None and not suspended:
-        planned.append((max(due_date + dt.timedelta(days=policy.suspend_after_days), as_of), 0, "Suspension"))
+        if not has_services and not planned:
+            return "Nothing to suspend: collect by hand", None
+        if has_services:
+            planned.append((max(due_date + dt.timedelta(days=policy.suspend_after_days), as_of), 0, "Suspension"))
     if not planned:
         return "", None
     day, _, label = min(planned)
@@ -707,6 +788,7 @@ def queue(as_of: dt.date) -> list[QueueRow]:
         .annotate(n=Count("id"))
         .values_list("billing_account_id", "n")
     )
+    live = payers_with_live_services()
     rows = []
     for row in found:
         invoice = oldest[row.payer_id]
@@ -717,6 +799,7 @@ def queue(as_of: dt.date) -> list[QueueRow]:
             days=days,
             steps=steps_by_invoice.get(invoice.pk, []),
             as_of=as_of,
+            has_services=row.payer_id in live,
         )
         promise = promises.get(row.payer_id)
         if promise is not None and day is not None:

@@ -35,6 +35,16 @@ def on_invoice_cleared(event: OutboxEvent) -> None:
     _reconcile(invoice.billing_account if invoice is not None else None)
 
 
+@events.subscribe("invoice.reopened")
+def on_invoice_reopened(event: OutboxEvent) -> None:
+    """The payment of an invoice came back: a late fee waived on it is charged again."""
+    if event.subject_type != INVOICE:
+        return
+    invoice = Invoice.objects.filter(pk=int(event.subject_id)).first()
+    if invoice is not None:
+        dunning.reinstate_late_fee(invoice)
+
+
 @events.subscribe("service.suspended")
 def on_suspended(event: OutboxEvent) -> None:
     """A suspension dunning asked for is done: if the payer paid meanwhile, restore it now."""

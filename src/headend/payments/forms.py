@@ -2,6 +2,7 @@
 and dunning.py check it, and their errors are shown on the field they name
 (core/forms.add_domain_error)."""
 
+import uuid
 from decimal import Decimal
 from typing import Any, cast
 
@@ -38,6 +39,10 @@ class MethodChoiceField(forms.ModelChoiceField):
         return f"{obj.brand or obj.get_kind_display()} •••• {obj.last4}" + (" (autopay)" if obj.autopay else "")
 
 
+def _new_key() -> str:
+    return f"form-{uuid.uuid4()}"
+
+
 class PaymentForm(forms.Form):
     """Money received by hand (cheque, bank transfer, cash) or charged now to a stored method;
     the invoices it pays: those ticked, then the oldest open."""
@@ -49,6 +54,9 @@ class PaymentForm(forms.Form):
     amount = AmountField()
     reference = forms.CharField(max_length=80, required=False, help_text="Cheque number, bank reference, receipt.")
     received_on = forms.DateField(label="Received on", widget=DATE, required=False, help_text="Empty: today.")
+    # One key per form shown: sent twice (a double click, a resent request) it records and
+    # charges once.
+    key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64, initial=_new_key)
     invoices = InvoiceChoiceField(
         label="Invoices to pay",
         queryset=Invoice.objects.none(),

@@ -14,13 +14,14 @@ allocations, invoices, journal entries and events in bulk), not a dozen per paym
 
 import csv
 import datetime as dt
+import hashlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from headend.billing import ledger
@@ -33,7 +34,7 @@ from headend.core.numbers import parse_amount
 from headend.core.permissions import require
 
 from . import allocation
-from .models import MANUAL_MEANS, Allocation, Means, Payment
+from .models import MANUAL_MEANS, Allocation, Means, Payment, PaymentImport
 from .payments import MINIMUM, book_of_record
 
 MAX_ROWS = 200_000
@@ -185,6 +186,22 @@ def payment_import(*, text: str, imported_by: Any) -> Imported:
     require(imported_by, "payment.take")
     book_of_record()
     rows = parse(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    earlier = PaymentImport.objects.filter(sha256=digest).first()
+    if earlier is not None:
+        when = clock.local_date(earlier.created_at)
+        raise ValidationError(
+            f"This file was imported on {when:%B %-d, %Y} ({earlier.payments} payments): nothing was recorded again.",
+            field="file",
+            code="already_imported",
+        )
+    try:
+        with transaction.atomic():  # first, so the same file sent twice at once waits here
+            record = PaymentImport.objects.create(
+                sha256=digest, payments=0, amount=ZERO, imported_by=imported_by, created_at=clock.now()
+            )
+    except IntegrityError:
+        raise ValidationError("This file is being imported already.", field="file", code="already_imported") from None
     payers = _payers(rows)
     list(
         BillingAccount.objects.select_for_update().filter(pk__in={payer.pk for payer in payers.values()}).order_by("pk")
@@ -264,6 +281,7 @@ def payment_import(*, text: str, imported_by: Any) -> Imported:
     events.emit_many("invoice.paid", subjects=list(settled), data=[{"number": invoice.number} for invoice in settled])
     total = sum((payment.amount for payment in payments), ZERO)
     credit = sum((payment.unapplied_amount for payment in payments), ZERO)
+    PaymentImport.objects.filter(pk=record.pk).update(payments=len(payments), amount=total)
     return Imported(
         payments=len(payments),
         amount=total,

@@ -8,7 +8,8 @@ the payer, so a retry creates no second one); the row is written after, in one t
 import re
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 
 from headend.billing.models import BillingAccount
 from headend.core import clock, events
@@ -134,8 +135,29 @@ def _store(
         created_by=added_by,
         created_at=now,
     )
-    method.full_clean()
-    method.save()
+    try:
+        method.full_clean()
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationError(
+            f"The gateway described the method in a way that cannot be stored ({field}: {' '.join(messages)}).",
+            field="token",
+            code="unusable_method",
+        ) from exc
+    existing = PaymentMethod.objects.filter(gateway=gateway_name, token=token).first()
+    if existing is not None:  # the same method sent twice at once: the first one stored it
+        if existing.billing_account_id != payer.pk or existing.status != PaymentMethod.Status.ACTIVE:
+            raise ValidationError(
+                "That token was used before: have the customer enter the card or account again.",
+                field="token",
+                code="token_taken",
+            )
+        return existing
+    try:
+        with transaction.atomic():
+            method.save()
+    except IntegrityError:
+        raise Conflict("That method is being stored already.", field="token", code="token_taken") from None
     events.emit("payment_method.added", subject=method, data={"billing_account_id": payer.pk, "autopay": autopay})
     return method
 

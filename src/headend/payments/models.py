@@ -103,7 +103,9 @@ class Payment(StatusModel):
     TRANSITIONS = {
         "pending": {"succeeded", "failed"},
         "succeeded": {"reversed"},
-        "failed": set(),
+        # A charge the gateway declined may still succeed there later (the customer confirmed it
+        # with the bank): the gateway's word on success wins.
+        "failed": {"succeeded"},
         "reversed": set(),
     }
 
@@ -251,6 +253,22 @@ class WriteOff(models.Model):
         return f"{self.amount} written off {self.invoice_id}"
 
 
+class PaymentImport(models.Model):
+    """A bank's file of payments, recorded once: the same file again (its SHA-256) is refused."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    payments = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    imported_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.payments} payments"
+
+
 class AutopayAttempt(models.Model):
     """One try at charging an invoice's payer's autopay method; attempt N of an invoice is made
     once (its idempotency key is the invoice and N), whatever the worker does."""
@@ -321,7 +339,10 @@ class DunningPolicy(models.Model):
     reminder_days = models.JSONField(default=list, blank=True, help_text="Days after the due date to send a reminder.")
     late_fee_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     late_fee_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal(0), help_text="Of the overdue amount, added to the fixed fee."
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        help_text="Of what the overdue invoice still owes, added to the fixed fee.",
     )
     suspend_after_days = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(365)], help_text="Empty: never suspend."

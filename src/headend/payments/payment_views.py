@@ -143,6 +143,7 @@ def _take(request: HttpRequest, payer: BillingAccount, form: PaymentForm) -> Pay
             taken_by=request.user,
             invoices=invoices,
             reference=data["reference"],
+            idempotency_key=data["key"],
         )
     return payments.payment_record(
         billing_account=payer,
@@ -152,6 +153,7 @@ def _take(request: HttpRequest, payer: BillingAccount, form: PaymentForm) -> Pay
         reference=data["reference"],
         received_on=data["received_on"],
         invoices=invoices,
+        idempotency_key=data["key"],
     )
 
 

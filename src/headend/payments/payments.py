@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from headend.billing.models import BillingAccount, Invoice, JournalEntry
 from headend.billing.standing import OPEN_STATUSES
@@ -134,11 +134,17 @@ def payment_record(
     received_on: Any = None,
     currency: Any = None,
     invoices: Sequence[Any] = (),
+    idempotency_key: str = "",
 ) -> Payment:
     """Record money received by hand (cheque, bank transfer, cash): it pays the invoices named,
-    then the oldest open; the rest is credit."""
+    then the oldest open; the rest is credit. `idempotency_key` (a form's): the same key again
+    returns the first payment (a double submit records once)."""
     require(recorded_by, "payment.take")
     book_of_record()
+    if idempotency_key:
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request(existing, billing_account.payer)
     if means not in MANUAL_MEANS:
         raise ValidationError(
             "Record cheques, bank transfers and cash here; cards and ACH go through the gateway.",
@@ -155,12 +161,17 @@ def payment_record(
         received_on=_received_on(received_on),
         named_invoices=_named(payer, invoices),
         status=Payment.Status.PENDING,
+        idempotency_key=idempotency_key[:80] or None,
         created_by=recorded_by,
         created_at=clock.now(),
     )
     if means == Means.CHEQUE and not payment.reference:
         raise ValidationError("Give the cheque number.", field="reference", code="required")
-    payment.save()
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:  # the same form sent twice at the same moment
+        return _same_request(Payment.objects.get(idempotency_key=idempotency_key), payer)
     return succeed(payment)
 
 
@@ -209,8 +220,8 @@ def _pending(
     method = _method(payer, payment_method)
     existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
-    return Payment.objects.create(
+        return _same_request(existing, payer)
+    payment = Payment(
         billing_account=payer,
         means=Means.CARD if method.kind == "card" else Means.ACH,
         payment_method=method,
@@ -225,6 +236,23 @@ def _pending(
         created_by=taken_by,
         created_at=clock.now(),
     )
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:  # the same key at the same moment: the first request's payment
+        return _same_request(Payment.objects.get(idempotency_key=idempotency_key), payer)
+    return payment
+
+
+def _same_request(existing: Payment, payer: BillingAccount) -> Payment:
+    """The payment an idempotency key already made, if it was for the same payer."""
+    if existing.billing_account_id != payer.pk:
+        raise Conflict(
+            "That idempotency key was used for another billing account's payment.",
+            field="idempotency_key",
+            code="key_reused",
+        )
+    return existing
 
 
 def payment_take(
@@ -265,6 +293,12 @@ def payment_confirm(*, payment: Payment) -> Payment:
     method = payment.payment_method
     if method is None:
         return payment
+    if method.status != PaymentMethod.Status.ACTIVE:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.status == Payment.Status.PENDING and not locked.gateway_id:
+                return fail(locked, message=f"{method} was removed before it was charged.")
+        return Payment.objects.get(pk=payment.pk)
     try:
         charge = gateway().charge(
             customer=method.gateway_customer,
@@ -289,6 +323,8 @@ def record_charge(*, payment: Payment, charge: Charge, at: Any = None) -> Paymen
     if not payment.gateway_id:
         payment.gateway_id = charge.id
         payment.save(update_fields=["gateway_id"])
+    if charge.status == "succeeded" and payment.status == Payment.Status.FAILED:
+        return succeed(payment, at=at)  # declined first, confirmed with the bank later
     if payment.status != Payment.Status.PENDING:
         return payment
     if charge.status == "succeeded":
@@ -416,16 +452,29 @@ def refund_settle(*, refund: Refund, status: str, message: str = "") -> Refund:
         refund.status, refund.failure_message = Refund.Status.FAILED, message[:300]
         refund.save(update_fields=["status", "failure_message"])
         return refund
+    refund.status = Refund.Status.SUCCEEDED
+    refund.save(update_fields=["status"])
+    memo = f"Refund {refund.number} of {payment.number}: {refund.reason}"
+    if payment.status == Payment.Status.REVERSED:
+        # The bank took the payment back while this refund was on its way: the money left twice.
+        # It is a loss to recover by hand, never a silent gap in the ledger.
+        payment.refunded_amount += refund.amount
+        payment.save(update_fields=["refunded_amount"])
+        allocation.post_loss(payment, refund.amount, key=f"refund:{refund.pk}", memo=f"{memo} (after a reversal)")
+        events.emit(
+            "refund.after_reversal",
+            subject=refund,
+            data={"payment_id": payment.pk, "billing_account_id": payment.billing_account_id},
+        )
+        return refund
     from_credit, from_invoices = allocation.take_back(payment, refund.amount, kind="refund")
     payment.refunded_amount += refund.amount
     payment.save(update_fields=["refunded_amount", "unapplied_amount"])
-    refund.status = Refund.Status.SUCCEEDED
-    refund.save(update_fields=["status"])
     allocation.post_take_back(
         payment,
         key=f"refund:{refund.pk}",
         kind=JournalEntry.Kind.REFUND,
-        memo=f"Refund {refund.number} of {payment.number}: {refund.reason}",
+        memo=memo,
         from_credit=from_credit,
         from_invoices=from_invoices,
     )

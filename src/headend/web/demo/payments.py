@@ -34,7 +34,8 @@ MARINE = BUSINESSES[2][0]
 MARINE_BALANCE = ("Balance carried over from the previous billing system", Decimal("1240.00"), 60)
 CLINIC = BUSINESSES[1][0]
 AHEAD = Decimal("200.00")  # what the credit union's transfer pays beyond what it owes
-CLINIC_MAKE_READY = ("Make-ready: pole attachment and conduit for the clinic's fiber drop", Decimal("850.00"), 25)
+# Under the approval rules' limits ($500 overdue, 45 days): the clinic's change quotes need no finance.
+CLINIC_MAKE_READY = ("Make-ready: pole attachment and conduit for the clinic's fiber drop", Decimal("420.00"), 25)
 
 
 def collections(users: dict[str, User]) -> None:
