@@ -143,9 +143,12 @@ def main() -> None:
     # Dunning on 10 March: every payer owes its February invoice (due 16 February, 22 days ago).
     # 99 % were reminded on day 7 and charged the late fee on day 10 already: nothing is due for
     # them today; 1 % were never reminded (a payment reversed late): a reminder and a late fee.
-    Invoice.objects.update(amount_due=Decimal("65.00"), status="sent")
+    ours = Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices])
+    ours.update(amount_due=Decimal("65.00"), status="sent")
+    # Another benchmark's invoices in the same database are not this pass's to chase.
+    Invoice.objects.exclude(pk__in=ours).update(amount_due=Decimal(0), status="settled")
     day = dt.date(2026, 3, 10)
-    overdue = list(Invoice.objects.order_by("pk").values_list("pk", "billing_account_id"))
+    overdue = list(ours.order_by("pk").values_list("pk", "billing_account_id"))
     due_action = max(1, count // 100)
     with clock.frozen(dt.datetime(2026, 3, 10, 15, tzinfo=dt.UTC)):
         dunning.policy_for("residential")

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "headend.hub",
     "headend.billing",
     "headend.payments",
+    "headend.portal",
     "headend.api",
     "headend.web",
 ]
@@ -189,6 +190,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Customers in the portal: their own credentials (portal_email), never a Django user.
+    "headend.portal.auth.PortalBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -205,6 +208,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("HEADEND_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "headend.portal.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "en-us"

@@ -10,6 +10,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "provider_name": settings.HEADEND_PROVIDER_NAME,
+        "provider_logo": settings.HEADEND_PROVIDER_LOGO,
         "is_staff_member": is_staff_member(user) if user else False,
         "user_roles": sorted(user_roles(user)) if user else [],
         "is_admin": has_role(user, "admin") if user else False,

@@ -1,0 +1,16 @@
+"""The customer portal, at /portal/ (names portal:...)."""
+
+from django.urls import path
+
+from . import auth_views, views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+    path("signin/", auth_views.signin_view, name="login"),
+    path("signout/", auth_views.signout_view, name="logout"),
+    path("verify/<str:token>/", auth_views.verify_view, name="verify"),
+    path("password/", auth_views.password_reset_view, name="password_reset"),
+    path("password/<str:token>/", auth_views.password_reset_confirm_view, name="password_reset_confirm"),
+]
