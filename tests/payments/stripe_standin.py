@@ -2,19 +2,25 @@
 thread, speaking Stripe's form-encoded requests and JSON answers for what the adapter calls:
 
     POST /v1/customers                      POST /v1/payment_intents
-    POST /v1/payment_methods/{id}/attach    POST /v1/refunds
-    GET  /v1/payment_methods/{id}
+    POST /v1/payment_methods/{id}/attach    POST /v1/payment_intents/{id}/confirm
+    GET  /v1/payment_methods/{id}           GET  /v1/payment_intents/{id}
+    POST /v1/refunds
 
 Test tokens are read by their start, so each test can use fresh ones (`pm_card_visa_7`):
 `pm_card_visa` (succeeds, Visa 4242), `pm_card_chargeDeclined` (402 card_error "Your card was
 declined."), `pm_usBankAccount` (ACH: the intent is `processing`). Anything else is unknown.
 
-Like Stripe, a POST with an Idempotency-Key seen before gets the first answer again; the
-server counts PaymentIntents created per key (`intents_per_key`), and can be told to answer the
-next requests with 500 (`fail_next`), to create a charge and then drop the connection without
-answering (`drop_after_charge`), or to hang after creating it (`hang_after_charge`: the caller
-is killed while it waits). `signed_event` builds a webhook delivery signed as Stripe signs."""
+Like Stripe, an intent created with `confirm=false` waits (`requires_confirmation`) and is
+charged when confirmed, once: confirming it again is a 400 `payment_intent_unexpected_state`;
+`off_session` is refused at creation without a confirm. A POST with an Idempotency-Key seen
+before gets the first answer again, until `forget_keys` (Stripe prunes keys after ~24 hours).
+The server counts intents created per key (`intents_per_key`) and keeps every confirmation
+(`charges`; `charges_per_intent`, `paid_per_customer`), and can be told to answer the next
+requests with 500 (`fail_next`), to do them and then drop the connection without answering
+(`drop_answers`), or to hang after a confirm (`hang_after_charge`: the caller is killed while it
+waits). `signed_event` builds a webhook delivery signed as Stripe signs."""
 
+import copy
 import hashlib
 import hmac
 import itertools
@@ -60,10 +66,11 @@ class StripeStandin:
         self.intents: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.intents_per_key: Counter[str] = Counter()
+        self.charges: list[dict] = []  # every confirmation: intent, customer, status
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Idempotency-Key
         self.answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> first answer
-        self._failing = 0
-        self._drops = 0
+        self._failing, self._failing_path = 0, ""
+        self._drops, self._drops_path = 0, ""
         self._hangs = 0
         self.released = threading.Event()
         self._ids = itertools.count(1)
@@ -88,20 +95,38 @@ class StripeStandin:
 
     # What a test asks of it -------------------------------------------------------------------
 
-    def fail_next(self, count: int) -> None:
-        """Answer the next `count` requests with a 500 (nothing done, nothing remembered)."""
-        self._failing = count
+    def fail_next(self, count: int, *, path: str = "") -> None:
+        """Answer the next `count` requests (whose path ends with `path`) with a 500: nothing
+        done, nothing remembered."""
+        self._failing, self._failing_path = count, path
 
-    def drop_after_charge(self, count: int = 1) -> None:
-        """Create the next `count` intents, then close the connection without an answer."""
-        self._drops = count
+    def drop_answers(self, count: int = 1, *, path: str = "") -> None:
+        """Do the next `count` requests whose path ends with `path` (a replay too), then close
+        the connection without an answer."""
+        self._drops, self._drops_path = count, path
 
     def hang_after_charge(self, count: int = 1) -> None:
-        """Create the next `count` intents, then hold the answer until `released` is set."""
+        """Charge the next `count` confirms, then hold the answer until `released` is set."""
         self._hangs = count
 
+    def forget_keys(self) -> None:
+        """Forget every idempotency key, as Stripe does after about 24 hours."""
+        with self._lock:
+            self.answers.clear()
+
+    @property
+    def charges_per_intent(self) -> Counter[str]:
+        """Confirmations (attempts to move money) per intent."""
+        return Counter(charge["intent"] for charge in self.charges)
+
+    def paid_per_customer(self) -> Counter[str]:
+        """Confirmations that took the customer's money (succeeded, or ACH processing) per customer."""
+        return Counter(c["customer"] for c in self.charges if c["status"] in ("succeeded", "processing"))
+
     def intent_of(self, payment: Any) -> dict:
-        """The intent created for a Headend payment (by its metadata)."""
+        """The intent a Headend payment names, or else the first created for it (by metadata)."""
+        if payment.gateway_id:
+            return self.intents[payment.gateway_id]
         return next(i for i in self.intents.values() if i["metadata"].get("headend_payment") == str(payment.pk))
 
     def signed_event(
@@ -147,6 +172,11 @@ class StripeStandin:
             return (200, found) if found else self._no_such(parts[2])
         if method == "POST" and parts == ["v1", "payment_intents"]:
             return self._intent(params, key)
+        if method == "POST" and len(parts) == 4 and parts[1] == "payment_intents" and parts[3] == "confirm":
+            return self._confirm(parts[2], params)
+        if method == "GET" and len(parts) == 3 and parts[1] == "payment_intents":
+            found = self.intents.get(parts[2])
+            return (200, found) if found else self._no_intent(parts[2])
         if method == "POST" and parts == ["v1", "refunds"]:
             return self._refund(params)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
@@ -197,10 +227,20 @@ class StripeStandin:
         self.methods[token] = method
         return 200, method
 
+    def _no_intent(self, intent_id: str) -> tuple[int, dict]:
+        return 404, _error(
+            "invalid_request_error", f"No such payment_intent: '{intent_id}'", code="resource_missing", param="intent"
+        )
+
     def _intent(self, params: dict, key: str | None) -> tuple[int, dict]:
         token = params.get("payment_method", "")
         if token not in self.methods:
             return self._no_such(token)
+        confirm = params.get("confirm") == "true"
+        if "off_session" in params and not confirm:
+            return 400, _error(
+                "invalid_request_error", "off_session can only be used with confirm=true.", param="off_session"
+            )
         intent = {
             "id": self._new_id("pi"),
             "object": "payment_intent",
@@ -209,11 +249,31 @@ class StripeStandin:
             "customer": params.get("customer"),
             "payment_method": token,
             "metadata": params.get("metadata", {}),
-            "status": "succeeded",
+            "status": "requires_confirmation",
             "last_payment_error": None,
         }
         self.intents_per_key[key or ""] += 1
         self.intents[intent["id"]] = intent
+        return self._charge(intent) if confirm else (200, intent)
+
+    def _confirm(self, intent_id: str, params: dict) -> tuple[int, dict]:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return self._no_intent(intent_id)
+        if params.get("off_session") != "true":
+            return 400, _error("invalid_request_error", "(stand-in) Headend confirms off-session.", param="off_session")
+        if intent["status"] != "requires_confirmation":
+            return 400, _error(
+                "invalid_request_error",
+                f"This PaymentIntent's status is {intent['status']}, but must be requires_confirmation.",
+                code="payment_intent_unexpected_state",
+                payment_intent=intent,
+            )
+        return self._charge(intent)
+
+    def _charge(self, intent: dict) -> tuple[int, dict]:
+        """Confirm an intent: the money moves (or the bank declines), once."""
+        token = intent["payment_method"]
         if token.startswith(ACH):
             intent["status"] = "processing"
         elif token.startswith(DECLINED):
@@ -224,7 +284,11 @@ class StripeStandin:
                 "message": DECLINE_MESSAGE,
             }
             intent.update(status="requires_payment_method", last_payment_error=error)
-            return 402, {"error": {**error, "payment_intent": intent}}
+        else:
+            intent["status"] = "succeeded"
+        self.charges.append({"intent": intent["id"], "customer": intent["customer"], "status": intent["status"]})
+        if intent["last_payment_error"]:
+            return 402, {"error": {**intent["last_payment_error"], "payment_intent": intent}}
         return 200, intent
 
     def _refund(self, params: dict) -> tuple[int, dict]:
@@ -251,20 +315,22 @@ class StripeStandin:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append((handler.command, path, key))
-            if self._failing:
+            if self._failing and path.endswith(self._failing_path):
                 self._failing -= 1
                 return self._send(handler, 500, _error("api_error", "Something went wrong on Stripe's end."))
-            if key and handler.command == "POST" and key in self.answers:
-                status, answer = self.answers[key]
-                return self._send(handler, status, answer, replayed=True)
-            if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
+            charges = len(self.charges)
+            replayed = bool(key and handler.command == "POST" and key in self.answers)
+            if replayed:
+                status, answer = self.answers[key or ""]
+            elif not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
                 return self._send(handler, 401, _error("invalid_request_error", "Invalid API Key provided."))
-            status, answer = self.answer(handler.command, path, parse_form(body), key)
-            if key and handler.command == "POST":
-                self.answers[key] = (status, answer)
-            charged = answer.get("object") == "payment_intent" or "payment_intent" in answer.get("error", {})
-            drop = charged and self._drops > 0
-            hang = charged and not drop and self._hangs > 0
+            else:
+                status, answer = self.answer(handler.command, path, parse_form(body), key)
+                answer = copy.deepcopy(answer)  # the answer as it was then: a replay sends it again
+                if key and handler.command == "POST":
+                    self.answers[key] = (status, answer)
+            drop = self._drops > 0 and path.endswith(self._drops_path)
+            hang = not drop and len(self.charges) > charges and self._hangs > 0
             self._drops -= drop
             self._hangs -= hang
         if hang:
@@ -272,7 +338,7 @@ class StripeStandin:
         if drop or hang:
             handler.close_connection = True
             return None
-        return self._send(handler, status, answer)
+        return self._send(handler, status, answer, replayed=replayed)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, answer: dict, *, replayed: bool = False) -> None:

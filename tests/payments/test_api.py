@@ -413,7 +413,8 @@ def test_a_card_payment_is_charged_once_per_correlator(billing_api, payer, gatew
     created = valid_payment(body(first))
     payment = Payment.objects.get()
     assert body(again)["id"] == created["id"] == str(payment.pk)
-    assert stripe_standin.intents_per_key[payment.idempotency_key] == 1
+    assert stripe_standin.intents_per_key == {f"{payment.idempotency_key}-create": 1}
+    assert stripe_standin.charges_per_intent == {payment.gateway_id: 1}
     assert (created["status"], created["correlatorId"], created["authorizationCode"]) == (
         "done",
         "order-7781",

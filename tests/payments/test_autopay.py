@@ -1,6 +1,6 @@
 """Autopay: an invoice is charged to its payer's autopay method on its due date, once; a
 decline is tried again on the retry days and then left to dunning; a run that finds an attempt
-a dead process left finishes it with the same idempotency key."""
+a dead process left finishes it, charging once even after the gateway has forgotten its keys."""
 
 import datetime as dt
 import io
@@ -49,7 +49,7 @@ def test_an_invoice_is_charged_on_its_due_date_once(stripe_standin):
         Decimal("80.00"),
         "succeeded",
     )
-    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1": 1}
+    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1-create": 1}
 
 
 def test_a_payer_without_autopay_is_not_charged(stripe_standin):
@@ -124,7 +124,7 @@ def test_an_attempt_a_dead_process_left_is_finished_with_the_same_key(stripe_sta
 
     attempt.refresh_from_db()
     assert (counts["resumed"], counts["succeeded"], attempt.status) == (1, 1, "succeeded")
-    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1": 1}
+    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1-create": 1}
     assert Payment.objects.count() == 1
     assert state(invoice) == ("settled", Decimal("0.00"))
 
@@ -139,7 +139,69 @@ def test_an_ach_autopay_waits_for_the_bank_then_is_recorded_paid(stripe_standin)
 
     assert counts == {"settled": 1}
     assert AutopayAttempt.objects.get().status == "succeeded"
-    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1": 1}
+    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1-create": 1}
+
+
+def test_a_charge_prepared_but_never_named_is_never_charged_when_the_keys_are_forgotten(stripe_standin):
+    invoice, method = customer()
+    # The intent is created, its answer never comes (nor the retries'): the payment names none.
+    stripe_standin.drop_answers(3, path="/v1/payment_intents")
+    autopay.run(DUE)
+    assert Payment.objects.get().gateway_id is None
+    stripe_standin.forget_keys()  # a day later, Stripe no longer knows the create's key
+
+    counts = autopay.run(DUE + dt.timedelta(days=1))
+
+    payment = Payment.objects.get()
+    assert (counts["resumed"], counts["succeeded"], payment.status) == (1, 1, "succeeded")
+    assert stripe_standin.intents_per_key == {f"autopay-{invoice.pk}-1-create": 2}
+    assert stripe_standin.charges_per_intent == {payment.gateway_id: 1}
+    assert stripe_standin.paid_per_customer() == {method.gateway_customer: 1}
+    (orphan,) = (i for i in stripe_standin.intents.values() if i["id"] != payment.gateway_id)
+    assert orphan["status"] == "requires_confirmation"
+    assert state(invoice) == ("settled", Decimal("0.00"))
+
+
+def test_a_named_charge_whose_confirm_was_lost_is_read_back_not_charged_again(stripe_standin):
+    invoice, method = customer()
+    stripe_standin.drop_answers(3, path="/confirm")  # charged; the answers never come
+    assert autopay.run(DUE)["pending"] == 1
+    payment = Payment.objects.get()
+    assert (payment.status, stripe_standin.charges_per_intent) == ("pending", {payment.gateway_id: 1})
+    stripe_standin.forget_keys()
+
+    counts = autopay.run(DUE + dt.timedelta(days=1))
+
+    assert (counts["resumed"], counts["succeeded"]) == (1, 1)
+    assert stripe_standin.charges_per_intent == {payment.gateway_id: 1}
+    assert stripe_standin.paid_per_customer() == {method.gateway_customer: 1}
+    assert state(invoice) == ("settled", Decimal("0.00"))
+
+
+def test_a_named_charge_never_confirmed_is_confirmed_on_resume(stripe_standin):
+    invoice, _method = customer()
+    stripe_standin.fail_next(3, path="/confirm")  # the process "died" after naming the charge
+    autopay.run(DUE)
+    payment = Payment.objects.get()
+    assert stripe_standin.intents[payment.gateway_id]["status"] == "requires_confirmation"
+    stripe_standin.forget_keys()
+
+    autopay.run(DUE + dt.timedelta(days=1))
+
+    assert stripe_standin.charges_per_intent == {payment.gateway_id: 1}
+    assert state(invoice) == ("settled", Decimal("0.00"))
+
+
+def test_a_named_charge_is_not_confirmed_once_its_method_is_removed(stripe_standin):
+    _invoice, method = customer()
+    stripe_standin.fail_next(3, path="/confirm")
+    autopay.run(DUE)
+    methods.payment_method_remove(payment_method=method, removed_by=make_user("billing"))
+
+    payment = payments.payment_confirm(payment=Payment.objects.get())
+
+    assert (payment.status, payment.failure_message) == ("failed", f"{method} was removed before it was charged.")
+    assert stripe_standin.charges == []
 
 
 def test_the_command_prints_counts(stripe_standin):

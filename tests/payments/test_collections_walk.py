@@ -119,6 +119,7 @@ def test_unpaid_reminded_fined_suspended_paid_by_card_restored_and_credited(
         payment = payments.payment_take(billing_account=payer, amount=owed, payment_method=card, taken_by=clerk)
     assert payment.status == "succeeded"
     assert list(stripe_standin.intents_per_key.values()) == [1]
+    assert stripe_standin.charges_per_intent == {payment.gateway_id: 1}
     service.refresh_from_db()
     assert service.status == "active"
     restore = WorkOrder.objects.filter(service=service, action="restore").get()

@@ -1,6 +1,6 @@
-"""The Stripe adapter against the stand-in: customers, attached methods, charges (succeeded,
-declined, ACH processing), idempotent retries, refunds, webhook signatures, errors, and the
-outbound policy in the way."""
+"""The Stripe adapter against the stand-in: customers, attached methods, charges prepared then
+confirmed (succeeded, declined, ACH processing), idempotent retries, a confirm sent again after
+the keys are forgotten, refunds, webhook signatures, errors, and the outbound policy in the way."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from headend.core.errors import ValidationError
-from headend.payments.gateway import BadSignature, Card, Charge, GatewayError
+from headend.payments.gateway import BadSignature, Card, Charge, ChargeRefused, GatewayError
 from headend.payments.stripe_gateway import StripeGateway, from_cents, to_cents
 from tests.conftest import FROZEN_AT
 from tests.payments.conftest import WEBHOOK_SECRET
@@ -19,8 +19,8 @@ def stripe(gateway_settings):
     return StripeGateway()
 
 
-def charge(gateway, customer, token, amount="65.00", key="key-1"):
-    return gateway.charge(
+def prepare(gateway, customer, token, amount="65.00", key="key-1"):
+    return gateway.prepare_charge(
         customer=customer,
         token=token,
         amount=Decimal(amount),
@@ -29,6 +29,11 @@ def charge(gateway, customer, token, amount="65.00", key="key-1"):
         idempotency_key=key,
         metadata={"headend_payment": "1"},
     )
+
+
+def charge(gateway, customer, token, amount="65.00", key="key-1"):
+    """Prepare, then confirm, as payments.payment_confirm does."""
+    return gateway.confirm_charge(charge_id=prepare(gateway, customer, token, amount, key), idempotency_key=key)
 
 
 def customer_with(gateway, token):
@@ -77,14 +82,34 @@ def test_an_unknown_token_is_the_token_field_at_fault(stripe):
     assert error.value.field == "token"
 
 
-def test_a_card_charge_succeeds_in_cents(stripe, stripe_standin):
+def test_a_prepared_charge_moves_no_money_until_confirmed(stripe, stripe_standin):
     customer = customer_with(stripe, "pm_card_visa")
 
-    result = charge(stripe, customer, "pm_card_visa", amount="65.10")
+    charge_id = prepare(stripe, customer, "pm_card_visa", amount="65.10")
 
-    assert result.status == "succeeded"
-    intent = stripe_standin.intents[result.id]
-    assert (intent["amount"], intent["currency"], intent["metadata"]) == (6510, "usd", {"headend_payment": "1"})
+    intent = stripe_standin.intents[charge_id]
+    assert (intent["status"], intent["amount"], intent["currency"], intent["metadata"]) == (
+        "requires_confirmation",
+        6510,
+        "usd",
+        {"headend_payment": "1"},
+    )
+    assert stripe.get_charge(charge_id=charge_id) == Charge(id=charge_id, status="unconfirmed")
+    assert stripe_standin.charges == []
+
+
+def test_a_card_charge_succeeds_when_confirmed_off_session(stripe, stripe_standin):
+    customer = customer_with(stripe, "pm_card_visa")
+    charge_id = prepare(stripe, customer, "pm_card_visa", key="pay-9")
+
+    result = stripe.confirm_charge(charge_id=charge_id, idempotency_key="pay-9")
+
+    assert result == Charge(id=charge_id, status="succeeded")
+    assert stripe.get_charge(charge_id=charge_id) == result
+    assert [r for r in stripe_standin.requests if r[0] == "POST" and "payment_intents" in r[1]] == [
+        ("POST", "/v1/payment_intents", "pay-9-create"),
+        ("POST", f"/v1/payment_intents/{charge_id}/confirm", "pay-9-confirm"),
+    ]
 
 
 def test_a_decline_is_a_failed_charge_with_the_banks_words(stripe, stripe_standin):
@@ -94,12 +119,22 @@ def test_a_decline_is_a_failed_charge_with_the_banks_words(stripe, stripe_standi
 
     assert result == Charge(id=result.id, status="failed", message="Your card was declined.")
     assert result.id in stripe_standin.intents
+    assert stripe.get_charge(charge_id=result.id) == result
 
 
 def test_an_ach_charge_is_processing(stripe):
     customer = customer_with(stripe, "pm_usBankAccount")
 
     assert charge(stripe, customer, "pm_usBankAccount").status == "processing"
+
+
+def test_a_method_stripe_does_not_know_is_refused_when_prepared(stripe, stripe_standin):
+    customer = customer_with(stripe, "pm_card_visa")
+
+    with pytest.raises(ChargeRefused, match="No such PaymentMethod"):
+        prepare(stripe, customer, "pm_card_visa_gone")
+
+    assert stripe_standin.intents == {}
 
 
 def test_the_same_key_twice_charges_once(stripe, stripe_standin):
@@ -109,19 +144,34 @@ def test_the_same_key_twice_charges_once(stripe, stripe_standin):
     second = charge(stripe, customer, "pm_card_visa", key="pay-9")
 
     assert first == second
-    assert stripe_standin.intents_per_key == {"pay-9": 1}
+    assert stripe_standin.intents_per_key == {"pay-9-create": 1}
+    assert stripe_standin.charges_per_intent == {first.id: 1}
+
+
+@pytest.mark.parametrize(("token", "status"), [("pm_card_visa", "succeeded"), ("pm_usBankAccount", "processing")])
+def test_a_confirm_sent_again_after_the_keys_are_forgotten_answers_what_the_charge_is(
+    stripe, stripe_standin, token, status
+):
+    customer = customer_with(stripe, token)
+    first = charge(stripe, customer, token, key="pay-9")
+    stripe_standin.forget_keys()
+
+    again = stripe.confirm_charge(charge_id=first.id, idempotency_key="pay-9")
+
+    assert again == first == Charge(id=first.id, status=status)
+    assert stripe_standin.charges_per_intent == {first.id: 1}
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_charges_once(stripe, stripe_standin):
     customer = customer_with(stripe, "pm_card_visa")
-    stripe_standin.drop_after_charge()
+    stripe_standin.drop_answers(1, path="/confirm")
 
     result = charge(stripe, customer, "pm_card_visa", key="pay-9")
 
     assert result.status == "succeeded"
-    assert stripe_standin.intents_per_key == {"pay-9": 1}
-    assert [r for r in stripe_standin.requests if r[1] == "/v1/payment_intents"] == [
-        ("POST", "/v1/payment_intents", "pay-9")
+    assert stripe_standin.charges_per_intent == {result.id: 1}
+    assert [r for r in stripe_standin.requests if r[1].endswith("/confirm")] == [
+        ("POST", f"/v1/payment_intents/{result.id}/confirm", "pay-9-confirm")
     ] * 2
 
 
@@ -134,12 +184,16 @@ def test_a_500_is_retried_then_answered(stripe, stripe_standin):
 
 def test_500s_past_the_retries_are_a_gateway_error(stripe, stripe_standin):
     customer = customer_with(stripe, "pm_card_visa")
+    charge_id = prepare(stripe, customer, "pm_card_visa")
     stripe_standin.fail_next(3)
 
     with pytest.raises(GatewayError):
-        charge(stripe, customer, "pm_card_visa")
+        stripe.confirm_charge(charge_id=charge_id, idempotency_key="key-1")
+    stripe_standin.fail_next(3)
+    with pytest.raises(GatewayError):
+        stripe.get_charge(charge_id=charge_id)
 
-    assert stripe_standin.intents_per_key == {}
+    assert stripe_standin.charges == []
 
 
 def test_a_gateway_nobody_answers_is_a_gateway_error(gateway_settings):

@@ -1,6 +1,6 @@
 """Stripe's webhook deliveries through the real view: verified or refused with nothing written,
 stored once per event, acted on in any order of arrival (ACH cleared or bounced, chargebacks,
-refunds settled, a webhook before the synchronous answer)."""
+refunds settled, a webhook before the synchronous answer); an intent no payment names moves none."""
 
 import datetime as dt
 
@@ -166,26 +166,27 @@ def test_a_payment_nobody_knows_is_200_with_the_outcome_kept(deliver):
     assert GatewayEvent.objects.get().outcome == "no payment for pi_elsewhere"
 
 
-def test_a_webhook_before_the_synchronous_answer_finds_the_payment_by_its_metadata(clerk, deliver, stripe_standin):
-    # The charge's answer never came: the payment waits, without the gateway's id.
-    payment, invoice = taken(clerk, "pm_card_visa", before_charge=lambda: stripe_standin.fail_next(3))
-    assert (state(payment), payment.gateway_id) == ("pending", None)
-    intent = {
-        "id": "pi_from_webhook",
-        "object": "payment_intent",
-        "status": "succeeded",
-        "metadata": {"headend_payment": str(payment.pk)},
-    }
+def test_a_webhook_before_the_synchronous_answer_finds_the_payment_by_the_intent_it_names(
+    clerk, deliver, stripe_standin
+):
+    # Charged, but the confirm's answer never came: the payment waits, naming its intent.
+    payment, invoice = taken(
+        clerk, "pm_card_visa", before_charge=lambda: stripe_standin.drop_answers(3, path="/confirm")
+    )
+    intent = stripe_standin.intent_of(payment)
+    assert (state(payment), payment.gateway_id, intent["status"]) == ("pending", intent["id"], "succeeded")
 
-    deliver("payment_intent.succeeded", intent)
+    response = deliver("payment_intent.succeeded", intent)
     payments.payment_confirm(payment=Payment.objects.get(pk=payment.pk))  # the retry finds it answered
 
-    assert (state(payment), payment.gateway_id) == ("succeeded", "pi_from_webhook")
-    assert stripe_standin.intents_per_key == {}
+    assert response.json()["outcome"] == f"{payment.number} succeeded"
+    assert state(payment) == "succeeded"
+    assert stripe_standin.charges_per_intent == {intent["id"]: 1}
     assert state(invoice) == "settled"
 
 
-def test_metadata_never_retargets_a_payment_the_gateway_named(clerk, deliver, stripe_standin):
+def test_an_intent_the_payment_does_not_name_never_moves_it_even_by_its_metadata(clerk, deliver, stripe_standin):
+    # As an intent a dead process prepared and never named would be.
     payment, _invoice = taken(clerk, "pm_usBankAccount")
     other = {
         "id": "pi_other",

@@ -4,9 +4,10 @@ default); after the last, dunning takes over.
 
 Attempt N of an invoice is a row written first, in its own transaction (a second runner loses
 on the unique (invoice, attempt) and moves on); its idempotency key is the invoice and N, and
-every gateway call for it carries that key. A process that dies mid-way leaves the attempt
-`pending`: the next run finishes it by asking the gateway again with the same key, never a new
-one, so nobody is charged twice whatever the worker does."""
+its payment carries that key. A process that dies mid-way leaves the attempt `pending`: the
+next run finishes its payment through `payments.payment_confirm`, which only ever confirms the
+one charge the payment names, so nobody is charged twice whatever the worker does, even when
+the run comes a day later and the gateway has forgotten the key."""
 
 import datetime as dt
 import logging
@@ -111,7 +112,7 @@ def _begin(invoice: Invoice, number: int, method: PaymentMethod) -> AutopayAttem
 
 
 def _charge(attempt: AutopayAttempt) -> str:
-    """Charge (or charge again, same key) a pending attempt and record its outcome; return it."""
+    """Charge a pending attempt (or finish its payment's charge) and record its outcome; return it."""
     invoice = attempt.invoice
     payment = Payment.objects.filter(idempotency_key=attempt.idempotency_key).first()
     try:

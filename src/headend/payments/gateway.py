@@ -2,9 +2,13 @@
 exists (`stripe_gateway.StripeGateway`, on Stripe's API through the `stripe` package); the
 installation picks it with HEADEND_PAYMENT_GATEWAY ("" : no gateway, manual payments only).
 
-Every call that moves money carries an idempotency key the caller chose from what it is doing
-(a payment's key, an autopay attempt's key, a refund's key): the gateway answers a retried call
-with the first call's result and charges once."""
+Every call that creates something carries an idempotency key the caller chose from what it is
+doing (a payment's key, an autopay attempt's key, a refund's key): the gateway answers a retried
+call with the first call's result. A gateway forgets those keys after a while (Stripe: about a
+day), so a charge never rests on them alone: it is two steps, `prepare_charge` (an intent to
+charge, which moves no money and whose id the caller stores) then `confirm_charge` of that id
+(money moves once, whatever the key: an intent is confirmed once). A caller that does not know
+whether its confirm went through asks `get_charge`."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -34,10 +38,16 @@ class Card:
     holder_name: str = ""
 
 
+class ChargeRefused(Exception):
+    """The gateway refuses to prepare a charge (the stored method is gone or unusable there):
+    it can never succeed, and nothing was charged. The message says why."""
+
+
 @dataclass(frozen=True)
 class Charge:
-    """A charge's outcome: `succeeded`, `processing` (ACH: known days later, by webhook) or
-    `failed` (declined: `message` says why, in the customer's words)."""
+    """A charge's outcome: `succeeded`, `processing` (ACH: known days later, by webhook),
+    `failed` (declined: `message` says why, in the customer's words) or `unconfirmed` (prepared,
+    never confirmed: no money moved)."""
 
     id: str
     status: str
@@ -77,7 +87,7 @@ class Gateway(Protocol):
         """Attach a method the customer's browser tokenised (`pm_...`) and say what it is."""
         ...
 
-    def charge(
+    def prepare_charge(
         self,
         *,
         customer: str,
@@ -87,8 +97,18 @@ class Gateway(Protocol):
         description: str,
         idempotency_key: str,
         metadata: dict[str, str],
-    ) -> Charge:
-        """Charge a stored method off-session. Raises GatewayError when the outcome is unknown."""
+    ) -> str:
+        """The id of a new, unconfirmed charge of a stored method, to be confirmed off-session
+        later: no money moves. Raises ChargeRefused (never chargeable) or GatewayError."""
+        ...
+
+    def confirm_charge(self, *, charge_id: str, idempotency_key: str) -> Charge:
+        """Confirm a prepared charge off-session: money moves now, once. A charge confirmed
+        before is answered with what it is. Raises GatewayError when the outcome is unknown."""
+        ...
+
+    def get_charge(self, *, charge_id: str) -> Charge:
+        """What a prepared charge is now (`unconfirmed` if it was never confirmed)."""
         ...
 
     def refund(self, *, charge_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult: ...

@@ -3,9 +3,11 @@ stored card or bank account), reversed (chargeback, bounced ACH), refunded, and 
 written off. Money moves only here and in `allocation`; only billing staff move it.
 
 A gateway charge is written as a pending payment first, in its own transaction, with the
-idempotency key every call for it carries; the outcome is recorded in a second transaction. A
-process that dies between the two leaves a pending payment that `payment_confirm` (or the next
-autopay pass) asks again with the same key: the gateway answers with the first charge."""
+idempotency key every call for it carries. Then, each step committed before the next: the
+gateway prepares a charge (no money moves), the payment stores its id, the gateway confirms
+that id (money moves, once), and the outcome is recorded. A process that dies anywhere leaves a
+pending payment that `payment_confirm` (or the next autopay pass) finishes without charging
+twice, even after the gateway has forgotten the key (see there)."""
 
 import datetime as dt
 import uuid
@@ -24,7 +26,7 @@ from headend.core.numbers import parse_amount
 from headend.core.permissions import require
 
 from . import allocation
-from .gateway import Charge, GatewayError, gateway
+from .gateway import Charge, ChargeRefused, GatewayError, gateway
 from .models import GATEWAY_MEANS, MANUAL_MEANS, Means, Payment, PaymentMethod, Refund, WriteOff
 
 MINIMUM = Decimal("0.01")
@@ -286,21 +288,32 @@ def payment_take(
 
 
 def payment_confirm(*, payment: Payment) -> Payment:
-    """Ask the gateway for a pending payment's charge (again: the same key charges once) and
-    record what it says. A gateway that cannot be reached leaves the payment pending."""
-    if payment.status != Payment.Status.PENDING or payment.gateway_id:
-        return payment
+    """Charge a pending gateway payment, or finish a charge a dead process left, and record
+    the outcome. A gateway that cannot be reached leaves the payment pending, to ask again.
+
+    Money moves only when the charge the payment names (`gateway_id`, stored and committed
+    first) is confirmed, and the gateway confirms a charge once. So a payment without a charge
+    gets one prepared and named, then confirmed; a payment that names one asks what it is and
+    confirms it only if it never was. If a process died before naming its charge and the
+    gateway has since forgotten the key (Stripe: after about 24 hours), the second prepare makes
+    a second charge, but only the one the payment names is ever confirmed: the first stays
+    unconfirmed and is never charged."""
     method = payment.payment_method
-    if method is None:
+    if payment.status != Payment.Status.PENDING or method is None:
         return payment
-    if method.status != PaymentMethod.Status.ACTIVE:
-        with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if locked.status == Payment.Status.PENDING and not locked.gateway_id:
-                return fail(locked, message=f"{method} was removed before it was charged.")
-        return Payment.objects.get(pk=payment.pk)
     try:
-        charge = gateway().charge(
+        return _resume(payment, method) if payment.gateway_id else _charge(payment, method)
+    except GatewayError as exc:
+        Payment.objects.filter(pk=payment.pk).update(failure_message=f"Gateway not reached: {exc}"[:300])
+        return Payment.objects.get(pk=payment.pk)
+
+
+def _charge(payment: Payment, method: PaymentMethod) -> Payment:
+    """A pending payment without a charge: prepare one, name it on the payment, confirm it."""
+    if method.status != PaymentMethod.Status.ACTIVE:
+        return _fail_pending(payment, message=f"{method} was removed before it was charged.")
+    try:
+        charge_id = gateway().prepare_charge(
             customer=method.gateway_customer,
             token=method.token,
             amount=payment.amount,
@@ -309,11 +322,49 @@ def payment_confirm(*, payment: Payment) -> Payment:
             idempotency_key=payment.idempotency_key or "",
             metadata={"headend_payment": str(payment.pk), "billing_account": payment.billing_account.number},
         )
-    except GatewayError as exc:
-        Payment.objects.filter(pk=payment.pk).update(failure_message=f"Gateway not reached: {exc}"[:300])
-        payment.refresh_from_db()
+    except ChargeRefused as exc:
+        return _fail_pending(payment, message=str(exc))
+    payment = _name_charge(payment, charge_id)
+    if payment.status != Payment.Status.PENDING:
         return payment
+    return _confirm(payment)
+
+
+@transaction.atomic
+def _name_charge(payment: Payment, charge_id: str) -> Payment:
+    """Store the prepared charge's id on a pending payment, committed before it is confirmed.
+    If another process named one meanwhile, that one stays: it is the one confirmed."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status == Payment.Status.PENDING and not payment.gateway_id:
+        payment.gateway_id = charge_id
+        payment.save(update_fields=["gateway_id"])
+    return payment
+
+
+def _resume(payment: Payment, method: PaymentMethod) -> Payment:
+    """A pending payment that names its charge: record what the charge is; confirm it only if
+    it never was (and its method is still there)."""
+    charge = gateway().get_charge(charge_id=payment.gateway_id or "")
+    if charge.status != "unconfirmed":
+        return record_charge(payment=payment, charge=charge)
+    if method.status != PaymentMethod.Status.ACTIVE:
+        return _fail_pending(payment, message=f"{method} was removed before it was charged.")
+    return _confirm(payment)
+
+
+def _confirm(payment: Payment) -> Payment:
+    """Confirm the charge the payment names (money moves, once) and record the outcome."""
+    charge = gateway().confirm_charge(charge_id=payment.gateway_id or "", idempotency_key=payment.idempotency_key or "")
     return record_charge(payment=payment, charge=charge)
+
+
+@transaction.atomic
+def _fail_pending(payment: Payment, *, message: str) -> Payment:
+    """Fail a payment that was never charged, if it is still pending."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status == Payment.Status.PENDING:
+        return fail(payment, message=message)
+    return payment
 
 
 @transaction.atomic

@@ -2,9 +2,11 @@
 
 Every request goes out through `headend.core.outbound` (the one outbound-address policy): the
 package's HTTP client is replaced by `OutboundHTTPClient`, so HEADEND_STRIPE_API_BASE is checked
-like any other URL Headend calls. Every call that creates something carries the caller's
-idempotency key, and the package retries a lost connection or a 5xx with that same key, so a
-retried charge is charged once.
+like any other URL Headend calls. Every POST carries the caller's idempotency key (a charge's
+two POSTs: `<key>-create` and `<key>-confirm`), and the package retries a lost connection or a
+5xx with that same key. A charge is a PaymentIntent created unconfirmed, then confirmed by its
+id: Stripe confirms an intent once, so even a confirm sent again after Stripe has forgotten the
+key (about 24 hours) charges nothing more.
 
 Amounts travel as integer cents (Stripe's smallest unit for the two-decimal currencies Headend
 bills in); a Decimal that is not a whole number of cents is refused rather than rounded."""
@@ -22,7 +24,7 @@ from headend.core import clock, outbound
 from headend.core.errors import ValidationError
 from headend.core.money import CENT
 
-from .gateway import BadSignature, Card, Charge, Event, GatewayError, RefundResult
+from .gateway import BadSignature, Card, Charge, ChargeRefused, Event, GatewayError, RefundResult
 
 # Retries of a lost connection or a 5xx, within one call (with the same idempotency key).
 NETWORK_RETRIES = 2
@@ -30,6 +32,8 @@ NETWORK_RETRIES = 2
 SIGNATURE_TOLERANCE = 300
 # PaymentIntent statuses that say the charge did not go through.
 FAILED_STATUSES = ("requires_payment_method", "canceled", "requires_action")
+# The status of an intent created and never confirmed: no money moved.
+UNCONFIRMED = "requires_confirmation"
 
 
 def to_cents(amount: Decimal) -> int:
@@ -117,7 +121,7 @@ class StripeGateway:
             raise GatewayError(f"Stripe did not attach the method: {exc.user_message}") from exc
         return _card(method.to_dict())
 
-    def charge(
+    def prepare_charge(
         self,
         *,
         customer: str,
@@ -127,29 +131,54 @@ class StripeGateway:
         description: str,
         idempotency_key: str,
         metadata: dict[str, str],
-    ) -> Charge:
-        """A PaymentIntent confirmed off-session: succeeded, processing (ACH) or failed with the
-        bank's reason. A decline (402) is a failed charge, not an error."""
+    ) -> str:
+        """A PaymentIntent on the stored method, created unconfirmed (`requires_confirmation`):
+        no money moves. `off_session` goes with the confirm (Stripe takes it at creation only
+        with `confirm=true`). A method Stripe refuses (gone, unusable) is ChargeRefused."""
         params: Any = {
             "amount": to_cents(amount),
             "currency": currency.lower(),
             "customer": customer,
             "payment_method": token,
             "payment_method_types": ["card", "us_bank_account"],
-            "confirm": True,
-            "off_session": True,
+            "confirm": False,
             "description": description,
             "metadata": metadata,
         }
+        options: Any = {"idempotency_key": f"{idempotency_key}-create"}
         try:
-            intent = self.client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+            intent = self.client.v1.payment_intents.create(params=params, options=options)
+        except (stripe.InvalidRequestError, stripe.CardError) as exc:
+            raise ChargeRefused(str(_error(exc).get("message") or exc.user_message or "Refused.")) from exc
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe did not create the charge: {exc.user_message}") from exc
+        return str(intent.id)
+
+    def confirm_charge(self, *, charge_id: str, idempotency_key: str) -> Charge:
+        """Confirm a prepared PaymentIntent off-session: succeeded, processing (ACH) or failed
+        with the bank's reason (a decline, 402, is a failed charge, not an error). An intent
+        already confirmed (Stripe: `payment_intent_unexpected_state`) is answered with what it
+        is, read back."""
+        options: Any = {"idempotency_key": f"{idempotency_key}-confirm"}
+        try:
+            intent = self.client.v1.payment_intents.confirm(charge_id, params={"off_session": True}, options=options)
         except stripe.CardError as exc:
-            return _declined(_error(exc), exc, idempotency_key)
+            return _declined(_error(exc), exc, charge_id)
         except stripe.InvalidRequestError as exc:
+            if _error(exc).get("code") == "payment_intent_unexpected_state":
+                return self.get_charge(charge_id=charge_id)
             # The stored method is gone or unusable at Stripe: this charge can never succeed.
-            return _declined(_error(exc), exc, idempotency_key)
+            return _declined(_error(exc), exc, charge_id)
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe did not answer the charge: {exc.user_message}") from exc
+        return charge_of(intent.to_dict())
+
+    def get_charge(self, *, charge_id: str) -> Charge:
+        """The PaymentIntent as it is now; one never confirmed is `unconfirmed`."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(charge_id)
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe did not say what {charge_id} is: {exc.user_message}") from exc
         return charge_of(intent.to_dict())
 
     def refund(self, *, charge_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
@@ -213,6 +242,8 @@ def charge_of(intent: dict[str, Any]) -> Charge:
     status = intent.get("status")
     if status == "succeeded":
         return Charge(id=str(intent["id"]), status="succeeded")
+    if status == UNCONFIRMED:
+        return Charge(id=str(intent["id"]), status="unconfirmed")
     if status in FAILED_STATUSES:
         error = intent.get("last_payment_error") or {}
         message = error.get("message") or (
@@ -222,12 +253,10 @@ def charge_of(intent: dict[str, Any]) -> Charge:
     return Charge(id=str(intent["id"]), status="processing")
 
 
-def _declined(error: dict[str, Any], exc: stripe.StripeError, idempotency_key: str) -> Charge:
-    intent = error.get("payment_intent")
-    if not isinstance(intent, dict):
-        intent = {}
+def _declined(error: dict[str, Any], exc: stripe.StripeError, charge_id: str) -> Charge:
+    """A confirm Stripe refused as the failed charge of that intent, in the bank's words."""
     message = str(error.get("message") or exc.user_message or "Declined.")
-    return Charge(id=str(intent.get("id") or f"failed-{idempotency_key}"), status="failed", message=message)
+    return Charge(id=charge_id, status="failed", message=message)
 
 
 def refund_of(refund: dict[str, Any]) -> RefundResult:

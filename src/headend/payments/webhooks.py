@@ -4,9 +4,9 @@ cleared days later or bounced, a chargeback, a refund that settled).
 A delivery is verified (a bad or stale signature: 400, nothing written), stored once per event
 id (a replay: 200, nothing done again) and acted on in the same transaction, so a delivery that
 fails half-way leaves nothing and Stripe's retry does it whole. Deliveries come in any order:
-an event older than the one that last moved a payment never moves it back, and a webhook may
-come before the synchronous answer was recorded, so a payment is found by the gateway's id or,
-before that is known, by the `headend_payment` id Headend put in the charge's metadata."""
+an event older than the one that last moved a payment never moves it back. A payment stores
+its charge's id before the charge is confirmed (`payments.payment_confirm`), so an outcome finds
+its payment by that id, even one that comes before the synchronous answer was recorded."""
 
 import logging
 from collections.abc import Callable
@@ -67,20 +67,13 @@ def process(event: Event, *, gateway_name: str) -> str:
 
 
 def _payment(obj: dict[str, Any], gateway_name: str) -> Payment | None:
-    """The payment an intent (or a charge or dispute naming one) is for, locked."""
+    """The payment an intent (or a charge or dispute naming one) is for, locked. Only the
+    intent a payment names is ever confirmed: any other (a charge prepared by a process that
+    died before naming it) is no payment's."""
     intent_id = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
-    locked = Payment.objects.select_for_update()
-    if intent_id:
-        found = locked.filter(gateway=gateway_name, gateway_id=intent_id).first()
-        if found is not None:
-            return found
-    pk = str((obj.get("metadata") or {}).get("headend_payment") or "")
-    if pk.isdigit():
-        found = locked.filter(pk=int(pk), gateway=gateway_name).first()
-        # Only before the synchronous answer named another charge: metadata never re-targets one.
-        if found is not None and found.gateway_id in (None, "", intent_id):
-            return found
-    return None
+    if not intent_id:
+        return None
+    return Payment.objects.select_for_update().filter(gateway=gateway_name, gateway_id=intent_id).first()
 
 
 def _moved(payment: Payment, event: Event) -> None:
