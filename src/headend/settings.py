@@ -284,6 +284,12 @@ HEADEND_STRIPE_API_BASE = os.environ.get("HEADEND_STRIPE_API_BASE", "https://api
 HEADEND_STRIPE_WEBHOOK_SECRET = os.environ.get("HEADEND_STRIPE_WEBHOOK_SECRET", "")
 # Autopay retries: days after the due date of each further attempt after a failure.
 HEADEND_AUTOPAY_RETRY_DAYS = [int(day) for day in os.environ.get("HEADEND_AUTOPAY_RETRY_DAYS", "3,7").split(",") if day]
+# The FCC broadband label: the provider's FCC Registration Number (in each plan's unique
+# identifier) and the policies a label links to ("Name=https://...;Name=https://...").
+HEADEND_FCC_FRN = os.environ.get("HEADEND_FCC_FRN", "")
+HEADEND_BROADBAND_POLICIES = dict(
+    item.split("=", 1) for item in os.environ.get("HEADEND_BROADBAND_POLICIES", "").split(";") if "=" in item
+)
 # Which biller is the book of record: "headend" (the built-in engine) or an external one
 # ("lago"), whose invoices and payments Headend shows read-only.
 HEADEND_BILLER = os.environ.get("HEADEND_BILLER", "headend")

@@ -137,6 +137,27 @@ class ProductVersion(StatusModel):
     etf_on_replace = models.BooleanField("ETF also on a replacement inside the term", default=False)
     move_fee_amount = models.DecimalField("move fee (one-time)", max_digits=12, decimal_places=2, default=Decimal(0))
     installation_waivable = models.BooleanField("installation may be waived without approval", default=False)
+    # The FCC broadband consumer label (portal/labels.py): what the plan typically delivers, its
+    # data policy, fees the provider adds each month, and the label's unique identifier.
+    typical_download_mbps = models.PositiveIntegerField("typical download speed (Mbps)", null=True, blank=True)
+    typical_upload_mbps = models.PositiveIntegerField("typical upload speed (Mbps)", null=True, blank=True)
+    typical_latency_ms = models.PositiveIntegerField("typical latency (ms)", null=True, blank=True)
+    data_cap_gb = models.PositiveIntegerField(
+        "data included (GB a month)", null=True, blank=True, help_text="Empty: unlimited."
+    )
+    data_policy = models.TextField(blank=True, help_text="What happens at the cap, or that there is none.")
+    monthly_fees = models.JSONField(
+        "provider monthly fees",
+        default=list,
+        blank=True,
+        help_text='Fees added every month, as [{"name": "Router rental", "amount": "10.00"}]; empty: none.',
+    )
+    fcc_label_id = models.CharField(
+        "FCC label identifier",
+        max_length=26,
+        blank=True,
+        help_text='"F", the provider\'s FRN and up to 15 letters or digits; empty: generated from the FRN and version.',
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     history = audit.history()
@@ -171,6 +192,12 @@ class ProductVersion(StatusModel):
                 condition=models.Q(etf_cap_amount__isnull=True) | models.Q(etf_cap_amount__gte=0),
                 name="version_etf_cap_not_negative",
                 violation_error_message="The ETF cap cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["fcc_label_id"],
+                condition=~models.Q(fcc_label_id=""),
+                name="version_fcc_label_id_unique",
+                violation_error_message="Another plan's label has this identifier.",
             ),
         ]
 

@@ -1,6 +1,6 @@
 """The customer portal, at /portal/ (names portal:...)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import auth_views, views
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("verify/<str:token>/", auth_views.verify_view, name="verify"),
     path("password/", auth_views.password_reset_view, name="password_reset"),
     path("password/<str:token>/", auth_views.password_reset_confirm_view, name="password_reset_confirm"),
+    # Each part of the portal has its own URL module (the names stay portal:...).
+    path("", include("headend.portal.signup_urls")),  # sign-up and first order, plan labels
+    path("", include("headend.portal.account_urls")),  # dashboard parts: services, orders, quotes, contacts
+    path("bills/", include("headend.portal.bill_urls")),  # invoices, pay, autopay, methods, history
 ]

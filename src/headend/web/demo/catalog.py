@@ -159,6 +159,33 @@ PATHS = [
 ]
 
 
+# The FCC broadband label of each internet plan: typical speeds and latency measured on the
+# demo network, the data policy, and the label's identifier (F + the demo FRN + the plan's id).
+DEMO_FRN = "0031415926"
+UNLIMITED = "Unlimited data: no cap, no overage charge, no slowing down."
+LABELS: dict[str, dict[str, Any]] = {
+    "res-fiber-300": {"typical_download_mbps": 310, "typical_upload_mbps": 305, "typical_latency_ms": 9},
+    "res-fiber-1g": {"typical_download_mbps": 940, "typical_upload_mbps": 935, "typical_latency_ms": 8},
+    "res-fiber-2g": {"typical_download_mbps": 1880, "typical_upload_mbps": 1870, "typical_latency_ms": 7},
+    "biz-dia-1g": {"typical_download_mbps": 990, "typical_upload_mbps": 990, "typical_latency_ms": 4},
+    "biz-dia-10g": {"typical_download_mbps": 9800, "typical_upload_mbps": 9800, "typical_latency_ms": 3},
+}
+
+
+def _label(code: str, version: ProductVersion) -> None:
+    """Give an internet plan's version its broadband label facts (once: a version already
+    labelled is left as staff keep it)."""
+    facts = LABELS.get(code)
+    if facts is None or version.typical_download_mbps is not None:
+        return
+    for name, value in facts.items():
+        setattr(version, name, value)
+    version.data_cap_gb, version.data_policy = None, UNLIMITED
+    version.fcc_label_id = f"F{DEMO_FRN}{code.replace('-', '').upper()}V{version.version}"
+    version.full_clean()
+    version.save()
+
+
 def products() -> dict[str, ProductVersion]:
     versions: dict[str, ProductVersion] = {}
     for code, name, kind, customer_type, (down, up), static_ips, prices, tasks, addon_of in CATALOG:
@@ -190,6 +217,7 @@ def products() -> dict[str, ProductVersion]:
             catalog.version_publish(version=version)
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
+        _label(code, current)
         versions[code] = current
     for low, high, kind in PATHS:
         if not catalog_selectors.path_between(product=versions[low].product, target=versions[high].product):
