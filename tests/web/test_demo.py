@@ -190,3 +190,15 @@ def test_the_demo_has_three_months_of_billing_under_maines_taxes(radius_tables):
     entries, errors, _ = loader.load_string(out.getvalue())
     assert errors == []
     assert len([entry for entry in entries if type(entry).__name__ == "Transaction"]) == written
+
+
+def test_the_demo_customers_sign_in_to_the_portal(radius_tables, client):
+    from django.urls import reverse
+
+    demo.load()
+
+    for email in ("ada@example.com", "office@quoddybaycu.example"):
+        response = client.post(reverse("portal:login"), {"email": email, "password": demo.DEMO_PASSWORD})
+        assert (response.status_code, response["Location"]) == (302, reverse("portal:dashboard"))
+        assert client.get(reverse("portal:dashboard")).status_code == 200
+        client.post(reverse("portal:logout"))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from headend.billing import views as billing_views
 from headend.billing.models import BillingAccount
@@ -25,6 +26,7 @@ from headend.orders.models import Order, OrderLine
 from headend.quoting import selectors as quoting_selectors
 from headend.quoting.models import Quote, QuoteLine
 
+from . import changes
 from .models import PortalLogin
 
 # Orders still under way (the dashboard's "open orders").
@@ -91,13 +93,16 @@ class ServicePage:
 
 def service_page(service: Service) -> ServicePage:
     """The service page of one of the customer's services (already checked as theirs). The
-    self-service changes (plan change, add-on, hold, move, cancel) are filled in by their own
-    portal part; until then `changes` is empty."""
+    self-service changes open to it (plan change, add-on, hold, move, cancel, a new visit time)
+    come from portal/changes.py."""
     return ServicePage(
         service=service,
         addons=inventory_selectors.service_addons_live(service_id=service.pk),
         orders=inventory_selectors.service_orders(service=service),
         appointments=_booked(Q(task__work_order__service_id=service.pk)),
+        changes=[
+            ServiceAction(label, reverse(name, args=[service.pk])) for label, name in changes.open_changes(service)
+        ],
     )
 
 

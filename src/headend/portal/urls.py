@@ -16,5 +16,6 @@ urlpatterns = [
     # Each part of the portal has its own URL module (the names stay portal:...).
     path("", include("headend.portal.signup_urls")),  # sign-up and first order, plan labels
     path("", include("headend.portal.account_urls")),  # dashboard parts: services, orders, quotes, contacts
+    path("", include("headend.portal.change_urls")),  # self-service changes of a service
     path("bills/", include("headend.portal.bill_urls")),  # invoices, pay, autopay, methods, history
 ]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from headend.web import demo
+from headend.web.demo import portal
 
 
 class Command(BaseCommand):
@@ -16,3 +17,6 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
         for user in demo.USERS:
             self.stdout.write(f"  {user.username:<13} {', '.join(user.roles)}")
+        self.stdout.write("\nCustomer portal (/portal/), same password:")
+        for account, _, _, email, role in portal.PORTAL_LOGINS:
+            self.stdout.write(f"  {email:<28} {account} ({role})")
