@@ -5,8 +5,8 @@ Another connection holds SQLite's write lock for 25 s, longer than the busy time
 keeps answering reads, the worker outlives its "database is locked" errors and then runs the
 task that came due meanwhile. The PDF of a long quote (3,000 lines, a hundred pages) is made by
 the worker while the server answers other requests (the 10,000-line quote page and PDF are
-tests/quoting/test_long_quote_page.py's and the quote documents benchmark's). A killed worker is started again and takes the next task, and
-Ctrl-C stops everything."""
+tests/quoting/test_long_quote_page.py's and the quote documents benchmark's). A killed worker
+is started again and takes the next task, and Ctrl-C stops everything."""
 
 import json
 import os
