@@ -195,3 +195,19 @@ def test_an_admin_closes_another_login_who_then_cannot_get_in(customer, customer
 
     assert PortalLogin.objects.get(pk=target.pk).is_active is False
     assert theirs.get(reverse("portal:dashboard")).status_code == 302
+
+
+def test_a_billing_login_sees_no_change_buttons_on_a_service():
+    from django.urls import reverse
+
+    from headend.catalog.services import TaskSpec
+    from tests.factories import make_live_service, make_product
+    from tests.portal.conftest import make_portal_login, portal_client
+
+    login = make_portal_login(role="billing")
+    admin = make_portal_login(account=login.account, role="admin")
+    service = make_live_service(login.account, make_product(tasks=[TaskSpec("Install")]))
+    url = reverse("portal:service", args=[service.pk])
+
+    assert "/change/" in portal_client(admin).get(url).content.decode()
+    assert "/change/" not in portal_client(login).get(url).content.decode()

@@ -50,7 +50,7 @@ def test_a_new_login_is_verified_by_its_emailed_link_which_works_once(client, lo
     assert response["Location"] == reverse("portal:dashboard")
     assert "Hello Ada" in client.get(reverse("portal:dashboard")).content.decode()
     client.post(reverse("portal:logout"))
-    assert client.get(link_in(message)).status_code == 400  # used: the sign-in changed
+    assert client.get(link_in(message)).status_code == 400  # used: the email is verified now
 
 
 def test_sign_in_with_the_password_then_sign_out(client, login):

@@ -1,25 +1,29 @@
 """Acceptance walks of the portal sign-up in Chromium: a resident at a covered address on a phone
-(390 px) orders the zero-touch Fiber 300 after reading its broadband label, and a small business
+(390 px) orders the zero-touch Fiber 300 after reading its broadband label, confirms their email, finds it
+active on the dashboard and upgrades to Fiber 1 Gig with billing's preview shown first; a small business
 orders a plan with an installation visit. Nothing is typed by staff; the worker turns the
 zero-touch service up."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from headend.catalog import services as catalog_services
 from headend.catalog.models import ProductVersion
 from headend.fulfillment.models import Appointment, Technician
 from headend.inventory.models import Service
 from headend.portal.models import PortalLogin
 from headend.quoting.models import Quote
 from tests.factories import make_user
-from tests.portal.test_signup import LAT, LNG, WITH_VISIT, coverage, plan, terms
+from tests.portal.test_signup import LAT, LNG, WITH_VISIT, ZERO_TOUCH, coverage, plan, terms
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path("test-results")
 
 
 def label(version: ProductVersion, **facts) -> None:
@@ -32,6 +36,13 @@ def label(version: ProductVersion, **facts) -> None:
         **facts,
     }
     ProductVersion.objects.filter(pk=version.pk).update(**values)
+
+
+def upgradable(version: ProductVersion, to: ProductVersion) -> None:
+    """An upgrade path from `version` to `to`, done by the worker alone (the target's modify work,
+    one code task)."""
+    catalog_services.product_relate(product=version.product, target=to.product, kind="upgrade")
+    catalog_services.template_define(product=to.product, action="modify", name="Change plan", tasks=ZERO_TOUCH)
 
 
 def fits_the_width(page: Page) -> bool:
@@ -52,6 +63,7 @@ def address(page: Page, live_server, kind: str) -> None:
 
 
 def test_a_resident_signs_up_on_a_phone_and_fiber_300_goes_live(page: Page, live_server, run_worker):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     coverage()
     terms()
     fiber300 = plan("res-fiber-300", "Fiber 300")
@@ -115,7 +127,34 @@ def test_a_resident_signs_up_on_a_phone_and_fiber_300_goes_live(page: Page, live
         run_worker()
     service = Service.objects.get(account=login.account)
     assert (service.status, service.product_version_id) == ("active", fiber300.pk)
-    # TODO(#15): assert the dashboard shows the service active once the dashboard page lands.
+
+    # The link the sign-up emailed lands on the dashboard (signed in), the service active.
+    body = [message.body for message in mail.outbox if message.subject == "Headend Fiber: confirm your email"][-1]
+    page.goto(live_server.url + re.search(r"/portal/verify/[^\s/]+/", body).group(0))
+    expect(page.get_by_role("heading", name="Hello Grace")).to_be_visible()
+    card = page.locator(".acct-services li", has_text="Fiber 300")
+    expect(card).to_contain_text("Active")
+    assert fits_the_width(page)
+
+    # An upgrade with billing's preview shown before confirming; the service page then shows it.
+    upgradable(fiber300, plan("res-fiber-1g", "Fiber 1 Gig", speed=1000, prices={12: ("80.00", "0.00")}))
+    card.get_by_role("link", name="Fiber 300").click()
+    page.get_by_role("button", name="Change plan").click()
+    page.get_by_label(re.compile(r"Fiber 1 Gig")).check()
+    page.get_by_role("button", name="Review the price").click()
+    expect(page.get_by_role("heading", name="Upgrade to Fiber 1 Gig")).to_be_visible()
+    expect(page.locator(".change-summary")).to_contain_text("$80.00")
+    expect(page.get_by_role("heading", name=re.compile("On your next invoice"))).to_be_visible()
+    expect(page.get_by_test_id("effect")).to_have_text(re.compile(r"\$\d+\.\d\d"))
+    assert fits_the_width(page)
+    page.screenshot(path=str(SHOTS / "change-plan-review-390.png"), full_page=True)
+    page.get_by_role("button", name="Confirm and order").click()
+    expect(page.get_by_text("Your change to Fiber 1 Gig: order")).to_be_visible()
+    for _ in range(5):
+        run_worker()
+    page.goto(f"{live_server.url}/portal/services/{service.pk}/")
+    expect(page.get_by_role("heading", name="Fiber 1 Gig")).to_be_visible()
+    expect(page.locator(".acct-facts")).to_contain_text("$80.00")
 
 
 def test_a_small_business_signs_up_and_books_the_installation(page: Page, live_server):

@@ -54,8 +54,10 @@ def services_view(request: HttpRequest) -> HttpResponse:
 
 @auth.portal_required()
 def service_view(request: HttpRequest, service_id: int) -> HttpResponse:
-    service = selectors.service_get_for(account=_customer(request).account, service_id=service_id)
-    return render(request, "portal/services/service_detail.html", {"page": selectors.service_page(service)})
+    customer = _customer(request)
+    service = selectors.service_get_for(account=customer.account, service_id=service_id)
+    page = selectors.service_page(service, may_order=customer.login.may_order)
+    return render(request, "portal/services/service_detail.html", {"page": page})
 
 
 # --- Orders -----------------------------------------------------------------------------------

@@ -125,14 +125,16 @@ def portal_required(*, pay: bool = False, order: bool = False) -> Callable:
     return decorate
 
 
-def _state(login: PortalLogin) -> str:
-    """What a link must still match: the password and the last sign-in (both change on use)."""
-    seen = login.last_login_at.isoformat() if login.last_login_at else ""
+def _state(login: PortalLogin, salt: str) -> str:
+    """What a link must still match. A verification link: the password and whether the email is
+    verified (verifying changes it, signing in does not: sign-up signs the customer in while the
+    link is on its way). A reset link: also the last sign-in, so using it ends it."""
+    seen = login.last_login_at.isoformat() if login.last_login_at and salt != VERIFY_SALT else ""
     return hashlib.sha256(f"{login.password}|{seen}|{login.verified_at}".encode()).hexdigest()[:24]
 
 
 def make_token(login: PortalLogin, *, salt: str) -> str:
-    return signing.dumps({"id": login.pk, "state": _state(login)}, salt=salt, compress=True)
+    return signing.dumps({"id": login.pk, "state": _state(login, salt)}, salt=salt, compress=True)
 
 
 def read_token(token: str, *, salt: str, max_age_seconds: int) -> PortalLogin | None:
@@ -142,7 +144,7 @@ def read_token(token: str, *, salt: str, max_age_seconds: int) -> PortalLogin | 
     except signing.BadSignature:
         return None
     login = PortalLogin.objects.filter(pk=data.get("id"), is_active=True).first()
-    if login is None or data.get("state") != _state(login):
+    if login is None or data.get("state") != _state(login, salt):
         return None
     return login
 

@@ -52,7 +52,7 @@ VACATION_END_REASON = "Vacation hold ended by the customer"
 QUOTE_NAME = "Online change"
 
 # The words of each change the portal makes, for the quote's name and the messages.
-CHANGE_WORDS = {
+CHANGE_WORDS: dict[str, str] = {
     QuoteLine.Action.UPGRADE: "Plan upgrade",
     QuoteLine.Action.DOWNGRADE: "Plan downgrade",
     QuoteLine.Action.MOVE: "Move",
@@ -81,6 +81,23 @@ class Part:
     @property
     def effect(self) -> Decimal:
         return self.preview.effect if self.preview is not None else self.one_time_amount
+
+    @property
+    def dropped(self) -> list[tuple[str, Decimal]]:
+        """The lines the next invoice held without the change and no longer holds, each with what
+        dropping it takes off (so the lines shown add up to the effect)."""
+        if self.preview is None:
+            return []
+        after = {(line.description, line.amount) for line in self.preview.lines}
+        return [
+            (line.description, -line.amount)
+            for line in self.preview.baseline
+            if (line.description, line.amount) not in after
+        ]
+
+    @property
+    def has_credit(self) -> bool:
+        return self.preview is not None and any(line.amount < 0 for line in self.preview.changed)
 
 
 @dataclass(frozen=True)
@@ -188,7 +205,7 @@ def etf_rule_words(version: ProductVersion) -> str:
     if kind == EtfKind.NONE:
         return "No early-termination fee."
     if kind == EtfKind.PERCENT_OF_REMAINING:
-        words = f"{version.etf_percent.normalize():f}% of the monthly price for each month left in the term"
+        words = f"{(version.etf_percent or ZERO).normalize():f}% of the monthly price for each month left in the term"
     elif kind == EtfKind.PER_REMAINING_MONTH:
         words = f"{version.etf_amount} for each month left in the term"
     else:

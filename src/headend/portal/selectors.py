@@ -91,10 +91,10 @@ class ServicePage:
     changes: list[ServiceAction] = field(default_factory=list)
 
 
-def service_page(service: Service) -> ServicePage:
+def service_page(service: Service, *, may_order: bool = True) -> ServicePage:
     """The service page of one of the customer's services (already checked as theirs). The
     self-service changes open to it (plan change, add-on, hold, move, cancel, a new visit time)
-    come from portal/changes.py."""
+    come from portal/changes.py, for a login that may order (a billing login sees none)."""
     return ServicePage(
         service=service,
         addons=inventory_selectors.service_addons_live(service_id=service.pk),
@@ -102,7 +102,9 @@ def service_page(service: Service) -> ServicePage:
         appointments=_booked(Q(task__work_order__service_id=service.pk)),
         changes=[
             ServiceAction(label, reverse(name, args=[service.pk])) for label, name in changes.open_changes(service)
-        ],
+        ]
+        if may_order
+        else [],
     )
 
 
