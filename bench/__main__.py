@@ -6,6 +6,7 @@ from bench import (
     cpq,
     fulfillment,
     payments,
+    portal_signup,
     pricing,
     quote_documents,
     quote_to_order,
@@ -24,3 +25,4 @@ if __name__ == "__main__":
     quote_documents.main()
     billing.main()
     payments.main()
+    portal_signup.main()

@@ -37,7 +37,7 @@ def make_portal_login(account: Account | None = None, *, role: str = PortalLogin
 
 def sign_in(client: Client, login: PortalLogin) -> Client:
     session = client.session
-    session[auth.SESSION_KEY] = login.pk
+    session.update(auth.session_values(login))
     session.save()
     return client
 

@@ -134,3 +134,23 @@ def test_an_expired_verification_link_is_refused(client, login):
 
     assert response.status_code == 400
     assert PortalLogin.objects.get().verified_at is None
+
+
+def test_a_new_password_ends_every_other_session(client, login):
+    client.get(link_in(mail.outbox[0]))  # signed in here
+    other = Client()
+    assert sign_in(other).status_code == 302
+    assert other.get(reverse("portal:dashboard")).status_code == 200
+
+    logins_model = PortalLogin.objects.get()
+    logins_model.set_password("another-harbour-light-3")
+    logins_model.save()
+
+    assert other.get(reverse("portal:dashboard")).status_code == 302
+
+
+def test_links_with_tokens_never_reach_the_log():
+    from headend.core import redact
+
+    assert "secret-token" not in redact.mask("GET /portal/password/secret-token/ HTTP/1.1")
+    assert "secret-token" not in redact.mask("GET /portal/verify/secret-token/ HTTP/1.1")

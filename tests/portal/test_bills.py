@@ -17,7 +17,7 @@ from headend.billing.models import Invoice
 from headend.core import clock
 from headend.payments import allocation, methods, payments
 from headend.payments.models import Payment, PaymentMethod
-from headend.portal.auth import SESSION_KEY
+from headend.portal.auth import session_values
 from headend.portal.models import PortalLogin
 from tests.factories import make_account, make_billing_account, make_invoice, make_user
 from tests.payments import conftest as payment_fixtures
@@ -327,7 +327,7 @@ def test_bills_page_fits_a_desk_and_a_phone(page, live_server):
     login = make_portal_login(payer.account)
     page.goto(f"{live_server.url}/portal/signin/")
     store = SessionStore()
-    store[SESSION_KEY] = login.pk
+    store.update(session_values(login))
     store.create()
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url}]

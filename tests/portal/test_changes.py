@@ -22,7 +22,7 @@ from headend.crm.models import Location
 from headend.fulfillment.models import Appointment, Technician, WorkOrder
 from headend.inventory.models import Service
 from headend.orders.models import Order
-from headend.portal import changes
+from headend.portal import auth, changes
 from headend.portal.models import PortalLogin
 from headend.quoting import services as quoting_services
 from headend.quoting.models import Quote
@@ -389,3 +389,26 @@ def test_the_service_page_links_the_changes_open_to_it(home):
     for words in ("Change plan", "Add an add-on", "Vacation hold", "Move to a new address", "Cancel the service"):
         assert words in page
     assert url("plan", home["service"]) in page
+
+
+def test_a_figure_that_is_not_a_number_is_refused_not_a_500(home):
+    before = written()
+
+    response = home["client"].post(url("cancel", home["service"]), {"step": "confirm", "expected_effect": "abc"})
+
+    assert response.status_code == 302  # back to the service page with the message, never a 500
+    assert written() == before
+
+
+def test_an_add_ons_own_service_id_opens_no_plan_move_or_hold_page(home, run_worker):
+    login = home["login"]
+    customer = auth.Customer(login=login, contact=login.contact, account=login.account)
+    changes.addon_order(
+        customer=customer, review=changes.addon_review(service=home["service"], version_id=home["wifi"].pk)
+    )
+    for _ in range(4):
+        run_worker()
+    addon = Service.objects.get(base_service=home["service"])
+
+    for name in ("plan", "move", "hold", "addon"):
+        assert home["client"].get(url(name, addon)).status_code == 404

@@ -300,6 +300,9 @@ def test_contact_check_refuses_an_email_that_has_a_login(machias):
         ({"last_name": " "}, "last_name"),
         ({"kind": "business", "company_name": ""}, "company_name"),
         ({"kind": "business", "company_name": "Cobscook LLC", "tax_id": "123"}, "tax_id"),
+        ({"first_name": "a" * 100, "last_name": "b" * 100}, "last_name"),  # 201 with the space
+        ({"email": "a" * 245 + "@x.example"}, "email"),  # more than the 254 stored
+        ({"first_name": "Grace\nBcc: all@example.com"}, "first_name"),
     ],
 )
 def test_contact_check_bad_input_names_the_field(machias, values, field):
@@ -596,3 +599,20 @@ def test_a_payment_method_the_gateway_refuses_leaves_the_order_and_says_so(clien
     assert "We could not store your payment method" in page
     assert Order.objects.count() == 1
     assert not PaymentMethod.objects.exists()
+
+
+def test_an_address_that_normalises_too_long_is_refused_on_its_field(machias):
+    with pytest.raises(ValidationError) as caught:
+        place(line1="1 " + "\u00df" * 190 + " St")  # each ß becomes SS
+
+    assert caught.value.field == "line1"
+
+
+def test_no_lead_where_a_plan_can_be_ordered_now(machias):
+    before = written()
+
+    with pytest.raises(ValidationError) as caught:
+        signup.lead_create(place=place(), email="keen@example.com")
+
+    assert caught.value.code == "serviceable"
+    assert written() == before

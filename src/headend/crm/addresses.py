@@ -121,13 +121,18 @@ def normalize_address(*, line1: str, line2: str = "", city: str, state: str, pos
     street = record["address_line_1"] or ""
     if not re.match(r"^\d", street) and not street.startswith("PO BOX"):
         raise ValidationError("A service address starts with a house number.", field="line1", code="invalid_address")
-    return Address(
+    address = Address(
         line1=street,
         line2=record["address_line_2"] or "",
         city=record["city"] or city.upper(),
         state=record["state"],
         postal_code=record["postal_code"] or postal_code,
     )
+    # Normalising can lengthen text ("ß" becomes "SS"): what is stored must still fit.
+    for field, most in (("line1", 200), ("line2", 100), ("city", 100)):
+        if len(getattr(address, field)) > most:
+            raise ValidationError(f"At most {most} characters.", field=field, code="too_long")
+    return address
 
 
 def parse_coordinate(value: object, *, field: str, limit: int) -> Decimal | None:

@@ -22,6 +22,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from headend.core import clock
 from headend.crm.models import Account, Contact
@@ -29,6 +30,7 @@ from headend.crm.models import Account, Contact
 from .models import PortalLogin
 
 SESSION_KEY = "portal_login_id"
+HASH_KEY = "portal_login_hash"
 VERIFY_SALT = "headend.portal.verify"
 RESET_SALT = "headend.portal.reset"
 VERIFY_DAYS = 7
@@ -78,16 +80,26 @@ class Customer:
     account: Account
 
 
+def _password_digest(login: PortalLogin) -> str:
+    """Ties a session to the password it began with: a new password ends every other session."""
+    return hashlib.sha256(f"portal-session|{login.password}".encode()).hexdigest()[:32]
+
+
+def session_values(login: PortalLogin) -> dict[str, Any]:
+    """What a portal session holds for a signed-in login."""
+    return {SESSION_KEY: login.pk, HASH_KEY: _password_digest(login)}
+
+
 def sign_in(request: HttpRequest, login: PortalLogin) -> None:
     """Start a portal session (a new session key, as for staff)."""
     request.session.cycle_key()
-    request.session[SESSION_KEY] = login.pk
+    request.session.update(session_values(login))
     PortalLogin.objects.filter(pk=login.pk).update(last_login_at=clock.now())
 
 
 def sign_out(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
-    request.session.cycle_key()
+    """End the session and everything it held (a sign-up's answers too)."""
+    request.session.flush()
 
 
 def customer_of(request: HttpRequest) -> Customer | None:
@@ -99,7 +111,7 @@ def customer_of(request: HttpRequest) -> Customer | None:
         .filter(pk=login_id, is_active=True, verified_at__isnull=False)
         .first()
     )
-    if login is None:
+    if login is None or request.session.get(HASH_KEY) != _password_digest(login):
         return None
     return Customer(login=login, contact=login.contact, account=login.account)
 
@@ -114,7 +126,7 @@ def portal_required(*, pay: bool = False, order: bool = False) -> Callable:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             customer = customer_of(request)
             if customer is None:
-                return redirect(f"{reverse('portal:login')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('portal:login')}?{urlencode({'next': request.get_full_path()})}")
             if (pay and not customer.login.may_pay) or (order and not customer.login.may_order):
                 raise Http404("Your login does not reach this page.")
             request.customer = customer  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -26,9 +26,14 @@ from .change_forms import AddonForm, MoveForm, PlanForm, VisitForm
 REVIEW_PAGE = "portal/changes/review.html"
 
 
-def _service(request: HttpRequest, service_id: int) -> tuple[auth.Customer, Service]:
+def _service(request: HttpRequest, service_id: int, *, addon_too: bool = False) -> tuple[auth.Customer, Service]:
+    """The customer's service; an add-on only where it may change alone (`addon_too`: cancel).
+    A plan change, move, hold or add-on is the base service's, never an add-on's: 404."""
     customer: auth.Customer = request.customer  # type: ignore[attr-defined]
-    return customer, selectors.service_get_for(account=customer.account, service_id=service_id)
+    service = selectors.service_get_for(account=customer.account, service_id=service_id)
+    if service.base_service_id is not None and not addon_too:
+        raise Http404("An add-on changes with the service it rides on.")
+    return customer, service
 
 
 def _placed(request: HttpRequest, order: Order, words: str) -> HttpResponseBase:
@@ -109,7 +114,7 @@ def move_view(request: HttpRequest, service_id: int) -> HttpResponseBase:
 @auth.portal_required(order=True)
 def cancel_view(request: HttpRequest, service_id: int) -> HttpResponseBase:
     """What cancelling costs (the early-termination fee and the credit); then the order."""
-    customer, service = _service(request, service_id)
+    customer, service = _service(request, service_id, addon_too=True)
     form = forms.Form(request.POST or None)
     try:
         review = changes.cancel_review(service=service)

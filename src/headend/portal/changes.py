@@ -16,7 +16,7 @@ another customer's service never reaches these functions."""
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -360,7 +360,12 @@ def change_order(*, customer: auth.Customer, review: ChangeReview, expected_effe
 def _check_same(review: ChangeReview, line: QuoteLine, expected_effect: Any) -> None:
     seen = review.main.line
     moved = (line.mrc_amount, line.nrc_amount, line.etf_amount) != (seen.mrc_amount, seen.nrc_amount, seen.etf_amount)
-    if moved or (expected_effect not in (None, "") and Decimal(str(expected_effect)) != review.effect):
+    shown: Decimal | None = None
+    try:
+        shown = None if expected_effect in (None, "") else Decimal(str(expected_effect))
+    except InvalidOperation:
+        moved = True  # a figure that is not a number was not what the customer saw
+    if moved or (shown is not None and (not shown.is_finite() or shown != review.effect)):
         raise Conflict("The price changed while you were looking: check it again.", field="plan", code="price_changed")
 
 

@@ -90,4 +90,4 @@ def _send_invitation(login: PortalLogin, *, by: PortalLogin) -> None:
         f'The link works once, for {auth.RESET_HOURS} hours. After that, use "Forgot your password?" on the '
         f"sign-in page with this email.\n\n{provider}"
     )
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [login.email]))
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [login.email]), robust=True)

@@ -72,7 +72,8 @@ def login_create(*, contact: Contact, email: Any, password: Any, role: str = Por
 
 
 def _send(to: str, subject: str, body: str) -> None:
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to]))
+    # robust: a mail server that fails never undoes or breaks what was committed (ask again).
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to]), robust=True)
 
 
 def site_url() -> str:

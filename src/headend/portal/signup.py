@@ -304,6 +304,7 @@ def contact_check(
         "company_name": (company_name or "").strip(),
         "tax_id": (tax_id or "").strip(),
     }
+    _fits(values)
     try:
         with transaction.atomic():
             account = _account_create(values)
@@ -322,6 +323,21 @@ def contact_check(
     except DjangoValidationError as exc:
         raise ValidationError(" ".join(exc.messages), field="password", code="weak_password") from None
     return {**values, "phone": contact.phone, "password_hash": make_password(password)}
+
+
+# What the CRM stores (Account.name 200, Contact names 100, emails 254, tax id 20): refused on
+# the form rather than by the database.
+LIMITS = {"first_name": 100, "last_name": 100, "company_name": 200, "email": 254, "tax_id": 20}
+
+
+def _fits(values: dict[str, str]) -> None:
+    for field, most in LIMITS.items():
+        if len(values.get(field, "")) > most:
+            raise ValidationError(f"At most {most} characters.", field=field, code="too_long")
+        if any(ord(character) < 32 for character in values.get(field, "")):
+            raise ValidationError("Only letters, digits and punctuation, please.", field=field, code="invalid")
+    if len(f"{values['first_name']} {values['last_name']}") > 200:
+        raise ValidationError("At most 200 characters in all.", field="last_name", code="too_long")
 
 
 def _account_create(values: dict[str, str]) -> Account:
@@ -386,6 +402,11 @@ def lead_create(
         "company_name": (company_name or "").strip(),
         "tax_id": "",
     }
+    _fits(values)
+    if plans_at(place=place).serviceable:
+        raise ValidationError(
+            "Service can be ordered at this address now: choose a plan.", field="email", code="serviceable"
+        )
     account = _account_create(values)
     if place.kind == Account.Kind.RESIDENTIAL:
         crm_services.contact_create(

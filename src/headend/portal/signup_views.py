@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import ProductVersion
-from headend.core.errors import DomainError, NotFound
+from headend.core.errors import DomainError, NotFound, ValidationError
 from headend.payments import gateway
 
 from . import auth, labels, signup
@@ -361,7 +361,9 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     plan = _plan(state)
     term = state["plan"]["term_months"]
     label = labels.label_for(version=plan)
-    offer = next(offer for offer in label.terms if offer.term_months == term)
+    offer = next((offer for offer in label.terms if offer.term_months == term), None)
+    if offer is None:
+        raise ValidationError("That term is no longer offered: choose the plan again.", field="plan", code="gone")
     place = _place(state)
     addons = {item.version.pk: item for item in signup.addons_for(place=place, plan=plan, term_months=term)}
     chosen = [addons[pk] for pk in state.get("addons", []) if pk in addons]
@@ -394,7 +396,12 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
                 return redirect(_url(step))
         else:
             return _finish(request, state, result)
-    return render(request, "portal/signup/confirm.html", _context(state, "confirm", **_summary(state)))
+    try:
+        summary = _summary(state)
+    except DomainError as exc:  # the plan or its term left the catalog meanwhile
+        messages.error(request, exc.message)
+        return redirect(_url("plans"))
+    return render(request, "portal/signup/confirm.html", _context(state, "confirm", **summary))
 
 
 def _request(request: HttpRequest, state: dict[str, Any]) -> signup.SignupRequest:

@@ -1,0 +1,356 @@
+"""The portal's sign-up path (issue 15): the server time of each step of 200 scripted sign-ups
+(median and p95 of each page's GET and POST, timed by the client over loopback) against the
+gunicorn `make run` serves the app with, beside as many requests to a bare Django view
+(`/healthz`: one `SELECT 1`, a small JSON answer, through the same middleware) in the same run.
+
+Each sign-up is a new visitor (its own httpx client, so its own session and CSRF cookie, the
+token read from each form) at a unique address in Machias, inside the demo's fiber coverage,
+ordering Fiber 300 on 12 months: address, plans, add-ons (none), the customer, terms, the
+summary confirmed, and the confirmation page. The demo has no payment gateway and Fiber 300 is
+zero touch, so there is no payment or installation-visit step, as in `make run`.
+
+The server is started as scripts/run starts it, on SQLite in a fresh temporary HEADEND_VAR_DIR
+(migrate, collectstatic, load_demo, then gunicorn with its workers, threads and access log, the
+relay on commit off as there), without the task worker and relay loop: the sign-ups complete
+(account, login, accepted quote, order) and their zero-touch tasks stay queued. Two sign-ups
+before the timed ones warm each worker's templates and caches. Every process started is in its
+own session and stopped at the end, also on failure."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import size
+
+SIGNUPS = size(200)  # 20 in a small run (CI)
+WARMUP = 2  # untimed sign-ups first: each worker's first pages compile templates and fill caches
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the venv `make bench` runs in: its python and gunicorn
+TOWN = ("Machias", "ME", "04654", "44.715100", "-67.461400")  # web/demo/network.py: a covered town centre
+STREETS = ("Elm St", "Court St", "Center St", "Main St", "Water St")
+PLAN, TERM = "Fiber 300", 12  # zero touch, sold to residents in the demo's coverage
+PASSWORD = "wide-harbor-47"
+BARE = "/healthz"
+# (step, its page, where its POST leads); the confirmation page after them is a GET alone.
+STEPS = [
+    ("address", "/portal/signup/", "/portal/signup/plans/"),
+    ("plans", "/portal/signup/plans/", "/portal/signup/add-ons/"),
+    ("add-ons", "/portal/signup/add-ons/", "/portal/signup/you/"),
+    ("contact", "/portal/signup/you/", "/portal/signup/terms/"),
+    ("terms", "/portal/signup/terms/", "/portal/signup/confirm/"),
+    ("confirm", "/portal/signup/confirm/", "/portal/signup/done/"),
+]
+DONE = "/portal/signup/done/"
+REQUESTS_PER_SIGNUP = 2 * len(STEPS) + 1
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+# The server, as scripts/run starts it
+
+
+def _env(var_dir: Path, port: int) -> dict[str, str]:
+    """The environment of the stack's processes: SQLite in `var_dir`, whatever database a
+    benchmark run was pointed at (as tests/e2e/test_default_install.py starts scripts/run)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "HEADEND_RADIUS_DATABASE_URL", "HEADEND_TASK_BACKEND")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="headend.settings",
+        HEADEND_VAR_DIR=str(var_dir),
+        HEADEND_RELAY_ON_COMMIT="0",  # scripts/run: its relay loop publishes the outbox
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _prepare(env: dict[str, str], log: Path) -> None:
+    """scripts/run's set-up before it serves: the schema and the demo provider, with the static
+    files collected meanwhile (they touch no database, and compressing them is the longest part)."""
+    collect = _manage(env, log, "collectstatic", "--noinput", "-v0")
+    try:
+        for command in (["migrate", "--noinput"], ["load_demo"]):
+            _finished(_manage(env, log, *command), log)
+        _finished(collect, log)
+    finally:
+        _stop(collect)
+
+
+def _manage(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen:
+    with log.open("a") as out:
+        return subprocess.Popen(
+            [str(BIN / "python"), "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def _finished(process: subprocess.Popen, log: Path) -> None:
+    try:
+        process.wait(900)
+    finally:
+        _stop(process)
+    if process.returncode != 0:
+        raise RuntimeError(f"{process.args!r} failed ({process.returncode}): see {log}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """gunicorn as scripts/run serves the app (2 workers of 4 threads, its access log), in its
+    own session; stopped with all its workers on the way out, however the block ends."""
+    with log.open("a") as out:
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "headend.wsgi",
+                "--pythonpath",
+                "src",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+                "--logger-class",
+                "headend.core.redact.GunicornLogger",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_serving(server, url, log)
+        yield url
+    finally:
+        _stop(server)
+
+
+def _wait_serving(server: subprocess.Popen, url: str, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}): see {log}")
+        try:
+            if httpx.get(url + BARE, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"gunicorn did not serve {BARE} within {timeout:.0f} s: see {log}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """TERM to the process's group (gunicorn's master and workers), KILL if it lingers."""
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(30)
+    except ProcessLookupError:
+        pass
+
+
+# One visitor signing up
+
+
+def _token(page: httpx.Response) -> str:
+    found = _CSRF.search(page.text)
+    if page.status_code != 200 or not found:
+        raise AssertionError(f"{page.request.url.path}: {page.status_code}, no form\n{page.text[:2000]}")
+    return found.group(1)
+
+
+def _plan_choice(page: str) -> str:
+    """The radio value ("<version id>:<term>") of PLAN on TERM on the plans page."""
+    for card in page.split('<fieldset class="card plan-card">')[1:]:
+        if f'<span class="plan-name">{PLAN}</span>' in card:
+            found = re.search(rf'value="(\d+:{TERM})"', card)
+            if found:
+                return found.group(1)
+    raise AssertionError(f"{PLAN} on {TERM} months is not offered at the address\n{page[:2000]}")
+
+
+def _form(step: str, n: int, page: str) -> dict[str, str]:
+    """What a visitor types into the step's form: sign-up `n`'s own address and email."""
+    city, state, postal_code, lat, lng = TOWN
+    if step == "address":
+        return {
+            "kind": "residential",
+            "line1": f"{100 + n // len(STREETS)} {STREETS[n % len(STREETS)]}",
+            "line2": "",
+            "city": city,
+            "state": state,
+            "postal_code": postal_code,
+            "latitude": lat,
+            "longitude": lng,
+        }
+    if step == "plans":
+        return {"choice": _plan_choice(page)}
+    if step == "contact":
+        return {
+            "first_name": "Bench",
+            "last_name": f"Customer {n}",
+            "email": f"signup-{n}@bench.example",
+            "phone": "",
+            "password": PASSWORD,
+        }
+    if step == "terms":
+        return {"accepted_by_name": f"Bench Customer {n}", "accept": "on"}
+    return {}  # add-ons: none ticked; confirm: the button alone
+
+
+def _signup(url: str, n: int, timings: dict[str, list[float]] | None) -> None:
+    """Walk sign-up `n` through every step as a browser would, timing each request into `timings`."""
+
+    def timed(name: str, send: Callable[..., httpx.Response], path: str, **kwargs: Any) -> httpx.Response:
+        start = time.perf_counter()
+        response = send(path, **kwargs)
+        if timings is not None:
+            timings.setdefault(name, []).append(time.perf_counter() - start)
+        return response
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for step, path, following in STEPS:
+            page = timed(f"{step} GET", client.get, path)
+            data = {"csrfmiddlewaretoken": _token(page), **_form(step, n, page.text)}
+            posted = timed(f"{step} POST", client.post, path, data=data)
+            if posted.status_code != 302 or posted.headers.get("location") != following:
+                raise AssertionError(f"sign-up {n}, {step}: {posted.status_code}\n{posted.text[:3000]}")
+        done = timed("done GET", client.get, DONE)
+        if done.status_code != 200 or "Thank you, Bench" not in done.text:
+            raise AssertionError(f"sign-up {n}: no confirmation ({done.status_code})\n{done.text[:2000]}")
+
+
+def _bare(url: str, count: int, timings: list[float]) -> None:
+    """`count` requests to the bare view, from one new client as a sign-up's are."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for _ in range(count):
+            start = time.perf_counter()
+            response = client.get(BARE)
+            timings.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.status_code
+
+
+# The figures
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def _created(database: Path) -> tuple[int, int, int]:
+    """The bench's sign-ups found in the database: portal logins, accounts with an active
+    customer's order in fulfilment from an accepted quote, and those orders."""
+    with sqlite3.connect(database, timeout=30) as db:
+        (logins,) = db.execute("SELECT count(*) FROM portal_portallogin WHERE email LIKE '%@bench.example'").fetchone()
+        accounts, orders = db.execute(
+            "SELECT count(DISTINCT a.id), count(o.id) FROM portal_portallogin l"
+            " JOIN crm_account a ON a.id = l.account_id"
+            " JOIN quoting_quote q ON q.account_id = a.id AND q.status = 'accepted'"
+            " JOIN orders_order o ON o.quote_id = q.id"
+            " WHERE l.email LIKE '%@bench.example'"
+        ).fetchone()
+    return logins, accounts, orders
+
+
+def _print(timings: dict[str, list[float]], bare: list[float], totals: list[float], seconds: dict[str, float]) -> None:
+    base = statistics.median(bare)
+    print(
+        f"\nBenchmark: portal sign-up, {SIGNUPS:,} sign-ups one after another against gunicorn as `make run` serves"
+        f" it (SQLite, 2 workers x 4 threads, {os.cpu_count()} CPUs), timed by the client over loopback"
+    )
+    print(f"  set-up (migrate, load_demo, collectstatic) {seconds['setup']:.1f} s; the sign-ups {seconds['run']:.1f} s")
+    print(f"  {'request':<16} {'median ms':>10} {'p95 ms':>9} {'x bare median':>14}")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"  {name:<16} {median * 1000:10.1f} {_p95(values) * 1000:9.1f} {median / base:13.1f}x")
+    for step, _, _ in STEPS:
+        both = [get + post for get, post in zip(timings[f"{step} GET"], timings[f"{step} POST"], strict=True)]
+        median = statistics.median(both)
+        print(f"  {step + ' (both)':<16} {median * 1000:10.1f} {_p95(both) * 1000:9.1f} {median / base:13.1f}x")
+    median = statistics.median(totals)
+    print(
+        f"  {'whole sign-up':<16} {median * 1000:10.1f} {_p95(totals) * 1000:9.1f} {median / base:13.1f}x"
+        f"  ({REQUESTS_PER_SIGNUP} requests)"
+    )
+    print(
+        f"  {'baseline ' + BARE:<16} {base * 1000:10.1f} {_p95(bare) * 1000:9.1f} {1:13.1f}x  ({len(bare):,} requests)"
+    )
+
+
+def main() -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="headend-bench-signup-"))
+    log = var_dir / "server.log"
+    try:
+        port = _free_port()
+        env = _env(var_dir, port)
+        start = time.perf_counter()
+        _prepare(env, log)
+        seconds = {"setup": time.perf_counter() - start}
+        timings: dict[str, list[float]] = {}
+        bare: list[float] = []
+        with _gunicorn(env, port, log) as url:
+            for n in range(WARMUP):
+                _signup(url, SIGNUPS + n, None)
+            start = time.perf_counter()
+            for n in range(SIGNUPS):
+                _signup(url, n, timings)
+                _bare(url, REQUESTS_PER_SIGNUP, bare)  # interleaved: the baseline sees the same server
+            seconds["run"] = time.perf_counter() - start
+        logins, accounts, orders = _created(var_dir / "headend.sqlite3")
+        expected = SIGNUPS + WARMUP
+        assert (logins, accounts, orders) == (expected, expected, expected), (logins, accounts, orders)
+        totals = [sum(values[i] for values in timings.values()) for i in range(SIGNUPS)]
+        _print(timings, bare, totals, seconds)
+        print(
+            f"  created: {accounts:,} accounts ({SIGNUPS:,} timed + {WARMUP} warm-up), each with a portal login"
+            " and an order from its accepted quote"
+        )
+    except BaseException:
+        if log.exists():
+            print(
+                f"portal sign-up benchmark failed; the server's log ends:\n{log.read_text()[-4000:]}", file=sys.stderr
+            )
+        raise
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
