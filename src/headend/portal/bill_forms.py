@@ -14,11 +14,10 @@ from headend.billing.models import BillingAccount, Invoice
 from headend.core.forms import AmountField
 from headend.core.money import ZERO
 from headend.core.templatetags.headend import money
+from headend.payments import methods
 from headend.payments.models import PaymentMethod
 
 NEW = "new"  # the method choice "a new card or bank account" (a token typed)
-# 12 to 19 digits in a row, spaces and dashes aside: a card or bank account number.
-_NUMBER_RUN = re.compile(r"\d{12,19}")
 _KEY = re.compile(r"portal-[0-9a-f-]{36}")
 
 
@@ -28,7 +27,7 @@ def _new_key() -> str:
 
 def refuse_card_number(value: str) -> None:
     """A value that looks like a card or bank account number is refused before it goes anywhere."""
-    if _NUMBER_RUN.search(re.sub(r"[\s-]", "", value or "")):
+    if methods.looks_like_card_number(value):
         raise forms.ValidationError(
             "That looks like a card or account number. Never type it here: enter your card in the "
             "secure card form, which gives the token to paste here.",

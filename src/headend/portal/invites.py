@@ -11,9 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -34,13 +32,7 @@ CONTACT_ROLE: dict[str, str] = {
 
 
 def _checked_email(value: Any) -> str:
-    email = auth.normal_email(value)
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        raise ValidationError(
-            "Enter an email address such as ada@example.com.", field="email", code="invalid"
-        ) from None
+    email = logins.checked_email(value)
     if logins.email_taken(email):
         raise ValidationError("This email already has a portal login.", field="email", code="taken")
     return email

@@ -22,7 +22,8 @@ from . import auth
 from .models import PortalLogin
 
 
-def _email(value: Any) -> str:
+def checked_email(value: Any) -> str:
+    """The email in lower case; ValidationError unless it is a well-formed address."""
     email = auth.normal_email(value)
     try:
         validate_email(email)
@@ -50,7 +51,7 @@ def email_taken(email: str) -> bool:
 def login_create(*, contact: Contact, email: Any, password: Any, role: str = PortalLogin.Role.ADMIN) -> PortalLogin:
     """A portal login for `contact`, not yet verified: the verification link is emailed after
     commit. An email already used by another login is refused (the field says so)."""
-    email = _email(email)
+    email = checked_email(email)
     if email_taken(email):
         raise ValidationError(
             "An account with this email exists already: sign in, or reset the password.",
