@@ -181,12 +181,22 @@ APPOINTMENT_WINDOWS = ((dt.time(8), dt.time(12)), (dt.time(12), dt.time(17)))
 def appointment_slots(*, task: Task, days: int = 10) -> list[Slot]:
     """Free visit windows for a task over the next working days: morning and afternoon, each
     with the first qualified technician who works then, has no other visit in the window and
-    room in the day."""
+    room in the day (the task's own booking does not count against it)."""
+    earliest = max(filter(None, [task.forecast_start, clock.now()]))
+    return visit_slots(
+        skill_id=task.skill_id, planned_minutes=task.planned_minutes, earliest=earliest, task_id=task.pk, days=days
+    )
+
+
+def visit_slots(
+    *, skill_id: int | None, planned_minutes: int, earliest: dt.datetime, task_id: int | None = None, days: int = 10
+) -> list[Slot]:
+    """Free visit windows for work of a skill and length not yet a task (a sign-up's
+    installation), or for task `task_id`: see appointment_slots."""
     zone = clock.provider_zone()
     calendar = provider_calendar()
-    earliest = max(filter(None, [task.forecast_start, clock.now()]))
     day = earliest.astimezone(zone).date()
-    technicians = qualified_technicians(task=task)
+    technicians = qualified_technicians(task=Task(skill_id=skill_id))
     slots: list[Slot] = []
     checked = 0
     while checked < days:
@@ -206,11 +216,12 @@ def appointment_slots(*, task: Task, days: int = 10) -> list[Slot]:
                         continue
                     busy = Appointment.objects.filter(
                         technician=technician, status=Appointment.Status.BOOKED, start__lt=end, end__gt=start
-                    ).exclude(task=task)
+                    )
+                    if task_id is not None:
+                        busy = busy.exclude(task_id=task_id)
                     if (
                         busy.exists()
-                        or _booked_minutes(technician, day)
-                        + min(task.planned_minutes, technician.daily_capacity_minutes)
+                        or _booked_minutes(technician, day) + min(planned_minutes, technician.daily_capacity_minutes)
                         > technician.daily_capacity_minutes
                     ):
                         continue

@@ -253,10 +253,9 @@ def visit_slots(*, plan: ProductVersion) -> list[Slot]:
     task = visit_task(plan=plan)
     if task is None:
         return []
-    # The task does not exist before the order: id 0 names none, so no booked visit counts as its own.
-    # TODO(#15): a fulfillment selector of slots for a template task would spare this stand-in.
-    stand_in = Task(pk=0, skill_id=task.skill_id, planned_minutes=task.planned_minutes)
-    return fulfillment_selectors.appointment_slots(task=stand_in)
+    return fulfillment_selectors.visit_slots(
+        skill_id=task.skill_id, planned_minutes=task.planned_minutes, earliest=clock.now()
+    )
 
 
 def slot_check(*, plan: ProductVersion, start: Any) -> dt.datetime:
