@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "headend.hub",
     "headend.billing",
     "headend.payments",
+    "headend.support",
     "headend.portal",
     "headend.api",
     "headend.web",

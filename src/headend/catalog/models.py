@@ -158,6 +158,23 @@ class ProductVersion(StatusModel):
         blank=True,
         help_text='"F", the provider\'s FRN and up to 15 letters or digits; empty: generated from the FRN and version.',
     )
+    # What one unit costs the provider a month (backhaul, wholesale, licences): a case shows the
+    # customer's profit as MRR minus this. Empty: not known.
+    monthly_cost_amount = models.DecimalField(
+        "cost (monthly per unit)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # The availability the contract promises and the credits owed below it (support/sla_credits.py),
+    # as [{"below": "99.9", "credit_percent": "10"}, ...]; empty target: no promise.
+    availability_target = models.DecimalField(
+        "availability promised (%)", max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    availability_credits = models.JSONField(
+        "availability credits",
+        default=list,
+        blank=True,
+        help_text="Credit as a percent of the month's charge when availability falls below a level, as "
+        '[{"below": "99.9", "credit_percent": "10"}, {"below": "99.5", "credit_percent": "25"}].',
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     history = audit.history()
@@ -192,6 +209,17 @@ class ProductVersion(StatusModel):
                 condition=models.Q(etf_cap_amount__isnull=True) | models.Q(etf_cap_amount__gte=0),
                 name="version_etf_cap_not_negative",
                 violation_error_message="The ETF cap cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_cost_amount__isnull=True) | models.Q(monthly_cost_amount__gte=0),
+                name="version_cost_not_negative",
+                violation_error_message="The monthly cost cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(availability_target__isnull=True)
+                | models.Q(availability_target__gt=0, availability_target__lte=100),
+                name="version_availability_target_percent",
+                violation_error_message="The availability promised is a percent above 0 and at most 100.",
             ),
             models.UniqueConstraint(
                 fields=["fcc_label_id"],

@@ -7,6 +7,7 @@ from headend.catalog.models import ProductVersion, Term, WorkAction
 from headend.core import audit
 from headend.core.models import StatusModel
 from headend.crm.models import Account, Location
+from headend.network.models import Element, Outage
 
 
 class Service(StatusModel):
@@ -102,3 +103,48 @@ class ServiceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id}: {self.from_status} -> {self.to_status}"
+
+
+class ServiceElement(models.Model):
+    """A network element a service rides on (its PON port, its sector, its CPE): set by the
+    provisioning code tasks that know it, or by hand. An outage on the element or anything above
+    it in the topology impacts the service."""
+
+    class Source(models.TextChoices):
+        PROVISIONING = "provisioning", "Provisioning"
+        STAFF = "staff", "Staff"
+        IMPORT = "import", "Import"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="element_bindings")
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="service_bindings")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    bound_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["service", "element__path"]
+        constraints = [models.UniqueConstraint(fields=["service", "element"], name="service_element_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} on {self.element_id}"
+
+
+class ServiceOutage(models.Model):
+    """A service an outage impacted, as it was when the impact was worked out (its MRR then is the
+    revenue at risk); `started_at`/`ended_at` bound the time it counted as down, which the
+    service's availability is computed from."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="impacts")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="outages")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    mrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["outage", "service"]
+        constraints = [models.UniqueConstraint(fields=["outage", "service"], name="service_outage_unique")]
+        indexes = [models.Index(fields=["service", "started_at"], name="service_outage_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} in outage {self.outage_id}"

@@ -229,3 +229,183 @@ class QualificationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.qualification_id}.{self.position} {self.result}"
+
+
+class Element(models.Model):
+    """One piece of the network in the topology tree (a POP holds OLTs, an OLT its PON ports, a
+    tower its sectors): what services ride on and what monitoring names in its alerts.
+
+    `path` lists the ids from the root down to this element ("/4/17/230/"), so everything below an
+    element is one indexed prefix match, however deep; it is kept by network.topology only."""
+
+    class Kind(models.TextChoices):
+        POP = "pop", "POP"
+        OLT = "olt", "OLT"
+        CMTS = "cmts", "CMTS"
+        TOWER = "tower", "Tower"
+        PON_PORT = "pon_port", "PON port"
+        SECTOR = "sector", "Sector"
+        SWITCH = "switch", "Switch"
+        CPE = "cpe", "CPE"
+
+    name = models.CharField(max_length=100, unique=True)  # what alerts name it by (label `element`)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(max_length=400, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    description = models.CharField(max_length=200, blank=True)
+    location = models.ForeignKey(
+        "crm.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="network_elements"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="element_path"),
+            models.Index(fields=["path"], name="element_path_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("network:element_detail", args=[self.pk])
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """The ids above this element, root first."""
+        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+
+
+class Outage(models.Model):
+    """An element down (from monitoring or entered by staff) or a planned maintenance window on it;
+    every service below the element is impacted (inventory.ServiceOutage keeps who was).
+
+    One open unplanned outage per element: a re-sent or grouped alert joins the open one."""
+
+    class Kind(models.TextChoices):
+        UNPLANNED = "unplanned", "Outage"
+        MAINTENANCE = "maintenance", "Planned maintenance"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"  # maintenance announced, not started
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        CANCELLED = "cancelled", "Cancelled"  # maintenance called off before it started
+
+    class Source(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        ALARM = "alarm", "TMF642 alarm"
+        STAFF = "staff", "Staff"
+
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="outages")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.UNPLANNED)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=20, blank=True)  # as monitoring said it (critical, major, ...)
+    scheduled_start = models.DateTimeField(null=True, blank=True)  # maintenance windows
+    scheduled_end = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Filled by support when it has worked out who is impacted (a live figure until it closes).
+    impact_computed_at = models.DateTimeField(null=True, blank=True)
+    services_impacted = models.PositiveIntegerField(default=0)
+    customers_impacted = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["element"],
+                condition=models.Q(status="open", kind="unplanned"),
+                name="outage_one_open_per_element",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "kind"], name="outage_status_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.element}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("network:outage_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class OutageAlert(models.Model):
+    """One alert (Alertmanager's fingerprint and start, or a TMF642 alarm) that an outage stands
+    on; the outage resolves when every one of its alerts has."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="alerts")
+    source = models.CharField(max_length=12, choices=Outage.Source.choices)
+    key = models.CharField(max_length=200)  # fingerprint@startsAt, or the alarm's id
+    labels = models.JSONField(default=dict, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_seen_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="outage_alert_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Alarm(models.Model):
+    """A TMF642 alarm as a monitoring system raised it: kept as the standard describes it, and
+    tied to the outage it opened or joined on its element."""
+
+    class State(models.TextChoices):
+        RAISED = "raised", "Raised"
+        UPDATED = "updated", "Updated"
+        CLEARED = "cleared", "Cleared"
+
+    class AckState(models.TextChoices):
+        UNACKNOWLEDGED = "unacknowledged", "Unacknowledged"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+    uid = models.UUIDField(unique=True)  # the API's id
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="alarms")
+    outage = models.ForeignKey(Outage, null=True, blank=True, on_delete=models.SET_NULL, related_name="tmf_alarms")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RAISED)
+    ack_state = models.CharField(max_length=16, choices=AckState.choices, default=AckState.UNACKNOWLEDGED)
+    alarm_type = models.CharField(max_length=60)
+    perceived_severity = models.CharField(max_length=20)
+    probable_cause = models.CharField(max_length=100)
+    specific_problem = models.CharField(max_length=200, blank=True)
+    external_alarm_id = models.CharField(max_length=100, blank=True)
+    source_system_id = models.CharField(max_length=100)
+    alarm_details = models.TextField(blank=True)
+    is_root_cause = models.BooleanField(default=False)
+    alarm_raised_time = models.DateTimeField()
+    alarm_reporting_time = models.DateTimeField()
+    alarm_changed_time = models.DateTimeField(null=True, blank=True)
+    alarm_cleared_time = models.DateTimeField(null=True, blank=True)
+    ack_system_id = models.CharField(max_length=100, blank=True)
+    ack_user_id = models.CharField(max_length=100, blank=True)
+    cleared_by = models.CharField(max_length=100, blank=True)
+    comments = models.JSONField(default=list, blank=True)  # [{"comment", "time", "userId", "systemId"}]
+    extra = models.JSONField(default=dict, blank=True)  # the rest of what was sent, echoed back
+
+    class Meta:
+        ordering = ["-alarm_raised_time", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system_id", "external_alarm_id"],
+                condition=~models.Q(external_alarm_id=""),
+                name="alarm_unique_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alarm_type} on {self.element}"
