@@ -96,6 +96,19 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "payment_method.manage": BILL,  # store a card or bank account, autopay on or off
     "dunning.promise": (Role.BILLING, Role.SUPPORT),  # a promise to pay holds dunning
     "dunning.manage": (Role.BILLING, Role.FINANCE),  # the dunning policies
+    # Support (issue 16): anyone who talks to customers opens a case; support works them, and
+    # billing and provisioning work the cases queued to them.
+    "case.create": (Role.SUPPORT, Role.SALES, Role.SALES_MANAGER, Role.BILLING, Role.PROVISIONING),
+    "case.work": (Role.SUPPORT, Role.BILLING, Role.PROVISIONING),
+    "sla_policy.manage": (),  # SLA targets and queues: admins
+    # The network team's topology: elements, the CSV import, which elements a service rides on.
+    "topology.manage": (Role.PROVISIONING,),
+    # Open or close an outage by hand, schedule or cancel a maintenance window.
+    "outage.manage": (Role.PROVISIONING, Role.SUPPORT),
+    # TMF642 alarms from monitoring systems (an integration's token) or the network team.
+    "alarm.manage": (Role.PROVISIONING, Role.INTEGRATION),
+    # SLA credits proposed after an outage: billing and finance approve or reject them.
+    "sla_credit.decide": (Role.BILLING, Role.FINANCE),
 }
 
 # The roles work is given to (template and work-order tasks, quote approvals): people's roles.
