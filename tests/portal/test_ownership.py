@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from headend.billing.models import Invoice
@@ -23,6 +24,8 @@ from headend.payments import payments
 from headend.payments.models import Allocation, Payment, PaymentMethod
 from headend.portal.models import PortalLogin
 from headend.quoting.models import Quote
+from headend.support import cases
+from headend.support.models import Case, CaseAttachment, CaseNote
 from tests.factories import (
     make_billing_account,
     make_invoice,
@@ -85,6 +88,19 @@ def method_of(login: PortalLogin) -> dict[str, Any]:
     return {"payment_method_id": method.pk}
 
 
+def case_of(login: PortalLogin) -> dict[str, Any]:
+    case = cases.case_open(account=login.account, type="other", channel="phone", subject="Theirs")
+    return {"case_id": case.pk}
+
+
+def case_file_of(login: PortalLogin) -> dict[str, Any]:
+    case = cases.case_open(account=login.account, type="other", channel="phone", subject="Theirs")
+    png = SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
+    cases.case_note_add(case=case, kind="customer", body="See the file.", uploads=[png])
+    attachment = CaseAttachment.objects.get(case=case)
+    return {"case_id": case.pk, "attachment_id": attachment.pk}
+
+
 ROUTES: list[tuple[str, KwargsBuilder, str]] = [
     ("portal:bill_invoice", invoice_of, "get"),
     ("portal:bill_invoice_pdf", invoice_of, "get"),
@@ -97,12 +113,16 @@ ROUTES: list[tuple[str, KwargsBuilder, str]] = [
     ("portal:quote", quote_of, "get"),
     ("portal:quote_sign", quote_of, "post"),
     ("portal:login_deactivate", login_of, "post"),
+    ("portal:case", case_of, "get"),
+    ("portal:case", case_of, "post"),
+    ("portal:case_attachment", case_file_of, "get"),
 ]
 
 # What a route could change: every row of these tables is compared before and after.
 WATCHED = [
     *(Quote, Order, Service, PortalLogin, Contact, SigningLink, Signature, OutboxEvent),
     *(Invoice, Payment, PaymentMethod, Allocation),
+    *(Case, CaseNote, CaseAttachment),
 ]
 
 

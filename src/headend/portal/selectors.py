@@ -25,6 +25,7 @@ from headend.inventory.models import Service
 from headend.orders.models import Order, OrderLine
 from headend.quoting import selectors as quoting_selectors
 from headend.quoting.models import Quote, QuoteLine
+from headend.support.models import Case, CaseAttachment, CaseNote
 
 from . import changes
 from .models import PortalLogin
@@ -306,6 +307,7 @@ class Dashboard:
     open_orders: list[OrderRow]
     quotes_waiting: list[Quote]
     bills: BillSummary | None  # None for a login that does not see bills
+    open_cases: list[Case] = field(default_factory=list)
 
 
 def dashboard_of(login: PortalLogin, *, today: dt.date) -> Dashboard:
@@ -316,7 +318,52 @@ def dashboard_of(login: PortalLogin, *, today: dt.date) -> Dashboard:
         open_orders=order_rows(orders_of(account, open_only=True)),
         quotes_waiting=list(quotes_waiting(account, today=today)),
         bills=bill_summary(account, today=today) if login.may_pay else None,
+        open_cases=list(cases_of(account, open_only=True)[:10]),
     )
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+# What the customer reads of a case: the replies and their own words, never internal notes.
+CUSTOMER_NOTE_KINDS = (CaseNote.Kind.REPLY, CaseNote.Kind.CUSTOMER)
+
+
+def cases_of(account: Account, *, open_only: bool = False) -> QuerySet[Case]:
+    """The account's cases, newest first (an outage's parent case is staff's, never listed)."""
+    found = Case.objects.filter(account=account).select_related("service__product_version__product", "location")
+    if open_only:
+        found = found.filter(status__in=Case.OPEN_STATUSES)
+    return found.order_by("-created_at", "-id")
+
+
+def case_get_for(*, account: Account, case_id: object) -> Case:
+    """One of the account's cases; NotFound otherwise."""
+    case = cases_of(account).filter(pk=parse_id(case_id)).first()
+    if case is None:
+        raise NotFound("No such case.", field="id")
+    return case
+
+
+def case_notes_for_customer(case: Case) -> list[CaseNote]:
+    """The case's replies and customer messages, oldest first, each with its attachments."""
+    return list(
+        case.notes.filter(kind__in=CUSTOMER_NOTE_KINDS)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def case_attachment_for_customer(*, case: Case, attachment_id: object) -> CaseAttachment:
+    """A file the customer may download: theirs (no note: sent with the case) or on a reply."""
+    attachment = (
+        CaseAttachment.objects.filter(case=case, pk=parse_id(attachment_id))
+        .filter(Q(note__isnull=True, uploaded_by__isnull=True) | Q(note__kind__in=CUSTOMER_NOTE_KINDS))
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("No such file.", field="id")
+    return attachment
 
 
 # --- Contacts and their logins (admins) -------------------------------------------------------

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("headend.portal.account_urls")),  # dashboard parts: services, orders, quotes, contacts
     path("", include("headend.portal.change_urls")),  # self-service changes of a service
     path("bills/", include("headend.portal.bill_urls")),  # invoices, pay, autopay, methods, history
+    path("cases/", include("headend.portal.case_urls")),  # support cases: open, follow, reply
 ]
