@@ -202,3 +202,20 @@ def test_the_demo_customers_sign_in_to_the_portal(radius_tables, client):
         assert (response.status_code, response["Location"]) == (302, reverse("portal:dashboard"))
         assert client.get(reverse("portal:dashboard")).status_code == 200
         client.post(reverse("portal:logout"))
+
+
+def test_the_demo_support_desk_has_cases_with_running_clocks(radius_tables):
+    from headend.support.models import Case
+
+    demo.load()
+    cases = {case.subject: case for case in Case.objects.select_related("account", "queue")}
+    assert sorted(cases) == [
+        "Processing plant offline since 6 am",
+        "Question about the installation charge",
+        "Slow in the evenings",
+    ]
+    slow = cases["Slow in the evenings"]
+    assert (slow.account.name, slow.status, slow.first_response_at is not None) == ("Ada Lovelace", "waiting", True)
+    plant = cases["Processing plant offline since 6 am"]
+    assert (plant.queue.name, plant.service.account_id, plant.priority) == ("Network operations", plant.account_id, "p2")
+    assert cases["Question about the installation charge"].queue.name == "Billing"
