@@ -1,6 +1,8 @@
 """Reads of coverage: what is available at a location, what can be sold there, and why not."""
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -112,36 +114,56 @@ def cell_of(location: Location) -> str | None:
 
 
 def _offers(location: Location, cell: str | None) -> list[Offer]:
-    offers = [
-        Offer(row.technology, row.max_down_mbps, row.max_up_mbps, "address_list", "on the provider's address list")
-        for row in AddressCoverage.objects.filter(address_key=location.address_key)
-    ]
-    if cell is None:
-        return offers
-    fcc = (
-        FccAvailability.objects.filter(
-            h3_res8=cell, business_residential_code__in=FCC_MARKETS.get(location.account.kind, ("R", "B", "X"))
+    return _offers_at([location], [cell])[0]
+
+
+def _offers_at(locations: Sequence[Location], cells: Sequence[str | None]) -> list[list[Offer]]:
+    """The offers at each location (its address on address lists, then FCC rows and staff areas
+    in its H3 cell), in three queries for all of them (four when both kinds of account are
+    asked about); `cells[i]` is the cell of `locations[i]`."""
+    by_address: dict[str, list[Offer]] = defaultdict(list)
+    for row in AddressCoverage.objects.filter(address_key__in={location.address_key for location in locations}):
+        by_address[row.address_key].append(
+            Offer(row.technology, row.max_down_mbps, row.max_up_mbps, "address_list", "on the provider's address list")
         )
-        .values("technology", "brand_name", "provider_id", "max_down_mbps", "max_up_mbps")
-        .annotate(locations=models.Count("location_id", distinct=True))
-        .order_by("technology", "-max_down_mbps", "-max_up_mbps", "brand_name")
-    )
-    offers += [
-        Offer(
-            row["technology"],
-            row["max_down_mbps"],
-            row["max_up_mbps"],
-            "fcc",
-            f"{row['brand_name'] or 'provider ' + str(row['provider_id'])}: "
-            f"{row['locations']} FCC location{'s' if row['locations'] != 1 else ''} in this cell",
+    markets = [FCC_MARKETS.get(location.account.kind, ("R", "B", "X")) for location in locations]
+    by_cell: dict[tuple[tuple[str, ...], str], list[Offer]] = defaultdict(list)
+    for wanted in set(markets):
+        in_cells = {cell for cell, market in zip(cells, markets, strict=True) if cell is not None and market == wanted}
+        if not in_cells:
+            continue
+        fcc = (
+            FccAvailability.objects.filter(h3_res8__in=in_cells, business_residential_code__in=wanted)
+            .values("h3_res8", "technology", "brand_name", "provider_id", "max_down_mbps", "max_up_mbps")
+            .annotate(locations=models.Count("location_id", distinct=True))
+            .order_by("h3_res8", "technology", "-max_down_mbps", "-max_up_mbps", "brand_name")
         )
-        for row in fcc
+        for fcc_row in fcc:
+            by_cell[(wanted, fcc_row["h3_res8"])].append(
+                Offer(
+                    fcc_row["technology"],
+                    fcc_row["max_down_mbps"],
+                    fcc_row["max_up_mbps"],
+                    "fcc",
+                    f"{fcc_row['brand_name'] or 'provider ' + str(fcc_row['provider_id'])}: "
+                    f"{fcc_row['locations']} FCC location{'s' if fcc_row['locations'] != 1 else ''} in this cell",
+                )
+            )
+    by_area: dict[str, list[Offer]] = defaultdict(list)
+    known_cells = {cell for cell in cells if cell is not None}
+    if known_cells:
+        area_cells = (
+            AreaCell.objects.filter(h3_res8__in=known_cells).select_related("area").order_by("area__name", "area__id")
+        )
+        for area_cell in area_cells:
+            area = area_cell.area
+            by_area[area_cell.h3_res8].append(
+                Offer(area.technology, area.max_down_mbps, area.max_up_mbps, "staff", area.name)
+            )
+    return [
+        [*by_address[location.address_key], *(by_cell[(market, cell)] + by_area[cell] if cell is not None else [])]
+        for location, cell, market in zip(locations, cells, markets, strict=True)
     ]
-    offers += [
-        Offer(area.technology, area.max_down_mbps, area.max_up_mbps, "staff", area.name)
-        for area in CoverageArea.objects.filter(cells__h3_res8=cell).order_by("name", "id")
-    ]
-    return offers
 
 
 def _technologies(offers: list[Offer]) -> tuple[TechnologyAvailability, ...]:
@@ -249,6 +271,28 @@ def serviceability_for(*, location: Location, on: dt.date | None = None) -> Serv
         offerings=checks,
         matched_sources=service.matched_sources,
     )
+
+
+def coverage_at(*, locations: Sequence[Location]) -> list[Serviceability]:
+    """What `serviceability_for` finds at each location, for many at once in a few queries (pass
+    a few thousand at a time; each location's account loaded): technologies, best speeds and
+    offers, in the order given. The offerings are not checked (empty): check those wanted with
+    `offering_check(location, version, serviceability=...)`, which then reads nothing."""
+    cells = [cell_of(location) for location in locations]
+    answers = []
+    for location, cell, offers in zip(locations, cells, _offers_at(locations, cells), strict=True):
+        sources = {offer.source for offer in offers}
+        answers.append(
+            Serviceability(
+                location=location,
+                h3_cell=cell,
+                technologies=_technologies(offers),
+                offerings=(),
+                unknown_reason="" if offers else _unknown_reason(location, cell),
+                matched_sources=tuple(label for source, label in SOURCES.items() if source in sources),
+            )
+        )
+    return answers
 
 
 # Imports and areas, for the staff pages

@@ -7,4 +7,7 @@ class QuotingConfig(AppConfig):
     verbose_name = "Quotes"
 
     def ready(self) -> None:
-        from headend.quoting import panels  # noqa: F401  (draws on the pages of the apps below)
+        from headend.quoting import (
+            panels,  # noqa: F401  (draws on the pages of the apps below)
+            upgrades,  # noqa: F401  (offers faster plans where coverage grew)
+        )

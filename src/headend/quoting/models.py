@@ -316,3 +316,46 @@ class SiteImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.REFUSED, self.Status.FAILED)
+
+
+class UpgradeOffer(models.Model):
+    """A faster plan offered on a service because coverage grew where it runs (quoting/upgrades.py):
+    the plan offered, and the opportunity and draft change quote prepared for sales.
+
+    One open offer per service: `closed_at` is set when its opportunity is won or lost (a revised
+    quote may reopen the opportunity; the runs go by its stage). A plan once offered on a service
+    is not offered on it again."""
+
+    service = models.ForeignKey("inventory.Service", on_delete=models.CASCADE, related_name="upgrade_offers")
+    product_version = models.ForeignKey(
+        ProductVersion, on_delete=models.PROTECT, related_name="upgrade_offers", verbose_name="plan offered"
+    )
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="upgrade_offers")
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="upgrade_offers")
+    # What made the offer: a coverage file, or an area staff entered.
+    coverage_import = models.ForeignKey(
+        "network.CoverageImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="upgrade_offers"
+    )
+    coverage_area = models.ForeignKey(
+        "network.CoverageArea", null=True, blank=True, on_delete=models.SET_NULL, related_name="upgrade_offers"
+    )
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(closed_at__isnull=True),
+                name="upgrade_offer_one_open_per_service",
+            ),
+            models.UniqueConstraint(fields=["service", "product_version"], name="upgrade_offer_once_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} -> {self.product_version}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

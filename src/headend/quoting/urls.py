@@ -1,11 +1,12 @@
 from django.urls import path
 
-from headend.quoting import views
+from headend.quoting import upgrade_views, views
 
 app_name = "quoting"
 urlpatterns = [
     path("", views.quote_list_view, name="quote_list"),
     path("new/", views.quote_create_view, name="quote_create"),
+    path("upgrades/", upgrade_views.upgrade_offer_list_view, name="upgrade_offer_list"),
     path("<id:quote_id>/", views.quote_detail_view, name="quote_detail"),
     path("<id:quote_id>/lines/", views.quote_line_add_view, name="quote_line_add"),
     path("<id:quote_id>/lines/<id:line_id>/remove/", views.quote_line_remove_view, name="quote_line_remove"),
