@@ -1,6 +1,7 @@
 """TMF638 service: the service inventory."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -162,3 +163,56 @@ def test_unknown_service_is_404(sales_api):
 
 def test_services_need_a_token(anonymous_api):
     assert_error(anonymous_api.get(PATH), status=401, api="638")
+
+
+def test_a_service_shows_its_availability_over_30_90_and_365_days(sales_api):
+    from headend.inventory.models import ServiceOutage
+    from headend.network import topology
+    from headend.network.models import Outage
+
+    service = ordered_service()
+    inventory_services.service_activate(service=service, at=FROZEN_AT - dt.timedelta(days=40))
+    service.refresh_from_db()
+    down_at = FROZEN_AT - dt.timedelta(days=10)
+    outage = Outage.objects.create(
+        element=topology.element_create(name="PON-7", kind="pon_port"),
+        status="resolved",
+        source="staff",
+        title="Fiber cut",
+        started_at=down_at,
+        ended_at=down_at + dt.timedelta(minutes=43.2),
+        created_at=down_at,
+    )
+    ServiceOutage.objects.create(
+        outage=outage,
+        service=service,
+        account=service.account,
+        mrc_amount=service.mrc_amount,
+        currency="USD",
+        started_at=outage.started_at,
+        ended_at=outage.ended_at,
+    )
+
+    one = sales_api.get(f"{PATH}/{service.pk}")
+    listed = sales_api.get(PATH, **{"relatedParty.id": service.account_id})
+
+    got = body(one)
+    assert_valid(got, api="638", definition="Service")
+    # 43.2 minutes of 30 days; of the 40 days it has existed (within 90 and within 365 days).
+    expected = {"availability30d": "99.9000", "availability90d": "99.9250", "availability365d": "99.9250"}
+    assert {
+        item["name"]: (item["valueType"], item["value"])
+        for item in got["serviceCharacteristic"]
+        if item["name"].startswith("availability")
+    } == {name: ("number", Decimal(value)) for name, value in expected.items()}
+    for name, value in expected.items():  # a JSON number written with four decimals
+        assert f'"name": "{name}", "valueType": "number", "value": {value}}}' in one.content.decode()
+    assert [characteristic(item, "availability30d") for item in body(listed)] == [Decimal("99.9000")]
+
+
+def test_a_service_never_turned_up_has_no_availability(sales_api):
+    service = ordered_service()
+
+    got = body(sales_api.get(f"{PATH}/{service.pk}"))
+
+    assert [item["name"] for item in got["serviceCharacteristic"] if item["name"].startswith("availability")] == []

@@ -243,6 +243,34 @@ def record_disconnection(*, service: Service, at: dt.datetime, key: str) -> None
     _mark_dirty(subscription, day)
 
 
+@transaction.atomic
+def record_credit(
+    *, service: Service, key: str, amount: Decimal, description: str, cause: str, created_by: Any = None
+) -> OneTimeCharge:
+    """A credit another app decided for a service (an SLA credit support approved), on the next
+    invoice of the billing account the service bills to: once per `key` (a second call returns
+    the first credit). `amount` is what is credited, above zero."""
+    found = OneTimeCharge.objects.filter(source_key=f"{key}:credit").select_related("billing_account").first()
+    if found is not None:
+        return found
+    if amount <= 0:
+        raise ValueError("A credit is an amount above zero.")
+    subscription = subscription_of(service)
+    return OneTimeCharge.objects.create(
+        billing_account=subscription.billing_account,
+        subscription=subscription,
+        kind=ChargeKind.CREDIT,
+        description=description[:200],
+        amount=-amount,
+        tax_category=service.product_version.product.tax_category,
+        incurred_on=clock.today(),
+        cause=cause[:200],
+        source_key=f"{key}:credit",
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        created_at=clock.now(),
+    )
+
+
 def rate_values(rows: Any) -> list[proration.Rate]:
     """RateChange rows as the engine's values."""
     return [

@@ -101,6 +101,12 @@ class ProductVersionAdmin(AuditAdmin):
                 ]
             },
         ),
+        # What a unit costs the provider, and the availability promised with its credit table
+        # (ProductVersion.clean checks the table: catalog/sla_terms.py).
+        (
+            "Cost and availability",
+            {"fields": ["monthly_cost_amount", "availability_target", "availability_credits"]},
+        ),
         (None, {"fields": ["created_at"]}),
     ]
 

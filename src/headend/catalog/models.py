@@ -6,10 +6,13 @@ version never changes a live service."""
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.urls import reverse
 
+from headend.catalog.sla_terms import check_availability_terms
 from headend.core import audit
+from headend.core.errors import ValidationError
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 
@@ -231,6 +234,17 @@ class ProductVersion(StatusModel):
 
     def __str__(self) -> str:
         return f"{self.product.name} v{self.version}"
+
+    def clean(self) -> None:
+        """The credit table's rules (catalog/sla_terms.py), for the admin as for version_create;
+        the table is stored normalised, highest level first."""
+        try:
+            _, self.availability_credits = check_availability_terms(
+                target=self.availability_target, credits=self.availability_credits
+            )
+        except ValidationError as exc:
+            field = (exc.field or "availability_credits").split("[")[0]
+            raise DjangoValidationError({field: exc.message}) from exc
 
     def is_sellable_on(self, day: dt.date) -> bool:
         return self.status == self.Status.PUBLISHED and self.effective_from <= day

@@ -21,6 +21,7 @@ from headend.catalog.models import (
     Term,
     WorkOrderTemplate,
 )
+from headend.catalog.sla_terms import check_availability_terms
 from headend.catalog.work_templates import missing_template_actions
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
@@ -185,6 +186,9 @@ def version_create(
     etf_on_replace: bool = False,
     move_fee: Any = "0",
     installation_waivable: bool = False,
+    monthly_cost: Any = None,
+    availability_target: Any = None,
+    availability_credits: Any = None,
 ) -> ProductVersion:
     """Draft the next version of a product with its characteristics, term prices and pricing rules.
 
@@ -192,7 +196,10 @@ def version_create(
     lowest monthly per unit a discount may reach without approval; the ETF applies when a service
     is cancelled inside its term (`etf_kind` none, percent_of_remaining with `etf_percent`, flat or
     per_remaining_month with `etf_amount`; `etf_cap` caps the amount, `etf_cap_months` the months
-    it counts). ValidationError names the field."""
+    it counts). `monthly_cost` is what a unit costs the provider a month; `availability_target`
+    the availability promised (%) and `availability_credits` the credits owed below it, as
+    [{"below": "99.9", "credit_percent": "10"}, ...] (catalog/sla_terms.py). ValidationError names
+    the field."""
     checked = _prices(prices)
     checked_tiers = check_tiers(tiers=tiers or {}, priced_terms={term for term, _, _ in checked})
     floor = _optional_amount(floor_mrc, field="floor_mrc")
@@ -200,6 +207,8 @@ def version_create(
     kind, percent, amount, cap = _etf_rule(kind=etf_kind, percent=etf_percent, amount=etf_amount, cap=etf_cap)
     cap_months = _cap_months(etf_cap_months) if kind != EtfKind.NONE else None
     move_fee_amount = _amount(move_fee, field="move_fee")
+    cost = _optional_amount(monthly_cost, field="monthly_cost")
+    target, credits = check_availability_terms(target=availability_target, credits=availability_credits)
     last = product.versions.order_by("-version").first()
     version = ProductVersion(
         product=product,
@@ -220,6 +229,9 @@ def version_create(
         etf_on_replace=etf_on_replace and kind != EtfKind.NONE,
         move_fee_amount=move_fee_amount,
         installation_waivable=installation_waivable,
+        monthly_cost_amount=cost,
+        availability_target=target,
+        availability_credits=credits,
         created_at=clock.now(),
     )
     version.full_clean()

@@ -15,7 +15,10 @@ reserved -> inactive -> active -> terminated):
 `startDate` is when it was turned up, `endDate` when it was disconnected. Our own attributes
 are `serviceCharacteristic`s: downloadSpeedMbps, uploadSpeedMbps, technology,
 staticIpAddresses, circuitId, contractTermMonths, termStartDate, termEndDate, billableFrom and
-billableUntil (instants, ISO 8601 UTC). `serviceSpecification` is the product, `place` the
+billableUntil (instants, ISO 8601 UTC), and availability30d, availability90d and
+availability365d (valueType number: the percent over the last 30, 90 or 365 days of the time
+the service existed, four decimals, planned maintenance not counted; inventory/availability.py;
+left out while it has never been turned up). `serviceSpecification` is the product, `place` the
 site, `relatedParty` the customer, and `relatedEntity` the product offering (version) and the
 product order that created it.
 
@@ -59,6 +62,7 @@ from headend.api.schemas import (
 )
 from headend.catalog.models import WorkAction
 from headend.core.permissions import require
+from headend.inventory import availability
 from headend.inventory import selectors as inventory_selectors
 from headend.inventory.hooks import service_work
 from headend.inventory.models import Service
@@ -107,8 +111,13 @@ class ServiceOut(Out):
     state_change: list[StateChangeOut] = Field(serialization_alias="stateChange")
 
     @classmethod
-    def of(cls, request: HttpRequest, service: Service) -> "ServiceOut":
+    def of(
+        cls, request: HttpRequest, service: Service, figures: list[availability.Availability] | None = None
+    ) -> "ServiceOut":
         version, product = service.product_version, service.product_version.product
+        if figures is None:
+            figures = availability.service_availability(service=service)
+        percent = {figure.days: figure.percent for figure in figures}
         entities = [offering_ref(request, version).model_copy(update={"role": "productOffering"})]
         if service.order_line is not None:
             entities.append(order_ref(request, service.order_line.order, role="productOrder"))
@@ -150,6 +159,7 @@ class ServiceOut(Out):
                     ("termEndDate", service.term_end_date, "date"),
                     ("billableFrom", service.billable_from, "dateTime"),
                     ("billableUntil", service.billable_until, "dateTime"),
+                    *((f"availability{days}d", percent.get(days), "number") for days in availability.WINDOWS),
                 ]
             ),
             place=[site_ref(request, service.location)],
@@ -179,7 +189,9 @@ def service_list(
         location_id=place_id,
         statuses=matching(SERVICE_STATE, state),
     )
-    return [ServiceOut.of(request, service) for service in paginate(response, services, page)]
+    chunk = paginate(response, services, page)
+    figures = availability.services_availability(services=chunk)  # one query for the page
+    return [ServiceOut.of(request, service, figures[service.pk]) for service in chunk]
 
 
 @router.get("/service/{id}", response={200: ServiceOut, **ERRORS}, summary="Retrieve a service")

@@ -172,6 +172,43 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
+# What a unit costs the demo provider a month (transit and backhaul, wholesale voice, the
+# equipment's depreciation): a case shows the customer's profit as MRR minus this.
+MONTHLY_COSTS: dict[str, str] = {
+    "res-fiber-300": "18.00",
+    "res-fiber-1g": "24.00",
+    "res-fiber-2g": "32.00",
+    "biz-dia-1g": "180.00",
+    "biz-dia-10g": "650.00",
+    "static-ip-29": "2.00",
+    "static-ip-28": "4.00",
+    "managed-wifi": "6.00",
+    "voice-line": "5.50",
+}
+# The business circuits' SLA: 99.9 % a month, and a credit of the month's charge below it.
+DIA_SLA: dict[str, Any] = {
+    "availability_target": Decimal("99.9"),
+    "availability_credits": [
+        {"below": "99.9", "credit_percent": "10"},
+        {"below": "99.5", "credit_percent": "25"},
+        {"below": "99.0", "credit_percent": "50"},
+    ],
+}
+SLAS: dict[str, dict[str, Any]] = {"biz-dia-1g": DIA_SLA, "biz-dia-10g": DIA_SLA}
+
+
+def _cost_and_sla(code: str, version: ProductVersion) -> None:
+    """Give a version its monthly cost and, for the business circuits, the availability promised
+    with its credit table (once: a version that has a cost is left as staff keep it)."""
+    if version.monthly_cost_amount is not None or code not in MONTHLY_COSTS:
+        return
+    version.monthly_cost_amount = Decimal(MONTHLY_COSTS[code])
+    for name, value in SLAS.get(code, {}).items():
+        setattr(version, name, value)
+    version.full_clean()  # ProductVersion.clean checks the credit table
+    version.save()
+
+
 def _label(code: str, version: ProductVersion) -> None:
     """Give an internet plan's version its broadband label facts (once: a version already
     labelled is left as staff keep it)."""
@@ -218,6 +255,7 @@ def products() -> dict[str, ProductVersion]:
         current = catalog_selectors.version_current(product=product, on=clock.today())
         assert current is not None
         _label(code, current)
+        _cost_and_sla(code, current)
         versions[code] = current
     for low, high, kind in PATHS:
         if not catalog_selectors.path_between(product=versions[low].product, target=versions[high].product):
