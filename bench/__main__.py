@@ -5,6 +5,7 @@ from bench import (
     coverage,
     cpq,
     fulfillment,
+    outage_impact,
     payments,
     portal_signup,
     pricing,
@@ -26,3 +27,4 @@ if __name__ == "__main__":
     billing.main()
     payments.main()
     portal_signup.main()
+    outage_impact.main()

@@ -298,6 +298,22 @@ HEADEND_LAGO_API_URL = os.environ.get("HEADEND_LAGO_API_URL", "")
 HEADEND_LAGO_API_KEY = os.environ.get("HEADEND_LAGO_API_KEY", "")
 HEADEND_LAGO_WEBHOOK_SECRET = os.environ.get("HEADEND_LAGO_WEBHOOK_SECRET", "")
 
+# Monitoring (network/outages.py): the label an alert names its network element by (a
+# comma-separated list is tried in order: "element,device"), and how Prometheus Alertmanager's
+# webhook (/network/alerts/alertmanager/) authenticates, as its http_config sends it: a bearer
+# token, or HTTP basic. None of them set: the receiver is off.
+HEADEND_ALERT_ELEMENT_LABEL = os.environ.get("HEADEND_ALERT_ELEMENT_LABEL", "element")
+HEADEND_ALERTMANAGER_TOKEN = os.environ.get("HEADEND_ALERTMANAGER_TOKEN", "")
+HEADEND_ALERTMANAGER_USERNAME = os.environ.get("HEADEND_ALERTMANAGER_USERNAME", "")
+HEADEND_ALERTMANAGER_PASSWORD = os.environ.get("HEADEND_ALERTMANAGER_PASSWORD", "")
+# Outage notices by text message: the adapter (support/sms.py); the default only logs them.
+HEADEND_SMS_BACKEND = os.environ.get("HEADEND_SMS_BACKEND", "headend.support.sms.LoggingSms")
+# Support email in (support/inbound.py): the bearer token mail services' JSON webhook
+# (/support/inbound-email/) must send (unset: the webhook is off, 503), and the largest message
+# read from the mailbox or the webhook (bigger ones are refused and recorded).
+HEADEND_INBOUND_EMAIL_TOKEN = os.environ.get("HEADEND_INBOUND_EMAIL_TOKEN", "")
+HEADEND_INBOUND_EMAIL_MAX_MB = int(os.environ.get("HEADEND_INBOUND_EMAIL_MAX_MB", "25"))
+
 # Secrets that templates and adapters refer to by name, never store: HEADEND_SECRET_<NAME>=value.
 HEADEND_SECRETS = {
     key.removeprefix("HEADEND_SECRET_"): value for key, value in os.environ.items() if key.startswith("HEADEND_SECRET_")

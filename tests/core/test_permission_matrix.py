@@ -88,6 +88,28 @@ PAGES = {
     "network:coverage": ("coverage.manage", ""),
     "network:area_create": ("coverage.manage", ""),
     "network:area_delete": ("coverage.manage", ""),
+    "network:outage_create": ("outage.manage", ""),
+    "network:outage_resolve": ("outage.manage", ""),
+    "network:maintenance_create": ("outage.manage", ""),
+    "network:maintenance_cancel": ("outage.manage", ""),
+    "network:element_create": ("topology.manage", ""),
+    "network:element_edit": ("topology.manage", ""),
+    "network:element_delete": ("topology.manage", ""),
+    "network:topology_import": ("topology.manage", ""),
+    "inventory:service_element_bind": ("topology.manage", ""),
+    "inventory:service_element_unbind": ("topology.manage", ""),
+    "support:case_create": ("case.create", ""),
+    "support:case_note": ("case.work", ""),
+    "support:case_status": ("case.work", ""),
+    "support:case_assign": ("case.work", ""),
+    "support:case_update": ("case.work", ""),
+    "support:case_link": ("case.work", ""),
+    "support:sla_policy_create": ("sla_policy.manage", ""),
+    "support:sla_policy_edit": ("sla_policy.manage", ""),
+    "support:sla_policy_delete": ("sla_policy.manage", ""),
+    "support:queue_create": ("sla_policy.manage", ""),
+    "support:queue_edit": ("sla_policy.manage", ""),
+    "support:sla_credit_decide": ("sla_credit.decide", ""),
     "ipam:pool_create": ("pool.manage", ""),
     "hub:delivery_redeliver": ("webhook.manage", ""),
     "hub:subscription_delete": ("webhook.manage", ""),
@@ -103,9 +125,14 @@ READ_ONLY = {
     "home", "health", "crm:account_list", "crm:account_detail", "crm:location_detail", "crm:opportunity_list",
     "catalog:product_list", "catalog:product_detail", "quoting:quote_list", "quoting:quote_detail",
     "quoting:quote_compare", "quoting:site_import_job", "orders:order_list", "orders:order_detail",
+    "quoting:upgrade_offer_list",
     "inventory:service_list", "inventory:service_detail", "inventory:service_board", "fulfillment:work_order_list",
     "fulfillment:my_tasks", "fulfillment:my_work", "fulfillment:attachment", "fulfillment:work_order_detail",
     "fulfillment:board", "fulfillment:work_order_gantt", "fulfillment:order_gantt", "network:import_detail",
+    "network:topology", "network:element_detail", "network:element_children",
+    "network:outage_list", "network:outage_detail",
+    "support:case_queue", "support:case_detail", "support:case_attachment", "support:sla_settings",
+    "support:sla_credit_list",
     "ipam:pool_list", "ipam:pool_detail", "hub:webhooks", "hub:delivery_detail", "contracts:quote_pdf",
     "contracts:quote_document", "contracts:document_job", "contracts:document_pdf", "contracts:document_signed_pdf",
 }  # fmt: skip
@@ -118,6 +145,8 @@ PUBLIC = {
     "contracts:sign_pdf",
     "payments:stripe_webhook",
     "payments:external_billing_webhook",
+    "network:alertmanager_receive",  # Alertmanager's webhook, with its bearer token or basic credentials
+    "support:inbound_email",  # a mail service's JSON, with a bearer token
 }
 
 # API operations that write: the view function's name -> (use case, the role the record names).
@@ -147,6 +176,12 @@ API = {
     "payment_method_create": ("payment_method.manage", ""),
     "payment_method_patch": ("payment_method.manage", ""),
     "payment_method_delete": ("payment_method.manage", ""),
+    **{
+        name: ("alarm.manage", "")
+        for name in ("alarm_create", "alarm_patch", "alarm_delete", "alarms_clear", "alarms_ack")
+    },
+    "ticket_create": ("case.create", ""),
+    "ticket_patch": ("case.work", ""),
 }
 NOT_A_USE_CASE = {"unknown_path"}  # any path no router has: a TMF 404 for everyone
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
@@ -287,6 +322,17 @@ def _page_kwargs(name, w):
         "fulfillment:task_action": {"task_id": w["task"].pk, "action": "start"},
         "fulfillment:work_order_move": {"work_order_id": w["work_order"].pk},
         "network:area_delete": {"area_id": NO_ID},
+        "network:outage_resolve": {"outage_id": NO_ID},
+        "network:maintenance_cancel": {"outage_id": NO_ID},
+        "network:element_edit": {"element_id": NO_ID},
+        "network:element_delete": {"element_id": NO_ID},
+        "inventory:service_element_bind": {"service_id": w["service"].pk},
+        "inventory:service_element_unbind": {"service_id": w["service"].pk, "element_id": NO_ID},
+        **{f"support:case_{action}": {"case_id": NO_ID} for action in ("note", "status", "assign", "update", "link")},
+        "support:sla_policy_edit": {"policy_id": NO_ID},
+        "support:sla_policy_delete": {"policy_id": NO_ID},
+        "support:queue_edit": {"queue_id": NO_ID},
+        "support:sla_credit_decide": {"credit_id": NO_ID},
         "hub:delivery_redeliver": {"delivery_id": NO_ID},
         "hub:subscription_delete": {"subscription_id": NO_ID},
         "api_ui:token_revoke": {"token_id": NO_ID},
@@ -363,6 +409,23 @@ def _api_body(name, w):
         },
         "refund_create": {"payment": {"id": str(NO_ID)}, "totalAmount": {"unit": "USD", "value": 10}},
         "payment_method_create": {"@type": "bankCard", "token": "pm_card_visa", "account": [{"id": str(NO_ID)}]},
+        "alarm_create": {
+            "alarmType": "communicationsAlarm",
+            "perceivedSeverity": "critical",
+            "probableCause": "lossOfSignal",
+            "alarmedObject": {"id": "no-such-element"},
+            "sourceSystemId": "matrix",
+            "state": "raised",
+            "alarmRaisedTime": "2026-03-02T14:00:00Z",
+        },
+        "alarms_clear": {
+            "clearSystemId": "matrix",
+            "clearUserId": "matrix",
+            "alarmClearedTime": "2026-03-02T14:00:00Z",
+            "alarmPattern": [{"id": NO_ID}],
+        },
+        "alarms_ack": {"ackSystemId": "matrix", "ackUserId": "matrix", "alarmPattern": [{"id": NO_ID}]},
+        "ticket_create": {"description": "No light on the ONT.", "relatedParty": party},
     }.get(name, {})
 
 

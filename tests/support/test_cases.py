@@ -6,12 +6,12 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from headend.catalog.services import TaskSpec
 from headend.core import clock
 from headend.core.errors import Conflict, Forbidden, ValidationError
 from headend.core.models import OutboxEvent
 from headend.support import cases
 from headend.support.models import Case, CaseAttachment, CaseNote, Queue, SlaPolicy
-from headend.catalog.services import TaskSpec
 from tests.factories import make_account, make_live_service, make_location, make_product, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,8 @@ def test_a_case_carries_the_service_location_and_product(service, agent):
         service.location,
         service.product_version.product,
     )
-    assert case.status == "new" and case.reference == f"CS-{case.pk:06d}"
+    assert case.status == "new"
+    assert case.reference == f"CS-{case.pk:06d}"
     assert OutboxEvent.objects.filter(name="case.created", subject_id=str(case.pk)).count() == 1
 
 

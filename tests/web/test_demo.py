@@ -217,5 +217,9 @@ def test_the_demo_support_desk_has_cases_with_running_clocks(radius_tables):
     slow = cases["Slow in the evenings"]
     assert (slow.account.name, slow.status, slow.first_response_at is not None) == ("Ada Lovelace", "waiting", True)
     plant = cases["Processing plant offline since 6 am"]
-    assert (plant.queue.name, plant.service.account_id, plant.priority) == ("Network operations", plant.account_id, "p2")
+    assert (plant.queue.name, plant.service.account_id, plant.priority) == (
+        "Network operations",
+        plant.account_id,
+        "p2",
+    )
     assert cases["Question about the installation charge"].queue.name == "Billing"

@@ -39,3 +39,5 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource("customerBillManagement/v4/", "appliedC
 PAYMENT = Resource("paymentManagement/v4/", "payment")  # TMF676
 REFUND = Resource("paymentManagement/v4/", "refund")  # TMF676
 PAYMENT_METHOD = Resource("paymentMethod/v4/", "paymentMethod")  # TMF670
+TROUBLE_TICKET = Resource("troubleTicket/v4/", "troubleTicket")  # TMF621
+ALARM = Resource("alarm/v4/", "alarm")  # TMF642

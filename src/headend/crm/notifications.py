@@ -23,9 +23,9 @@ def recipient(account: Account) -> str:
     return contact.email if contact else account.email
 
 
-def email_queue(*, event: OutboxEvent, account: Account, subject: str, body: str) -> None:
-    """Queue an email to the account's contact for an outbox event; nothing when no address."""
-    to = recipient(account)
+def email_queue(*, event: OutboxEvent, account: Account, subject: str, body: str, to: str = "") -> None:
+    """Queue an email to the account's contact (or to `to`) for an outbox event; nothing when no address."""
+    to = to or recipient(account)
     if not to:
         return
     email, created = email_record(key=event.event_id, account=account, to=to, subject=subject, body=body)

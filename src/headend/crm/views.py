@@ -31,6 +31,8 @@ def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
         "locations": selectors.location_list(user=user, account_id=account.pk),
         "opportunities": account.opportunities.select_related("owner").order_by("-created_at"),
         # Services, quotes, orders and work orders: the apps above draw them (their panels.py).
+        # A strip of the customer's status at the top (services, outages, cases, balance): support's.
+        "status_panels": panels.render("account.status", request=request, obj=account),
         "card_panels": panels.render("account.cards", request=request, obj=account),
         "section_panels": panels.render("account.sections", request=request, obj=account),
         "children": account.children.all(),

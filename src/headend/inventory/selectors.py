@@ -12,7 +12,8 @@ from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
 from headend.inventory.hooks import service_work
-from headend.inventory.models import Service
+from headend.inventory.models import Service, ServiceElement
+from headend.network.models import Element
 
 
 def service_list(
@@ -182,3 +183,65 @@ def service_addons_live(*, service_id: int) -> list[Service]:
 def service_locked(*, service_id: int) -> Service:
     """The service re-read under a row lock, for a use case that decides on its present state."""
     return Service.objects.select_for_update().select_related("product_version__product", "location").get(pk=service_id)
+
+
+# --- Network elements -------------------------------------------------------------------------
+
+# A service rides on the network until it is disconnected (pending and provisioning ones are
+# being set up on it; suspended ones are still connected, in the walled garden).
+ON_THE_NETWORK = [status for status in Service.Status.values if status != Service.Status.DISCONNECTED]
+
+
+def services_below(*, element: Element, statuses: Collection[str] | None = None) -> models.QuerySet[Service]:
+    """The services bound to `element` or to anything below it in the topology, each once;
+    `statuses` keeps those in any of them (default: every service not disconnected). What an
+    element carries; what an outage there takes down is `outage_impact.services_impacted_below`
+    (live services only, and the add-ons riding on them)."""
+    bound = ServiceElement.objects.filter(element__path__startswith=element.path).values("service_id")
+    return Service.objects.filter(
+        pk__in=bound, status__in=list(ON_THE_NETWORK if statuses is None else statuses)
+    ).order_by("pk")
+
+
+def service_counts_below(
+    *, elements: Collection[Element] | None = None, element_ids: Collection[int] = ()
+) -> dict[int, int]:
+    """How many services (not disconnected) are bound to each element or below it, by element
+    id, in one query for all of them: a service bound at two levels counts once."""
+    ids = [element.pk for element in elements] if elements is not None else list(element_ids)
+    if not ids:
+        return {}
+    below = (
+        ServiceElement.objects.filter(
+            element__path__startswith=models.OuterRef("path"), service__status__in=ON_THE_NETWORK
+        )
+        .order_by()
+        .annotate(
+            count=models.Func(models.F("service_id"), function="COUNT", template="COUNT(DISTINCT %(expressions)s)")
+        )
+        .values("count")
+    )
+    counted = Element.objects.filter(pk__in=ids).annotate(
+        services=models.Subquery(below, output_field=models.IntegerField())
+    )
+    return {pk: count or 0 for pk, count in counted.values_list("pk", "services")}
+
+
+def element_bound_count(*, element_id: int) -> int:
+    """How many services (any status) are bound to the element itself."""
+    return ServiceElement.objects.filter(element_id=element_id).count()
+
+
+def service_elements(*, service: Service) -> list[ServiceElement]:
+    """The elements a service is bound to, top of the tree first."""
+    return list(service.element_bindings.select_related("element").order_by("element__path"))
+
+
+def element_services_bound(*, user: Any, element: Element) -> models.QuerySet[ServiceElement]:
+    """The bindings to `element` itself of services `user` may see, newest first, with their
+    service, account, location and product."""
+    return (
+        ServiceElement.objects.filter(element=element, service__account__in=account_scope(user=user))
+        .select_related("service__account", "service__location", "service__product_version__product")
+        .order_by("-bound_at", "-pk")
+    )

@@ -8,11 +8,12 @@ from django.db import IntegrityError, transaction
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import WorkAction
 from headend.core import clock, events
-from headend.core.errors import Conflict
+from headend.core.errors import Conflict, ValidationError
 from headend.core.periods import term_end
 from headend.core.permissions import require
 from headend.inventory.hooks import service_work
-from headend.inventory.models import Service, ServiceStatusChange
+from headend.inventory.models import Service, ServiceElement, ServiceStatusChange
+from headend.network.models import Element
 
 
 def _move(service: Service, to: str, *, at: dt.datetime, reason: str = "", fields: tuple[str, ...] = ()) -> Service:
@@ -262,4 +263,54 @@ def service_revise_price(
             "at": at.isoformat(),
         },
     )
+    return service
+
+
+# --- Network elements -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_bind_element(*, service: Service, element: Element, source: str, actor: Any = None) -> ServiceElement:
+    """Record that a service rides on a network element (its PON port, sector or CPE), so an
+    outage on it or above it impacts the service. Idempotent: binding again changes nothing.
+    `actor` None is the system (a provisioning code task).
+
+    Raises ValidationError (unknown source), Conflict (a disconnected service) or Forbidden."""
+    if actor is not None:
+        require(actor, "topology.manage")
+    if source not in ServiceElement.Source.values:
+        raise ValidationError(f"Unknown binding source {source!r}.", field="source", code="invalid_choice")
+    service = _lock(service)
+    existing = ServiceElement.objects.filter(service=service, element=element).first()
+    if existing is not None:
+        return existing
+    if service.status == Service.Status.DISCONNECTED:
+        raise Conflict(
+            f"Service {service.number} is disconnected: it rides on nothing now.",
+            field="element",
+            code="service_not_live",
+        )
+    binding = ServiceElement.objects.create(service=service, element=element, source=source, bound_at=clock.now())
+    events.emit(
+        "service.element_bound",
+        subject=service,
+        data={"element_id": element.pk, "element": element.name, "source": source, "account_id": service.account_id},
+    )
+    return binding
+
+
+@transaction.atomic
+def service_unbind_element(*, service: Service, element: Element, actor: Any = None) -> Service:
+    """The service no longer rides on the element. Idempotent: unbinding what is not bound
+    changes nothing. Raises Forbidden."""
+    if actor is not None:
+        require(actor, "topology.manage")
+    service = _lock(service)
+    deleted, _ = ServiceElement.objects.filter(service=service, element=element).delete()
+    if deleted:
+        events.emit(
+            "service.element_unbound",
+            subject=service,
+            data={"element_id": element.pk, "element": element.name, "account_id": service.account_id},
+        )
     return service

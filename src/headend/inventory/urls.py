@@ -1,6 +1,6 @@
 from django.urls import path
 
-from headend.inventory import views
+from headend.inventory import element_views, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -10,4 +10,12 @@ urlpatterns = [
 urlpatterns += [
     path("board/", views.service_board_view, name="service_board"),
     path("<id:service_id>/move/", views.service_move_view, name="service_move"),
+]
+urlpatterns += [
+    path("<id:service_id>/elements/", element_views.service_element_bind_view, name="service_element_bind"),
+    path(
+        "<id:service_id>/elements/<id:element_id>/unbind/",
+        element_views.service_element_unbind_view,
+        name="service_element_unbind",
+    ),
 ]

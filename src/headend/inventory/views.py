@@ -13,7 +13,7 @@ from headend.core.errors import DomainError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, staff_required
-from headend.inventory import selectors, services
+from headend.inventory import availability, selectors, services
 from headend.inventory.models import Service
 
 
@@ -39,6 +39,7 @@ def service_detail_view(request: HttpRequest, service_id: int) -> HttpResponse:
         # above draw them (their panels.py).
         "network_panels": panels.render("service.network", request=request, obj=service),
         "section_panels": panels.render("service.sections", request=request, obj=service),
+        "availability": availability.service_availability(service=service),
         "activity": events.activity(service),
     }
     return render(request, "inventory/service_detail.html", context)

@@ -4,7 +4,8 @@ from headend.core import user_files
 from headend.core.errors import ValidationError
 from headend.core.forms import DecimalNumberField, WholeNumberField
 from headend.core.numbers import MAX_INT
-from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport
+from headend.network import topology_selectors
+from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport, Element
 
 
 class CoverageUploadForm(forms.Form):
@@ -54,3 +55,44 @@ class CoverageAreaForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "44.715, -67.461\n44.715, -67.440\n44.700, -67.440"}),
         help_text="One 'latitude, longitude' per line, or a GeoJSON Polygon. Or give cells, not both.",
     )
+
+
+# --- Topology -----------------------------------------------------------------------------------
+
+
+class ElementForm(forms.Form):
+    """An element as staff add or edit it; its parent by name (the topology may be large)."""
+
+    name = forms.CharField(
+        max_length=100, help_text="What monitoring calls it (the alert's element label), e.g. olt-1/pon-3."
+    )
+    kind = forms.ChoiceField(choices=Element.Kind.choices)
+    parent = forms.CharField(
+        label="Parent", required=False, max_length=100, help_text="The element above it, by name; empty for a root."
+    )
+    description = forms.CharField(required=False, max_length=200)
+
+    def clean_parent(self) -> Element | None:
+        name = self.cleaned_data["parent"].strip()
+        if not name:
+            return None
+        element = topology_selectors.element_by_name(name=name)
+        if element is None:
+            raise forms.ValidationError(f"No element named {name!r} in the topology.", code="unknown")
+        return element
+
+
+class TopologyImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns name, kind, parent (by name; empty for a root), and optionally description.",
+    )
+
+    def clean_file(self):
+        """CSV text within the size limit, whatever the browser said (core/user_files.py)."""
+        upload = self.cleaned_data["file"]
+        try:
+            user_files.check_upload(upload, kind=user_files.COVERAGE_IMPORT, field="file")
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        return upload

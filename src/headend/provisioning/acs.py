@@ -10,10 +10,15 @@ passphrase; `acs.reboot` restarts it. Parameters (all optional):
                     "ssid": "WiFi-{{ service.number }}",            # default as shown
                     "passphrase_secret": "WIFI",                    # default as shown
                     "data_model": "tr098" | "tr181",                # default: what the device reports
-                    "connection_request": true, "timeout": 30}
+                    "connection_request": true, "timeout": 30,
+                    "element": "olt-1/pon-3"}                       # optional; see below
     acs.reboot     {"serial": ..., "connection_request": true, "timeout": 30}
 
 Templates are those of `headend.provisioning.rest` (same values, inserted as is).
+
+`acs.configure` binds the service to the topology elements it knows (provisioning/elements.py):
+the one `element` names (a name or a template), the one its identifier `network_element`
+names, and the router itself when an element of kind CPE is named by its serial.
 
 Calls go through `headend.core.outbound` like every outgoing call: the host of
 HEADEND_GENIEACS_URL is allowed as if listed in HEADEND_OUTBOUND_ALLOW (an admin set it), the
@@ -70,7 +75,7 @@ from headend.catalog import code_actions
 from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core import outbound
 from headend.core.errors import ValidationError
-from headend.provisioning import rest
+from headend.provisioning import elements, rest
 
 DATA_MODELS = {
     "tr098": (
@@ -96,6 +101,7 @@ CONFIGURE_PARAMS = (
     "data_model",
     "connection_request",
     "timeout",
+    "element",
 )
 REBOOT_PARAMS = ("serial", "connection_request", "timeout")
 
@@ -242,6 +248,7 @@ def _check_common(params: dict[str, Any], allowed: tuple[str, ...]) -> None:
 def check_configure_params(params: dict[str, Any]) -> None:
     """Validate an `acs.configure` task's parameters; ValidationError naming the one at fault."""
     _check_common(params, CONFIGURE_PARAMS)
+    elements.check_element_param(params)
     tags = params.get("tags", DEFAULT_TAGS)
     if not isinstance(tags, list):
         raise ValidationError("Tags are a list of templates.", field="tags")
@@ -285,6 +292,9 @@ def configure(context: ActionContext) -> dict[str, Any]:
         for tag in added:
             nbi.add_tag(device_id, tag)
         result["tags_added"] = added
+        bound = elements.bind_known_elements(context, cpe_serial=serial)
+        if bound is not None:
+            result["elements"] = bound
         if not context.param("wifi", True):
             return result
 

@@ -17,7 +17,8 @@ running it twice leaves one set of rows; a database that cannot be reached raise
 
 The actions' parameters (checked when staff save a template):
 
-    radius.provision  {"auth": "pppoe" | "ipoe", "coa": "coa" | "disconnect", "realm": "isp.example"}
+    radius.provision  {"auth": "pppoe" | "ipoe", "coa": "coa" | "disconnect", "realm": "isp.example",
+                       "element": "olt-1/pon-3" | "{{ service.identifiers.pon_port }}"}
     radius.suspend    {"coa": "coa" | "disconnect"}
     radius.restore    {"coa": "coa" | "disconnect"}
     radius.remove     {}
@@ -34,6 +35,9 @@ one). A base with no RADIUS subscriber (a business hand-off) is routed by hand: 
 `coa` (default coa): how a live session learns of the change, a CoA-Request with the new
 attributes or a Disconnect-Request so the subscriber reconnects; `radius.remove` always
 disconnects. A session is one open row in radacct; with none, nothing is sent.
+`element` (optional): the topology element the subscriber rides on (its PON port, sector),
+by name or template; the service is bound to it (provisioning/elements.py), as it is to the
+element its identifier `network_element` names.
 """
 
 import contextlib
@@ -43,6 +47,7 @@ from typing import Any
 from headend.catalog import code_actions
 from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
 from headend.core.errors import DomainError, ValidationError
+from headend.provisioning import elements
 
 # The rows (pure) and the store (rlm_sql) live in their own modules; their names stay importable
 # from here, which is where the rest of the app reaches them.
@@ -125,11 +130,12 @@ def _check_params(allowed: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
         realm = params.get("realm", "")
         if not isinstance(realm, str) or any(c in realm for c in "@ \t\r\n"):
             raise ValidationError("realm is a domain name such as isp.example.", field="realm", code="invalid")
+        elements.check_element_param(params)
 
     return check
 
 
-check_provision_params = _check_params(("auth", "coa", "realm"))
+check_provision_params = _check_params(("auth", "coa", "realm", "element"))
 check_change_params = _check_params(("coa",))
 check_remove_params = _check_params(())
 
@@ -181,6 +187,9 @@ def provision(context: ActionContext) -> dict[str, Any]:
         response={"subscriber": "created" if outcome.created else "updated" if outcome.changed else "unchanged"},
     )
     result: dict[str, Any] = {**_summary(subscriber), "created": outcome.created, "changed": outcome.changed}
+    bound = elements.bind_known_elements(context)
+    if bound is not None:
+        result["elements"] = bound
     # A subscriber online before this run (an upgrade, or a re-run after a crash) learns its
     # rate now; a new one gets it when it first connects.
     if not outcome.created and subscriber.state == "active":

@@ -7,4 +7,9 @@ class SupportConfig(AppConfig):
     verbose_name = "Support"
 
     def ready(self) -> None:
-        pass
+        from headend.support import (
+            notifications,  # noqa: F401  (emails replies and acknowledgements to customers)
+            outage_response,  # noqa: F401  (impact, parent case, notices of outages)
+            panels,  # noqa: F401  (outage banners on the account and service pages)
+            sla_credits,  # noqa: F401  (proposes SLA credits on "outage.ended")
+        )

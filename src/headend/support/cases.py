@@ -168,7 +168,7 @@ def case_open(
 
 
 def lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("account").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("account").get(pk=case.pk)
 
 
 UPDATABLE = ("subject", "description", "type", "priority", "queue", "assignee", "service", "contact")

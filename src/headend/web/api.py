@@ -22,10 +22,12 @@ from headend.crm.api import customer_router, site_router
 from headend.fulfillment.api import router as work_order_router
 from headend.hub.api import hub_routers
 from headend.inventory.api import router as service_router
+from headend.network.alarm_api import router as alarm_router
 from headend.orders.api import router as order_router
 from headend.payments.api import method_router as payment_method_router
 from headend.payments.api import payment_router, refund_router
 from headend.quoting.api import router as quote_router
+from headend.support.api import router as trouble_ticket_router
 
 api = NinjaAPI(
     title="Headend TM Forum Open API",
@@ -60,6 +62,8 @@ api.add_router(links.CUSTOMER_BILL.prefix, bill_preview_router)  # Headend's: a 
 api.add_router(links.PAYMENT.prefix, payment_router)  # TMF676
 api.add_router(links.REFUND.prefix, refund_router)  # TMF676
 api.add_router(links.PAYMENT_METHOD.prefix, payment_method_router)  # TMF670
+api.add_router(links.TROUBLE_TICKET.prefix, trouble_ticket_router)  # TMF621
+api.add_router(links.ALARM.prefix, alarm_router)  # TMF642 alarm, clearAlarms, ackAlarms
 api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
 for hub_prefix, hub_router in hub_routers():  # POST/GET/DELETE .../hub: webhooks (hub/api.py)
     api.add_router(hub_prefix, hub_router)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("network/ip/", include("headend.ipam.urls")),
     path("billing/", include("headend.billing.urls")),
     path("payments/", include("headend.payments.urls")),
+    path("support/", include("headend.support.urls")),
     path("portal/", include("headend.portal.urls")),
     path("settings/webhooks/", include("headend.hub.urls")),
     path("settings/api-tokens/", include("headend.api.urls")),

@@ -14,7 +14,7 @@ from django.db import transaction
 from headend.core import events
 from headend.crm.models import Account
 from headend.provisioning import radius
-from headend.web.demo import billing, catalog, customers, network, payments, portal, staff
+from headend.web.demo import billing, catalog, customers, network, payments, portal, staff, support, topology
 from headend.web.demo.customers import BUSINESSES
 from headend.web.demo.staff import DEMO_PASSWORD, USERS, ensure_users
 from headend.web.demo.tasks import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
@@ -50,6 +50,8 @@ def load(*, stdout=None) -> bool:
         billing.accounts(users)
         payments.collections(users)
         portal.logins(DEMO_PASSWORD)
+        topology.topology_and_bindings()  # the network's elements, and what the live services ride on
+        support.desk(users)
     # The worker would relay the outbox and run code tasks; the demo runs them now so the
     # demo's services are in the state the text promises.
     events.relay()
