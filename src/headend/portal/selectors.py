@@ -25,7 +25,9 @@ from headend.inventory.models import Service
 from headend.orders.models import Order, OrderLine
 from headend.quoting import selectors as quoting_selectors
 from headend.quoting.models import Quote, QuoteLine
+from headend.network.models import Outage
 from headend.support.models import Case, CaseAttachment, CaseNote
+from headend.support.outage_reads import outages_over_account, outages_over_service
 
 from . import changes
 from .models import PortalLogin
@@ -90,6 +92,7 @@ class ServicePage:
     orders: list[tuple[Order, str]]
     appointments: list[Appointment]
     changes: list[ServiceAction] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
 
 
 def service_page(service: Service, *, may_order: bool = True) -> ServicePage:
@@ -106,6 +109,7 @@ def service_page(service: Service, *, may_order: bool = True) -> ServicePage:
         ]
         if may_order
         else [],
+        outages=outages_over_service(service),
     )
 
 
@@ -308,6 +312,7 @@ class Dashboard:
     quotes_waiting: list[Quote]
     bills: BillSummary | None  # None for a login that does not see bills
     open_cases: list[Case] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)  # open over their services, or planned
 
 
 def dashboard_of(login: PortalLogin, *, today: dt.date) -> Dashboard:
@@ -319,6 +324,7 @@ def dashboard_of(login: PortalLogin, *, today: dt.date) -> Dashboard:
         quotes_waiting=list(quotes_waiting(account, today=today)),
         bills=bill_summary(account, today=today) if login.may_pay else None,
         open_cases=list(cases_of(account, open_only=True)[:10]),
+        outages=outages_over_account(account),
     )
 
 
