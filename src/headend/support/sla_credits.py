@@ -82,6 +82,9 @@ def sla_credits_propose(*, outage: Outage, at: dt.datetime | None = None) -> lis
         return []
     impacts = (
         ServiceOutage.objects.filter(outage=outage)
+        # Only what may promise (checked fully below): residential services and versions without
+        # a target are never read, so a big residential outage costs one query here.
+        .filter(account__kind=Account.Kind.BUSINESS, service__product_version__availability_target__isnull=False)
         .select_related("service__account", "service__product_version")
         .order_by("service_id")
     )
