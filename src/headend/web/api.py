@@ -35,7 +35,8 @@ api = NinjaAPI(
     description=(
         "TMF629 customer, TMF674 geographicSite, TMF620 productOffering, TMF648 quote, "
         "TMF622 productOrder and cancelProductOrder, TMF638 service and TMF697 workOrder with task "
-        "routes, for staff integrations. "
+        "routes, TMF666 billingAccount, TMF678 customerBill, TMF676 payment and refund, TMF670 "
+        "paymentMethod, TMF621 troubleTicket and TMF642 alarm, for staff integrations. "
         "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_api_token USERNAME`)."
     ),
     urls_namespace="tmf",
