@@ -16,6 +16,7 @@ relay on commit off as there), without the task worker and relay loop: the sign-
 before the timed ones warm each worker's templates and caches. Every process started is in its
 own session and stopped at the end, also on failure."""
 
+import html
 import os
 import re
 import shutil
@@ -57,6 +58,7 @@ STEPS = [
 DONE = "/portal/signup/done/"
 REQUESTS_PER_SIGNUP = 2 * len(STEPS) + 1
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_FIGURES = re.compile(r'name="figures" value="([^"]*)"')
 
 
 # The server, as scripts/run starts it
@@ -232,7 +234,9 @@ def _form(step: str, n: int, page: str) -> dict[str, str]:
         }
     if step == "terms":
         return {"accepted_by_name": f"Bench Customer {n}", "accept": "on"}
-    return {}  # add-ons: none ticked; confirm: the button alone
+    if step == "confirm":  # the button, with the figures the summary showed
+        return {"figures": html.unescape(_FIGURES.search(page).group(1))}
+    return {}  # add-ons: none ticked
 
 
 def _signup(url: str, n: int, timings: dict[str, list[float]] | None) -> None:

@@ -4,6 +4,9 @@ and one transaction at the end that opens the account and orders through the sta
 
 import dataclasses
 import datetime as dt
+import html
+import re
+from decimal import Decimal
 from typing import Any
 
 import h3
@@ -466,6 +469,13 @@ def walk(client, *, plan_choice: str, kind: str = "residential", **contact: str)
     return client.post("/portal/signup/terms/", {"accepted_by_name": "Grace Hopper", "accept": "on"})
 
 
+def confirm(client):
+    """Press "Place my order" on the summary, as shown (with the figures it showed)."""
+    summary = client.get("/portal/signup/confirm/").content.decode()
+    figures = html.unescape(re.search(r'name="figures" value="([^"]*)"', summary).group(1))
+    return client.post("/portal/signup/confirm/", {"figures": figures})
+
+
 def test_pages_walk_to_the_confirmation_and_sign_the_customer_in(client, machias, settings):
     settings.HEADEND_PAYMENT_GATEWAY = ""
     response = walk(client, plan_choice=f"{machias['fiber300'].pk}:12")
@@ -473,7 +483,7 @@ def test_pages_walk_to_the_confirmation_and_sign_the_customer_in(client, machias
     summary = client.get("/portal/signup/confirm/")
     assert "Billing will send your first invoice" in summary.content.decode()
 
-    response = client.post("/portal/signup/confirm/")
+    response = confirm(client)
 
     assert response.url == "/portal/signup/done/"
     page = client.get("/portal/signup/done/").content.decode()
@@ -482,6 +492,24 @@ def test_pages_walk_to_the_confirmation_and_sign_the_customer_in(client, machias
     login = PortalLogin.objects.get()
     assert client.session["portal_login_id"] == login.pk
     assert "portal_signup" not in client.session
+
+
+def test_a_price_changed_after_the_summary_is_shown_again_and_nothing_is_ordered(client, machias, settings):
+    settings.HEADEND_PAYMENT_GATEWAY = ""
+    walk(client, plan_choice=f"{machias['fiber300'].pk}:12")
+    summary = client.get("/portal/signup/confirm/").content.decode()
+    figures = html.unescape(re.search(r'name="figures" value="([^"]*)"', summary).group(1))
+    machias["fiber300"].prices.filter(term_months=12).update(mrc_amount=Decimal("99.00"))
+    before = written()
+
+    response = client.post("/portal/signup/confirm/", {"figures": figures})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Our prices changed since this page was shown" in page
+    assert "$99.00/month" in page
+    assert written() == before
+    assert confirm(client).url == "/portal/signup/done/"  # confirmed at the price now shown
 
 
 def test_plans_page_refuses_a_tampered_plan_and_writes_nothing(client, machias):
@@ -581,7 +609,7 @@ def test_pages_with_a_gateway_store_the_payment_method_after_the_order(client, m
     assert "Never type a card number here" in refused.content.decode()
     client.post("/portal/signup/payment/", {"token": "pm_card_visa"})
 
-    response = client.post("/portal/signup/confirm/")
+    response = confirm(client)
 
     assert response.url == "/portal/signup/done/"
     assert "Your payment method is stored" in client.get("/portal/signup/done/").content.decode()
@@ -593,7 +621,7 @@ def test_a_payment_method_the_gateway_refuses_leaves_the_order_and_says_so(clien
     walk(client, plan_choice=f"{machias['fiber300'].pk}:12")
     client.post("/portal/signup/payment/", {"token": "pm_nonsense"})
 
-    client.post("/portal/signup/confirm/")
+    confirm(client)
 
     page = client.get("/portal/signup/done/").content.decode()
     assert "We could not store your payment method" in page

@@ -22,10 +22,10 @@ from headend.crm.models import Account, Contact
 from headend.fulfillment.models import Appointment
 from headend.inventory import selectors as inventory_selectors
 from headend.inventory.models import Service
+from headend.network.models import Outage
 from headend.orders.models import Order, OrderLine
 from headend.quoting import selectors as quoting_selectors
 from headend.quoting.models import Quote, QuoteLine
-from headend.network.models import Outage
 from headend.support.models import Case, CaseAttachment, CaseNote
 from headend.support.outage_reads import outages_over_account, outages_over_service
 

@@ -367,7 +367,18 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     place = _place(state)
     addons = {item.version.pk: item for item in signup.addons_for(place=place, plan=plan, term_months=term)}
     chosen = [addons[pk] for pk in state.get("addons", []) if pk in addons]
+    figures = [
+        plan.pk,
+        offer.term_months,
+        offer.mrc_amount,
+        offer.intro_mrc_amount,
+        offer.intro_months,
+        offer.installation_amount,
+    ]
+    figures += [value for item in chosen for value in (item.version.pk, item.mrc_amount, item.nrc_amount)]
     return {
+        # What the customer reads on the summary; confirming checks it is still what we would charge.
+        "figures": "|".join(str(value) for value in figures),
         "place": place,
         "plan": plan,
         "label": label,
@@ -388,6 +399,13 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
         return elsewhere
     if request.method == "POST":
         try:
+            seen = request.POST.get("figures", "")
+            if seen != _summary(state)["figures"]:
+                raise ValidationError(
+                    "Our prices changed since this page was shown: check the figures below, then confirm.",
+                    field="figures",
+                    code="prices_changed",
+                )
             result = signup.signup_complete(request=_request(request, state))
         except DomainError as exc:
             step = FIELD_STEPS.get(exc.field or "", "confirm")
