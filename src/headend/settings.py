@@ -227,6 +227,8 @@ HEADEND_QUOTE_VALID_DAYS = int(os.environ.get("HEADEND_QUOTE_VALID_DAYS", "30"))
 # staff used when they presented the quote (scheme, host and port of their request).
 HEADEND_SITE_URL = os.environ.get("HEADEND_SITE_URL", "")
 # The business calendar work is scheduled on (holidays are kept in the database).
+# Sign-ups and "not yet" leads one network address may make in an hour (portal/signup.py).
+HEADEND_SIGNUPS_PER_HOUR = int(os.environ.get("HEADEND_SIGNUPS_PER_HOUR", "10"))
 HEADEND_WORKDAY_START = os.environ.get("HEADEND_WORKDAY_START", "08:00")
 HEADEND_WORKDAY_END = os.environ.get("HEADEND_WORKDAY_END", "17:00")
 HEADEND_WORKDAYS = os.environ.get("HEADEND_WORKDAYS", "01234")  # 0 = Monday

@@ -644,3 +644,34 @@ def test_no_lead_where_a_plan_can_be_ordered_now(machias):
 
     assert caught.value.code == "serviceable"
     assert written() == before
+
+
+def test_sign_ups_from_one_network_address_are_limited_per_hour(machias, settings):
+    settings.HEADEND_SIGNUPS_PER_HOUR = 2
+    for n in range(2):
+        request = dataclasses.replace(
+            request_for(machias["fiber300"], machias["terms"]), email=f"grace{n}@example.com", ip_address="198.51.100.7"
+        )
+        signup.signup_complete(request=request)
+    before = written()
+    third = dataclasses.replace(
+        request_for(machias["fiber300"], machias["terms"]), email="grace9@example.com", ip_address="198.51.100.7"
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        signup.signup_complete(request=third)
+
+    assert caught.value.code == "too_many"
+    assert written() == before
+    other_network = dataclasses.replace(third, ip_address="203.0.113.9")
+    assert signup.signup_complete(request=other_network).account.email == "grace9@example.com"
+
+
+def test_the_same_lead_twice_is_one_lead(machias):
+    far = place(latitude=FAR_LAT, longitude=FAR_LNG)
+    who = {"first_name": "Ada", "last_name": "Lovelace", "ip_address": "198.51.100.7"}
+    first = signup.lead_create(place=far, email="Ada@Example.com", **who)
+    again = signup.lead_create(place=far, email="ada@example.com", **who)
+
+    assert again == first
+    assert Opportunity.objects.count() == 1

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +29,7 @@ from headend.contracts.models import TermsVersion
 from headend.core import clock, events
 from headend.core.errors import ValidationError
 from headend.core.ids import parse_id
+from headend.core.models import OutboxEvent
 from headend.crm import services as crm_services
 from headend.crm.addresses import normalize_address, parse_coordinate
 from headend.crm.models import Account, Contact, Location, Opportunity
@@ -382,16 +384,48 @@ def consent_text(terms: TermsVersion) -> str:
 # "Not yet": a lead
 
 
+SIGNUP_EVENTS = ("signup.completed", "signup.lead_created")
+
+
+def throttle(*, ip_address: str | None) -> None:
+    """Refuse a sign-up or a lead from an address that made `HEADEND_SIGNUPS_PER_HOUR` of them
+    in the last hour (scripts filling the CRM with accounts); counted from the outbox events,
+    so every server process sees the same count. No address (a test client): no limit."""
+    if not ip_address:
+        return
+    recent = OutboxEvent.objects.filter(
+        name__in=SIGNUP_EVENTS, occurred_at__gte=clock.now() - dt.timedelta(hours=1), data__ip_address=ip_address
+    )
+    if recent.count() >= settings.HEADEND_SIGNUPS_PER_HOUR:
+        raise ValidationError(
+            "Too many sign-ups from your network in the last hour: try again later, or call us.",
+            code="too_many",
+        )
+
+
 @transaction.atomic
 def lead_create(
-    *, place: Place, email: Any, first_name: str = "", last_name: str = "", company_name: str = ""
+    *,
+    place: Place,
+    email: Any,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    ip_address: str | None = None,
 ) -> Opportunity:
     """Keep the email of someone at an address we cannot serve yet: a prospect account with the
-    address and an opportunity "Coverage wanted" for sales, with the reason coverage gave.
-    Raises ValidationError for a missing or malformed email (or name)."""
+    address and an opportunity "Coverage wanted" for sales, with the reason coverage gave. The
+    same email at the same address again returns the first opportunity (a second click or a
+    return visit adds nothing).
+    Raises ValidationError for a missing or malformed email (or name), or too many from one address."""
     email = auth.normal_email(email)
     if not email:
         raise ValidationError("Give your email address so we can tell you.", field="email", code="required")
+    name = f"Coverage wanted: {place.label}"[:200]
+    earlier = Opportunity.objects.filter(name=name, account__email=email, stage=Opportunity.Stage.PROSPECTING).first()
+    if earlier is not None:
+        return earlier
+    throttle(ip_address=ip_address)
     values = {
         "kind": place.kind,
         "first_name": (first_name or "").strip(),
@@ -414,7 +448,7 @@ def lead_create(
     location = crm_services.location_create(account=account, **place.location_values())
     opportunity = crm_services.opportunity_create(
         account=account,
-        name=f"Coverage wanted: {place.label}"[:200],
+        name=name,
         close_date=clock.today() + dt.timedelta(days=LEAD_DAYS),
         stage=Opportunity.Stage.PROSPECTING,
     )
@@ -422,7 +456,13 @@ def lead_create(
     events.emit(
         "signup.lead_created",
         subject=opportunity,
-        data={"account_id": account.pk, "location_id": location.pk, "email": email, "reason": reason},
+        data={
+            "account_id": account.pk,
+            "location_id": location.pk,
+            "email": email,
+            "reason": reason,
+            "ip_address": ip_address or "",
+        },
     )
     return opportunity
 
@@ -473,6 +513,7 @@ def signup_complete(*, request: SignupRequest) -> SignupResult:
 
     Raises ValidationError naming the step's field (email taken, plan not sellable, terms
     changed, slot taken...) with nothing written."""
+    throttle(ip_address=request.ip_address)
     place = request.place
     plan = plan_check(place=place, version_id=request.version_id, term_months=request.term_months)
     term = _price_term(plan, request.term_months)
@@ -539,7 +580,11 @@ def signup_complete(*, request: SignupRequest) -> SignupResult:
         )
         if visit is not None:
             appointment = appointments.appointment_book(task=visit, start=request.slot_start, booked_by=None)
-    events.emit("signup.completed", subject=account, data={"quote_id": quote.pk, "order_id": order.pk})
+    events.emit(
+        "signup.completed",
+        subject=account,
+        data={"quote_id": quote.pk, "order_id": order.pk, "ip_address": request.ip_address or ""},
+    )
     return SignupResult(
         account=account,
         contact=contact,

@@ -227,7 +227,7 @@ def lead_view(request: HttpRequest) -> HttpResponse:
     form = LeadForm(request.POST)
     if form.is_valid():
         try:
-            signup.lead_create(place=place, **form.cleaned_data)
+            signup.lead_create(place=place, ip_address=request.META.get("REMOTE_ADDR"), **form.cleaned_data)
         except DomainError as exc:
             _put(form, exc)
         else:
