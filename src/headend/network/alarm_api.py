@@ -86,6 +86,9 @@ def alarm_list(
         (alarmed_object_id, {"element__name": alarmed_object_id}),
     ):
         if value is not None:
+            if "\x00" in value:  # PostgreSQL refuses NUL in a query
+                field = ALARM_FIELDS.get(next(iter(terms)), "alarmedObject.id")
+                raise ValidationError("Text cannot contain NUL characters.", field=field, code="invalid")
             found = found.filter(**terms)
     return [AlarmOut.of(request, alarm) for alarm in paginate(response, found, page)]
 

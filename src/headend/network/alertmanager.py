@@ -57,7 +57,7 @@ def authenticated(request: HttpRequest) -> bool:
     if scheme.lower() == "basic" and _basic_configured():
         try:
             decoded = base64.b64decode(credentials, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8 (UnicodeDecodeError)
             return False
         username, colon, password = decoded.partition(":")
         # Both compared whatever the first gives, so the time taken says nothing either.

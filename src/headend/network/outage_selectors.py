@@ -29,6 +29,7 @@ def outage_list(*, status: str = "", kind: str = "", query: str = "") -> models.
         found = found.filter(status=status)
     if kind in Outage.Kind.values:
         found = found.filter(kind=kind)
+    query = query.replace("\x00", "")  # PostgreSQL refuses NUL in a query
     if query:
         found = found.filter(models.Q(title__icontains=query) | models.Q(element__name__icontains=query))
     rank = models.Case(
@@ -54,7 +55,9 @@ def outage_get(*, outage_id: Any) -> Outage:
 
 
 def element_by_name(*, name: str) -> Element | None:
-    return Element.objects.filter(name=name.strip()).first() if name and name.strip() else None
+    name = (name or "").strip()
+    # No name holds NUL (topology refuses it), and PostgreSQL refuses it in a query.
+    return Element.objects.filter(name=name).first() if name and "\x00" not in name else None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ KEY_MAX: int = OutageAlert._meta.get_field("key").max_length or 200
 DESCRIPTION_MAX = 5000
 LABELS_MAX = 100  # labels kept per alert (Alertmanager's alerts carry a handful)
 LABEL_VALUE_MAX = 1000
+MIN_YEAR, MAX_YEAR = 1900, 2999  # the instants an outage takes (as TMF642's alarms take them)
 
 Source = Outage.Source
 
@@ -109,11 +110,16 @@ def _instant(value: Any, *, field: str) -> dt.datetime:
             f"The instant {value[:60]!r} has no time zone offset (Z or +hh:mm).", field=field, code="invalid_datetime"
         )
     try:
-        return parsed.astimezone(dt.UTC)
+        instant = parsed.astimezone(dt.UTC)
     except OverflowError:
+        instant = None
+    if instant is None or not MIN_YEAR <= instant.year <= MAX_YEAR:  # the customers' notices say when
         raise ValidationError(
-            f"The instant {value[:60]!r} is out of range.", field=field, code="invalid_datetime"
-        ) from None
+            f"The instant {value[:60]!r} is out of range (years {MIN_YEAR} to {MAX_YEAR}).",
+            field=field,
+            code="invalid_datetime",
+        )
+    return instant
 
 
 def _text_map(value: Any, *, field: str) -> dict[str, str]:
@@ -123,6 +129,8 @@ def _text_map(value: Any, *, field: str) -> dict[str, str]:
         raise ValidationError("Give an object of text values.", field=field, code="invalid")
     if len(value) > LABELS_MAX:
         raise ValidationError(f"At most {LABELS_MAX} labels.", field=field, code="too_many")
+    if any("\x00" in text for pair in value.items() for text in pair):
+        raise ValidationError("Text cannot contain NUL characters.", field=field, code="invalid")
     return {str(k)[:LABEL_VALUE_MAX]: v[:LABEL_VALUE_MAX] for k, v in value.items()}
 
 
@@ -176,6 +184,8 @@ def alertmanager_parse(body: bytes | str) -> list[AlertIn]:
         fingerprint = raw.get("fingerprint")
         if not isinstance(fingerprint, str) or not fingerprint.strip():
             raise ValidationError("Give the alert's fingerprint.", field=f"{at}.fingerprint", code="required")
+        if "\x00" in fingerprint:
+            raise ValidationError("Text cannot contain NUL characters.", field=f"{at}.fingerprint", code="invalid")
         starts_raw = raw.get("startsAt")
         starts_at = _instant(starts_raw, field=f"{at}.startsAt")
         ends_at = _instant(raw.get("endsAt"), field=f"{at}.endsAt") if status == "resolved" else None
@@ -508,6 +518,14 @@ def maintenance_schedule(
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
             raise ValidationError("Give a date and time.", field=name, code="required")
+        try:
+            in_range = MIN_YEAR <= value.astimezone(dt.UTC).year <= MAX_YEAR
+        except OverflowError:  # the first or last hours of year 1 or 9999, moved to UTC
+            in_range = False
+        if not in_range:
+            raise ValidationError(
+                f"Give a date between the years {MIN_YEAR} and {MAX_YEAR}.", field=name, code="out_of_range"
+            )
     now = clock.now()
     if end <= start:
         raise ValidationError("The window ends after it starts.", field="end", code="ends_before_start")

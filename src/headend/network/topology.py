@@ -15,6 +15,7 @@ error by line (the header is line 1)."""
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -365,7 +366,7 @@ def _read_rows(data: bytes) -> tuple[list[_Row], list[LineError]]:
         )
     unknown = [column for column in columns if column not in COLUMNS]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-    twice = sorted({column for column in columns if columns.count(column) > 1})
+    twice = sorted(column for column, times in Counter(columns).items() if times > 1)  # once each: a wide header
     if unknown or missing or twice:
         problems = []
         if missing:
@@ -410,7 +411,8 @@ def _read_rows(data: bytes) -> tuple[list[_Row], list[LineError]]:
         ]
         if cell_errors:
             errors.extend(cell_errors)
-            rows.append(_Row(line, values["name"] if len(values["name"]) <= NAME_MAX else "", "", "", None))
+            name = values["name"] if len(values["name"]) <= NAME_MAX and "\x00" not in values["name"] else ""
+            rows.append(_Row(line, name, "", "", None))  # a NUL never reaches a query (PostgreSQL refuses it)
             continue
         row = _Row(line, values["name"], values["kind"], values["parent"], values.get("description"))
         if not row.name:

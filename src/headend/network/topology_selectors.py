@@ -32,7 +32,8 @@ def element_get(*, element_id: Any) -> Element:
 def element_by_name(*, name: str) -> Element | None:
     """The element monitoring and provisioning call `name` (exactly), if the topology has it."""
     name = (name or "").strip()
-    return Element.objects.filter(name=name).first() if name else None
+    # No name holds NUL (topology refuses it), and PostgreSQL refuses it in a query.
+    return Element.objects.filter(name=name).first() if name and "\x00" not in name else None
 
 
 def _with_children(elements: models.QuerySet[Element]) -> models.QuerySet[Element]:
@@ -51,7 +52,7 @@ def element_children(*, element: Element) -> models.QuerySet[Element]:
 
 def element_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Element]:
     """Elements whose name or description holds `query`, by name, at most `limit`."""
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query
     if not query:
         return []
     found = Element.objects.filter(models.Q(name__icontains=query) | models.Q(description__icontains=query))

@@ -685,7 +685,9 @@ def related_cases(*, user: Any, case: Case, recent_days: int = 90, limit: int = 
 
 def account_cases(*, user: Any, account_id: int, open_only: bool = True) -> models.QuerySet[Case]:
     """An account's cases, newest first."""
-    cases = case_scope(user=user).filter(account_id=account_id).select_related("service", "assignee", "queue")
+    # The account too: each row's SLA clock reads its kind (ClockReader).
+    cases = case_scope(user=user).filter(account_id=account_id)
+    cases = cases.select_related("account", "service", "assignee", "queue")
     if open_only:
         cases = cases.filter(status__in=OPEN)
     return cases.order_by("-created_at", "-id")
@@ -693,7 +695,7 @@ def account_cases(*, user: Any, account_id: int, open_only: bool = True) -> mode
 
 def service_cases(*, user: Any, service_id: int, limit: int = 20) -> list[Case]:
     """A service's cases, open ones first, newest first."""
-    cases = case_scope(user=user).filter(service_id=service_id).select_related("assignee", "queue")
+    cases = case_scope(user=user).filter(service_id=service_id).select_related("account", "assignee", "queue")
     is_open = models.Case(models.When(status__in=OPEN, then=0), default=1)
     return list(cases.annotate(closed=is_open).order_by("closed", "-created_at", "-id")[:limit])
 

@@ -213,7 +213,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     one of its services when `?service=` names one."""
     account_id = request.POST.get("account") or request.GET.get("account")
     if not account_id:
-        query = request.GET.get("q", "").strip()
+        query = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query
         accounts = crm_selectors.account_list(user=request.user, query=query)[:20] if query else []
         return render(request, "support/case_account_choose.html", {"query": query, "accounts": accounts})
     account = crm_selectors.account_get_for(user=request.user, account_id=account_id)
