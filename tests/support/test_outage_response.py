@@ -378,3 +378,17 @@ def test_a_customer_with_neither_address_nor_mobile_gets_no_notice(network, noc,
     assert Outage.objects.get().customers_impacted == 3
     assert OutageNotice.objects.filter(account=quiet).count() == 0
     assert OutageAlert.objects.count() == 0
+
+
+def test_a_notice_read_by_two_worker_loops_is_sent_by_one():
+    network = build_network()
+    outage = outages.outage_open(element=network.north, title="Sector down", by=make_user("provisioning"))
+    outage_response.outage_started(outage=outage)
+    read_by_the_other_loop = list(OutageNotice.objects.filter(channel="email").order_by("id"))
+
+    sent = outage_response.notices_send_due()
+
+    assert sent == OutageNotice.objects.count() > 0
+    assert not any(outage_response.claim(notice) for notice in read_by_the_other_loop)
+    assert len(mail.outbox) == OutageNotice.objects.filter(channel="email").count()
+    assert set(OutageNotice.objects.values_list("attempts", flat=True)) == {1}

@@ -350,6 +350,8 @@ class NoticeSender:
             for notice in due:
                 if should_stop() or self.paused_until.get(notice.channel, 0.0) > time.monotonic():
                     continue
+                if not claim(notice):
+                    continue
                 try:
                     if notice.channel == Channel.EMAIL:
                         if smtp is None:
@@ -368,7 +370,7 @@ class NoticeSender:
                         smtp = None
                 else:
                     sent += OutageNotice.objects.filter(pk=notice.pk, sent_at=None).update(
-                        sent_at=clock.now(), attempts=models.F("attempts") + 1, last_error=""
+                        sent_at=clock.now(), last_error=""
                     )
                     self.failures[notice.channel] = 0
         finally:
@@ -379,11 +381,22 @@ class NoticeSender:
     def _failed(self, notice: OutageNotice, exc: Exception) -> None:
         logger.warning("outage notice %s (%s to %s) failed: %s", notice.pk, notice.channel, notice.to, exc)
         OutageNotice.objects.filter(pk=notice.pk, sent_at=None).update(
-            attempts=models.F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-        )
+            last_error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+        )  # the try was counted when it was claimed
         failures = self.failures.get(notice.channel, 0) + 1
         self.failures[notice.channel] = failures
         self.paused_until[notice.channel] = time.monotonic() + backoff.delay(failures, first=30, cap=30 * 60)
+
+
+def claim(notice: OutageNotice) -> bool:
+    """Take the next try of a notice as it was read (compare-and-set on its count of tries):
+    another worker loop that read the same batch finds the count moved and skips it, so no
+    customer is told twice. False: someone else has it, or it went."""
+    return bool(
+        OutageNotice.objects.filter(pk=notice.pk, sent_at=None, attempts=notice.attempts).update(
+            attempts=models.F("attempts") + 1
+        )
+    )
 
 
 send_due_notices = events.follow_up(NoticeSender())
