@@ -145,6 +145,7 @@ def element_outage_rows(*, element: Element, since: dt.datetime) -> list[OutageR
         .exclude(started_at=None)
         .exclude(ended_at__lte=since)
         .values_list("started_at", "ended_at", "kind")
+        if started is not None  # excluded above; says so to the type checker
     ]
 
 

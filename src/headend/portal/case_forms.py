@@ -1,5 +1,7 @@
 """The portal's case forms: a new case on one of the customer's services, and a reply."""
 
+from typing import cast
+
 from django import forms
 
 from headend.inventory.models import Service
@@ -36,7 +38,7 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args, services: list[Service], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "Not about one service")] + [
+        cast(forms.ChoiceField, self.fields["service"]).choices = [("", "Not about one service")] + [
             (str(service.pk), f"{service.product_version.product.name}, {service.location.line1}")
             for service in services
         ]

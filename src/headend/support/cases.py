@@ -53,10 +53,18 @@ def _set_clocks(case: Case) -> None:
 
 def _set_due(case: Case) -> None:
     calendar = provider_calendar()
-    common = {"start": case.created_at, "round_the_clock": case.sla_round_the_clock}
-    case.response_due_at = sla.due_at(calendar, minutes=case.sla_response_minutes, **common)
+    start, round_the_clock = case.created_at, case.sla_round_the_clock
+    assert case.sla_response_minutes is not None
+    assert case.sla_resolution_minutes is not None
+    case.response_due_at = sla.due_at(
+        calendar, start=start, minutes=case.sla_response_minutes, round_the_clock=round_the_clock
+    )
     case.resolution_due_at = sla.due_at(
-        calendar, minutes=case.sla_resolution_minutes, paused_minutes=case.paused_minutes, **common
+        calendar,
+        start=start,
+        minutes=case.sla_resolution_minutes,
+        paused_minutes=case.paused_minutes,
+        round_the_clock=round_the_clock,
     )
 
 

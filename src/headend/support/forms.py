@@ -78,7 +78,7 @@ class CaseForm(forms.Form):
         service.queryset = Service.objects.filter(account=account).select_related(
             "product_version__product", "location"
         )
-        service.label_from_instance = _service_label  # type: ignore[method-assign]
+        service.label_from_instance = _service_label  # type: ignore[assignment]
         location = cast(forms.ModelChoiceField, self.fields["location"])
         location.queryset = Location.objects.filter(account=account)
         location.label_from_instance = lambda obj: obj.one_line  # type: ignore[method-assign]
@@ -86,7 +86,7 @@ class CaseForm(forms.Form):
         _workers(self, workers)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         service, location = data.get("service"), data.get("location")
         if service is not None and location is not None and service.location_id != location.pk:
             self.add_error("location", "The service is at another location: leave this empty to use the service's.")
@@ -121,7 +121,7 @@ class StatusForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("to") == Case.Status.RESOLVED and not (data.get("resolution") or "").strip():
             self.add_error("resolution", "Say how the case was resolved.")
         return data

@@ -96,11 +96,13 @@ def queue_save(
     description = str(description or "").strip()
     if not name:
         raise ValidationError("This field is required.", field="name", code="required")
-    if len(name) > Queue._meta.get_field("name").max_length:
+    if len(name) > (Queue._meta.get_field("name").max_length or 80):
         raise ValidationError("At most 80 characters.", field="name", code="too_long")
-    if len(description) > Queue._meta.get_field("description").max_length:
+    if len(description) > (Queue._meta.get_field("description").max_length or 200):
         raise ValidationError("At most 200 characters.", field="description", code="too_long")
-    others = Queue.objects.select_for_update().exclude(pk=queue.pk if queue else None)
+    others = Queue.objects.select_for_update()
+    if queue is not None:
+        others = others.exclude(pk=queue.pk)
     if others.filter(name__iexact=name).exists():
         raise ValidationError(f"There is already a queue named {name}.", field="name", code="name_taken")
     if is_default:

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -34,7 +34,7 @@ from headend.orders import selectors as orders_selectors
 from headend.orders.models import Order
 
 from . import sla
-from .models import Case, CaseAttachment, CustomerType, Queue, SlaPolicy
+from .models import Case, CaseAttachment, CustomerType, Priority, Queue, SlaPolicy
 
 OPEN = Case.OPEN_STATUSES
 LIVE = (Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT)
@@ -163,7 +163,7 @@ def sla_targets_table() -> list[dict[str, Any]]:
     policies = {(policy.customer_type, policy.priority): policy for policy in sla_policy_list()}
     rows = []
     for customer_type, customer_label in CustomerType.choices:
-        for priority, priority_label in Case._meta.get_field("priority").choices:
+        for priority, priority_label in Priority.choices:
             policy = policies.get((customer_type, priority))
             targets = (
                 sla.Targets(
@@ -281,7 +281,7 @@ class ClockReader:
         warn = self.warn.get((case.priority, _customer_type(case)), sla.DEFAULT_WARN_PERCENT)
         per_day = 24 * 60 if case.sla_round_the_clock else self.calendar.working_minutes_per_day
         ended = case.resolved_at or (case.closed_at if not case.is_open else None)
-        common = {"now": self.now, "round_the_clock": case.sla_round_the_clock, "warn_percent": warn}
+        now, round_the_clock = self.now, case.sla_round_the_clock
         response = resolution = None
         if case.sla_response_minutes:
             response = ClockView(
@@ -291,7 +291,9 @@ class ClockReader:
                     started_at=case.created_at,
                     minutes=case.sla_response_minutes,
                     stopped_at=case.first_response_at or ended,
-                    **common,
+                    now=now,
+                    round_the_clock=round_the_clock,
+                    warn_percent=warn,
                 ),
                 case.sla_round_the_clock,
                 per_day,
@@ -306,7 +308,9 @@ class ClockReader:
                     paused_minutes=case.paused_minutes,
                     paused_since=case.paused_since if ended is None else None,
                     stopped_at=ended,
-                    **common,
+                    now=now,
+                    round_the_clock=round_the_clock,
+                    warn_percent=warn,
                 ),
                 case.sla_round_the_clock,
                 per_day,
@@ -362,7 +366,7 @@ class QueueFilters:
 
 
 def _priority_values() -> list[str]:
-    return [value for value, _ in Case._meta.get_field("priority").choices]
+    return list(Priority.values)
 
 
 def case_queue(*, user: Any, filters: QueueFilters, now: dt.datetime | None = None) -> Sequence[Case]:
@@ -404,7 +408,7 @@ def case_queue(*, user: Any, filters: QueueFilters, now: dt.datetime | None = No
     if filters.sla == "warning":
         reader = ClockReader(now=now)
         return [case for case in ordered if reader.clocks(case).state == "warning"]
-    return ordered
+    return cast(Sequence[Case], ordered)
 
 
 @dataclass(frozen=True)
@@ -733,7 +737,7 @@ def _display(name: str, value: Any, labels: dict[str, dict[Any, str]]) -> str:
 def case_history(*, case: Case, limit: int = 60) -> list[HistoryEntry]:
     """What happened to the case, newest first: each change of its fields (its audit history)
     and the notes, files and links added (its events)."""
-    records = list(case.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    records = list(case.history.select_related("history_user").order_by("history_date", "history_id"))
     users = {
         user.pk: user
         for user in get_user_model().objects.filter(
@@ -743,7 +747,7 @@ def case_history(*, case: Case, limit: int = 60) -> list[HistoryEntry]:
     queues = dict(Queue.objects.values_list("pk", "name"))
     labels: dict[str, dict[Any, str]] = {
         "status": dict(Case.Status.choices),
-        "priority": dict(Case._meta.get_field("priority").choices),
+        "priority": dict(Priority.choices),
         "type": dict(Case.Type.choices),
         "queue": queues,
         "assignee": {pk: (user.get_full_name() or user.username) for pk, user in users.items()},
@@ -769,7 +773,7 @@ def case_history(*, case: Case, limit: int = 60) -> list[HistoryEntry]:
     noted = {"internal": "Internal note added", "reply": "Reply sent", "customer": "Customer wrote"}
     authors = {note.pk: note.author or note.author_name or None for note in case.notes.all()}
     for event in events:
-        who = event.actor
+        who: Any = event.actor
         if event.name == "case.created":
             what = f"Opened by {event.data.get('channel', '')}".strip()
             who = who or case.created_by

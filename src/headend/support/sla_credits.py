@@ -111,6 +111,8 @@ def _propose(*, impact: ServiceOutage, service: Service, outage: Outage, at: dt.
     if figure is None:
         return None
     version = service.product_version
+    target = version.availability_target
+    assert target is not None  # _promises() checked it
     credit_percent = credit_percent_for(figure.percent, version.availability_credits)
     if not credit_percent:
         return None
@@ -130,7 +132,7 @@ def _propose(*, impact: ServiceOutage, service: Service, outage: Outage, at: dt.
         period_start=period_start,
         period_end=period_end,
         availability_percent=figure.percent,
-        target_percent=version.availability_target,
+        target_percent=target,
         credit_percent=credit_percent,
         amount=amount,
         currency=impact.currency,

@@ -39,7 +39,7 @@ def breached_case_count(context: template.Context) -> int:
     cached = getattr(request, "_breached_case_count", None)
     if cached is None:
         cached = selectors.breached_count(user=user)
-        request._breached_case_count = cached  # type: ignore[attr-defined]
+        request._breached_case_count = cached
     return cached
 
 
