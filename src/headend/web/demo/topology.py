@@ -1,7 +1,7 @@
 """The demo provider's network topology, and the live services bound to what they ride on.
 
 One POP in Machias with two OLTs (four PON ports each) and tower 7, whose north sector
-`ap-7-north` is the device of the Alertmanager samples (../shared/data/alertmanager/:
+`ap-7-north` is the device of the Alertmanager samples (tests/data/alertmanager/:
 device=ap-7-north, site=tower-7). Machias's homes and the clinic share `olt-1/pon-1`; the
 credit union's Machias branch has `olt-1/pon-2`; Calais rides on `olt-2/pon-1`; Eastport, not
 reached by the fiber yet, on the tower's north sector."""
