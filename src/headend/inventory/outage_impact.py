@@ -14,10 +14,10 @@ idempotently: the unique (outage, service) pair makes a second run insert nothin
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
+from headend.core import bulk
 from headend.inventory.models import Service, ServiceElement, ServiceOutage
 from headend.network.models import Element, Outage
 
@@ -45,26 +45,6 @@ def services_impacted_below(*, element: Element) -> models.QuerySet[Service]:
     return Service.objects.filter(status__in=LIVE).filter(models.Q(pk__in=bound) | models.Q(base_service_id__in=bound))
 
 
-def _insert_from_select(
-    model: type[models.Model], columns: list[str], rows: models.QuerySet, constants: dict[str, object]
-) -> int:
-    """INSERT INTO model's table (columns, *constants) SELECT the `rows` values and the constants,
-    skipping rows a unique constraint already holds; return how many were inserted."""
-    select, params = rows.order_by().query.sql_with_params()
-    fields = {name: cast(models.Field, model._meta.get_field(name)) for name in [*columns, *constants]}
-    names = [connection.ops.quote_name(field.column) for field in fields.values()]
-    values = [fields[name].get_db_prep_value(value, connection) for name, value in constants.items()]
-    placeholders = "".join(", %s" for _ in constants)
-    # "WHERE true": SQLite reads an ON CONFLICT after INSERT ... SELECT only with a WHERE.
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
-        f"SELECT impacted.*{placeholders} FROM ({select}) impacted WHERE true ON CONFLICT DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params])  # the constants come first in the text
-        return max(cursor.rowcount, 0)
-
-
 @transaction.atomic
 def outage_impact_record(*, outage: Outage) -> Impact:
     """Record every live service below the outage's element as impacted from the outage's
@@ -73,7 +53,7 @@ def outage_impact_record(*, outage: Outage) -> Impact:
     outage impacts."""
     started_at = outage.started_at or outage.created_at
     rows = services_impacted_below(element=outage.element).values_list("pk", "account_id", "mrc_amount", "currency")
-    _insert_from_select(
+    bulk.insert_from_select(
         ServiceOutage,
         ["service", "account", "mrc_amount", "currency"],
         rows,

@@ -27,14 +27,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from django.conf import settings
 from django.core import mail
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models.functions import Coalesce, NullIf
 
-from headend.core import backoff, clock, events
+from headend.core import backoff, bulk, clock, events
 from headend.core.models import OutboxEvent
 from headend.crm.models import Account, Contact
 from headend.inventory import outage_impact
@@ -268,26 +267,6 @@ def _contact_value(field: str) -> Coalesce:
     )
 
 
-def _insert_from_select(columns: list[str], rows: models.QuerySet, constants: dict[str, object]) -> int:
-    """INSERT INTO the notices (columns, *constants) SELECT `rows` and the constants; rows the
-    (outage, account, phase, channel) constraint holds already are skipped. Returns how many
-    were inserted."""
-    meta = OutageNotice._meta
-    select, params = rows.order_by().query.sql_with_params()
-    fields = {name: cast(models.Field, meta.get_field(name)) for name in [*columns, *constants]}
-    names = [connection.ops.quote_name(field.column) for field in fields.values()]
-    values = [fields[name].get_db_prep_value(value, connection) for name, value in constants.items()]
-    placeholders = "".join(", %s" for _ in constants)
-    # "WHERE true": SQLite reads an ON CONFLICT after INSERT ... SELECT only with a WHERE.
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(names)}) "  # noqa: S608
-        f"SELECT chosen.*{placeholders} FROM ({select}) chosen WHERE true ON CONFLICT DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params])  # the constants come first in the text
-        return max(cursor.rowcount, 0)
-
-
 @transaction.atomic
 def notices_queue(*, outage: Outage, phase: str, accounts: models.QuerySet[Account], at: dt.datetime) -> int:
     """One notice of `phase` per account and channel: an email to each that has an address (one
@@ -300,11 +279,15 @@ def notices_queue(*, outage: Outage, phase: str, accounts: models.QuerySet[Accou
         .filter(recipient__isnull=False)
         .values_list("pk", "recipient")
     )
-    queued = _insert_from_select(
-        ["account", "to"], emails, {**common, "channel": Channel.EMAIL, "subject": said.subject, "body": said.body}
+    queued = bulk.insert_from_select(
+        OutageNotice,
+        ["account", "to"],
+        emails,
+        {**common, "channel": Channel.EMAIL, "subject": said.subject, "body": said.body},
     )
     phones = accounts.annotate(mobile=_contact_value("phone")).filter(mobile__isnull=False)
-    texts = _insert_from_select(
+    texts = bulk.insert_from_select(
+        OutageNotice,
         ["account", "to"],
         phones.values_list("pk", "mobile"),
         {**common, "channel": Channel.SMS, "subject": said.subject, "body": said.text},
