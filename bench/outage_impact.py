@@ -55,6 +55,7 @@ def main() -> None:
     from bench.templates import define_missing
     from headend.catalog import services as catalog
     from headend.core import clock, events
+    from headend.core.models import OutboxEvent
     from headend.crm.models import Account, Contact, Location
     from headend.inventory.models import Service, ServiceElement, ServiceOutage
     from headend.network import outages, topology
@@ -66,6 +67,11 @@ def main() -> None:
     batch = 2000
     turned_up = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
     alert_at = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+
+    # `make bench` runs every benchmark in one process on one database: the events earlier
+    # benchmarks left unpublished (thousands of them) are set aside, so the relay timed below
+    # handles this alert's events, as a live server's relay would.
+    OutboxEvent.objects.filter(published_at=None).update(published_at=clock.now())
 
     with clock.frozen(turned_up):
         product = catalog.product_create(
