@@ -296,3 +296,31 @@ def make_overdue(account: Account, amount: str, days: int) -> Any:
     """An invoice of `account` for `amount`, due `days` days ago and unpaid."""
     billing_account = account.billing_accounts.filter(is_default=True).first() or make_billing_account(account)
     return make_invoice(billing_account, amount, bill_date=clock.today() - dt.timedelta(days=days), due_in=0)
+
+
+def make_construction_product(*, survey_tasks: list[TaskSpec] | None = None) -> ProductVersion:
+    """The catalog's construction charge (nil catalog price: the quote prices it by distance) with
+    its "Site survey" template (two tasks by default, the second recording the outcome) and its
+    build ("add") template, published."""
+    n = next(_seq)
+    product = catalog_services.product_create(
+        code=f"construction-{n}", name=f"Construction {n}", kind="construction", customer_type="any"
+    )
+    version = catalog_services.version_create(
+        product=product, effective_from=dt.date(2020, 1, 1), prices={term: ("0.00", "0.00") for term in (0, 12, 24)}
+    )
+    catalog_services.template_define(
+        product=product,
+        action="survey",
+        name="Site survey",
+        tasks=survey_tasks
+        if survey_tasks is not None
+        else [
+            TaskSpec(name="Walk the route", role="provisioning", planned_minutes=120),
+            TaskSpec(name="Record the outcome", role="provisioning", planned_minutes=15, depends_on=["Walk the route"]),
+        ],
+    )
+    catalog_services.template_define(
+        product=product, action="add", name="Build to the site", tasks=[TaskSpec("Lay the fiber", role="provisioning")]
+    )
+    return catalog_services.version_publish(version=version)

@@ -223,6 +223,12 @@ HEADEND_PROVIDER_NAME = os.environ.get("HEADEND_PROVIDER_NAME", "Headend Fiber")
 # The logo on quote documents: a static file (SVG), inlined into the PDF.
 HEADEND_PROVIDER_LOGO = os.environ.get("HEADEND_PROVIDER_LOGO", "contracts/logo.svg")
 HEADEND_QUOTE_VALID_DAYS = int(os.environ.get("HEADEND_QUOTE_VALID_DAYS", "30"))
+# Reach (network/reach.py): a site without coverage whose nearest covered cell centre is within
+# this many metres is near our network (a build away); past it, off our network. A build is
+# quoted at a rate per metre of that distance, never below the minimum (amounts as strings).
+HEADEND_NEAR_NET_METRES = int(os.environ.get("HEADEND_NEAR_NET_METRES", "1000"))
+HEADEND_CONSTRUCTION_RATE_PER_METRE = os.environ.get("HEADEND_CONSTRUCTION_RATE_PER_METRE", "30.00")
+HEADEND_CONSTRUCTION_MINIMUM = os.environ.get("HEADEND_CONSTRUCTION_MINIMUM", "2500.00")
 # The address customers reach this site at (links in emails: quote signing). Unset: the address
 # staff used when they presented the quote (scheme, host and port of their request).
 HEADEND_SITE_URL = os.environ.get("HEADEND_SITE_URL", "")
@@ -336,6 +342,20 @@ HEADEND_HTTP_TIMEOUT = float(os.environ.get("HEADEND_HTTP_TIMEOUT", "10"))
 # CIDR network is listed here, and reads at most this many bytes of an answer.
 HEADEND_OUTBOUND_ALLOW = env_list("HEADEND_OUTBOUND_ALLOW", "")
 HEADEND_OUTBOUND_MAX_BYTES = int(os.environ.get("HEADEND_OUTBOUND_MAX_BYTES", str(1024 * 1024)))
+# Geocoding (crm/geocoding.py): the geocoders asked in order, the first that places an address
+# wins. address_points: the provider's own address list (offline, the default); census: the U.S.
+# Census Bureau geocoder; nominatim: an OpenStreetMap Nominatim (HEADEND_NOMINATIM_URL). The
+# online ones are off unless listed; their calls go through core/outbound.py.
+HEADEND_GEOCODERS = env_list("HEADEND_GEOCODERS", "address_points")
+HEADEND_CENSUS_GEOCODER_URL = os.environ.get("HEADEND_CENSUS_GEOCODER_URL", "https://geocoding.geo.census.gov")
+HEADEND_NOMINATIM_URL = os.environ.get("HEADEND_NOMINATIM_URL", "")
+HEADEND_GEOCODER_TIMEOUT = float(os.environ.get("HEADEND_GEOCODER_TIMEOUT", "5"))
+# The map where staff pin a location: the provider's region as "min_lat,min_lon,max_lat,max_lon"
+# (unset: the box around its coverage, with a margin), and a tile server's URL template
+# (unset: no tiles, only the provider's own coverage is drawn).
+HEADEND_SERVICE_REGION = os.environ.get("HEADEND_SERVICE_REGION", "")
+HEADEND_MAP_TILE_URL = os.environ.get("HEADEND_MAP_TILE_URL", "")
+HEADEND_MAP_TILE_ATTRIBUTION = os.environ.get("HEADEND_MAP_TILE_ATTRIBUTION", "")
 # TMF hub listeners one user (all their API tokens together) may have registered at once.
 HEADEND_HUB_MAX_SUBSCRIPTIONS = int(os.environ.get("HEADEND_HUB_MAX_SUBSCRIPTIONS", "20"))
 # Webhook deliveries: tries before a delivery is failed (a person may redeliver it), and the wait

@@ -156,7 +156,8 @@ def test_add_upgrade_and_cancel_approve_accept_and_order(client, sales_api, cata
         "Current monthly charge": ("recurring", usd("100.00")),
         "One-time charge": ("oneTime", usd("0.00")),
         "Early-termination fee": ("oneTime", usd("0.00")),
-        "Total contract value": ("total", usd("2160.00")),  # 140 x 24 - 100 x 12 released
+        "Total contract value": ("total", usd("3360.00")),  # 140 x 24
+        "Contract value change": ("total", usd("2160.00")),  # 140 x 24 - 100 x 12 released
     }
 
     assert (cancelled["product"]["id"], cancelled["product"]["productCharacteristic"][0]["value"]) == (
@@ -168,14 +169,16 @@ def test_add_upgrade_and_cancel_approve_accept_and_order(client, sales_api, cata
         "Current monthly charge": ("recurring", usd("100.00")),
         "One-time charge": ("oneTime", usd("0.00")),
         "Early-termination fee": ("oneTime", usd("600.00")),  # 50% x 100 x 12 months left
-        "Total contract value": ("total", usd("-600.00")),  # - 100 x 12 released + 600
+        "Total contract value": ("total", usd("600.00")),  # the ETF
+        "Contract value change": ("total", usd("-600.00")),  # - 100 x 12 released + 600
     }
 
     assert prices(quote["quoteTotalPrice"]) == {
         "Monthly recurring charge": ("recurring", usd("198.50")),
         "Monthly recurring charge change": ("recurring", usd("-1.50")),  # 198.50 - 200.00
         "One-time charge": ("oneTime", usd("799.00")),  # 199 + the 600 ETF
-        "Total contract value": ("total", usd("2461.00")),
+        "Total contract value": ("total", usd("4861.00")),  # 901 + 3360 + 600
+        "Contract value change": ("total", usd("2461.00")),  # 901 + 2160 - 600
     }
 
     # The contract value fires the director's approval: presenting waits for it.
@@ -190,7 +193,7 @@ def test_add_upgrade_and_cancel_approve_accept_and_order(client, sales_api, cata
         "approverRole": "director",
         "reason": approval.reason,
     }
-    assert "2,461.00" in approval.reason
+    assert "4,861.00" in approval.reason
 
     refused = sales_api.patch(f"{PATH}/{quote['id']}", {"state": "approved"})
 
@@ -283,13 +286,16 @@ def test_move_re_rate_and_re_term_items(sales_api, catalog):
         "Current monthly charge": ("recurring", usd("100.00")),
         "One-time charge": ("oneTime", usd("150.00")),  # the move fee
         "Early-termination fee": ("oneTime", usd("0.00")),
-        "Total contract value": ("total", usd("150.00")),
+        "Total contract value": ("total", usd("1350.00")),  # 100 x 12 + the move fee
+        "Contract value change": ("total", usd("150.00")),
     }
     assert prices(re_rate["quoteItemPrice"])["Monthly recurring charge"] == ("recurring", usd("85.00"))
-    assert prices(re_rate["quoteItemPrice"])["Total contract value"] == ("total", usd("-180.00"))  # (85 - 100) x 12
+    assert prices(re_rate["quoteItemPrice"])["Total contract value"] == ("total", usd("1020.00"))  # 85 x 12
+    assert prices(re_rate["quoteItemPrice"])["Contract value change"] == ("total", usd("-180.00"))  # (85 - 100) x 12
     assert re_term["product"]["productTerm"][0]["duration"]["amount"] == 24
     assert prices(re_term["quoteItemPrice"])["Monthly recurring charge"] == ("recurring", usd("90.00"))
-    assert prices(re_term["quoteItemPrice"])["Total contract value"] == ("total", usd("960.00"))  # 90 x 24 - 100 x 12
+    assert prices(re_term["quoteItemPrice"])["Total contract value"] == ("total", usd("2160.00"))  # 90 x 24
+    assert prices(re_term["quoteItemPrice"])["Contract value change"] == ("total", usd("960.00"))  # - 100 x 12
     stored = Quote.objects.get(pk=quote["id"]).lines.order_by("position")
     assert [(line.action, line.target_service) for line in stored] == [
         ("move", moved),

@@ -53,7 +53,7 @@ def test_quote_pdf_of_a_large_quote_is_prepared_by_the_worker_behind_a_progress_
     assert reverse("contracts:document_pdf", args=[quote.pk, document.pk]) in ready
     assert 'hx-trigger="every' not in ready
     assert download.status_code == 200
-    assert download["Content-Disposition"].startswith(f'attachment; filename="{quote.number}-rev1-draft.pdf";')
+    assert download["Content-Disposition"].startswith(f'attachment; filename="{quote.number}-revA-draft.pdf";')
     assert body(download) == document.file.open("rb").read()
 
 
@@ -88,21 +88,25 @@ def test_quote_document_job_of_a_quote_that_changed_meanwhile_is_outdated_and_re
     assert "The quote changed before its PDF was made" in page
 
 
-def test_signing_link_send_of_a_large_quote_goes_out_once_the_worker_stored_its_pdf(
+def test_sending_a_large_quote_goes_out_once_the_worker_stored_its_pdf(
     sales_client, django_capture_on_commit_callbacks
 ):
-    quote = make_long_quote(LARGE, account=make_customer(), status="presented")
+    quote = make_long_quote(LARGE, account=make_customer())
+    jo = quote.account.contacts.get()
 
-    response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), follow=True)
+    response = sales_client.post(
+        reverse("contracts:quote_present", args=[quote.pk]), {"recipients": [f"contact:{jo.pk}"]}, follow=True
+    )
 
-    job = QuoteDocumentJob.objects.get()
-    assert "the signing link goes out when it is ready" in response.content.decode()
-    assert (job.send_link, mail.outbox) == ("first", [])
+    job = QuoteDocumentJob.objects.get(quote=quote, send_link="first")
+    assert "its PDF is being prepared and goes to jo@boatworks.example when ready" in response.content.decode()
+    assert mail.outbox == []
+    assert SigningLink.objects.get().document is None
     with django_capture_on_commit_callbacks(execute=True):
         services.quote_document_job_run(job_id=job.pk)
     assert len(mail.outbox) == 1
     assert SigningLink.objects.get().send_count == 1
-    assert QuoteDocumentJob.objects.get().send_link == ""
+    assert QuoteDocumentJob.objects.get(pk=job.pk).send_link == ""
 
 
 def test_the_signing_page_of_a_long_quote_lists_its_lines_a_page_at_a_time(client, django_capture_on_commit_callbacks):

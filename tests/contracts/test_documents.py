@@ -102,7 +102,10 @@ def test_a_new_revision_renders_a_new_document():
 
     assert second.pk != first.pk
     assert (second.quote_id, second.quote_revision) == (revision.pk, 2)
-    assert "rev. 2" in pdf_text(read(second))
+    text = pdf_text(read(second))
+    assert "Revision B" in text
+    assert "version 1" not in text.lower()
+    assert "version 2" not in text.lower()
 
 
 def test_a_presented_quote_stays_under_the_terms_in_effect_the_day_it_was_presented():

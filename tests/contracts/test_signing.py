@@ -4,20 +4,21 @@ import hashlib
 import pytest
 from django.core import mail
 
-from headend.contracts import services
+from headend.contracts import presenting, services
 from headend.contracts.handlers import quote_presented
 from headend.contracts.models import QuoteDocument, Signature, SigningEmail, SigningLink
 from headend.contracts.selectors import LinkClosed
 from headend.core import clock
 from headend.core.errors import ValidationError
 from headend.core.models import OutboxEvent
+from headend.crm import services as crm_services
 from headend.crm.models import Opportunity
 from headend.orders.models import Order
 from headend.quoting import services as quoting_services
 from headend.quoting.models import Quote
 from tests.conftest import FROZEN_AT, outbox_names
 from tests.contracts.conftest import link_from_outbox, make_customer, make_offer, pdf_pages, pdf_text, read
-from tests.factories import make_account
+from tests.factories import make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +56,27 @@ def test_presenting_a_quote_emails_the_primary_contact_a_link_to_sign_it(run_wor
     assert SigningEmail.objects.get().sent_at is not None
 
 
-def test_the_link_goes_to_the_account_email_when_no_contact_has_one(run_worker):
-    make_offer(account=make_account(email="office@cobscook.example"))
+def test_presenting_without_a_chosen_recipient_never_falls_back_to_the_account_mailbox(run_worker):
+    quote = make_offer(account=make_account(email="office@cobscook.example"))
 
     run_worker()
 
-    assert mail.outbox[0].to == ["office@cobscook.example"]
+    assert mail.outbox == []
+    assert SigningLink.objects.filter(quote=quote).count() == 0
+    assert QuoteDocument.objects.filter(quote=quote, is_draft=False).count() == 1
+
+
+def test_presenting_without_a_chosen_recipient_goes_to_the_billing_contact_when_no_primary_has_an_email(run_worker):
+    account = make_customer()
+    account.contacts.update(email="")
+    crm_services.contact_create(
+        account=account, first_name="Bo", last_name="Ledger", email="ap@boatworks.example", role="billing"
+    )
+    make_offer(account=account)
+
+    run_worker()
+
+    assert [m.to for m in mail.outbox] == [["ap@boatworks.example"]]
 
 
 def test_handling_the_presented_event_twice_sends_one_email(run_worker, django_capture_on_commit_callbacks):
@@ -339,13 +355,14 @@ def test_signature_accept_twice_is_refused_by_the_use_case_too(offer):
     assert Quote.objects.get(pk=quote.pk).status == "accepted"
 
 
-def test_a_customer_without_any_email_gets_no_link_and_staff_are_told(run_worker):
+def test_a_customer_without_any_email_gets_no_link_and_staff_must_choose(run_worker):
     quote = make_offer(account=make_customer(email=""))
     quote.account.contacts.update(email="")
 
     run_worker()
 
-    with pytest.raises(ValidationError, match="has no email address"):
-        services.signing_link_send(quote=quote, resend=True)
+    with pytest.raises(ValidationError, match="at least one contact with an email address") as error:
+        presenting.quote_send(quote=quote, recipients=[], sent_by=make_user("sales"))
+    assert error.value.field == "recipients"
     assert mail.outbox == []
-    assert SigningLink.objects.get().send_count == 0
+    assert not SigningLink.objects.exists()

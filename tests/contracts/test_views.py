@@ -31,7 +31,7 @@ def test_download_pdf_renders_the_quote_once_and_sends_the_stored_file(sales_cli
     document = QuoteDocument.objects.get(quote=quote)
     assert first.status_code == 200
     assert first["Content-Type"] == "application/pdf"
-    assert first["Content-Disposition"].startswith(f'attachment; filename="{quote.number}-rev1-draft.pdf";')
+    assert first["Content-Disposition"].startswith(f'attachment; filename="{quote.number}-revA-draft.pdf";')
     assert hashlib.sha256(body(first)).hexdigest() == hashlib.sha256(body(second)).hexdigest() == document.sha256
     assert document.created_by.username.startswith("user")
 
@@ -79,15 +79,21 @@ def test_the_quote_page_shows_the_signature_and_the_signed_copy(sales_client, cl
     assert "Electronic signature record" in pdf_text(body(signed))
 
 
+def resend_url(quote, link=None):
+    link = link or SigningLink.objects.get(quote=quote)
+    return reverse("contracts:signing_link_resend", args=[quote.pk, link.pk])
+
+
 def test_resend_link_emails_the_same_link_again(sales_client, offer, django_capture_on_commit_callbacks):
     quote, path = offer
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), {"resend": "1"})
+        response = sales_client.post(resend_url(quote))
 
     link = SigningLink.objects.get()
     assert response.status_code == 302
     assert len(mail.outbox) == 2
+    assert mail.outbox[1].to == ["jo@boatworks.example"]
     assert path in mail.outbox[1].body
     assert link.send_count == 2
     assert SigningEmail.objects.filter(created_by__isnull=False).count() == 1
@@ -97,7 +103,7 @@ def test_resend_needs_the_sales_role(client, offer):
     quote, _ = offer
     client.force_login(make_user("support"))
 
-    response = client.post(reverse("contracts:signing_link_send", args=[quote.pk]))
+    response = client.post(resend_url(quote))
 
     assert response.status_code == 403
     assert SigningEmail.objects.count() == 1
@@ -107,9 +113,9 @@ def test_resend_after_the_customer_signed_is_refused_with_a_message(sales_client
     quote, path = offer
     accept(client, path)
 
-    response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), follow=True)
+    response = sales_client.post(resend_url(quote), follow=True)
 
-    assert "only a presented quote is signed" in response.content.decode()
+    assert "This link was already used" in response.content.decode()
     assert SigningEmail.objects.count() == 1
 
 
@@ -137,39 +143,47 @@ def test_a_document_of_another_quote_is_not_found(sales_client):
     assert response.status_code == 404
 
 
-def test_send_after_presenting_sent_the_link_sends_nothing_more(
+def test_sending_again_to_a_contact_who_has_a_live_link_sends_nothing_more(
     sales_client, offer, django_capture_on_commit_callbacks
 ):
-    """The page loaded before the worker sent the link still says "Send signing link": a click
-    on it is not a resend."""
+    """The send form submitted twice (a double click, a page loaded before): one link, one email."""
     quote, _ = offer
+    jo = quote.account.contacts.get()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sales_client.post(reverse("contracts:signing_link_send", args=[quote.pk]), follow=True)
+        response = sales_client.post(
+            reverse("contracts:quote_present", args=[quote.pk]), {"recipients": [f"contact:{jo.pk}"]}, follow=True
+        )
 
     assert len(mail.outbox) == 1
     assert SigningLink.objects.get().send_count == 1
-    assert "was sent to jo@boatworks.example already" in response.content.decode()
+    assert "Everyone chosen has a live link already" in response.content.decode()
 
 
-def test_the_resend_button_asks_for_a_resend(sales_client, offer):
+def test_each_live_link_has_resend_and_revoke_buttons(sales_client, offer):
     quote, _ = offer
+    link = SigningLink.objects.get()
 
     html = sales_client.get(quote.get_absolute_url()).content.decode()
 
-    assert '<input type="hidden" name="resend" value="1">' in html
+    assert reverse("contracts:signing_link_resend", args=[quote.pk, link.pk]) in html
+    assert reverse("contracts:signing_link_revoke", args=[quote.pk, link.pk]) in html
 
 
-def test_the_signing_link_uses_the_address_staff_presented_from(settings, client, run_worker):
+def test_the_signing_link_uses_the_address_staff_presented_from(settings, client, django_capture_on_commit_callbacks):
     settings.HEADEND_SITE_URL = ""
     settings.ALLOWED_HOSTS = ["headend.example"]
     client.force_login(make_user("sales"))
     quote = make_offer(present=False)
+    jo = quote.account.contacts.get()
 
-    client.post(
-        reverse("quoting:quote_transition", args=[quote.pk, "present"]), HTTP_HOST="headend.example:8443", secure=True
-    )
-    run_worker()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("contracts:quote_present", args=[quote.pk]),
+            {"recipients": [f"contact:{jo.pk}"]},
+            HTTP_HOST="headend.example:8443",
+            secure=True,
+        )
 
     assert len(mail.outbox) == 1
     assert "https://headend.example:8443/sign/" in mail.outbox[0].body

@@ -71,6 +71,9 @@ def test_cpq_walk(client, run_worker):
     # A business with three sites in the covered cell and three services it already buys.
     lat, lng = h3.cell_to_latlng(CELL)
     account = crm_services.account_create(kind="business", legal_name="Quoddy Ferries Inc", email="ops@quoddy.example")
+    crm_services.contact_create(  # who receives the quote (never the general mailbox unless chosen)
+        account=account, first_name="Pat", last_name="Quoddy", email="pat@quoddy.example", role="primary"
+    )
     sites = [
         make_location(account, line1=f"{n} Water St", latitude=f"{lat:.6f}", longitude=f"{lng:.6f}")
         for n in (10, 20, 30)

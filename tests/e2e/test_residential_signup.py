@@ -1,6 +1,7 @@
 """Residential sales in a minute: one person, one address with coverage, one plan, signed online."""
 
 import datetime as dt
+import re
 
 import h3
 import pytest
@@ -67,8 +68,8 @@ def test_a_resident_is_signed_up_at_one_address_and_signs_online(page, live_serv
     # The location page says what can be sold there, and why not the 2 Gig.
     page.get_by_role("link", name="Service address").click()
     panel = page.locator("section.serviceability")
-    expect(panel.get_by_text("serviceable")).to_be_visible()
-    expect(panel.locator("table").nth(1)).to_contain_text("Fiber")
+    expect(panel.get_by_test_id("reach-words")).to_contain_text("On our network")
+    expect(panel.locator("table").first).to_contain_text("Fiber")
     page.get_by_role("link", name="Grace Hopper").click()
 
     page.get_by_role("button", name="New quote").click()
@@ -82,7 +83,11 @@ def test_a_resident_is_signed_up_at_one_address_and_signs_online(page, live_serv
     page.get_by_role("button", name="Add line").click()
     expect(page.locator("#lines .error").first).to_contain_text("1000 Mbps")  # refused: the location has 1000 Mbps
     expect(page.get_by_test_id("quote-mrr")).to_have_text("$70.00")
-    page.get_by_role("button", name="Present to customer").click()
+    page.get_by_test_id("preview-and-present").click()
+    page.get_by_role("link", name="Choose recipients and send →").click()
+    expect(page.get_by_label(re.compile("Account holder"))).to_be_checked()  # Grace herself
+    page.get_by_test_id("send-quote").click()
+    expect(page.get_by_test_id("signing-links")).to_contain_text("grace@example.com")
 
     quote = Quote.objects.get(account__name="Grace Hopper")
     assert quote.status == "presented"

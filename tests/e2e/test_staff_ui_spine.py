@@ -51,6 +51,11 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
         page.get_by_label("ZIP code").fill("04631")
         page.get_by_role("button", name="Add location").click()
     expect(page.get_by_role("link", name="Boatyard")).to_be_visible()
+    page.get_by_role("link", name="+ add").first.click()  # the contact who receives the quote
+    page.get_by_label("First name").fill("Jo")
+    page.get_by_label("Last name").fill("Boatwright")
+    page.get_by_label("Email").fill("jo@boatworks.example")
+    page.get_by_role("button", name="Add contact").click()
 
     # A quote with two lines; totals update in place.
     page.get_by_role("button", name="New quote").click()
@@ -73,8 +78,11 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
     expect(page.get_by_test_id("quote-mrr")).to_have_text("$1,125.00")
     expect(page.get_by_test_id("quote-tcv")).to_have_text("$26,400.00")  # 475*36 + 650*12 + 1500
 
-    # Present, then record the customer's signature: the order is created.
-    page.get_by_role("button", name="Present to customer").click()
+    # Preview, send to the contact, then record the customer's signature: the order is created.
+    page.get_by_test_id("preview-and-present").click()
+    page.get_by_role("link", name="Choose recipients and send →").click()
+    expect(page.get_by_label(re.compile("Jo Boatwright"))).to_be_checked()  # the primary contact
+    page.get_by_test_id("send-quote").click()
     page.get_by_placeholder("Full name of the signer").fill("Jo Boatwright")
     page.get_by_role("button", name="Accept quote").click()
     expect(page.get_by_text("the order is created")).to_be_visible()

@@ -333,7 +333,13 @@ def test_a_booked_visit_moves_to_another_free_time(catalog, run_worker):
     account = make_account("residential")
     login = make_portal_login(account)
     location = crm_services.location_create(
-        account=account, line1="18 Elm Street", city="Machias", state="ME", postal_code="04654"
+        account=account,
+        line1="18 Elm Street",
+        city="Machias",
+        state="ME",
+        postal_code="04654",
+        latitude=LAT,
+        longitude=LNG,
     )
     quote = quoting_services.quote_create(account=account)
     quoting_services.quote_line_add(quote=quote, location=location, product_version=visit_plan, term_months=12)

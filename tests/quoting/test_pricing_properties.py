@@ -145,10 +145,13 @@ def test_totals_are_sums_of_rounded_lines(requests, discount):
     assert totals.mrr_change_amount == totals.mrr_amount - totals.mrr_before_amount
     assert totals.one_time_amount == sum((line.one_time_amount for line in lines), Decimal(0))
     assert totals.contract_value_amount == sum((line.contract_value_amount for line in lines), Decimal(0))
+    assert totals.contract_value_change_amount == sum((line.contract_value_change_amount for line in lines), Decimal(0))
     assert totals.needs_approval == any(line.needs_approval for line in lines)
     for line in lines:
         amounts = [line.mrc_amount, line.promo_mrc_amount, line.nrc_amount, line.etf_amount, line.contract_value_amount]
-        assert all(is_cents(amount) for amount in amounts)
+        assert all(is_cents(amount) for amount in [*amounts, line.contract_value_change_amount])
+        # Contract value: what the line charges over its term, never negative.
+        assert line.contract_value_amount >= 0
 
 
 @given(st.lists(line_requests(), min_size=1, max_size=8), quote_discounts)
@@ -238,7 +241,7 @@ def test_a_change_line_with_no_change_prices_to_zero_delta(case):
 
     assert priced.mrc_change_amount == 0
     assert priced.one_time_amount == 0
-    assert priced.contract_value_amount == 0
+    assert priced.contract_value_change_amount == 0
 
 
 @given(st.lists(line_requests(), min_size=2, max_size=8), line_requests(), st.data(), quote_discounts)

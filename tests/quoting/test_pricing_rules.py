@@ -264,28 +264,30 @@ def test_upgrade_keeps_the_term_and_prices_the_delta():
     assert (priced.mrc_before_amount, priced.mrc_amount, priced.mrc_change_amount) == (D(100), D(130), D(30))
     assert (priced.committed_months, priced.released_months) == (6, 6)
     assert (priced.one_time_amount, priced.etf_amount) == (D(0), D(0))
-    assert priced.contract_value_amount == D("180.00")  # 30 more a month for the 6 months left
+    assert priced.contract_value_amount == D("780.00")  # 130 a month for the 6 months left
+    assert priced.contract_value_change_amount == D("180.00")  # 30 more a month for the 6 months left
 
 
 def test_re_term_starts_a_new_term_of_the_requested_length():
     priced = price_quote_line(change("re_term", term_months=24))
 
     assert (priced.mrc_amount, priced.committed_months, priced.released_months) == (D(90), 24, 6)
-    assert priced.contract_value_amount == D("90.00") * 24 - D("100.00") * 6
+    assert priced.contract_value_amount == D("90.00") * 24
+    assert priced.contract_value_change_amount == D("90.00") * 24 - D("100.00") * 6
 
 
 def test_re_term_at_the_same_length_renews_the_term():
     priced = price_quote_line(change("re_term", term_months=12))
 
     assert (priced.mrc_change_amount, priced.committed_months, priced.released_months) == (D(0), 12, 6)
-    assert priced.contract_value_amount == D("600.00")
+    assert (priced.contract_value_amount, priced.contract_value_change_amount) == (D("1200.00"), D("600.00"))
 
 
 def test_re_rate_to_a_negotiated_price_below_the_floor_needs_approval():
     priced = price_quote_line(change("re_rate", negotiated_mrc_amount=D("75.00")))
 
     assert (priced.mrc_amount, priced.mrc_change_amount, priced.needs_approval) == (D(75), D(-25), True)
-    assert priced.contract_value_amount == D("-150.00")
+    assert (priced.contract_value_amount, priced.contract_value_change_amount) == (D("450.00"), D("-150.00"))
 
 
 def test_move_keeps_the_price_and_term_and_charges_the_move_fee():
@@ -293,7 +295,7 @@ def test_move_keeps_the_price_and_term_and_charges_the_move_fee():
 
     assert (priced.mrc_amount, priced.mrc_change_amount, priced.move_fee_amount) == (D(100), D(0), D("75.00"))
     assert (priced.nrc_amount, priced.etf_amount, priced.one_time_amount) == (D(0), D(0), D("75.00"))
-    assert priced.contract_value_amount == D("75.00")
+    assert (priced.contract_value_amount, priced.contract_value_change_amount) == (D("675.00"), D("75.00"))
 
 
 def test_add_on_to_a_service_is_a_new_service_with_installation():
@@ -309,7 +311,8 @@ def test_cancel_inside_the_term_charges_the_etf():
     priced = price_quote_line(change("cancel"))
 
     assert (priced.mrc_amount, priced.mrc_change_amount, priced.etf_amount) == (D(0), D(-100), D("300.00"))
-    assert priced.contract_value_amount == D("-600.00") + D("300.00")
+    assert priced.contract_value_amount == D("300.00")  # the fee is all the customer pays from here
+    assert priced.contract_value_change_amount == D("-600.00") + D("300.00")
 
 
 @pytest.mark.parametrize(("on", "etf"), [(TERM_END, "50.00"), (dt.date(2027, 1, 1), "0.00")])
@@ -324,7 +327,11 @@ def test_cancel_of_a_month_to_month_service_has_no_etf():
 
     priced = price_quote_line(change("cancel", current=current))
 
-    assert (priced.etf_amount, priced.contract_value_amount) == (D(0), D("-110.00"))
+    assert (priced.etf_amount, priced.contract_value_amount, priced.contract_value_change_amount) == (
+        D(0),
+        D(0),
+        D("-110.00"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -417,8 +424,9 @@ def test_quote_totals_of_adds_and_changes():
     totals = quote.totals
     assert (totals.mrr_before_amount, totals.mrr_amount, totals.mrr_change_amount) == (D(300), D(330), D(30))
     assert totals.one_time_amount == D("99.00") + D("75.00") + D("300.00")
-    assert totals.contract_value_amount == D("1299.00") + D("180.00") + D("75.00") + D("-300.00")
+    assert totals.contract_value_amount == D("1299.00") + D("780.00") + D("675.00") + D("300.00")
     assert totals.contract_value_amount == sum((line.contract_value_amount for line in quote.lines), D(0))
+    assert totals.contract_value_change_amount == D("1299.00") + D("180.00") + D("75.00") + D("-300.00")
 
 
 @pytest.mark.parametrize("discount", [None, Discount("percent", D("7.5"))])

@@ -145,7 +145,7 @@ def test_a_large_file_is_checked_and_priced_in_the_background_in_chunks(quote):
     assert services.site_import_job_run(job_id=job.pk).rows_done == 120  # a second run changes nothing
 
 
-def test_a_large_file_with_bad_rows_is_refused_with_its_report(quote):
+def test_a_large_file_with_bad_rows_is_kept_checked_with_its_report(quote):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     job = services.site_import_job_create(
@@ -154,7 +154,7 @@ def test_a_large_file_with_bad_rows_is_refused_with_its_report(quote):
 
     job = services.site_import_job_run(job_id=job.pk)
 
-    assert (job.status, job.invalid_rows, [row["line"] for row in job.report]) == ("refused", 3, [21, 41, 61])
+    assert (job.status, job.invalid_rows, [row["line"] for row in job.report]) == ("checked", 3, [21, 41, 61])
     assert quote.lines.count() == 0
 
 
@@ -248,7 +248,7 @@ def test_a_header_with_a_nul_character_refuses_the_file(quote):
     assert "NUL" in error.value.message
 
 
-def test_a_large_file_with_a_cell_past_the_csv_limit_is_refused_with_its_report_not_left_checking(quote):
+def test_a_large_file_with_a_cell_past_the_csv_limit_is_kept_with_its_report_not_left_checking(quote):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     rows = many_rows(600).decode().splitlines()
@@ -258,10 +258,10 @@ def test_a_large_file_with_a_cell_past_the_csv_limit_is_refused_with_its_report_
     job = services.site_import_job_run(job_id=job.pk)
 
     assert (job.status, job.rows_total, job.invalid_rows, job.error) == (
-        "refused",
+        "checked",
         600,
         1,
-        "1 rows are invalid; nothing imported.",
+        "1 rows are invalid; nothing imported yet.",
     )
     assert job.report == [
         {

@@ -128,20 +128,21 @@ def test_fiber_on_an_address_list_offers_the_fixed_wireless_customer_an_upgrade_
         12,
     )
     # The engine's upgrade: the 12-month price against the service's, no installation, no ETF;
-    # the contract value of the change over the 12 months left: (80 - 55) x 12.
+    # the contract value over the 12 months left: 80 x 12, a change of (80 - 55) x 12.
     assert (line.mrc_before_amount, line.mrc_amount, line.nrc_amount, line.etf_amount) == (
         Decimal("55.00"),
         Decimal("80.00"),
         Decimal("0.00"),
         Decimal("0.00"),
     )
-    assert line.contract_value_amount == Decimal("300.00")
+    assert (line.contract_value_amount, line.contract_value_change_amount) == (Decimal("960.00"), Decimal("300.00"))
     assert (quote.mrr_before_amount, quote.mrr_amount, quote.one_time_amount, quote.contract_value_amount) == (
         Decimal("55.00"),
         Decimal("80.00"),
         Decimal("0.00"),
-        Decimal("300.00"),
+        Decimal("960.00"),
     )
+    assert quote.contract_value_change_amount == Decimal("300.00")
     opportunity.refresh_from_db()
     assert opportunity.amount == Decimal("80.00")
     # Exactly what staff get quoting the same upgrade by hand.
@@ -288,13 +289,12 @@ def test_a_staff_area_over_the_location_offers_the_upgrade(catalog, run_worker):
 
 def test_finding_candidates_takes_the_same_queries_for_few_or_many_services(catalog, tmp_path):
     streets = [f"{n} Main St" for n in range(1, 9)]
-    for street in streets[:2]:
+    # All sold before any coverage is recorded: once it is, a site it says nothing of needs a survey.
+    for street in streets:
         live_service_at(main_st(line1=street), catalog["fw100"])
     few_sites = coverage(tmp_path, "two.csv", [(street, "fiber", "1000", "1000") for street in streets[:2]])
     with CaptureQueriesContext(connection) as few:
         assert len(upgrades.upgrade_candidates(coverage_import=few_sites)) == 2
-    for street in streets[2:]:
-        live_service_at(main_st(line1=street), catalog["fw100"])
     many_sites = coverage(tmp_path, "eight.csv", [(street, "fiber", "1000", "1000") for street in streets])
 
     with CaptureQueriesContext(connection) as many:

@@ -494,7 +494,7 @@ def test_account_page_has_a_status_strip_and_the_open_cases(staff, service, agen
     assert re.search(r'data-testid="strip-services">2 / 2<', html)
     assert re.search(r'data-testid="strip-network">No outage<', html)
     assert re.search(r'data-testid="strip-cases">2 · 1 breached<', html)
-    assert re.search(r'data-testid="strip-balance">\$55\.00 · 4 days past due<', html)
+    assert re.search(r'data-testid="standing-headline">4 days late: \$55\.00 overdue<', html)
     assert re.findall(r'<tr data-case="(CS-\d+)">', html) == [newer.reference, late.reference]
     assert f"{reverse('support:case_create')}?account={account.pk}" in html
 

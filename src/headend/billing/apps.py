@@ -13,6 +13,7 @@ class BillingConfig(AppConfig):
             panels,  # noqa: F401  (the Billing section of the account page)
             preview_panels,  # noqa: F401  (the money effect on the service and quote pages)
             runs,  # noqa: F401  (the worker loop's daily bill run)
+            search,  # noqa: F401  (invoices in the staff search)
         )
         from headend.billing.standing import payment_standing
         from headend.crm import hooks

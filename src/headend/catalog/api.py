@@ -27,10 +27,11 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
 from headend.api import links
 from headend.api.auth import ApiRequest
+from headend.api.errors import body_fields
 from headend.api.lists import ListParams, matching, paginate
 from headend.api.schemas import (
     ERRORS,
@@ -50,12 +51,34 @@ from headend.api.schemas import (
 )
 from headend.catalog import pricing_rules
 from headend.catalog import selectors as catalog_selectors
-from headend.catalog.models import MrcOffKind, PriceTier, Product, ProductRelation, ProductVersion, Promotion
+from headend.catalog import services as catalog_services
+from headend.catalog.api_schemas import (
+    OFFERING_PRICE,
+    ProductOfferingIn,
+    ProductOfferingPatchIn,
+    char_values_in,
+    check_name,
+    price_id,
+    prices_in,
+    start_day,
+    status_in,
+)
+from headend.catalog.models import (
+    MrcOffKind,
+    PriceTier,
+    Product,
+    ProductRelation,
+    ProductVersion,
+    Promotion,
+)
 from headend.core import clock
+from headend.core.errors import ValidationError
+from headend.core.permissions import require
 
 router = Router(tags=["TMF620 productOffering"], by_alias=True, exclude_none=True)
 
 LIFECYCLE_STATUS: dict[str, str] = {
+    ProductVersion.Status.DRAFT: "In design",  # shown to those who manage the catalog
     ProductVersion.Status.PUBLISHED: "Launched",
     ProductVersion.Status.RETIRED: "Retired",
 }
@@ -110,8 +133,11 @@ class OfferingAlterationOut(Out):
 
 
 class OfferingPriceOut(PriceEntryOut):
-    """A ProductOfferingPriceRefOrValue by value, with the term it applies to."""
+    """A ProductOfferingPriceRefOrValue by value, with the term it applies to (a term's monthly
+    and one-time prices carry the id of their productOfferingPrice)."""
 
+    id: str | None = None
+    href: str | None = None
     recurring_charge_period_length: int | None = Field(default=None, serialization_alias="recurringChargePeriodLength")
     unit_of_measure: QuantityOut | None = Field(default=None, serialization_alias="unitOfMeasure")
     product_offering_term: list[TermOut] = Field(serialization_alias="productOfferingTerm")
@@ -232,7 +258,7 @@ def promotions_in_force(version: ProductVersion, term_months: int, on: dt.date) 
     ]
 
 
-def offering_prices(version: ProductVersion) -> list[OfferingPriceOut]:
+def offering_prices(request: HttpRequest, version: ProductVersion) -> list[OfferingPriceOut]:
     """Per term: the recurring and one-time prices (with the promotions in force today), then
     the term's volume tiers."""
     today = clock.today()
@@ -242,6 +268,8 @@ def offering_prices(version: ProductVersion) -> list[OfferingPriceOut]:
         recurring, one_time = (
             OfferingPriceOut(
                 **entry.model_dump(),
+                id=price_id(price, entry.price_type),
+                href=OFFERING_PRICE.href(request, price_id(price, entry.price_type)),
                 recurring_charge_period_length=1 if entry.price_type == "recurring" else None,
                 product_offering_term=[term(price.term_months, price.get_term_months_display(), "ProductOfferingTerm")],
             )
@@ -350,7 +378,7 @@ class ProductOfferingOut(Out):
             product_offering_term=[
                 term(price.term_months, price.get_term_months_display(), "ProductOfferingTerm") for price in prices
             ],
-            product_offering_price=offering_prices(version),
+            product_offering_price=offering_prices(request, version),
             prod_spec_char_value_use=[
                 CharValueUseOut(
                     name=name,
@@ -375,9 +403,11 @@ def offering_list(
     request: ApiRequest,
     response: HttpResponse,
     page: Query[ListParams],
-    lifecycle_status: str | None = Query(None, alias="lifecycleStatus", description="Launched or Retired"),
+    lifecycle_status: str | None = Query(
+        None, alias="lifecycleStatus", description="Launched, Retired, or In design (for catalog managers)"
+    ),
 ) -> list[ProductOfferingOut]:
-    versions = catalog_selectors.version_list_released(
+    versions = catalog_selectors.offering_list_for(
         user=request.auth, statuses=matching(LIFECYCLE_STATUS, lifecycle_status)
     )
     versions = with_offering_details(versions)
@@ -386,4 +416,84 @@ def offering_list(
 
 @router.get("/productOffering/{id}", response={200: ProductOfferingOut, **ERRORS}, summary="Retrieve an offering")
 def offering_get(request: ApiRequest, id: str, fields: str | None = None) -> ProductOfferingOut:
-    return ProductOfferingOut.of(request, catalog_selectors.version_get_for(user=request.auth, version_id=id))
+    return ProductOfferingOut.of(request, catalog_selectors.offering_get_for(user=request.auth, version_id=id))
+
+
+def _offering_paths(payload: ProductOfferingIn | ProductOfferingPatchIn) -> tuple[dict[str, Any], dict[str, str]]:
+    """version_create's characteristics from the body, and the body path of every field a use
+    case may name."""
+    characteristics, paths = char_values_in(payload.prod_spec_char_value_use or [])
+    paths |= {
+        "effective_from": "validFor.startDateTime",
+        "floor_mrc": "productOfferingPrice",
+        "tiers": "productOfferingPrice",
+        "templates": "lifecycleStatus",
+        "status": "lifecycleStatus",
+    }
+    return characteristics, paths
+
+
+@router.post("/productOffering", response={201: ProductOfferingOut, **ERRORS}, summary="Create an offering")
+def offering_create(request: ApiRequest, payload: ProductOfferingIn) -> Status:
+    """A product's next version (`productSpecification.id`), copied from its newest version with
+    what the body gives instead, as a draft ("In design") or launched at once ("Launched"):
+    the staff pages' rules (effective today or later, no monthly price below the floor). Needs
+    a role that manages the catalog."""
+    require(request.auth, "catalog.manage")
+    with body_fields({"id": "productSpecification.id"}):
+        product = catalog_selectors.product_get(product_id=payload.product_specification.id)
+    check_name(payload.name, product)
+    status = status_in(payload.lifecycle_status) or ProductVersion.Status.DRAFT
+    if status == ProductVersion.Status.RETIRED:
+        raise ValidationError(
+            "A new offering is In design or Launched.", field="lifecycleStatus", code="invalid_choice"
+        )
+    characteristics, paths = _offering_paths(payload)
+    prices, price_paths = prices_in(payload.product_offering_price) if payload.product_offering_price else (None, {})
+    with body_fields(paths | price_paths):
+        version = catalog_services.offering_create(
+            product=product,
+            effective_from=start_day(payload.valid_for) or clock.today(),
+            by=request.auth,
+            prices=prices,
+            launch=status == ProductVersion.Status.PUBLISHED,
+            **characteristics,
+        )
+    created = catalog_selectors.offering_get_for(user=request.auth, version_id=version.pk)
+    return Status(201, ProductOfferingOut.of(request, created))
+
+
+@router.patch(
+    "/productOffering/{id}",
+    response={200: ProductOfferingOut, **ERRORS},
+    summary="Update an offering",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/ProductOfferingPatchIn"}}
+            }
+        }
+    },
+)
+def offering_patch(request: ApiRequest, id: str, payload: ProductOfferingPatchIn) -> ProductOfferingOut:
+    """Change a draft's validFor, prices (the array replaces them) or characteristics, and launch
+    ("Launched") or retire ("Retired") it, as a JSON merge patch (application/merge-patch+json or
+    application/json). A launched offering's prices and dates do not change: create the next one.
+    Needs a role that manages the catalog."""
+    require(request.auth, "catalog.manage")
+    version = catalog_selectors.offering_get_for(user=request.auth, version_id=id)
+    check_name(payload.name, version.product)
+    characteristics, paths = _offering_paths(payload)
+    prices, price_paths = (
+        prices_in(payload.product_offering_price) if payload.product_offering_price is not None else (None, {})
+    )
+    with body_fields(paths | price_paths):
+        catalog_services.offering_change(
+            version=version,
+            by=request.auth,
+            effective_from=start_day(payload.valid_for),
+            prices=prices,
+            status=status_in(payload.lifecycle_status),
+            **characteristics,
+        )
+    return ProductOfferingOut.of(request, catalog_selectors.offering_get_for(user=request.auth, version_id=id))

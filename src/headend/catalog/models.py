@@ -47,6 +47,16 @@ class Product(models.Model):
         INTERNET = "internet", "Internet access"
         ADDON = "addon", "Add-on"
         VOICE = "voice", "Voice"
+        # A build to a site near the network: a one-time charge priced by distance (quoting), its
+        # "survey" template the site survey, its "add" template the build itself.
+        CONSTRUCTION = "construction", "Construction"
+
+    class Delivery(models.TextChoices):
+        """How the product reaches the site: over the provider's own network (coverage decides
+        where it is sold), or bought from a wholesale partner (sold off and near the network)."""
+
+        ON_NET = "on_net", "Our network"
+        WHOLESALE = "wholesale", "Wholesale partner"
 
     class CustomerType(models.TextChoices):
         RESIDENTIAL = "residential", "Residential"
@@ -56,8 +66,9 @@ class Product(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     customer_type = models.CharField(max_length=12, choices=CustomerType.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.ON_NET)
     # Add-ons are sold on top of one of these base products.
     addon_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="addons")
     # How billing charges it (billing/policies.py reads these; a billing account may override
@@ -260,6 +271,13 @@ class ProductVersion(StatusModel):
         up = self.upload_mbps or self.download_mbps
         return fmt(self.download_mbps) if up == self.download_mbps else f"{fmt(self.download_mbps)} / {fmt(up)}"
 
+    @property
+    def sales_name(self) -> str:
+        """The name sales and customers read (the picker, quote lines, the PDF): the product and
+        its speed, without the catalog's version number (`__str__` keeps it for staff records)."""
+        speed = self.speed_label
+        return f"{self.product.name} · {speed}" if speed else self.product.name
+
 
 class Term(models.IntegerChoices):
     MONTH_TO_MONTH = 0, "Month-to-month"
@@ -454,6 +472,8 @@ class WorkAction(models.TextChoices):
     DELETE = "delete", "Disconnect"
     SUSPEND = "suspend", "Suspend"
     RESTORE = "restore", "Restore"
+    # A site survey before a build (the construction product's template), bound to a location.
+    SURVEY = "survey", "Site survey"
 
 
 class WorkOrderTemplate(models.Model):
@@ -483,7 +503,10 @@ class WorkOrderTemplate(models.Model):
     @classmethod
     def required_actions(cls, product: Product) -> tuple[str, ...]:
         """The actions `product` needs a template for: base services are also suspended and
-        restored on the network; an add-on follows its base."""
+        restored on the network; an add-on follows its base; a construction charge is a build
+        (add) after its site survey."""
+        if product.kind == Product.Kind.CONSTRUCTION:
+            return (WorkAction.ADD, WorkAction.SURVEY)
         if product.kind == Product.Kind.ADDON:
             return cls.REQUIRED_ACTIONS
         return cls.REQUIRED_ACTIONS + cls.REQUIRED_ACTIONS_NETWORK

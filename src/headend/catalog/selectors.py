@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from headend.catalog.models import (
 )
 from headend.core.errors import NotFound, ValidationError
 from headend.core.ids import parse_id
-from headend.core.permissions import is_staff_member
+from headend.core.permissions import is_staff_member, may
 
 
 def product_list(*, query: str = "", kind: str = "", customer_type: str = "") -> models.QuerySet[Product]:
@@ -134,6 +135,40 @@ def version_get_for(*, user: Any, version_id: Any) -> ProductVersion:
     return version
 
 
+def offering_list_for(*, user: Any, statuses: Collection[str] | None = None) -> models.QuerySet[ProductVersion]:
+    """The versions a staff member sees in the API: released ones, and drafts too for those who
+    manage the catalog (their work in progress)."""
+    shown = (*RELEASED, ProductVersion.Status.DRAFT) if may(user, "catalog.manage") else RELEASED
+    wanted = shown if statuses is None else [status for status in statuses if status in shown]
+    return (
+        ProductVersion.objects.filter(status__in=wanted if is_staff_member(user) else [])
+        .select_related("product")
+        .prefetch_related("prices")
+        .order_by("product__name", "-version", "id")
+    )
+
+
+def offering_get_for(*, user: Any, version_id: Any) -> ProductVersion:
+    """A version `offering_list_for` shows `user`; NotFound otherwise."""
+    version = offering_list_for(user=user).filter(pk=parse_id(version_id)).first()
+    if version is None:
+        raise NotFound("No such product offering.", field="id")
+    return version
+
+
+def price_get_for(*, user: Any, price_id: Any) -> Price:
+    """A term's price of a version `offering_list_for` shows `user`; NotFound otherwise."""
+    versions = offering_list_for(user=user)
+    price = (
+        Price.objects.filter(pk=parse_id(price_id), version__in=versions.values("pk"))
+        .select_related("version__product")
+        .first()
+    )
+    if price is None:
+        raise NotFound("No such product offering price.", field="id")
+    return price
+
+
 def version_pricing(*, version: ProductVersion) -> pricing_rules.VersionPricing:
     """The version's prices, tiers and rules as the plain values of catalog/pricing_rules.py
     (prefetch `prices` and `tiers` when pricing many lines)."""
@@ -241,3 +276,36 @@ def is_addon_allowed(*, addon: Product, base_products: Collection[Product]) -> b
     """Whether `addon` may be sold on top of one of `base_products` (its `addon_of` names one)."""
     ids = [base.pk for base in base_products]
     return bool(ids) and addon.addon_of.filter(pk__in=ids).exists()
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """A version's preview quote (its page's "catalog.version_preview" slot, which quoting draws):
+    one add line of `quantity` units on `term_months`, priced on `on`."""
+
+    version: ProductVersion
+    term_months: int
+    quantity: int
+    on: dt.date
+
+
+# Reach (issue 17): what is sold where the network does not reach.
+
+
+def construction_version(*, on: dt.date) -> ProductVersion | None:
+    """The construction charge on sale on `on` (the first construction product by name), with
+    its prices loaded; None when the catalog sells none."""
+    for version in sellable_versions(on=on):
+        if version.product.kind == Product.Kind.CONSTRUCTION:
+            return version
+    return None
+
+
+def wholesale_versions(*, on: dt.date, customer_type: str = "") -> list[ProductVersion]:
+    """The wholesale-partner offerings on sale on `on` to this kind of customer (sold where our
+    own network does not reach)."""
+    return [
+        version
+        for version in sellable_versions(on=on, customer_type=customer_type)
+        if version.product.delivery == Product.Delivery.WHOLESALE
+    ]

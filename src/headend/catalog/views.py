@@ -5,10 +5,17 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
 
 from headend.catalog import selectors
 from headend.catalog import services as catalog_services
-from headend.catalog.forms import BaseTemplateTaskFormSet, TemplateTaskFormSet, initial_rows
+from headend.catalog.forms import (
+    BaseTemplateTaskFormSet,
+    PreviewForm,
+    TemplateTaskFormSet,
+    VersionFromForm,
+    initial_rows,
+)
 from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock, panels
 from headend.core.errors import DomainError
@@ -40,7 +47,7 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.product_get(product_id=product_id)
-    versions = product.versions.prefetch_related("prices", "tiers").order_by("-version")
+    versions = product.versions.prefetch_related("prices", "tiers", "promotions").order_by("-version")
     templates = product.templates.prefetch_related("tasks__depends_on", "tasks__skill")
     today = clock.today()
     current = selectors.version_current(product=product, on=today)
@@ -52,6 +59,8 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
             "versions": versions,
             "templates": templates,
             "current": current,
+            # What a new version or a copy starts from: the version in force, else the newest.
+            "latest": current or product.versions.order_by("-version").first(),
             "addon_of": product.addon_of.all(),
             "paths": selectors.product_paths(product=product),
             "promotions": selectors.promotion_list(product=product, on=today),
@@ -98,3 +107,79 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
         "errors": errors,
     }
     return render(request, "catalog/template_edit.html", context)
+
+
+# Rollout (issue 17): new version from this one, new product from a copy, preview, publish.
+
+
+def _version_form_view(request: HttpRequest, version_id: int, *, copy: bool) -> HttpResponse:
+    source = selectors.version_get(version_id=version_id)
+    form = VersionFromForm(request.POST or None, source=source, copy=copy)
+    if request.method == "POST" and form.is_valid():
+        create = catalog_services.product_create_from if copy else catalog_services.version_create_from
+        try:
+            draft = create(source=source, by=request.user, **form.use_case_values())
+        except DomainError as exc:
+            form.add_use_case_error(exc)
+        else:
+            messages.success(
+                request, f"Version {draft.version} of {draft.product.name} is drafted: check the preview, then publish."
+            )
+            return redirect("catalog:version_preview", draft.pk)
+    return render(request, "catalog/version_form.html", {"source": source, "form": form, "copy": copy})
+
+
+@permission_required("catalog.manage")
+def version_new_view(request: HttpRequest, version_id: int) -> HttpResponse:
+    """A draft of the product's next version, copied from this one (prices, floor, tiers, label)."""
+    return _version_form_view(request, version_id, copy=False)
+
+
+@permission_required("catalog.manage")
+def product_copy_view(request: HttpRequest, version_id: int) -> HttpResponse:
+    """A new product copied from this version's product (templates, paths, billing) and a draft of it."""
+    return _version_form_view(request, version_id, copy=True)
+
+
+@staff_required
+def version_preview_view(request: HttpRequest, version_id: int) -> HttpResponse:
+    """A version with a priced example line (quoting draws it: core/panels.py), and Publish for a draft."""
+    version = selectors.version_get(version_id=version_id)
+    form = PreviewForm(request.GET or None, version=version)
+    preview = None
+    if form.is_bound and form.is_valid():
+        term, quantity = form.cleaned_data["term_months"], form.cleaned_data["quantity"]
+    else:
+        term, quantity = next(iter(dict(form.fields["term_months"].choices)), None), 1  # type: ignore[attr-defined]
+    if term is not None and not form.errors:
+        on = max(version.effective_from, clock.today())
+        preview = panels.render(
+            "catalog.version_preview",
+            request=request,
+            obj=selectors.PreviewRequest(version=version, term_months=term, quantity=quantity, on=on),
+        )
+    context = {
+        "version": version,
+        "product": version.product,
+        "form": form,
+        "preview": preview,
+        "promotions": list(version.promotions.all()),
+    }
+    return render(request, "catalog/version_preview.html", context)
+
+
+@require_POST
+@permission_required("catalog.manage")
+def version_publish_view(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = selectors.version_get(version_id=version_id)
+    try:
+        catalog_services.version_launch(version=version, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("catalog:version_preview", version.pk)
+    messages.success(
+        request,
+        f"{version.product.name} version {version.version} is published: on sale from "
+        f"{version.effective_from:%b %-d, %Y}.",
+    )
+    return redirect(version.product)

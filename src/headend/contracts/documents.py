@@ -16,9 +16,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
-from headend.contracts.models import Signature, TermsVersion
+from headend.contracts.models import Signature, TermsVersion, revision_letter
 from headend.core import clock
 from headend.quoting.models import Quote, QuoteLine
+from headend.quoting.pricing import monthly_after
 
 TEMPLATE = "contracts/quote_document.html"
 SIGNATURE_TEMPLATE = "contracts/signature_page.html"
@@ -35,6 +36,8 @@ QUOTE_FIELDS = (
     "mrr_amount",
     "one_time_amount",
     "contract_value_amount",
+    "contract_value_change_amount",
+    "mrr_today_amount",
     "valid_until",
 )
 LINE_SKIP = {"id", "quote_id"}
@@ -122,18 +125,30 @@ def _promotions(lines: list[QuoteLine]) -> list[Any]:
     return list(seen.values())
 
 
+def monthly_totals(quote: Quote) -> dict[str, Decimal]:
+    """The document's monthly totals: what the customer pays today for every service at the
+    quote's sites (kept on the quote when it was priced; a quote priced before that was kept
+    counts the services it changes), what they will pay once it is done, and the difference."""
+    before = quote.mrr_before_amount
+    today = quote.mrr_today_amount if quote.mrr_today_amount is not None else before
+    after = monthly_after(today_amount=today, mrr_before_amount=before, mrr_amount=quote.mrr_amount)
+    return {"today": today, "after": after, "change": after - today}
+
+
 def context(*, quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None, contact: Any = None) -> dict:
     """What the document template shows; `contact` is the customer's contact it is addressed to."""
     groups: dict = {}
     for line in lines:
         groups.setdefault(line.location, []).append(line)
     zero = Decimal("0.00")
+    monthly = monthly_totals(quote)
     return {
         "provider_name": settings.HEADEND_PROVIDER_NAME,
         "provider_email": settings.DEFAULT_FROM_EMAIL,
         "logo": logo_data_uri(),
         "quote": quote,
         "revision": revision(quote),
+        "revision_letter": revision_letter(revision(quote)),  # what the customer reads: A, B, ...
         "draft": is_draft(quote),
         "offered_on": offered_on(quote),
         "account": quote.account,
@@ -154,6 +169,9 @@ def context(*, quote: Quote, lines: list[QuoteLine], terms: TermsVersion | None,
             for location, group in groups.items()
         ],
         "has_changes": any(line.action != "add" for line in lines),
+        # Today's and after's monthly totals, shown when the customer pays for something there today.
+        "monthly": monthly,
+        "show_today": bool(monthly["today"]) or any(line.action != "add" for line in lines),
         "long_form": len(lines) > LONG_FORM_LINES,
         "rows": [{"line": line, "one_time": line.nrc_amount + getattr(line, "etf_amount", zero)} for line in lines]
         if len(lines) > LONG_FORM_LINES

@@ -1,5 +1,6 @@
 from django import forms
 
+from headend.contracts.presenting import MESSAGE_MAX
 from headend.contracts.services import NAME_MAX, REASON_MAX
 
 
@@ -37,3 +38,25 @@ class DeclineForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "decline_%s")
         super().__init__(*args, **kwargs)
+
+
+class PresentForm(forms.Form):
+    """Who receives the quote (the account's contacts with an email address) and a message."""
+
+    recipients = forms.MultipleChoiceField(
+        label="Send to",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who receives the quote: at least one contact with an email address."},
+    )
+    message = forms.CharField(
+        label="Message",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "A note to go with the quote (optional)"}),
+    )
+
+    def __init__(self, *args, recipients: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipients"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(r.key, f"{r.name} · {r.role} · {r.email}") for r in recipients]

@@ -27,6 +27,15 @@ class TermsVersion(models.Model):
         return self.label
 
 
+def revision_letter(revision: int) -> str:
+    """What customers see for a quote's revision: A, B, ... Z, AA, AB, ... (never "version 1")."""
+    letters, n = "", max(int(revision or 1), 1)
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _document_path(document: "QuoteDocument", filename: str) -> str:
     return f"contracts/quotes/{document.quote_number}/{filename}"
 
@@ -60,37 +69,73 @@ class QuoteDocument(models.Model):
         return f"{self.quote_number} rev {self.quote_revision} ({self.sha256[:12]})"
 
     @property
+    def revision_letter(self) -> str:
+        return revision_letter(self.quote_revision)
+
+    @property
     def filename(self) -> str:
-        return f"{self.quote_number}-rev{self.quote_revision}{'-draft' if self.is_draft else ''}.pdf"
+        return f"{self.quote_number}-rev{self.revision_letter}{'-draft' if self.is_draft else ''}.pdf"
 
 
 class SigningLink(models.Model):
-    """The link to sign one document, emailed to the customer's contact; one per document.
+    """The link to sign a presented quote's document, for one recipient (a contact of the account
+    chosen by staff, or the account's mailbox when chosen); a document has as many links as
+    recipients. Resending emails the same link again; revoking it closes it for good.
 
-    The token in the URL is not stored: it is an HMAC of the document id, its SHA-256 and the
-    expiry (see `contracts.tokens`)."""
+    The token in the URL is not stored: it is an HMAC of the document id, its SHA-256, the expiry
+    and the link's id (see `contracts.tokens`)."""
 
-    document = models.OneToOneField(QuoteDocument, on_delete=models.PROTECT, related_name="signing_link")
+    document = models.ForeignKey(
+        QuoteDocument,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_links",
+        help_text="Empty while the PDF is being prepared: the link goes out once it is stored.",
+    )
     quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="signing_links")
-    sent_to = models.EmailField(blank=True, help_text="Where the link was sent last.")
+    contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="signing_links"
+    )
+    sent_to = models.EmailField(blank=True, help_text="Who the link is for.")
+    message = models.TextField(blank=True, help_text="The note from staff, in the email.")
     expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     last_sent_at = models.DateTimeField(null=True, blank=True)
     send_count = models.PositiveIntegerField(default=0)
     opened_at = models.DateTimeField(null=True, blank=True)
     last_opened_at = models.DateTimeField(null=True, blank=True)
     open_count = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live link per recipient of a quote: sending twice to someone sends one link.
+            models.UniqueConstraint(
+                fields=["quote", "sent_to"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="signing_link_one_live_per_recipient",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Signing link for {self.document}"
+        return f"Signing link of {self.quote.number} for {self.sent_to or 'nobody'}"
 
     @property
     def valid_through(self) -> dt.date:
         """The last day the link can be used, where the provider is."""
         return clock.local_date(self.expires_at - dt.timedelta(seconds=1))
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class SigningEmail(models.Model):

@@ -7,7 +7,9 @@ from django.http import HttpRequest
 
 from headend.contracts import selectors
 from headend.core import panels
+from headend.core.errors import Conflict
 from headend.core.permissions import may
+from headend.quoting.approving import check_approved
 from headend.quoting.models import Quote
 
 
@@ -18,3 +20,15 @@ def quote_documents(request: HttpRequest, quote: Quote) -> dict[str, Any]:
         "contracts": selectors.quote_documents_summary(quote=quote),
         "can_sell": may(request.user, "quote.send"),
     }
+
+
+@panels.register("quote.present", template="contracts/_present_button.html", order=10)
+def quote_present_button(request: HttpRequest, quote: Quote) -> dict[str, Any] | None:
+    """ "Preview and present" on a draft that waits for no approval (the approvals panel draws it)."""
+    if quote.status != Quote.Status.DRAFT or not may(request.user, "quote.send"):
+        return None
+    try:
+        check_approved(quote)
+    except Conflict:
+        return None
+    return {"quote": quote}

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db import models
 
 from headend.contracts import documents, tokens
 from headend.contracts.models import QuoteDocument, QuoteDocumentJob, Signature, SigningLink, TermsVersion
 from headend.core import clock
-from headend.core.errors import DomainError
+from headend.core.errors import DomainError, NotFound
+from headend.core.ids import parse_id
 from headend.crm import notifications as crm_notifications
 from headend.crm.models import Account, Contact
 from headend.quoting.models import Quote
@@ -73,7 +75,8 @@ def current_document(*, quote: Quote) -> QuoteDocument | None:
 
 def signing_link_get(*, document_id: Any, token: str) -> SigningLink:
     """The link a customer opened, if the token is ours for that document; LinkInvalid otherwise,
-    saying nothing about which part was wrong."""
+    saying nothing about which part was wrong. A token made without a link id (before a
+    document had a link per recipient) opens the document's first live link."""
     invalid = LinkInvalid(
         "This signing link is not valid. Check that you copied the whole link from the email.", field="token"
     )
@@ -81,18 +84,29 @@ def signing_link_get(*, document_id: Any, token: str) -> SigningLink:
         document_pk = int(document_id)
     except (TypeError, ValueError):
         raise invalid from None
-    link = (
-        SigningLink.objects.select_related("document__terms", "quote__account", "quote__opportunity")
-        .filter(document_id=document_pk)
-        .first()
-    )
-    if link is None:
+    document = QuoteDocument.objects.filter(pk=document_pk).first()
+    if document is None:
         raise invalid
     try:
-        tokens.read(link.document, token)
+        link_pk = tokens.link_id(document, token)
     except signing.BadSignature:
         raise invalid from None
+    links = SigningLink.objects.select_related("document__terms", "quote__account", "quote__opportunity").filter(
+        document=document
+    )
+    if link_pk is not None:
+        link = links.filter(pk=link_pk).first()
+    else:
+        link = links.order_by(models.F("revoked_at").asc(nulls_first=True), "created_at", "pk").first()
+    if link is None:
+        raise invalid
     return link
+
+
+def link_path(link: SigningLink) -> str:
+    """The signing page of `link` (its document must be stored)."""
+    assert link.document is not None
+    return tokens.path(link.document, expires_at=link.expires_at, link_id=link.pk)
 
 
 def signature_of(link: SigningLink) -> Signature | None:
@@ -111,6 +125,12 @@ def signing_link_check(*, link: SigningLink, at: dt.datetime) -> bytes:
             f"This link was already used: quote {quote.number} was {verb} by {signature.signer_name} "
             f"on {when:%B %-d, %Y at %H:%M}.",
             code="link_used",
+        )
+    if link.revoked_at is not None:
+        raise LinkClosed(
+            f"This link was withdrawn by {provider}: it can no longer be used to sign quote {quote.number}. "
+            f"Ask {provider} for a new link.",
+            code="link_revoked",
         )
     if quote.status == Quote.Status.ACCEPTED:
         raise LinkClosed(f"Quote {quote.number} was already accepted; there is nothing left to sign.", code="decided")
@@ -135,7 +155,7 @@ def signing_link_check(*, link: SigningLink, at: dt.datetime) -> bytes:
         code="document_changed",
     )
     document = link.document
-    if document.is_draft or document.state_key != current_state_key(quote=quote):
+    if document is None or document.is_draft or document.state_key != current_state_key(quote=quote):
         raise changed
     try:
         with document.file.open("rb") as handle:
@@ -148,20 +168,80 @@ def signing_link_check(*, link: SigningLink, at: dt.datetime) -> bytes:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Someone a signing link may go to: a contact of the account with an email address, or the
+    account's own mailbox (offered, never chosen for staff)."""
+
+    key: str  # "contact:<id>" or "account"
+    email: str
+    name: str
+    role: str
+    contact: Contact | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def present_recipients(*, account: Account) -> list[Recipient]:
+    """Who the signing link may go to: the account's contacts that have an email address, then
+    the account's general mailbox when it is another address."""
+    contacts = list(account.contacts.exclude(email="").order_by("id"))
+    recipients = [
+        Recipient(
+            key=f"contact:{contact.pk}",
+            email=contact.email,
+            name=f"{contact.first_name} {contact.last_name}".strip(),
+            role=contact.get_role_display(),
+            contact=contact,
+        )
+        for contact in contacts
+    ]
+    if account.email and account.email.lower() not in {r.email.lower() for r in recipients}:
+        # A resident's own address is the customer's; a business's is a shared mailbox.
+        role = "Account holder" if account.kind == Account.Kind.RESIDENTIAL else "General mailbox"
+        recipients.append(Recipient(key="account", email=account.email, name=account.name, role=role, contact=None))
+    return recipients
+
+
+def default_recipient(*, account: Account, recipients: list[Recipient] | None = None) -> Recipient | None:
+    """Who the signing link goes to unless staff choose: the primary contact with an email
+    address, else the billing contact, else a resident's own address; never a business's
+    general mailbox by itself."""
+    recipients = present_recipients(account=account) if recipients is None else recipients
+    for role in (Contact.Role.PRIMARY, Contact.Role.BILLING):
+        for recipient in recipients:
+            if recipient.contact is not None and recipient.contact.role == role:
+                return recipient
+    if account.kind == Account.Kind.RESIDENTIAL:
+        return next((recipient for recipient in recipients if recipient.contact is None), None)
+    return None
+
+
+@dataclass(frozen=True)
 class LinkStatus:
     link: SigningLink
     emails: list
     signature: Signature | None
-    state: str  # not_sent, sent, opened, accepted, declined, expired, closed
+    state: str  # waiting, not_sent, sent, opened, accepted, declined, expired, closed, revoked
     label: str
+
+    @property
+    def live(self) -> bool:
+        """Resend and revoke still make sense."""
+        return self.state in ("sent", "opened", "not_sent")
 
 
 def _link_status(link: SigningLink, *, quote: Quote, current_document_id: int | None, at: dt.datetime) -> LinkStatus:
-    signature = next(iter(link.signatures.all()), None)
+    signature = next((s for s in link.signatures.all()), None)
     emails = list(link.emails.all())
     if signature is not None:
         state = signature.decision
         label = f"{signature.get_decision_display()} by {signature.signer_name}"
+    elif link.revoked_at is not None:
+        state, label = "revoked", f"Revoked {clock.local_date(link.revoked_at):%b %-d}"
+    elif link.document_id is None:
+        state, label = "waiting", "Goes out when the PDF is ready"
     elif quote.status != Quote.Status.PRESENTED or link.document_id != current_document_id:
         state, label = "closed", "Closed (the quote moved on)"
     elif at >= link.expires_at:
@@ -171,52 +251,49 @@ def _link_status(link: SigningLink, *, quote: Quote, current_document_id: int | 
     elif link.send_count:
         state, label = "sent", "Sent, not opened yet"
     else:
-        state, label = "not_sent", "Not sent: no email address on the account"
-    return LinkStatus(
-        link=link,
-        emails=emails,
-        signature=signature,
-        state=state,
-        label=label,
-    )
+        state, label = "not_sent", "Not sent: no email address"
+    return LinkStatus(link=link, emails=emails, signature=signature, state=state, label=label)
 
 
 def quote_documents_summary(*, quote: Quote) -> dict:
-    """The quote's documents (newest first) with their signing link's status and signature, for
-    the staff's quote page, and which send action fits now."""
+    """The quote's documents (newest first) with their signature, its signing links (one per
+    recipient, newest first) with their status, for the staff's quote page."""
     docs = list(
         QuoteDocument.objects.filter(quote=quote)
         .select_related("terms", "created_by")
-        .prefetch_related("signing_link__emails", "signing_link__signatures")
+        .prefetch_related("signature")
         .order_by("-created_at", "-id")
     )
     at = clock.now()
     current_id = next((doc.pk for doc in docs if not doc.is_draft), None)
-    rows: list[dict[str, Any]] = []
-    for doc in docs:
-        link = getattr(doc, "signing_link", None)
-        status = _link_status(link, quote=quote, current_document_id=current_id, at=at) if link else None
-        rows.append({"document": doc, "status": status, "current": doc.pk == current_id})
-    current: LinkStatus | None = next((row["status"] for row in rows if row["current"]), None)
-    send_action = ""
-    if quote.status == Quote.Status.PRESENTED:
-        state = current.state if current else "not_sent"
-        if state == "not_sent":
-            send_action = "Send signing link"
-        elif state in ("sent", "opened"):
-            send_action = "Resend link"
+    links = (
+        SigningLink.objects.filter(quote=quote)
+        .select_related("document", "contact", "created_by", "revoked_by")
+        .prefetch_related("emails__created_by", "signatures")
+        .order_by("-created_at", "-id")
+    )
+    rows = [
+        {"document": doc, "signature": getattr(doc, "signature", None), "current": doc.pk == current_id} for doc in docs
+    ]
     return {
         "rows": rows,
+        "links": [_link_status(link, quote=quote, current_document_id=current_id, at=at) for link in links],
         "terms": terms_for_quote(quote=quote),
-        "recipient": crm_notifications.recipient(quote.account),
-        "send_action": send_action,
-        "resend": send_action == "Resend link",
+        "may_send": quote.status == Quote.Status.PRESENTED,
         "pending_job": QuoteDocumentJob.objects.filter(
             quote=quote, status__in=[QuoteDocumentJob.Status.QUEUED, QuoteDocumentJob.Status.RENDERING]
         )
         .order_by("-created_at", "-id")
         .first(),
     }
+
+
+def signing_link_get_for(*, quote: Quote, link_id: Any) -> SigningLink:
+    """One of the quote's signing links; NotFound otherwise."""
+    link = SigningLink.objects.filter(quote=quote, pk=parse_id(link_id)).select_related("document").first()
+    if link is None:
+        raise NotFound("No such signing link.", field="id")
+    return link
 
 
 def quote_document_get(*, quote: Quote, document_id: Any) -> QuoteDocument | None:
@@ -226,17 +303,6 @@ def quote_document_get(*, quote: Quote, document_id: Any) -> QuoteDocument | Non
     except (TypeError, ValueError):
         return None
     return QuoteDocument.objects.filter(quote=quote, pk=pk).first()
-
-
-def link_send_count(*, quote: Quote) -> int:
-    """How many times the signing link of the quote's current document was emailed (0: none yet)."""
-    return int(
-        SigningLink.objects.filter(quote=quote)
-        .order_by("-created_at", "-id")
-        .values_list("send_count", flat=True)
-        .first()
-        or 0
-    )
 
 
 def quote_document_job_get(*, quote: Quote, job_id: Any) -> QuoteDocumentJob | None:

@@ -180,36 +180,30 @@ def quote_document_job_run(*, job_id: int) -> QuoteDocumentJob:
 
 
 def _send_asked_link(job: QuoteDocumentJob) -> None:
-    """Send the signing link a job was asked for, once: the request is cleared in the
-    transaction that sends it."""
+    """Send the signing links a job was asked for, once: the request is cleared in the
+    transaction that sends them."""
     asked = job.send_link
-    if not asked:
+    if not asked or job.document_id is None:
         return
     with transaction.atomic():
         if not QuoteDocumentJob.objects.filter(pk=job.pk, send_link=asked).update(send_link=""):
             return
-        try:
-            with transaction.atomic():
-                signing_link_send(
-                    quote=job.quote,
-                    sent_by=job.requested_by,
-                    resend=asked == QuoteDocumentJob.SendLink.AGAIN,
-                    site=job.site_url,
-                )
-        except DomainError as exc:  # e.g. the link expired before the worker ran: nothing to retry
-            logger.info("no signing link for %s: %s", job.quote.number, exc.message)
-            QuoteDocumentJob.objects.filter(pk=job.pk).update(error=exc.message)
+        assert job.document is not None
+        signing_links_deliver(quote=job.quote, document=job.document, site=job.site_url)
 
 
-def _email_text(*, quote: Quote, link: SigningLink, url: str, contact: Any) -> tuple[str, str]:
+def _email_text(*, quote: Quote, link: SigningLink, url: str) -> tuple[str, str]:
     provider = settings.HEADEND_PROVIDER_NAME
+    assert link.document is not None
     terms = link.document.terms
+    contact = link.contact
     greeting = f"Hello {contact.first_name}," if contact else "Hello,"
     last_day = link.valid_through
     subject = f"{provider}: your quote {quote.number} is ready to sign"
     body = (
         f"{greeting}\n\n"
-        f"Here is quote {quote.number}{f' ({quote.name})' if quote.name else ''} for {quote.account.name}:\n"
+        + (f"{link.message}\n\n" if link.message else "")
+        + f"Here is quote {quote.number}{f' ({quote.name})' if quote.name else ''} for {quote.account.name}:\n"
         f"  Monthly recurring: {format_amount(quote.mrr_amount, quote.currency)}\n"
         f"  One-time: {format_amount(quote.one_time_amount, quote.currency)}\n"
         f"  Total contract value: {format_amount(quote.contract_value_amount, quote.currency)}\n\n"
@@ -230,26 +224,80 @@ def _presented(quote: Quote) -> None:
         )
 
 
-def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True, site: str = "") -> SigningLink:
-    """Email the customer's contact the link to sign the presented quote's document. With
-    `resend=False` (the worker, on `quote.presented`) an existing link is left alone, so
-    relaying the event twice sends one email (and a click on "Send signing link" after the
-    worker sent it sends nothing). `site` is the address staff reached Headend at, for the link
-    when HEADEND_SITE_URL is unset.
+def signing_link_email(*, link: SigningLink, sent_by: Any, site: str, at: dt.datetime) -> SigningEmail:
+    """Queue one email of `link` to its recipient (sent by a task after commit). The caller holds
+    the quote's lock and checked the link may be used."""
+    assert link.document is not None
+    url = tokens.url(link.document, expires_at=link.expires_at, site=site, link_id=link.pk)
+    subject, body = _email_text(quote=link.quote, link=link, url=url)
+    email = SigningEmail.objects.create(
+        link=link, to=link.sent_to, subject=subject, body=body, created_by=sent_by, created_at=at
+    )
+    SigningLink.objects.filter(pk=link.pk).update(last_sent_at=at, send_count=models.F("send_count") + 1)
+    link.refresh_from_db()
+
+    from headend.contracts.tasks import send_signing_email
+
+    transaction.on_commit(lambda: send_signing_email.enqueue(email.pk))
+    return email
+
+
+def _new_link(*, quote: Quote, recipient: selectors.Recipient | None, at: dt.datetime, **fields: Any) -> SigningLink:
+    return SigningLink.objects.create(
+        quote=quote,
+        sent_to=recipient.email if recipient else "",
+        contact=recipient.contact if recipient else None,
+        expires_at=selectors.link_expiry(quote=quote, at=at),
+        created_at=at,
+        **fields,
+    )
+
+
+@transaction.atomic
+def signing_links_deliver(*, quote: Quote, document: QuoteDocument, site: str = "") -> list[SigningLink]:
+    """Email the links waiting for the presented quote's document (those staff chose recipients
+    for while it was being prepared). A quote presented with nobody chosen (through the API) gets
+    one link, to the default recipient (the primary, else the billing contact), if it has one.
+    Safe to run twice: a link goes out once."""
+    quote = Quote.objects.select_for_update().select_related("account").get(pk=quote.pk)
+    if quote.status != Quote.Status.PRESENTED or document.is_draft:
+        return []
+    now = clock.now()
+    if not SigningLink.objects.filter(quote=quote).exists():
+        recipient = selectors.default_recipient(account=quote.account)
+        if recipient is None:
+            logger.info("no signing link for %s: no primary or billing contact with an email", quote.number)
+            return []
+        _new_link(quote=quote, recipient=recipient, at=now)
+    waiting = list(
+        SigningLink.objects.select_for_update(of=("self",))
+        .select_related("contact", "created_by")
+        .filter(quote=quote, document__isnull=True, revoked_at__isnull=True)
+        .order_by("created_at", "pk")
+    )
+    for link in waiting:
+        link.document = document
+        link.save(update_fields=["document"])
+        if link.sent_to:
+            signing_link_email(link=link, sent_by=link.created_by, site=site, at=now)
+    return waiting
+
+
+def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = False, site: str = "") -> SigningLink:
+    """The live signing link of the presented quote's document, made now for the default
+    recipient (and emailed to them) when there is none: what the customer portal opens. With
+    `resend`, the link is emailed again.
 
     The document is rendered first, outside the transaction, when it is not stored yet and the
     quote is small; a larger one is left to the worker, which sends the link when it is stored
     (DocumentPending says so). Raises Conflict unless the quote is presented and the link still
-    usable, ValidationError when the account has no email address to send to."""
+    usable."""
     _presented(quote)
     document = selectors.current_document(quote=quote)
     if document is None:
         if connection.in_atomic_block or quote.lines.count() > RENDER_NOW_LINES:
             job = quote_document_prepare(
-                quote=quote,
-                requested_by=sent_by,
-                send_link=QuoteDocumentJob.SendLink.AGAIN if resend else QuoteDocumentJob.SendLink.FIRST,
-                site=site,
+                quote=quote, requested_by=sent_by, send_link=QuoteDocumentJob.SendLink.FIRST, site=site
             )
             raise DocumentPending(
                 f"The PDF of quote {quote.number} is being prepared; the signing link goes out when it is ready.",
@@ -257,43 +305,21 @@ def signing_link_send(*, quote: Quote, sent_by: Any = None, resend: bool = True,
             )
         document = quote_document_render(quote=quote, rendered_by=sent_by)
     with transaction.atomic():
-        return _signing_link_send(quote=quote, document=document, sent_by=sent_by, resend=resend, site=site)
-
-
-def _signing_link_send(*, quote: Quote, document: QuoteDocument, sent_by: Any, resend: bool, site: str) -> SigningLink:
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    now = clock.now()
-    _presented(quote)
-    link, created = SigningLink.objects.get_or_create(
-        document=document,
-        defaults={"quote": quote, "expires_at": selectors.link_expiry(quote=quote, at=now), "created_at": now},
-    )
-    if not created and not resend:
+        quote = Quote.objects.select_for_update().select_related("account").get(pk=quote.pk)
+        now = clock.now()
+        _presented(quote)
+        signing_links_deliver(quote=quote, document=document, site=site)
+        link = (
+            SigningLink.objects.filter(quote=quote, document=document, revoked_at__isnull=True)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if link is None:
+            link = _new_link(quote=quote, recipient=None, at=now, document=document, created_by=sent_by)
+        elif resend and link.sent_to:
+            selectors.signing_link_check(link=link, at=now)  # LinkClosed is a Conflict for staff
+            signing_link_email(link=link, sent_by=sent_by, site=site, at=now)
         return link
-    link = SigningLink.objects.select_for_update(of=("self",)).select_related("document__terms").get(pk=link.pk)
-    selectors.signing_link_check(link=link, at=now)  # LinkClosed is a Conflict for staff
-    to, contact = selectors.addressee(account=quote.account)
-    if not to:
-        if resend:
-            raise ValidationError(
-                f"{quote.account.name} has no email address: add a contact with one, then send the link.",
-                field="email",
-                code="no_recipient",
-            )
-        return link
-    subject, body = _email_text(
-        quote=quote, link=link, url=tokens.url(document, expires_at=link.expires_at, site=site), contact=contact
-    )
-    email = SigningEmail.objects.create(
-        link=link, to=to, subject=subject, body=body, created_by=sent_by, created_at=now
-    )
-    SigningLink.objects.filter(pk=link.pk).update(sent_to=to, last_sent_at=now, send_count=models.F("send_count") + 1)
-    link.refresh_from_db()
-
-    from headend.contracts.tasks import send_signing_email
-
-    transaction.on_commit(lambda: send_signing_email.enqueue(email.pk))
-    return link
 
 
 def signing_email_send(*, email_id: int) -> SigningEmail | None:
@@ -335,11 +361,18 @@ def _lock_usable(link: SigningLink, at: dt.datetime) -> tuple[SigningLink, bytes
     return link, selectors.signing_link_check(link=link, at=at)
 
 
+def _document_of(link: SigningLink) -> QuoteDocument:
+    assert link.document is not None  # a link that was opened went out with its document
+    return link.document
+
+
 def consent_text(link: SigningLink) -> str:
     """What the signer ticks: the quote and the terms version, named."""
-    terms = link.document.terms
-    revision = f" (revision {link.document.quote_revision})" if link.document.quote_revision > 1 else ""
-    text = f"I accept quote {link.document.quote_number}{revision}"
+    document = link.document
+    assert document is not None  # a link that was opened went out with its document
+    terms = document.terms
+    revision = f" (revision {document.revision_letter})" if document.quote_revision > 1 else ""
+    text = f"I accept quote {document.quote_number}{revision}"
     return f"{text} and the {terms.label}." if terms else f"{text}."
 
 
@@ -371,11 +404,11 @@ def signature_accept(
         signed_at=now,
         ip_address=ip_address or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
-        document_sha256=link.document.sha256,
+        document_sha256=_document_of(link).sha256,
     )
     signature.full_clean(exclude=["signed_file", "document", "link", "quote"])
     signed = documents.append_signature_page(content, signature)
-    signature.signed_file.save(f"{link.document.sha256}-signed.pdf", ContentFile(signed.pdf), save=False)
+    signature.signed_file.save(f"{_document_of(link).sha256}-signed.pdf", ContentFile(signed.pdf), save=False)
     signature.signed_sha256 = signed.sha256
     try:
         with transaction.atomic():
@@ -420,7 +453,7 @@ def signature_decline(
         signed_at=now,
         ip_address=ip_address or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
-        document_sha256=link.document.sha256,
+        document_sha256=_document_of(link).sha256,
     )
     signature.full_clean(exclude=["signed_file", "document", "link", "quote"])
     signature.save()

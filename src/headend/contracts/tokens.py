@@ -1,6 +1,7 @@
 """Signing-link tokens.
 
-A link is `/sign/<document id>/<token>/`. The token is Django's signed object `{"x": expiry}`
+A link is `/sign/<document id>/<token>/`. The token is Django's signed object
+`{"x": expiry, "l": link id}`
 whose HMAC-SHA256 key is derived from SECRET_KEY and a salt naming the document id *and its
 SHA-256*: nothing is stored, a guess or an edit fails the signature, and a link only opens the
 exact file it was made for. The expiry is checked against the domain clock (`core.clock`), so
@@ -21,19 +22,41 @@ def _signer(document: QuoteDocument) -> signing.Signer:
     return signing.Signer(salt=f"{SALT}:{document.pk}:{document.sha256}")
 
 
-def make(document: QuoteDocument, *, expires_at: dt.datetime) -> str:
-    """The token for `document`, valid until `expires_at`."""
-    return _signer(document).sign_object({"x": int(expires_at.timestamp())})
+def make(document: QuoteDocument, *, expires_at: dt.datetime, link_id: int | None = None) -> str:
+    """The token for `document`, valid until `expires_at`, naming the link it was sent by (a
+    document has a link per recipient; a token without one opens the document's first live link)."""
+    data: dict[str, int] = {"x": int(expires_at.timestamp())}
+    if link_id is not None:
+        data["l"] = int(link_id)
+    return _signer(document).sign_object(data)
+
+
+def _data(document: QuoteDocument, token: str) -> dict:
+    data = _signer(document).unsign_object(token)
+    if not isinstance(data, dict):
+        raise signing.BadSignature("Not a signing-link token.")
+    return data
 
 
 def read(document: QuoteDocument, token: str) -> dt.datetime:
     """The expiry the token carries; raises `signing.BadSignature` unless it was made for this
     document with these exact bytes."""
-    data = _signer(document).unsign_object(token)
+    data = _data(document, token)
     try:
         return dt.datetime.fromtimestamp(int(data["x"]), tz=dt.UTC)
     except (KeyError, TypeError, ValueError) as exc:
         raise signing.BadSignature("No expiry in the token.") from exc
+
+
+def link_id(document: QuoteDocument, token: str) -> int | None:
+    """The id of the link the token was sent by, None for a token made without one; raises
+    `signing.BadSignature` like `read`."""
+    read(document, token)
+    value = _data(document, token).get("l")
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError) as exc:
+        raise signing.BadSignature("A bad link id in the token.") from exc
 
 
 def site_url(seen: str = "") -> str:
@@ -43,10 +66,10 @@ def site_url(seen: str = "") -> str:
     return (configured or "http://localhost:8000").rstrip("/")
 
 
-def path(document: QuoteDocument, *, expires_at: dt.datetime) -> str:
-    return reverse("contracts:sign", args=[document.pk, make(document, expires_at=expires_at)])
+def path(document: QuoteDocument, *, expires_at: dt.datetime, link_id: int | None = None) -> str:
+    return reverse("contracts:sign", args=[document.pk, make(document, expires_at=expires_at, link_id=link_id)])
 
 
-def url(document: QuoteDocument, *, expires_at: dt.datetime, site: str = "") -> str:
+def url(document: QuoteDocument, *, expires_at: dt.datetime, site: str = "", link_id: int | None = None) -> str:
     """The absolute link emailed to the customer (`site`: the address staff reached us at)."""
-    return site_url(site) + path(document, expires_at=expires_at)
+    return site_url(site) + path(document, expires_at=expires_at, link_id=link_id)

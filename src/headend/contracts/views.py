@@ -10,8 +10,8 @@ from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from headend.contracts import documents, selectors, services
-from headend.contracts.forms import AcceptForm, DeclineForm
+from headend.contracts import documents, presenting, selectors, services
+from headend.contracts.forms import AcceptForm, DeclineForm, PresentForm
 from headend.contracts.models import QuoteDocument, Signature, SigningLink
 from headend.contracts.selectors import LinkClosed, LinkInvalid
 from headend.core import clock, user_files
@@ -21,6 +21,7 @@ from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import permission_required, staff_required
 from headend.quoting import selectors as quoting_selectors
+from headend.quoting.models import Quote
 
 # --- The customer's side (no login) ------------------------------------------------------------
 
@@ -54,6 +55,7 @@ SIGN_PAGE_LINES = 100  # the summary pages a long quote's lines; the PDF has the
 
 def _page(request: HttpRequest, link: SigningLink, token: str, accept: AcceptForm, decline: DeclineForm) -> dict:
     quote, document = link.quote, link.document
+    assert document is not None  # the token named it
     lines = quote.lines.select_related("location", "product_version__product").order_by("position")
     listing = paginate(request, lines, per_page=SIGN_PAGE_LINES)
     return {
@@ -146,6 +148,7 @@ def sign_pdf_view(request: HttpRequest, document_id: int, token: str) -> HttpRes
         link = selectors.signing_link_get(document_id=document_id, token=token)
     except LinkInvalid as exc:
         return _closed(request, exc)
+    assert link.document is not None  # the token named it
     signature = selectors.signature_of(link)
     if signature is not None and signature.signed_file:
         return _pdf_response(link.document, signed=signature)
@@ -198,24 +201,13 @@ def quote_document_job_view(request: HtmxHttpRequest, quote_id: int, job_id: int
 def quote_document_screen_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """The same document on screen (the PDF's template with its screen styles)."""
     quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    lines = documents.lines_of(quote)
-    terms = selectors.terms_for_quote(quote=quote)
-    _, contact = selectors.addressee(account=quote.account)
     toolbar = format_html(
         '<a href="{}">← Quote {}</a><a href="{}">Download PDF</a>',
         quote.get_absolute_url(),
         quote.number,
         reverse("contracts:quote_pdf", args=[quote.pk]),
     )
-    html = documents.render_html(
-        {
-            **documents.context(quote=quote, lines=lines, terms=terms, contact=contact),
-            "toolbar": toolbar,
-            "csp_nonce": str(request.csp_nonce),  # type: ignore[attr-defined]  # csp.middleware.CSPMiddleware
-        },
-        screen=True,
-    )
-    return HttpResponse(html)
+    return _document_html(request, quote, toolbar)
 
 
 @staff_required
@@ -235,25 +227,125 @@ def quote_document_file_view(
     return _pdf_response(document)
 
 
+def _document_html(request: HttpRequest, quote: Quote, toolbar: str) -> HttpResponse:
+    lines = documents.lines_of(quote)
+    terms = selectors.terms_for_quote(quote=quote)
+    _, contact = selectors.addressee(account=quote.account)
+    html = documents.render_html(
+        {
+            **documents.context(quote=quote, lines=lines, terms=terms, contact=contact),
+            "toolbar": toolbar,
+            "csp_nonce": str(request.csp_nonce),  # type: ignore[attr-defined]  # csp.middleware.CSPMiddleware
+        },
+        screen=True,
+    )
+    return HttpResponse(html)
+
+
+@staff_required
+def quote_preview_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """The document exactly as the customer will receive it: a draft shows as it will read once
+    presented today (no draft mark), before staff choose who receives it."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    preview = presenting.preview_quote(quote, at=clock.now())
+    toolbar = format_html(
+        '<a href="{}">← Quote {}</a><strong>Preview: what the customer receives</strong>'
+        '<a href="{}">Choose recipients and send →</a>',
+        quote.get_absolute_url(),
+        quote.number,
+        reverse("contracts:quote_present", args=[quote.pk]),
+    )
+    return _document_html(request, preview, toolbar)
+
+
+@permission_required("quote.send")
+def quote_present_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    """Present the quote: after the preview, choose the account's contacts who receive it (the
+    primary, else the billing contact, by default), write a message, and send. On a presented
+    quote: send it to more contacts."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    recipients = selectors.present_recipients(account=quote.account)
+    default = selectors.default_recipient(account=quote.account, recipients=recipients)
+    live = set(quote.signing_links.filter(revoked_at__isnull=True).values_list("sent_to", flat=True))
+    if quote.status not in (Quote.Status.DRAFT, Quote.Status.PRESENTED):
+        state = quote.get_status_display().lower()
+        messages.error(request, f"Quote {quote.number} is {state}: there is nothing to send.")
+        return redirect(quote)
+    form = PresentForm(
+        request.POST or None,
+        recipients=recipients,
+        initial={"recipients": [default.key] if default and default.email not in live else []},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                links = presenting.quote_send(
+                    quote=quote,
+                    recipients=form.cleaned_data["recipients"],
+                    message=form.cleaned_data["message"],
+                    sent_by=request.user,
+                    site=request.build_absolute_uri("/"),
+                )
+            except DomainError as exc:
+                if exc.field in form.fields:
+                    add_domain_error(form, exc)
+                else:
+                    messages.error(request, exc.message)
+                    return redirect(quote)
+            else:
+                _say_sent(request, quote, links)
+                return redirect(quote)
+    context = {
+        "quote": quote,
+        "form": form,
+        "recipients": recipients,
+        "live": live,
+        "has_default": default is not None,
+    }
+    return render(request, "contracts/quote_present.html", context, status=status)
+
+
+def _say_sent(request: HttpRequest, quote: Quote, links: list[SigningLink]) -> None:
+    if not links:
+        messages.info(request, "Everyone chosen has a live link already: resend it from the list instead.")
+        return
+    who = ", ".join(link.sent_to for link in links)
+    if any(link.document_id is None for link in links):
+        messages.info(
+            request, f"Quote {quote.number} is presented; its PDF is being prepared and goes to {who} when ready."
+        )
+    else:
+        messages.success(request, f"Quote {quote.number} sent to {who}.")
+
+
 @require_POST
 @permission_required("quote.send")
-def signing_link_send_view(request: HttpRequest, quote_id: int) -> HttpResponse:
-    """Send the signing link of a presented quote to the customer's contact, or send it again
-    when staff ask for a resend (`resend=1`): a "send" after presenting already sent it sends nothing."""
-    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    resend = request.POST.get("resend") == "1"
+def signing_link_resend_view(request: HttpRequest, quote_id: int, link_id: int) -> HttpResponse:
+    """Email one recipient's link again (the same link)."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    link = selectors.signing_link_get_for(quote=quote, link_id=link_id)
     try:
-        before = selectors.link_send_count(quote=quote)
-        link = services.signing_link_send(
-            quote=quote, sent_by=request.user, resend=resend, site=request.build_absolute_uri("/")
-        )
-    except services.DocumentPending as exc:  # a large quote: the worker sends it with the PDF
-        messages.info(request, exc.message)
+        presenting.signing_link_resend(link=link, sent_by=request.user, site=request.build_absolute_uri("/"))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        if link.send_count == before and not resend:
-            messages.info(request, f"The signing link of {quote.number} was sent to {link.sent_to} already.")
-        else:
-            messages.success(request, f"Signing link for {quote.number} sent to {link.sent_to}.")
+        messages.success(request, f"Signing link sent again to {link.sent_to}.")
+    return redirect(quote)
+
+
+@require_POST
+@permission_required("quote.send")
+def signing_link_revoke_view(request: HttpRequest, quote_id: int, link_id: int) -> HttpResponse:
+    """Withdraw one recipient's link: it no longer opens the quote."""
+    quote = quoting_selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
+    link = selectors.signing_link_get_for(quote=quote, link_id=link_id)
+    try:
+        presenting.signing_link_revoke(link=link, revoked_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        who = link.sent_to or "nobody"
+        messages.success(request, f"The link sent to {who} is revoked: it no longer opens the quote.")
     return redirect(quote)

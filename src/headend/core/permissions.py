@@ -22,6 +22,8 @@ class Role(models.TextChoices):
     FINANCE = "finance", "Finance"
     DIRECTOR = "director", "Director"
     ADMIN = "admin", "Admin"
+    # Owns the catalog: products, versions, prices, promotions, their rollout (issue 17).
+    PRODUCT_MANAGER = "product_manager", "Product manager"
     # A program's account (an API token), not a person's: registers webhook listeners.
     INTEGRATION = "integration", "Integration"
 
@@ -30,7 +32,7 @@ class Role(models.TextChoices):
 SELL = (Role.SALES, Role.SALES_MANAGER)
 MANAGE_CUSTOMERS = (Role.SALES, Role.SALES_MANAGER, Role.SUPPORT, Role.BILLING)
 FULFIL = (Role.PROVISIONING,)
-MANAGE_CATALOG: tuple[Role, ...] = ()
+MANAGE_CATALOG: tuple[Role, ...] = (Role.PRODUCT_MANAGER,)
 # Work-order templates (and so what code tasks send and receive, shown in their attempt log).
 EDIT_TEMPLATES = (*MANAGE_CATALOG, Role.PROVISIONING)
 REGISTER_LISTENERS = (Role.INTEGRATION,)
@@ -61,6 +63,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Decide an approval: whoever holds the approval's approver role (maker-checker aside).
     "quote.approve": (NAMED,),
     "quote.send": SELL,  # the e-signature link
+    # Let a quote be presented without the site survey its near-net or unplaced site needs.
+    "survey.waive": (Role.SALES_MANAGER, Role.DIRECTOR),
     "qualification.create": SELL,  # POST /productOfferingQualification
     "order.place": SELL,
     # Asked for by the customer (sales) or forced by the field when a site cannot be served.
@@ -75,6 +79,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "task.work": (*FULFIL, NAMED),
     "work_order.move": FULFIL,  # the work-order board
     "template.edit": EDIT_TEMPLATES,
+    # Products, versions, prices and promotions: the catalog pages' new version, copy, publish,
+    # and TMF620 POST/PATCH of productSpecification, productOffering, productOfferingPrice.
+    "catalog.manage": MANAGE_CATALOG,
     # The network team's: coverage files and staff areas; IP pools (their pages too).
     "coverage.manage": (Role.PROVISIONING,),
     "pool.manage": (Role.PROVISIONING,),
@@ -111,8 +118,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sla_credit.decide": (Role.BILLING, Role.FINANCE),
 }
 
-# The roles work is given to (template and work-order tasks, quote approvals): people's roles.
-WORK_ROLES = [role for role in Role if role != Role.INTEGRATION]
+# The roles work is given to (template and work-order tasks, quote approvals): people's roles
+# that work orders and quotes (the product manager owns the catalog, not its orders' work).
+WORK_ROLES = [role for role in Role if role not in (Role.INTEGRATION, Role.PRODUCT_MANAGER)]
 WORK_ROLE_CHOICES = [(role.value, role.label) for role in WORK_ROLES]
 
 

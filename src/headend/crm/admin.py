@@ -12,7 +12,7 @@ class ContactInline(admin.TabularInline):
 class LocationInline(admin.TabularInline):
     model = Location
     extra = 0
-    readonly_fields = ["address_key"]
+    readonly_fields = ["address_key", "geocode_quality", "geocode_source", "geocoded_at"]
 
 
 @admin.register(Account)

@@ -50,7 +50,9 @@ class LocationForm(forms.Form):
     city = forms.CharField(max_length=100)
     state = forms.CharField(max_length=2, initial="ME")
     postal_code = forms.CharField(label="ZIP code", max_length=10)
-    latitude = forms.CharField(required=False, max_length=20)
+    latitude = forms.CharField(
+        required=False, max_length=20, help_text="Leave both empty to place the site from its address."
+    )
     longitude = forms.CharField(required=False, max_length=20)
 
 
@@ -62,3 +64,8 @@ class OpportunityForm(forms.Form):
     amount = AmountField(label="Expected MRR", initial=0)
     close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+
+
+class AccountNoteForm(forms.Form):
+    body = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 5000}))
+    pinned = forms.BooleanField(label="Pin to the top", required=False)

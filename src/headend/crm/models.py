@@ -85,6 +85,38 @@ class Contact(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class GeocodeQuality(models.TextChoices):
+    """How a location's coordinates were found, best first within each kind."""
+
+    EXACT = "exact", "Exact"  # the address's own point (the provider's address list, a rooftop)
+    INTERPOLATED = "interpolated", "Interpolated"  # estimated along the street's range of numbers
+    APPROXIMATE = "approximate", "Approximate"  # the street, not the house
+    NONE = "none", "Not placed"
+    ENTERED = "entered", "Entered"  # typed by a person
+    PINNED = "pinned", "Pinned"  # dropped on the map by a person
+
+
+class AddressPoint(models.Model):
+    """One of the provider's passings, from its GIS: an address (normalised as locations are)
+    and where it is. The first geocoder asked, offline and exact."""
+
+    address_key = models.CharField(max_length=400, unique=True)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    postal_code = models.CharField(max_length=10)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["address_key"]
+
+    def __str__(self) -> str:
+        return f"{self.line1} {self.line2}".strip() + f", {self.city}, {self.state} {self.postal_code}"
+
+
 class Location(models.Model):
     """A service address, normalised to USPS style; `address_key` keeps an account's
     locations unique whatever the spelling entered."""
@@ -99,6 +131,12 @@ class Location(models.Model):
     country = models.CharField(max_length=2, default="US")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # Where the coordinates came from (crm/geocoding.py): a geocoder's match and how good it
+    # is, typed by a person ("entered"), or a pin dropped on the map ("pinned"; who and when:
+    # the history row of that change). "none": nothing could place the address.
+    geocode_quality = models.CharField(max_length=12, choices=GeocodeQuality.choices, default=GeocodeQuality.NONE)
+    geocode_source = models.CharField(max_length=20, blank=True)
+    geocoded_at = models.DateTimeField(null=True, blank=True)
     address_key = models.CharField(max_length=400, editable=False)
     created_at = models.DateTimeField()
     history = audit.history()
@@ -190,3 +228,24 @@ class CustomerEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.to}"
+
+
+class AccountNote(models.Model):
+    """A note staff keep on an account (a call, a promise, a warning for the next person); a
+    pinned one stays at the top of the account page. Its history is kept."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    pinned = models.BooleanField(default=False)
+    history = audit.history()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="account_note_recent")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.account_id} at {self.created_at:%Y-%m-%d %H:%M}"

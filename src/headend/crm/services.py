@@ -14,7 +14,9 @@ from headend.core.money import default_currency
 from headend.core.numbers import parse_amount
 from headend.core.phones import normalize_phone
 from headend.crm.addresses import Address, normalize_address, parse_coordinate
+from headend.crm.geocoding import Match
 from headend.crm.models import Account, Contact, Location, Opportunity
+from headend.crm.placing import placement_for_new, placement_for_update
 
 ACCOUNT_FIELDS = ("name", "legal_name", "tax_id", "parent", "first_name", "last_name", "email", "phone", "owner")
 
@@ -195,7 +197,6 @@ def _save_location(location: Location) -> None:
         raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
 
 
-@transaction.atomic
 def location_create(
     *,
     account: Account,
@@ -208,9 +209,13 @@ def location_create(
     latitude: object = None,
     longitude: object = None,
     normalized: Address | None = None,
+    geocoded: Match | None = None,
 ) -> Location:
     """Add a service address to an account, normalised; the same address twice is refused.
-    `normalized` is the address a caller already normalised (a file of sites), not parsed again."""
+    Without coordinates the geocoders place it (crm/placing.py): one they cannot place is saved
+    unplaced, for a pin. `normalized` is the address a caller already normalised (a file of
+    sites), not parsed again; `geocoded` the match it already found for it."""
+    at = clock.now()
     values = _location_values(
         account_id=account.pk,
         exclude_pk=None,
@@ -224,13 +229,15 @@ def location_create(
         longitude=longitude,
         normalized=normalized,
     )
-    location = Location(account=account, created_at=clock.now(), **values)
-    _save_location(location)
-    events.emit("location.created", subject=location, data={"account_id": account.pk})
+    # Before the write: an online geocoder is a network call, never made inside our transaction.
+    values.update(placement_for_new(values, geocoded=geocoded, at=at))
+    with transaction.atomic():
+        location = Location(account=account, created_at=at, **values)
+        _save_location(location)
+        events.emit("location.created", subject=location, data={"account_id": account.pk})
     return location
 
 
-@transaction.atomic
 def location_update(
     *,
     location: Location,
@@ -245,9 +252,10 @@ def location_update(
     updated_by: Any = None,
 ) -> Location:
     """Correct a location's address or site name, normalised and checked as when it was added;
-    it stays unique within its account. The event names the fields that changed, and a change
-    to nothing writes nothing."""
-    location = Location.objects.select_for_update().get(pk=location.pk)
+    it stays unique within its account. A new address is placed again by the geocoders unless a
+    person placed the old one (crm/placing.py). The event names the fields that changed, and a
+    change to nothing writes nothing."""
+    location = Location.objects.get(pk=location.pk)
     values = _location_values(
         account_id=location.account_id,
         exclude_pk=location.pk,
@@ -260,16 +268,19 @@ def location_update(
         latitude=latitude,
         longitude=longitude,
     )
-    changed = sorted(key for key, value in values.items() if getattr(location, key) != value)
-    if not changed:
-        return location
-    for key in changed:
-        setattr(location, key, values[key])
-    if updated_by is not None:
-        location._history_user = updated_by  # type: ignore[attr-defined]  # who acted, in the history row
-    _save_location(location)
-    fields = [key for key in changed if key != "address_key"]  # the key follows the address
-    events.emit("location.updated", subject=location, data={"account_id": location.account_id, "fields": fields})
+    values.update(placement_for_update(location, values, at=clock.now()))  # may call out: before the lock
+    with transaction.atomic():
+        location = Location.objects.select_for_update().get(pk=location.pk)
+        changed = sorted(key for key, value in values.items() if getattr(location, key) != value)
+        if not changed or changed == ["geocoded_at"]:
+            return location
+        for key in changed:
+            setattr(location, key, values[key])
+        if updated_by is not None:
+            location._history_user = updated_by  # type: ignore[attr-defined]  # who acted, in the history row
+        _save_location(location)
+        fields = [key for key in changed if key not in ("address_key", "geocoded_at")]  # they follow the others
+        events.emit("location.updated", subject=location, data={"account_id": location.account_id, "fields": fields})
     return location
 
 

@@ -6,10 +6,11 @@ from django.views.decorators.http import require_POST
 from headend.core import panels
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
+from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, require, staff_required
-from headend.crm import selectors, services
-from headend.crm.forms import AccountForm, ContactForm, LocationForm, OpportunityForm
+from headend.crm import notes, placing, selectors, services
+from headend.crm.forms import AccountForm, AccountNoteForm, ContactForm, LocationForm, OpportunityForm
 from headend.crm.models import Account, Opportunity
 
 
@@ -24,8 +25,13 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get_for(user=request.user, account_id=account_id)
+    return render(request, "crm/account_detail.html", _account_context(request, account))
+
+
+def _account_context(request: HttpRequest, account: Account, *, note_form: AccountNoteForm | None = None) -> dict:
     user = request.user
-    context = {
+    can_edit = may(user, "account.edit")
+    return {
         "account": account,
         "contacts": account.contacts.all(),
         "locations": selectors.location_list(user=user, account_id=account.pk),
@@ -35,12 +41,44 @@ def account_detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
         "status_panels": panels.render("account.status", request=request, obj=account),
         "card_panels": panels.render("account.cards", request=request, obj=account),
         "section_panels": panels.render("account.sections", request=request, obj=account),
+        # The activity timeline (quotes, orders, cases, notes, payments): the web app's, at the top.
+        "timeline_panels": panels.render("account.timeline", request=request, obj=account),
+        **_notes_context(account, can_edit=can_edit, note_form=note_form),
         "children": account.children.all(),
         "can_sell": may(user, "quote.edit"),
-        "can_edit": may(user, "account.edit"),
+        "can_edit": can_edit,
         "can_add_site": may(user, "site.create"),
     }
-    return render(request, "crm/account_detail.html", context)
+
+
+def _notes_context(account: Account, *, can_edit: bool, note_form: AccountNoteForm | None = None) -> dict:
+    return {
+        "notes": notes.note_list(account_id=account.pk),
+        "note_count": notes.note_count(account_id=account.pk),
+        "note_form": note_form or (AccountNoteForm() if can_edit else None),
+    }
+
+
+@require_POST
+@permission_required("account.edit")
+def account_note_add_view(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """Keep a note on the account; HTMX swaps the notes box, a plain form comes back to the page."""
+    account = selectors.account_get_for(user=request.user, account_id=account_id)
+    form = AccountNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            notes.note_add(account=account, added_by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Note added.")
+                return redirect(account)
+            form = AccountNoteForm()
+    if request.htmx:  # the notes box, with the new note or the form's errors
+        context = {"account": account, "can_edit": True, **_notes_context(account, can_edit=True, note_form=form)}
+        return render(request, "crm/account_detail.html#notes", context)
+    return render(request, "crm/account_detail.html", _account_context(request, account, note_form=form), status=400)
 
 
 @permission_required("account.create")
@@ -145,6 +183,7 @@ def location_detail_view(request: HttpRequest, location_id: int) -> HttpResponse
     location = selectors.location_get_for(user=request.user, location_id=location_id)
     context = {
         "location": location,
+        "placement": placing.location_placement(location=location),
         # Serviceability and the services here: the apps above draw them (their panels.py).
         "panels": panels.render("location.sections", request=request, obj=location),
     }

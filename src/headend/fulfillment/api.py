@@ -225,9 +225,12 @@ class WorkOrderOut(Out):
             cancellation_date=work_order.cancel_requested_at,
             cancellation_reason=(order.cancel_reason or None) if cancelling else None,
             order=[order_ref(request, order)] if order is not None else [],
-            place=site_ref(request, service.location).model_copy(update={"role": None}),
-            related_party=[customer_ref(request, service.account)],
-            related_entity=[service_ref(request, service, role="service")],
+            place=site_ref(request, service.location if service is not None else work_order.location).model_copy(
+                update={"role": None}
+            ),
+            related_party=[customer_ref(request, work_order.account)],
+            # A site survey's work order has no service yet.
+            related_entity=[service_ref(request, service, role="service")] if service is not None else [],
             work_order_item=[
                 WorkOrderItemOut.of(task, action=work_order.item_action) for task in work_order.tasks.all()
             ],

@@ -7,7 +7,7 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self) -> None:
-        from headend.fulfillment import boards, code_actions, handlers, services  # noqa: F401  (registers)
+        from headend.fulfillment import boards, code_actions, handlers, services, surveys  # noqa: F401  (registers)
         from headend.inventory.hooks import ServiceWork, service_work
         from headend.orders.hooks import OrderWork, order_work
 

@@ -48,6 +48,7 @@ def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet
         "order_line__location",
         "order_line__product_version__product",
         "order_line__order",
+        "location__account",
     ).prefetch_related(
         models.Prefetch(
             "tasks",
@@ -68,6 +69,7 @@ def work_order_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> li
         work_orders = work_orders.filter(
             models.Q(order_line__location__city__iexact=filters.region)
             | models.Q(order_line=None, service__location__city__iexact=filters.region)
+            | models.Q(order_line=None, service=None, location__city__iexact=filters.region)
         )
     if filters.product_id:
         work_orders = work_orders.filter(
@@ -127,12 +129,18 @@ def work_order_board_choices(*, user: Any) -> BoardChoices:
     """The regions, products and people the work-order board can be filtered by."""
     scoped = work_order_scope(user=user)
     regions: dict[str, str] = {}
-    for city in scoped.values_list("service__location__city", flat=True).distinct():
+    cities = {
+        *scoped.values_list("service__location__city", flat=True),
+        *scoped.values_list("location__city", flat=True),
+    }
+    for city in sorted(city for city in cities if city):
         if city:
             regions.setdefault(city.casefold(), city.title())  # addresses are kept in capitals
-    products = scoped.values_list(
-        "service__product_version__product_id", "service__product_version__product__name"
-    ).distinct()
+    products = (
+        scoped.filter(service__isnull=False)  # a survey sells nothing yet
+        .values_list("service__product_version__product_id", "service__product_version__product__name")
+        .distinct()
+    )
     return BoardChoices(
         regions=sorted(regions.values(), key=str.casefold),
         products=sorted(set(products), key=lambda product: product[1].casefold()),
@@ -161,6 +169,6 @@ def open_work_by_service(*, service_ids: Collection[int], at: dt.datetime) -> di
     calendar = provider_calendar()
     cards: dict[int, WorkOrderCard] = {}
     for work_order in work_orders:
-        if work_order.service_id not in cards:
+        if work_order.service_id is not None and work_order.service_id not in cards:
             cards[work_order.service_id] = _work_order_card(work_order, at, calendar)
     return cards

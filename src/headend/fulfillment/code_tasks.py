@@ -110,6 +110,8 @@ def _run_code_task(task_id: int) -> Task | None:
     task, attempt = claimed
     # The claim read the task and its work order under their locks and wrote what it changed
     # in them; the service (which the claim may have moved to provisioning) is read afresh.
+    # Code tasks are a service's work (a survey's template has none to run).
+    assert task.work_order.service_id is not None
     task.work_order.service = Service.objects.select_related("product_version__product", "account", "location").get(
         pk=task.work_order.service_id
     )

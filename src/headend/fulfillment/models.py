@@ -54,6 +54,10 @@ class Holiday(models.Model):
 
 
 class WorkOrder(StatusModel):
+    class Kind(models.TextChoices):
+        SERVICE = "service", "Service work"  # an order line's, or a service action's
+        SURVEY = "survey", "Site survey"  # a quote's site, before any service exists
+
     class Status(models.TextChoices):
         PENDING = "pending", "Not started"
         IN_PROGRESS = "in_progress", "In progress"
@@ -71,7 +75,17 @@ class WorkOrder(StatusModel):
     order_line = models.OneToOneField(
         "orders.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="work_order"
     )
-    service = models.ForeignKey("inventory.Service", on_delete=models.PROTECT, related_name="work_orders")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SERVICE)
+    # A service's work; a site survey has none: it is bound to the site and to the quote's survey.
+    service = models.ForeignKey(
+        "inventory.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders"
+    )
+    location = models.ForeignKey(
+        "crm.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders"
+    )
+    survey = models.OneToOneField(
+        "quoting.SiteSurvey", null=True, blank=True, on_delete=models.PROTECT, related_name="work_order"
+    )
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     action = models.CharField(max_length=8, choices=WorkAction.choices, default=WorkAction.ADD)
@@ -93,6 +107,14 @@ class WorkOrder(StatusModel):
 
     class Meta:
         ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="service", service__isnull=False))
+                | (models.Q(kind="survey", service__isnull=True, location__isnull=False, survey__isnull=False)),
+                name="work_order_kind_binding",
+                violation_error_message="A service work order has a service; a survey has a site and its survey.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
@@ -107,9 +129,24 @@ class WorkOrder(StatusModel):
         return self.order_line.order if self.order_line is not None else None
 
     @property
+    def is_survey(self) -> bool:
+        return self.kind == self.Kind.SURVEY
+
+    @property
     def site(self) -> Any:
-        """Where the work happens: the order line's location (a move's new address), else the service's."""
-        return self.order_line.location if self.order_line is not None else self.service.location
+        """Where the work happens: the order line's location (a move's new address), else the
+        service's, else (a survey) the site's."""
+        if self.order_line is not None:
+            return self.order_line.location
+        return self.service.location if self.service is not None else self.location
+
+    @property
+    def account(self) -> Any:
+        """Whose work it is: the service's account, or the surveyed site's."""
+        if self.service is not None:
+            return self.service.account
+        assert self.location is not None  # the kind's check constraint: a survey has its site
+        return self.location.account
 
     @property
     def item_action(self) -> str:
@@ -120,8 +157,10 @@ class WorkOrder(StatusModel):
 
     @property
     def product(self) -> Any:
-        version = self.order_line.product_version if self.order_line is not None else self.service.product_version
-        return version.product
+        """The product the work is for (None for a survey: no product is sold yet)."""
+        if self.order_line is not None:
+            return self.order_line.product_version.product
+        return self.service.product_version.product if self.service is not None else None
 
     def get_absolute_url(self) -> str:
         return reverse("fulfillment:work_order_detail", args=[self.pk])

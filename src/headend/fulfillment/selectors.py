@@ -33,8 +33,16 @@ def work_requester(*, task_id: int) -> Any:
     return task.work_order.requested_by if task is not None else None
 
 
+def _in_scope(user: Any, prefix: str = "") -> models.Q:
+    """Work of the accounts `user` may see: its service's account, or (a survey) its site's."""
+    scope = account_scope(user=user)
+    return models.Q(**{f"{prefix}service__account__in": scope}) | models.Q(
+        **{f"{prefix}service__isnull": True, f"{prefix}location__account__in": scope}
+    )
+
+
 def work_order_scope(*, user: Any) -> models.QuerySet[WorkOrder]:
-    return WorkOrder.objects.filter(service__account__in=account_scope(user=user))
+    return WorkOrder.objects.filter(_in_scope(user))
 
 
 def work_order_list(
@@ -51,7 +59,11 @@ def work_order_list(
     `detailed` also loads each work order's tasks and their dependencies; `flagged` keeps those
     a person must look at (a code task failed)."""
     work_orders = work_order_scope(user=user).select_related(
-        "service__account", "service__location", "service__product_version__product", "order_line__order"
+        "service__account",
+        "service__location",
+        "service__product_version__product",
+        "order_line__order",
+        "location__account",
     )
     if status:
         work_orders = work_orders.filter(status=status)
@@ -64,7 +76,10 @@ def work_order_list(
             models.Prefetch("tasks", queryset=Task.objects.prefetch_related("depends_on").order_by("position"))
         )
     if account_id not in (None, ""):
-        work_orders = work_orders.filter(service__account_id=parse_id(account_id))
+        account = parse_id(account_id)
+        work_orders = work_orders.filter(
+            models.Q(service__account_id=account) | models.Q(service__isnull=True, location__account_id=account)
+        )
     if order_id not in (None, ""):
         work_orders = work_orders.filter(order_line__order_id=parse_id(order_id))
     return work_orders.order_by("-created_at", "-id")
@@ -75,7 +90,11 @@ def work_order_get_for(*, user: Any, work_order_id: Any) -> WorkOrder:
         work_order_scope(user=user)
         .filter(pk=parse_id(work_order_id))
         .select_related(
-            "service__account", "service__location", "service__product_version__product", "order_line__order"
+            "service__account",
+            "service__location",
+            "service__product_version__product",
+            "order_line__order",
+            "location__account",
         )
         .prefetch_related(
             models.Prefetch(
@@ -94,9 +113,7 @@ def work_order_get_for(*, user: Any, work_order_id: Any) -> WorkOrder:
 
 def task_get_for(*, user: Any, task_id: Any) -> Task:
     task = (
-        Task.objects.filter(pk=parse_id(task_id), work_order__service__account__in=account_scope(user=user))
-        .select_related("work_order")
-        .first()
+        Task.objects.filter(_in_scope(user, "work_order__"), pk=parse_id(task_id)).select_related("work_order").first()
     )
     if task is None:
         raise NotFound("No such task.", field="id")
@@ -105,9 +122,11 @@ def task_get_for(*, user: Any, task_id: Any) -> Task:
 
 def task_list_open(*, user: Any, role: str = "") -> models.QuerySet[Task]:
     tasks = Task.objects.filter(
-        work_order__service__account__in=account_scope(user=user),
+        _in_scope(user, "work_order__"),
         status__in=[Task.Status.READY, Task.Status.IN_PROGRESS, Task.Status.FAILED],
-    ).select_related("work_order__service__account", "work_order__service__location", "assignee")
+    ).select_related(
+        "work_order__service__account", "work_order__service__location", "work_order__location__account", "assignee"
+    )
     if role:
         tasks = tasks.filter(role=role)
     return tasks.order_by("work_order__created_at", "position")

@@ -23,6 +23,13 @@ from headend.inventory.models import Service
 from headend.orders import services as orders_services
 
 
+def outcome_task(work_order: WorkOrder) -> Task:
+    """The task of a survey work order that records its outcome: the one marked as turning the
+    work up, else the last."""
+    task = work_order.tasks.filter(turns_up=True).order_by("-position").first()
+    return task or work_order.tasks.order_by("-position")[0]
+
+
 def announce_ready(task: Task) -> None:
     events.emit("task.ready", subject=task, data={"work_order_id": task.work_order_id, "kind": task.kind})
 
@@ -68,7 +75,8 @@ def _check_by_hand(task: Task) -> None:
 def _service_of(work_order: WorkOrder) -> Service:
     """The work order's service for an inventory use case, which locks and re-reads it by its
     key: the loaded one if it is, else only its key (no query for a row read again at once)."""
-    if WorkOrder.service.is_cached(work_order):
+    assert work_order.service_id is not None, "a survey's work changes no service"
+    if WorkOrder.service.is_cached(work_order) and work_order.service is not None:
         return work_order.service
     return Service(pk=work_order.service_id)
 
@@ -140,6 +148,12 @@ def task_complete(
     work_order, task = lock(task)
     _check_can_work(task, work_order)
     _check_by_hand(task)
+    if work_order.is_survey and task.pk == outcome_task(work_order).pk:
+        raise Conflict(
+            "This task ends the site survey: record its outcome (can the site be built?) instead.",
+            field="outcome",
+            code="survey_outcome_needed",
+        )
     task.checklist = _check_checklist(task, checklist)
     now = clock.now()
     notes = _check_early(task, now, notes=notes, reason=early_reason)
@@ -216,7 +230,10 @@ def finish(
 
 
 def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
-    """The turn-up task is done: the order line's change takes effect on the service."""
+    """The turn-up task is done: the order line's change takes effect on the service (a survey
+    changes no service: its outcome is `surveys`')."""
+    if work_order.service_id is None:
+        return
     reason = f"work order {work_order.number}"
     line = work_order.order_line
     if work_order.action == WorkAction.ADD:
@@ -242,8 +259,9 @@ def work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
         work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
         work_order.save(update_fields=["status", "completed_at"])
         events.emit("work_order.cancelled", subject=work_order)
-        if work_order.action == WorkAction.ADD and work_order.service.activated_at is None:
-            inventory_services.service_disconnect(service=work_order.service, at=at, reason="order cancelled")
+        service = work_order.service
+        if work_order.action == WorkAction.ADD and service is not None and service.activated_at is None:
+            inventory_services.service_disconnect(service=service, at=at, reason="order cancelled")
         if work_order.order_line is not None:
             orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
         return

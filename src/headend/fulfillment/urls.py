@@ -1,6 +1,6 @@
 from django.urls import path
 
-from headend.fulfillment import views
+from headend.fulfillment import survey_views, views
 
 app_name = "fulfillment"
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns += [
     path("board/", views.work_order_board_view, name="board"),
     path("<id:work_order_id>/move/", views.work_order_move_view, name="work_order_move"),
     path("<id:work_order_id>/gantt/", views.work_order_gantt_view, name="work_order_gantt"),
+    path("<id:work_order_id>/survey/", survey_views.survey_outcome_view, name="survey_outcome"),
     path("orders/<id:order_id>/gantt/", views.order_gantt_view, name="order_gantt"),
 ]

@@ -1,5 +1,6 @@
 """What inventory shows on the pages of the apps below it (core/panels.py)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +24,34 @@ def account_cards(request: HttpRequest, account: Account) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Site:
+    location: Location
+    services: list[Service]
+    active_count: int
+    active_mrr: Decimal
+
+
 @panels.register("account.sections", template="inventory/panels/account_services.html", order=10)
 def account_services(request: HttpRequest, account: Account) -> dict[str, Any]:
-    return {"services": selectors.service_list(user=request.user, account_id=account.pk)}
+    """The account's services grouped by site (the sites in label order), each site
+    with its active services' count and monthly recurring."""
+    by_site: dict[int, list[Service]] = {}
+    for service in selectors.service_list(user=request.user, account_id=account.pk):
+        by_site.setdefault(service.location_id, []).append(service)
+    sites = [
+        Site(
+            location=services[0].location,
+            services=services,
+            active_count=sum(1 for service in services if service.status == Service.Status.ACTIVE),
+            active_mrr=sum(
+                (service.mrc_amount for service in services if service.status == Service.Status.ACTIVE), Decimal("0")
+            ),
+        )
+        for services in by_site.values()
+    ]
+    sites.sort(key=lambda site: (site.location.label.lower(), site.location.pk))
+    return {"sites": sites, "service_count": sum(len(site.services) for site in sites)}
 
 
 @panels.register("location.sections", template="inventory/panels/location_services.html", order=20)

@@ -14,4 +14,7 @@ class OrdersConfig(AppConfig):
         quote_orders.provide(
             QuoteOrders(create_order=services.order_create_from_quote, change_in_flight=selectors.change_in_flight)
         )
-        from headend.orders import panels  # noqa: F401  (draws on the pages of the apps below)
+        from headend.orders import (
+            panels,  # noqa: F401  (draws on the pages of the apps below)
+            search,  # noqa: F401  (orders in the staff search)
+        )

@@ -1,4 +1,5 @@
-"""What payments shows on billing's pages (core/panels.py): on a billing account, its payer's
+"""What payments shows on the pages below it (core/panels.py): at the top of a customer account,
+its payment standing in words and colour; on a billing account, its payer's
 standing, payments, stored methods, autopay attempts and dunning, with the forms billing staff
 use to take a payment, store a method or record a promise to pay; on an invoice, what paid it
 and what was written off, with the write-off form."""
@@ -11,8 +12,10 @@ from headend.billing.models import BillingAccount, Invoice
 from headend.billing.standing import OPEN_STATUSES
 from headend.core import clock, panels
 from headend.core.permissions import may
+from headend.crm.models import Account
 
 from . import dunning, gateway, views
+from .account_standing import account_standing
 from .forms import PaymentForm, PaymentMethodForm, PromiseForm, WriteOffForm, amount_text
 
 
@@ -65,3 +68,14 @@ def invoice_payments(request: HttpRequest, invoice: Invoice) -> dict[str, Any] |
         "write_offs": invoice.write_offs.select_related("created_by").order_by("created_at", "id"),
         "write_off_form": WriteOffForm() if owed and may(request.user, "payment.write_off") else None,
     }
+
+
+@panels.register("account.status", template="payments/panels/account_standing.html", order=0)
+def account_payment_standing(request: HttpRequest, account: Account) -> dict[str, Any] | None:
+    """The first thing on the account page, for the roles that read billing: "60 days late:
+    $1,240.00 overdue" in red, with the oldest unpaid invoice, dunning's last step, a promise to
+    pay and autopay; nothing while the customer has no billing account."""
+    if not may(request.user, "billing.read"):
+        return None
+    standing = account_standing(account, today=clock.today())
+    return None if standing is None else {"account": account, "standing": standing}

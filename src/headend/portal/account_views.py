@@ -128,7 +128,10 @@ def quote_sign_view(request: HttpRequest, quote_id: int) -> HttpResponseBase:
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("portal:quote", quote_id=quote.pk)
-        path = contracts_tokens.path(link.document, expires_at=link.expires_at)
+        if link.document is None:  # the worker stores the PDF first
+            messages.info(request, "The quote's document is being prepared: try again in a minute.")
+            return redirect("portal:quote", quote_id=quote.pk)
+        path = contracts_tokens.path(link.document, expires_at=link.expires_at, link_id=link.pk)
     return redirect(path)
 
 

@@ -249,10 +249,12 @@ def signing_path(quote: Quote) -> str:
     """The signing page of the quote's current document if its link was made (the link staff
     emailed), else ""."""
     document = contracts_selectors.current_document(quote=quote)
-    link = SigningLink.objects.filter(document=document).first() if document else None
+    if document is None:
+        return ""
+    link = SigningLink.objects.filter(document=document, revoked_at=None).order_by("created_at", "pk").first()
     if link is None:
         return ""
-    return contracts_tokens.path(link.document, expires_at=link.expires_at)
+    return contracts_tokens.path(document, expires_at=link.expires_at, link_id=link.pk)
 
 
 # --- Bills (a summary; the bill pages have the rest) ----------------------------------------

@@ -13,4 +13,5 @@ class ProvisioningConfig(AppConfig):
             panels,
             radius,
             rest,
+            search,  # services by circuit id or RADIUS username in the staff search
         )

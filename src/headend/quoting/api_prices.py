@@ -30,10 +30,17 @@ MONTHLY_CHANGE = "Monthly recurring charge change"
 ETF = "Early-termination fee"
 
 
+VALUE_CHANGE = "Contract value change"
+
+
 CHANGE_VALUE = (
-    "The change's contract value: the new monthly charge over the months committed after the change, "
-    "less the current monthly charge over the months of the current commitment it releases, "
-    "plus the one-time charge and the early-termination fee."
+    "The contract value after the change: the new monthly charge over the months committed after the "
+    "change, plus the one-time charge and the early-termination fee."
+)
+
+
+VALUE_CHANGE_DESCRIPTION = (
+    "The contract value less the current monthly charge over the months of the current commitment the change releases."
 )
 
 
@@ -118,7 +125,10 @@ def item_prices(line: QuoteLine, currency: str) -> list[QuotePriceOut]:
         description="Charged when the change ends the service's commitment early.",
     )
     value.description = CHANGE_VALUE
-    return [monthly, current, one_time, etf, value]
+    change = _price(
+        VALUE_CHANGE, "total", line.contract_value_change_amount, currency, description=VALUE_CHANGE_DESCRIPTION
+    )
+    return [monthly, current, one_time, etf, value, change]
 
 
 def promotion_alterations(line: Any, currency: str) -> list[PriceAlterationOut]:
@@ -190,4 +200,13 @@ def total_prices(quote: Quote, lines: list[QuoteLine]) -> list[QuotePriceOut]:
             description="The new monthly recurring charge less the current monthly charge of the services changed.",
         )
         entries.insert(1, change)
+        entries.append(
+            _price(
+                VALUE_CHANGE,
+                "total",
+                quote.contract_value_change_amount,
+                quote.currency,
+                description="The items' contract value changes: against what the customer pays today.",
+            )
+        )
     return entries

@@ -11,6 +11,7 @@ from headend.core.errors import Conflict, Forbidden, ValidationError
 from headend.core.permissions import require
 from headend.crm import hooks as crm_hooks
 from headend.quoting import approvals
+from headend.quoting.construction import check_surveys
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval
 
 
@@ -38,8 +39,12 @@ def quote_facts(quote: Quote) -> approvals.QuoteFacts:
 
 
 def refresh_approvals(quote: Quote) -> None:
-    """Ask for the approvals the quote needs now: earlier decisions are void once it changes."""
+    """Ask for the approvals the quote needs now: earlier decisions are void once it changes, and
+    so is a submission for approval (the new prices are submitted again)."""
     now = clock.now()
+    if quote.submitted_at is not None:
+        quote.submitted_at, quote.submitted_by = None, None
+        Quote.objects.filter(pk=quote.pk).update(submitted_at=None, submitted_by=None)
     quote.approvals.filter(status=QuoteApproval.Status.PENDING).delete()
     quote.approvals.exclude(status=QuoteApproval.Status.VOID).update(status=QuoteApproval.Status.VOID)
     facts = quote_facts(quote)
@@ -90,7 +95,50 @@ def quote_approval_decide(*, approval: QuoteApproval, approve: bool, comment: st
     approval.decided_by, approval.decided_at, approval.comment = decided_by, clock.now(), comment
     approval.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     events.emit(f"quote.approval_{approval.status}", subject=quote, data={"approval_id": approval.pk})
+    waiting = quote.approvals.filter(status=QuoteApproval.Status.PENDING).exists()
+    if quote.submitted_at is not None and (not approve or not waiting):
+        # Rejected: back to sales to change it. The last one given: sales may present it.
+        quote.submitted_at, quote.submitted_by = None, None
+        quote.save(update_fields=["submitted_at", "submitted_by"])
+    if approve and not waiting:
+        events.emit("quote.approved", subject=quote)
     return approval
+
+
+@transaction.atomic
+def quote_submit_for_approval(*, quote: Quote, submitted_by: Any) -> Quote:
+    """Sales submits a draft whose rules fired to the approvers they name: it waits in their
+    inbox until the last approval is given (then it may be presented) or one is rejected.
+
+    Raises Conflict unless the quote is a draft that needs an approval not given yet, or when an
+    approval was rejected on these prices (change the quote first). Submitting twice is harmless."""
+    require(submitted_by, "quote.edit")
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status != Quote.Status.DRAFT:
+        raise Conflict(
+            f"Quote {quote.number} is {quote.get_status_display().lower()}; only a draft is submitted for approval.",
+            field="status",
+            code="quote_not_editable",
+        )
+    if quote.submitted_at is not None:
+        return quote
+    check_surveys(quote)
+    current = quote.approvals.exclude(status=QuoteApproval.Status.VOID)
+    if current.filter(status=QuoteApproval.Status.REJECTED).exists():
+        raise Conflict(
+            "An approval was rejected on these prices; change the quote, then submit it again.",
+            field="approvals",
+            code="approval_rejected",
+        )
+    roles = sorted(set(current.filter(status=QuoteApproval.Status.PENDING).values_list("approver_role", flat=True)))
+    if not roles:
+        raise Conflict(
+            "Nothing on this quote needs approval: present it.", field="approvals", code="nothing_to_approve"
+        )
+    quote.submitted_at, quote.submitted_by = clock.now(), submitted_by if getattr(submitted_by, "pk", None) else None
+    quote.save(update_fields=["submitted_at", "submitted_by"])
+    events.emit("quote.submitted_for_approval", subject=quote, data={"approver_roles": roles})
+    return quote
 
 
 def check_approved(quote: Quote) -> None:

@@ -10,6 +10,7 @@ from headend.catalog.models import Product, ProductVersion, Term
 from headend.core.errors import ValidationError
 from headend.core.numbers import MAX_BIGINT, MAX_INT, parse_int
 from headend.crm.models import Account, Location
+from headend.network import reach as network_reach
 from headend.quoting.models import Quote, QuoteLine
 
 
@@ -37,11 +38,26 @@ def check_term(term: Any) -> int:
     return months
 
 
-def check_sellable_at(*, account: Account, location: Location, product_version: ProductVersion, on: dt.date) -> None:
+def check_sellable_at(
+    *, account: Account, location: Location, product_version: ProductVersion, on: dt.date
+) -> "network_reach.ReachCheck":
     """Raise ValidationError unless the version is on sale on `on` to this kind of account, at one
-    of the account's own locations."""
+    of the account's own locations, within our network's reach (network/reach.py: near it or not
+    on the map, the verdict returned says a survey is needed)."""
     if location.account_id != account.pk:
         raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
+    check_sellable_version(account=account, product_version=product_version, on=on)
+    # Reach: off our network, or on it without what the offering needs, refuses it with the
+    # reason; near it or not on the map, sales may quote it, pending a site survey.
+    check = network_reach.offering_reach(location, product_version, on=on)
+    if not check.eligible:
+        raise ValidationError(check.reason, field="product_version", code="not_serviceable")
+    return check
+
+
+def check_sellable_version(*, account: Account, product_version: ProductVersion, on: dt.date) -> None:
+    """Raise ValidationError (`product_version`) unless the version is on sale on `on` to this
+    kind of account, wherever it is sold."""
     if not product_version.is_sellable_on(on):
         state = product_version.get_status_display().lower()
         if product_version.effective_from > on:
@@ -58,13 +74,6 @@ def check_sellable_at(*, account: Account, location: Location, product_version: 
             field="product_version",
             code="not_eligible",
         )
-    # Serviceability: a location known not to support the offering refuses it with the reason;
-    # where coverage is unknown, sales may still quote (pending a survey) and the panel says so.
-    from headend.network import selectors as network_selectors
-
-    check = network_selectors.offering_check(location, product_version, on=on)
-    if not check.eligible and check.code != "coverage_unknown":
-        raise ValidationError(check.reason, field="product_version", code="not_serviceable")
 
 
 # What the catalog's missing template stops a quote line from doing, in sales' words.

@@ -24,6 +24,7 @@ PRICE_FIELDS = [
     "etf_amount",
     "mrc_before_amount",
     "contract_value_amount",
+    "contract_value_change_amount",
     "quote_discount_amount",
     "promotion",
     "promo_mrc_amount",
@@ -85,6 +86,7 @@ def _line_request(line: QuoteLine, *, books: PriceBook, on: dt.date) -> pricing.
         discount=pricing.Discount(pricing.DiscountKind.PERCENT, percent) if percent else None,
         negotiated_mrc_amount=line.negotiated_mrc_amount,
         promotion=books.offer(line.promotion) if line.promotion is not None else None,
+        set_nrc_unit_amount=line.nrc_set_amount,
     )
 
 
@@ -94,13 +96,18 @@ def _set_prices(line: QuoteLine, priced: pricing.PricedLine, *, books: PriceBook
     line.mrc_unit_amount = (priced.list_mrc_amount / priced.quantity).quantize(CENT)
     installed = priced.action in pricing.INSTALLED
     line.nrc_unit_amount = (
-        pricing.term_price(books.version(line.product_version).prices, priced.term_months).nrc_amount
+        (
+            pricing.term_price(books.version(line.product_version).prices, priced.term_months).nrc_amount
+            if line.nrc_set_amount is None
+            else line.nrc_set_amount
+        )
         if installed
         else ZERO
     )
     line.mrc_amount, line.mrc_before_amount = priced.mrc_amount, priced.mrc_before_amount
     line.nrc_amount, line.etf_amount = priced.nrc_amount + priced.move_fee_amount, priced.etf_amount
     line.contract_value_amount = priced.contract_value_amount
+    line.contract_value_change_amount = priced.contract_value_change_amount
     line.quote_discount_amount = priced.quote_discount_amount
     line.promo_months = priced.promo_months
     line.promo_mrc_amount = priced.promo_mrc_amount if priced.promo_months else None

@@ -22,10 +22,13 @@ catalog/pricing_rules.py (catalog/selectors.py `version_pricing` turns a version
 - Installation (the term price's one-time charge) is charged on add, add-on and replace lines.
   Waiving it sets it to zero and flags the line; on a version whose installation is not
   waivable, a waiver the promotion does not grant needs approval.
+- Contract value has one meaning on every line: what the customer pays on the line's terms,
+  the monthly charges over the months committed (promotional months at the promotional charge)
+  plus the one-time charges (installation, move fee, ETF). Beside it, its change against what
+  the customer pays today: the contract value less the current monthly charge over the months
+  of the current commitment the line releases (for a new service, the change is the value).
 - Change lines are deltas against the service as it is (`CurrentService`): before and after
-  monthly charges, one-time charges (move fee, installation, ETF) and the contract value of the
-  change = after monthly charges over the months committed after the change - current monthly
-  charge over the months of the current commitment the change releases + one-time charges.
+  monthly charges and one-time charges (move fee, installation, ETF).
   Re-term always starts a new term of the requested length on the change day; other changes keep
   the current term (and its end date) unless a different term length is asked for.
 - Months remaining in a term: from the change day (the first day on the new terms, or without
@@ -134,6 +137,8 @@ class LineRequest:
     negotiated_mrc_amount: Decimal | None = None
     promotion: PromotionOffer | None = None
     waive_installation: bool = False
+    # A one-time charge per unit set outside the catalog (a construction charge priced by distance).
+    set_nrc_unit_amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ class PricedLine:
     mrc_before_amount: Decimal  # the service's monthly charge before the change (0 for a new service)
     committed_months: int  # months the new monthly charge is committed
     released_months: int  # months of the current commitment the change releases
-    contract_value_amount: Decimal
+    contract_value_amount: Decimal  # the line's total over its term: monthly x months committed + one-time
     floor_amount: Decimal | None  # the line's floor: floor per unit x quantity (None: no floor check)
     installation_waived: bool
     needs_approval: bool
@@ -165,6 +170,8 @@ class PricedLine:
     # and how far below it the line is priced, in percent: what the discount rules look at.
     catalog_mrc_amount: Decimal | None = None
     price_cut_percent: Decimal = ZERO
+    # The contract value less what the customer pays today over the months the line releases.
+    contract_value_change_amount: Decimal = ZERO
 
     @property
     def mrc_change_amount(self) -> Decimal:
@@ -363,7 +370,8 @@ def price_quote_line(request: LineRequest) -> PricedLine:
 
     nrc, waived, waiver_reason = ZERO, False, ""
     if action in INSTALLED:
-        full_nrc = line_amount(term_price(pricing.prices, term).nrc_amount, quantity)
+        unit = request.set_nrc_unit_amount
+        full_nrc = line_amount(term_price(pricing.prices, term).nrc_amount if unit is None else unit, quantity)
         by_promotion = promotion is not None and promotion.waives_installation
         if full_nrc > 0 and (request.waive_installation or by_promotion):
             waived = True
@@ -432,11 +440,11 @@ def finish_line(line: PricedLine, quote_share: Decimal) -> PricedLine:
     contract_value = (
         promo_mrc * promo_months
         + mrc * (line.committed_months - promo_months)
-        - line.mrc_before_amount * line.released_months
         + line.nrc_amount
         + line.move_fee_amount
         + line.etf_amount
     )
+    change = contract_value - line.mrc_before_amount * line.released_months
     # A promotion is the catalog's own offer; stacked on a discount, the line is cut to its price.
     stacked = promotion is not None and (line.line_discount_amount > 0 or quote_share > 0)
     cut = price_cut_percent(line.catalog_mrc_amount, promo_mrc if stacked else mrc)
@@ -450,6 +458,7 @@ def finish_line(line: PricedLine, quote_share: Decimal) -> PricedLine:
         promo_mrc_amount=promo_mrc,
         promo_months=promo_months,
         contract_value_amount=contract_value,
+        contract_value_change_amount=change,
         needs_approval=bool(reasons),
         reasons=reasons,
         price_cut_percent=cut,

@@ -1,6 +1,8 @@
-"""A draft quote's new lines and discounts: add a line (an add-on on its base) or take one off,
-discount a line, many lines at once (bulk edit) or the whole quote."""
+"""A draft quote's new lines and discounts: add a line (an add-on on its base), one product to
+many sites at once, or take one off; discount a line, many lines at once (bulk edit) or the
+whole quote."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -9,13 +11,20 @@ from simple_history.utils import bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
-from headend.core import clock, events
+from headend.core import audit, clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.ids import parse_id
 from headend.core.numbers import parse_percent
 from headend.crm.models import Location
 from headend.quoting._common import lock_draft, recompute_totals
-from headend.quoting.line_checks import check_quantity, check_sellable_at, check_term, check_workable
+from headend.quoting.construction import note_site_reach
+from headend.quoting.line_checks import (
+    check_quantity,
+    check_sellable_at,
+    check_sellable_version,
+    check_term,
+    check_workable,
+)
 from headend.quoting.line_prices import PRICE_FIELDS, PriceBook, lines_to_price, price_new_line
 from headend.quoting.models import Quote, QuoteLine
 
@@ -45,6 +54,74 @@ def quote_line_add(
     )
     recompute_totals(quote, edited_by=added_by)
     return line
+
+
+# Sites named in one "add to sites" refusal; the rest are counted.
+SITES_NAMED = 10
+
+
+@transaction.atomic
+def quote_lines_add_to_sites(
+    *,
+    quote: Quote,
+    product_version: ProductVersion,
+    locations: Iterable[Location],
+    term_months: Any,
+    quantity: Any = 1,
+    added_by: Any = None,
+) -> list[QuoteLine]:
+    """Add one product to many of the account's sites at once: a line per site, each checked and
+    priced by the single line's rules (`add_line`: on sale, the site's serviceability, an add-on's
+    base), the catalog read once, the totals once. All or nothing: a site that cannot take the
+    product refuses the whole addition, and every such site is named (field `locations`)."""
+    sites = list({location.pk: location for location in locations}.values())
+    if not sites:
+        raise ValidationError("Tick at least one site.", field="locations", code="required")
+    foreign = [location for location in sites if location.account_id != quote.account_id]
+    if foreign:
+        raise ValidationError(
+            f"{foreign[0].label} belongs to another account.", field="locations", code="foreign_location"
+        )
+    quantity = check_quantity(quantity)
+    quote = lock_draft(quote)
+    # What the version itself fails (not on sale, not for this customer, no template) is said once.
+    check_sellable_version(account=quote.account, product_version=product_version, on=clock.today())
+    check_workable(product_version.product, "add", field="product_version")
+    term_months = catalog_selectors.price_for(version=product_version, term_months=check_term(term_months)).term_months
+    position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
+    books, lines, refused = PriceBook(), [], []
+    for location in sites:
+        position += 1
+        try:
+            lines.append(
+                add_line(
+                    quote,
+                    location=location,
+                    product_version=product_version,
+                    term_months=term_months,
+                    quantity=quantity,
+                    position=position,
+                    books=books,
+                )
+            )
+        except ValidationError as exc:  # the site's own verdict (serviceability, an add-on's base)
+            refused.append(f"{location.label}: {exc.message}")
+    if refused:
+        more = f" (and {len(refused) - SITES_NAMED} more)" if len(refused) > SITES_NAMED else ""
+        raise ValidationError(
+            f"{len(refused)} of {len(sites)} sites cannot take {product_version.sales_name}; nothing was added. "
+            + " ".join(refused[:SITES_NAMED])
+            + more,
+            field="locations",
+            code="not_serviceable",
+        )
+    recompute_totals(quote, edited_by=added_by)
+    events.emit(
+        "quote.lines_added",
+        subject=quote,
+        data={"product_version_id": product_version.pk, "sites": len(lines)},
+    )
+    return lines
 
 
 def _addon_base(
@@ -131,7 +208,7 @@ def add_line(
     `books` by callers pricing many lines of the same versions."""
     quantity = check_quantity(quantity)
     today = clock.today()
-    check_sellable_at(account=quote.account, location=location, product_version=product_version, on=today)
+    reach = check_sellable_at(account=quote.account, location=location, product_version=product_version, on=today)
     base_line, base_service = _addon_base(quote, location, product_version, rides_on)
     check_workable(product_version.product, "add", field="product_version")
     term = catalog_selectors.price_for(version=product_version, term_months=term_months).term_months
@@ -149,6 +226,7 @@ def add_line(
     )
     price_new_line(line, books=books or PriceBook(), on=today)
     line.save()
+    note_site_reach(quote, location=location, check=reach, requested_by=audit.current_user())
     return line
 
 

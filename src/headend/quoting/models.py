@@ -13,6 +13,7 @@ from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 from headend.core.user_files import RandomName
 from headend.crm.models import Account, Location, Opportunity
+from headend.quoting.pricing import monthly_after
 
 
 class Quote(StatusModel):
@@ -55,7 +56,17 @@ class Quote(StatusModel):
     currency = models.CharField(max_length=3)
     mrr_amount = models.DecimalField("monthly recurring", max_digits=12, decimal_places=2, default=Decimal("0"))
     one_time_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # The lines' totals over their terms (monthly x months committed + one-time), and against what
+    # the customer pays today for what the lines change (for new services, the same amount).
     contract_value_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    contract_value_change_amount = models.DecimalField(
+        "contract value change", max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    # Every service the customer pays for at the quote's sites, a month, when it was last priced
+    # (None: priced before this was kept; the document then shows the changed services' sum).
+    mrr_today_amount = models.DecimalField(
+        "monthly recurring today at the quote's sites", max_digits=12, decimal_places=2, null=True, blank=True
+    )
     valid_until = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -72,6 +83,12 @@ class Quote(StatusModel):
         verbose_name="prices last changed by",
     )
     price_revision = models.PositiveIntegerField(default=0)
+    # Submitted for approval (a draft whose rules fired): what the approvers' inbox lists, until
+    # the last approval is given, one is rejected, or an edit asks for them again.
+    submitted_at = models.DateTimeField("submitted for approval at", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     presented_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -96,8 +113,22 @@ class Quote(StatusModel):
         return self.mrr_amount - self.mrr_before_amount
 
     @property
+    def mrr_after_amount(self) -> Decimal | None:
+        """What the customer pays a month at the quote's sites once it is done (None: not known)."""
+        if self.mrr_today_amount is None:
+            return None
+        return monthly_after(
+            today_amount=self.mrr_today_amount, mrr_before_amount=self.mrr_before_amount, mrr_amount=self.mrr_amount
+        )
+
+    @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """A draft submitted for approval, its approvers not all done yet."""
+        return self.status == self.Status.DRAFT and self.submitted_at is not None
 
     def is_expired_on(self, day: dt.date) -> bool:
         return self.valid_until is not None and day > self.valid_until
@@ -180,6 +211,16 @@ class QuoteLine(models.Model):
     mrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
     nrc_amount = models.DecimalField(max_digits=12, decimal_places=2)
     contract_value_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Against what the customer pays today over the months the line releases (pricing's rules).
+    contract_value_change_amount = models.DecimalField(
+        "contract value change", max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    # A one-time charge per unit set outside the catalog's prices (a construction charge, priced
+    # by the distance to our network), and why, in sales' words.
+    nrc_set_amount = models.DecimalField(
+        "one-time charge set by rule", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(max_length=200, blank=True)
     history = audit.history()
 
     class Meta:
@@ -277,6 +318,7 @@ class SiteImportJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         CHECKING = "checking", "Checking rows"
+        CHECKED = "checked", "Checked: some rows are invalid"  # the file is kept for "import the valid rows"
         IMPORTING = "importing", "Pricing and saving"
         COMPLETED = "completed", "Completed"
         REFUSED = "refused", "Refused"
@@ -315,7 +357,11 @@ class SiteImportJob(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.REFUSED, self.Status.FAILED)
+        return self.status in (self.Status.CHECKED, self.Status.COMPLETED, self.Status.REFUSED, self.Status.FAILED)
+
+    @property
+    def valid_rows(self) -> int:
+        return max(self.rows_total - self.invalid_rows, 0)
 
 
 class UpgradeOffer(models.Model):
@@ -359,3 +405,70 @@ class UpgradeOffer(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class SiteSurvey(models.Model):
+    """A site survey a quote needs before it is presented: the site is near our network (a build,
+    with a construction charge) or where it is is not known. One per site per opportunity (a
+    revised quote keeps it); fulfillment does the survey as a work order and reports the outcome,
+    or a sales manager waives it with a reason."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Survey requested"
+        SCHEDULED = "scheduled", "Survey scheduled"
+        DONE_FEASIBLE = "done_feasible", "Surveyed: can be built"
+        DONE_NOT_FEASIBLE = "done_not_feasible", "Surveyed: cannot be built"
+        WAIVED = "waived", "Waived by a manager"
+
+    class Reach(models.TextChoices):
+        NEAR_NET = "near_net", "Near our network"
+        UNKNOWN = "unknown", "Not on the map"
+
+    # Present may go on: the survey found the site can be built, or a manager waived it.
+    CLEARED = (Status.DONE_FEASIBLE, Status.WAIVED)
+    OPEN = (Status.REQUESTED, Status.SCHEDULED)
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="site_surveys")
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="site_surveys")  # the one that asked
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="site_surveys")
+    reach = models.CharField(max_length=10, choices=Reach.choices)
+    distance_m = models.PositiveIntegerField("metres from our network", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    # The construction charge as estimated from the distance, and as the survey revised it.
+    estimate_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    revised_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    work_order_number = models.CharField(max_length=20, blank=True)  # fulfillment's, once made
+    outcome_notes = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    waiver_reason = models.CharField(max_length=300, blank=True)
+    history = audit.history()
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "location"], name="site_survey_once_per_site"),
+            models.CheckConstraint(
+                condition=~models.Q(status="waived") | ~models.Q(waiver_reason=""),
+                name="site_survey_waiver_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey of {self.location_id} for {self.quote_id}"
+
+    @property
+    def cleared(self) -> bool:
+        return self.status in self.CLEARED
+
+    @property
+    def construction_amount(self) -> Decimal | None:
+        """The construction charge to quote: as revised by the survey, else as estimated."""
+        return self.revised_amount if self.revised_amount is not None else self.estimate_amount

@@ -67,9 +67,10 @@ class PricedTotals:
     mrr_amount: Decimal  # new monthly recurring
     mrr_change_amount: Decimal
     one_time_amount: Decimal  # installation + move fees + ETFs
-    contract_value_amount: Decimal
+    contract_value_amount: Decimal  # the lines' totals over their terms
     discount_amount: Decimal  # line and quote discounts, per month
     needs_approval: bool
+    contract_value_change_amount: Decimal = ZERO  # against what the customer pays today
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ __all__ = [  # with the line engine and the catalog's values and lookups, for ca
     "discount_amount",
     "etf_amount",
     "finish_line",
+    "monthly_after",
     "months_remaining",
     "price_cut_percent",
     "price_quote",
@@ -146,16 +148,25 @@ def spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
 def priced_totals(lines: Iterable[PricedLine]) -> PricedTotals:
     """New and former monthly recurring, one-time charges and contract value: sums of rounded lines."""
-    before = after = once = value = discounts = ZERO
+    before = after = once = value = change = discounts = ZERO
     approval = False
     for line in lines:
         before += line.mrc_before_amount
         after += line.mrc_amount
         once += line.nrc_amount + line.move_fee_amount + line.etf_amount
         value += line.contract_value_amount
+        change += line.contract_value_change_amount
         discounts += line.line_discount_amount + line.quote_discount_amount
         approval = approval or line.needs_approval
-    return PricedTotals(before, after, after - before, once, value, discounts, approval)
+    return PricedTotals(before, after, after - before, once, value, discounts, approval, change)
+
+
+def monthly_after(*, today_amount: Decimal, mrr_before_amount: Decimal, mrr_amount: Decimal) -> Decimal:
+    """What the customer pays a month at the quote's sites once it is done: every service there
+    today (`today_amount`), less the monthly charges of the services the quote changes or cancels
+    (`mrr_before_amount`), plus the monthly charges of its lines (`mrr_amount`: new services and
+    the changed ones at their new price; a cancel adds nothing)."""
+    return today_amount - mrr_before_amount + mrr_amount
 
 
 def price_quote(requests: Iterable[LineRequest], *, discount: Discount | None = None) -> PricedQuote:

@@ -14,6 +14,7 @@ from headend.crm import services as crm_services
 from headend.crm.models import Account, Opportunity
 from headend.quoting._common import recompute_totals, sync_opportunity
 from headend.quoting.approving import check_approved
+from headend.quoting.construction import check_surveys
 from headend.quoting.hooks import quote_orders
 from headend.quoting.line_checks import check_lines_workable
 from headend.quoting.line_prices import PriceBook, lines_to_price, price_quote_lines
@@ -66,6 +67,7 @@ def quote_present(*, quote: Quote, presented_by: Any = None, site_url: str = "")
             "Add at least one line before presenting the quote.", field="quoteItem", code="empty_quote"
         )
     check_lines_workable(quote)
+    check_surveys(quote)
     check_approved(quote)
     quote.status, quote.presented_at = Quote.Status.PRESENTED, now
     quote.valid_until = clock.local_date(now) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)

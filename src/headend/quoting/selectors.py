@@ -2,15 +2,22 @@
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import models
 
+from headend.core import permissions
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.crm.selectors import account_scope
+from headend.inventory.models import Service
 from headend.quoting.models import Quote, QuoteApproval, QuoteLine, SiteImportJob
+
+# The quotes list's status filter: the statuses, and drafts submitted for approval.
+AWAITING_APPROVAL = "awaiting_approval"
+STATUS_FILTERS = [Quote.Status.choices[0], (AWAITING_APPROVAL, "Awaiting approval"), *Quote.Status.choices[1:]]
 
 
 def quote_list(
@@ -27,7 +34,9 @@ def quote_list(
     quotes = Quote.objects.filter(account__in=account_scope(user=user)).select_related("account", "opportunity")
     if account_id not in (None, ""):
         quotes = quotes.filter(account_id=parse_id(account_id))
-    if status:
+    if status == AWAITING_APPROVAL:
+        quotes = quotes.filter(status=Quote.Status.DRAFT, submitted_at__isnull=False)
+    elif status:
         quotes = quotes.filter(status=status)
     if statuses is not None:
         quotes = quotes.filter(status__in=list(statuses))
@@ -83,6 +92,63 @@ def quote_line_get_for(*, user: Any, line_id: Any) -> QuoteLine:
 
 def approval_list(*, quote: Quote) -> list[QuoteApproval]:
     return list(quote.approvals.select_related("rule", "decided_by").order_by("-created_at", "-pk"))
+
+
+@dataclass(frozen=True)
+class ApprovalPanel:
+    """What the quote page's approvals panel shows: the approvals on the quote as it stands
+    (void ones left out) and the step they leave sales at."""
+
+    approvals: list[QuoteApproval]
+    waiting: int  # not decided yet
+    rejected: bool
+    awaiting: bool  # submitted, in the approvers' inbox
+    has_lines: bool
+
+    @property
+    def step(self) -> str:
+        """submit, awaiting, rejected, or ready (nothing waits: the quote may be presented)."""
+        if self.rejected:
+            return "rejected"
+        if self.awaiting:
+            return "awaiting"
+        return "submit" if self.waiting else "ready"
+
+
+def approval_panel(*, quote: Quote) -> ApprovalPanel:
+    current = [
+        approval
+        for approval in quote.approvals.select_related("rule", "decided_by").order_by("created_at", "pk")
+        if approval.status != QuoteApproval.Status.VOID
+    ]
+    return ApprovalPanel(
+        approvals=current,
+        waiting=sum(1 for approval in current if approval.status == QuoteApproval.Status.PENDING),
+        rejected=any(approval.status == QuoteApproval.Status.REJECTED for approval in current),
+        awaiting=quote.awaiting_approval,
+        has_lines=quote.lines.exists(),
+    )
+
+
+def approval_inbox(*, user: Any) -> models.QuerySet[QuoteApproval]:
+    """The approvals waiting for `user`, oldest submission first: pending, on quotes submitted for
+    approval that `user` may see, for a role `user` holds (an admin: every role), and not on a
+    quote `user` made or last priced (maker-checker: another approver decides those)."""
+    roles = permissions.user_roles(user)
+    approvals = QuoteApproval.objects.filter(
+        status=QuoteApproval.Status.PENDING,
+        quote__status=Quote.Status.DRAFT,
+        quote__submitted_at__isnull=False,
+        quote__account__in=account_scope(user=user),
+    )
+    if permissions.Role.ADMIN not in roles:
+        approvals = approvals.filter(approver_role__in=list(roles))
+    user_id = getattr(user, "pk", None)
+    if user_id is not None:
+        approvals = approvals.exclude(quote__created_by_id=user_id).exclude(quote__priced_by_id=user_id)
+    return approvals.select_related("quote__account", "quote__submitted_by", "rule").order_by(
+        "quote__submitted_at", "created_at", "pk"
+    )
 
 
 def approval_get(*, quote: Quote, approval_id: Any) -> QuoteApproval:
@@ -156,6 +222,26 @@ def quote_compare(*, old: Quote, new: Quote) -> list[CompareRow]:
                 )
             )
     return rows
+
+
+# The services a customer pays for today: running, suspended, or running until a disconnect date.
+PAID_TODAY = (Service.Status.ACTIVE, Service.Status.SUSPENDED, Service.Status.PENDING_DISCONNECT)
+
+
+def quote_mrr_today(*, quote: Quote) -> Decimal:
+    """What the customer pays a month today for every service at the quote's sites: the sites of
+    its lines and the sites the services it moves are at now, whether the quote changes those
+    services or not."""
+    lines = QuoteLine.objects.filter(quote_id=quote.pk)
+    sites = models.Q(location_id__in=lines.values("location_id")) | models.Q(
+        location_id__in=lines.exclude(target_service=None).values("target_service__location_id")
+    )
+    total = (
+        Service.objects.filter(account_id=quote.account_id, status__in=PAID_TODAY)
+        .filter(sites)
+        .aggregate(total=models.Sum("mrc_amount"))["total"]
+    )
+    return total if total is not None else Decimal("0.00")
 
 
 def site_import_job_get(*, quote: Quote, job_id: Any) -> SiteImportJob:

@@ -1,7 +1,8 @@
 """Reading a CSV of sites for a multi-location quote: one row per site and product.
 
 Columns (header row, any order): site_name, address, unit, contact_name, contact_email,
-contact_phone, product (catalog code), term (0, 12, 24 or 36), quantity (default 1).
+contact_phone, product (catalog code), term (0, 12, 24 or 36), quantity (default 1). One product
+goes to many sites as many rows with its code; `template_csv` is the file to fill in.
 
 A cell with a NUL character or longer than its column's width (WIDTHS: what the site, contact
 and line it becomes can hold) fails its row, by column, as does a row the csv module cannot
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REQUIRED = ("address", "product", "term")
-KNOWN = {
+# In the template's order.
+COLUMNS = (
     "site_name",
     "address",
     "unit",
@@ -24,8 +26,10 @@ KNOWN = {
     "product",
     "term",
     "quantity",
-}
+)
+KNOWN = set(COLUMNS)
 MAX_ROWS = 2000  # checked and imported while the user waits
+BACKGROUND_ROWS = 500  # past this many lines, the upload page hands the file to the worker
 MAX_BACKGROUND_ROWS = 100_000  # checked and imported by the worker
 # Characters a cell of each column may have: the site's name and unit, its street address (the
 # normalised street is no longer), the contact's name (first and last) and email.
@@ -40,6 +44,28 @@ WIDTHS = {
     "term": 20,
     "quantity": 20,
 }
+
+
+def template_csv(*, product_code: str) -> bytes:
+    """The file to fill in: the header and one example row selling `product_code` (a product on
+    one row per site: many rows of the same code add it to many sites)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(
+        [
+            "Main office",
+            "84 Water St, Eastport, ME 04631",
+            "Suite 2",
+            "Jo Plant",
+            "jo@example.com",
+            "207-555-0134",
+            product_code,
+            "12",
+            "1",
+        ]
+    )
+    return out.getvalue().encode()
 
 
 class SiteFileError(Exception):

@@ -1,5 +1,6 @@
 """Sites from a CSV onto a draft quote: check every row, then add the sites, their contacts and
-lines, at once or, for a large file, in the worker with progress. Reading the file is
+lines, at once or, for a large file, in the worker with progress. A file with invalid rows is
+kept, so its valid rows can be imported later without a new upload. Reading the file is
 `site_import`'s (pure)."""
 
 import datetime as dt
@@ -13,8 +14,9 @@ from django.db import models, transaction
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
 from headend.core import audit, clock, events, user_files
-from headend.core.errors import DomainError, ValidationError
+from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.core.phones import normalize_phone
+from headend.crm import geocoding, placing
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
 from headend.crm.addresses import normalize_address, parse_address_line
@@ -24,6 +26,7 @@ from headend.quoting.line_checks import check_quantity, check_term
 from headend.quoting.line_prices import PriceBook
 from headend.quoting.lines import add_line
 from headend.quoting.models import Quote, SiteImportJob
+from headend.quoting.site_reach import check_rows_reach
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ def _check_site_rows(quote: Quote, rows: list[site_import.SiteRow], progress: An
         _check_site_row(quote, row, seen, today, versions)
         if progress is not None and done % 500 == 0:
             progress(done)
+    check_rows_reach(quote, rows)  # off our network: the row says why (network/reach.py)
 
 
 def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
@@ -123,6 +127,11 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
     locations = {location.address_key: location for location in quote.account.locations.all()}
     position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
     books = PriceBook()
+    # The new sites placed from the provider's address list in one query; the online geocoders
+    # (network calls) try the rest in the worker after commit.
+    new_sites = {row.parsed["address"].key: row.parsed["address"] for row in rows if row.valid}
+    matches = geocoding.geocode_many([a for key, a in new_sites.items() if key not in locations], online=False)
+    created = []
     for row in rows:
         if not row.valid:
             continue
@@ -138,8 +147,10 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
                 state=address.state,
                 postal_code=address.postal_code,
                 normalized=address,
+                geocoded=matches[address.key],
             )
             locations[address.key] = location
+            created.append(location)
         email, phone = values.get("contact_email", "").lower(), row.parsed["phone"]
         wanted = bool(values.get("contact_name") and (email or phone))
         if wanted and not crm_selectors.contact_known(account_id=quote.account_id, email=email, phone=phone):
@@ -162,6 +173,7 @@ def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
             position=position,
             books=books,
         )
+    placing.locations_geocode_later(locations=created)
 
 
 @transaction.atomic
@@ -208,6 +220,79 @@ def site_import_job_create(
     return job
 
 
+REPORT_ROWS = 200  # invalid rows a kept file's report lists
+
+
+def _report(rows: list[site_import.SiteRow]) -> list[dict[str, Any]]:
+    return [{"line": row.line, "errors": row.errors} for row in rows if not row.valid][:REPORT_ROWS]
+
+
+@transaction.atomic
+def site_import_keep(
+    *, quote: Quote, upload: Any, rows: list[site_import.SiteRow], created_by: Any = None
+) -> SiteImportJob:
+    """Keep a checked file with invalid rows (stored privately under a random name, like every
+    file people hand us) and its report, so the valid rows can be imported from it later
+    without uploading it again (`site_import_valid_rows`).
+
+    Raises ValidationError (`file`) for a file too large or not CSV text."""
+    checked = user_files.check_upload(upload, kind=user_files.SITE_IMPORT, field="file")
+    quote = lock_draft(quote)
+    invalid = sum(1 for row in rows if not row.valid)
+    return SiteImportJob.objects.create(
+        quote=quote,
+        file=upload,
+        file_name=checked.name,
+        status=SiteImportJob.Status.CHECKED,
+        rows_total=len(rows),
+        rows_checked=len(rows),
+        invalid_rows=invalid,
+        report=_report(rows),
+        error=f"{invalid} rows are invalid; nothing imported yet.",
+        created_by=created_by,
+        created_at=clock.now(),
+        finished_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def site_import_valid_rows(*, job: SiteImportJob, imported_by: Any = None) -> SiteImportJob:
+    """Import the valid rows of a kept file (a checked job): its rows are read and checked again
+    (the catalog or the account may have moved since), the valid ones imported at once, or by
+    the worker for a file past `BACKGROUND_ROWS`. Only a checked job imports: a second click finds it
+    completed (or queued) and is a Conflict (`already_imported`) that writes nothing, so nothing
+    is imported twice."""
+    quote = lock_draft(job.quote)
+    job = SiteImportJob.objects.select_for_update().get(pk=job.pk, quote=quote)
+    if job.status != SiteImportJob.Status.CHECKED:
+        state = "imported already" if job.import_valid_rows else "not waiting for that"
+        raise Conflict(
+            f"{job.file_name} is {state} ({job.get_status_display().lower()}): nothing was imported again.",
+            field="job",
+            code="already_imported",
+        )
+    job.import_valid_rows = True
+    if job.rows_total > site_import.BACKGROUND_ROWS:
+        job.status, job.rows_checked, job.error, job.finished_at = SiteImportJob.Status.QUEUED, 0, "", None
+        job.save(update_fields=["import_valid_rows", "status", "rows_checked", "error", "finished_at"])
+        from headend.quoting.tasks import run_site_import
+
+        transaction.on_commit(lambda: run_site_import.enqueue(job.pk))
+        return job
+    with job.file.open("rb") as handle:
+        rows = _read_site_file(handle.read(), max_rows=site_import.MAX_ROWS)
+    _check_site_rows(quote, rows)
+    valid = [row for row in rows if row.valid]
+    _import_site_rows(quote, valid)
+    recompute_totals(quote, edited_by=imported_by)
+    events.emit("quote.sites_imported", subject=quote, data={"rows": len(valid), "job_id": job.pk})
+    job.status, job.finished_at, job.error = SiteImportJob.Status.COMPLETED, clock.now(), ""
+    job.rows_total, job.rows_checked, job.rows_done = len(rows), len(rows), len(valid)
+    job.invalid_rows, job.report = len(rows) - len(valid), _report(rows)
+    job.save()
+    return job
+
+
 def site_import_job_run(*, job_id: int, chunk: int = 500) -> SiteImportJob:
     """Check every row, then import in chunks of `chunk` rows, each its own transaction, keeping
     `rows_done` current; the totals are recomputed once at the end. Safe to run twice: a job
@@ -251,10 +336,11 @@ def _site_import_job_steps(job: SiteImportJob, *, chunk: int) -> SiteImportJob:
         job.quote, rows, progress=lambda done: SiteImportJob.objects.filter(pk=job.pk).update(rows_checked=done)
     )
     invalid = [row for row in rows if not row.valid]
-    report = [{"line": row.line, "errors": row.errors} for row in invalid[:200]]
+    report = _report(rows)
     SiteImportJob.objects.filter(pk=job.pk).update(rows_checked=len(rows), invalid_rows=len(invalid), report=report)
     if invalid and not job.import_valid_rows:
-        return finish(SiteImportJob.Status.REFUSED, error=f"{len(invalid)} rows are invalid; nothing imported.")
+        # The file is kept: "import the valid rows" (`site_import_valid_rows`) needs no new upload.
+        return finish(SiteImportJob.Status.CHECKED, error=f"{len(invalid)} rows are invalid; nothing imported yet.")
     SiteImportJob.objects.filter(pk=job.pk).update(status=SiteImportJob.Status.IMPORTING)
     valid = [row for row in rows if row.valid]
     try:

@@ -13,22 +13,22 @@ from headend.core import events, panels, user_files
 from headend.core.errors import DomainError, ValidationError
 from headend.core.forms import add_domain_error
 from headend.core.http import HtmxHttpRequest
+from headend.core.ids import parse_id
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, require, staff_required
 from headend.crm import selectors as crm_selectors
 from headend.network import selectors as network_selectors
-from headend.quoting import selectors, services
-from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm
+from headend.quoting import selectors, services, site_import
+from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm, QuoteSitesAddForm
 from headend.quoting.models import Quote, QuoteLine
 
 
 @staff_required
 def quote_list_view(request: HttpRequest) -> HttpResponse:
     query, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    quotes = selectors.quote_list(
-        user=request.user, query=query, status=status if status in Quote.Status.values else ""
-    )
-    context = {"query": query, "status": status, "statuses": Quote.Status.choices, **paginate(request, quotes)}
+    known = status in Quote.Status.values or status == selectors.AWAITING_APPROVAL
+    quotes = selectors.quote_list(user=request.user, query=query, status=status if known else "")
+    context = {"query": query, "status": status, "statuses": selectors.STATUS_FILTERS, **paginate(request, quotes)}
     return render(request, "quoting/quote_list.html", context)
 
 
@@ -57,12 +57,19 @@ SITE_CHOICES = 200  # sites offered in the line form's menu; more: those the fil
 
 
 def _detail_context(
-    request: HttpRequest, quote_id: int, *, line_form: QuoteLineForm | None = None, line_id: int | None = None
+    request: HttpRequest,
+    quote_id: int,
+    *,
+    line_form: QuoteLineForm | None = None,
+    line_id: int | None = None,
+    sites_form: QuoteSitesAddForm | None = None,
 ) -> dict:
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id, with_lines=False)
     can_sell = may(request.user, "quote.edit")
     if line_form is None and quote.is_editable and can_sell:
         line_form = QuoteLineForm(account=quote.account, quote=quote)
+    if sites_form is None and quote.is_editable and can_sell:
+        sites_form = QuoteSitesAddForm(account=quote.account, initial={"term_months": 12, "quantity": 1})
     search = request.GET.get("q", "").strip()
     listing = selectors.quote_line_page(
         quote=quote, query=search, page=request.GET.get("page"), per_page=LINES_PER_PAGE, line_id=line_id
@@ -94,11 +101,17 @@ def _detail_context(
         "search_query": urlencode({"q": search}) + "&" if search else "",
         "site_choices": _limit_site_choices(line_form, query=search) if line_form else None,
         "line_form": line_form,
+        # "Add to sites": one product to many sites (builder_views.py).
+        "sites_form": sites_form,
+        "sites_shown": _limit_site_checkboxes(sites_form, query=search) if sites_form else None,
         "search": search,
         "decision_form": QuoteDecisionForm(initial={"accepted_by_name": ""}),
         "can_sell": can_sell,
         "order": getattr(quote, "order", None) if quote.status == Quote.Status.ACCEPTED else None,
         "approvals": selectors.approval_list(quote=quote),
+        "approval_panel": selectors.approval_panel(quote=quote),
+        # "Preview and present" once nothing waits for approval: contracts draws it (its panels.py).
+        "present_panels": panels.render("quote.present", request=request, obj=quote),
         "i_priced_it": request.user.pk in (quote.created_by_id, quote.priced_by_id),
         "activity": events.activity(quote),
         "versions": selectors.quote_versions(quote=quote),
@@ -132,6 +145,20 @@ def _limit_site_choices(form: QuoteLineForm, *, query: str) -> dict | None:
     if chosen and str(chosen) not in {str(location.pk) for location in shown}:
         shown += list(locations.filter(pk=getattr(chosen, "pk", chosen)))
     field.widget.choices = [("", field.empty_label), *((location.pk, location.label) for location in shown)]
+    return {"shown": len(shown), "total": total}
+
+
+def _limit_site_checkboxes(form: QuoteSitesAddForm, *, query: str) -> dict:
+    """The "add to sites" form ticks from the first SITE_CHOICES sites (those the line filter
+    matches first), with those already ticked; "every site" reaches the rest."""
+    field = cast(ModelChoiceField, form.fields["locations"])
+    locations = cast(QuerySet, field.queryset)
+    total = locations.count()
+    shown = list(_sites_matching(locations, query))
+    ticked = {str(value) for value in (form["locations"].value() or [])}
+    shown_ids = {str(location.pk) for location in shown}
+    shown += list(locations.filter(pk__in=[parse_id(pk) for pk in ticked - shown_ids]))
+    field.widget.choices = [(location.pk, location.label) for location in shown]
     return {"shown": len(shown), "total": total}
 
 
@@ -191,10 +218,9 @@ def quote_transition_view(request: HttpRequest, quote_id: int, action: str) -> H
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
     try:
         if action == "present":
-            services.quote_present(
-                quote=quote, presented_by=request.user, site_url=request.build_absolute_uri("/").rstrip("/")
-            )
-            messages.success(request, f"Quote {quote.number} presented.")
+            # Presenting is previewing the document, choosing who receives it and sending it
+            # (contracts' present page, behind the button in the approvals panel): never here.
+            messages.error(request, "Preview the quote and choose who receives it: use “Preview and present”.")
         elif action == "accept":
             form = QuoteDecisionForm(request.POST)
             if not form.is_valid():
@@ -266,7 +292,7 @@ def quote_compare_view(request: HttpRequest, quote_id: int, other_id: int) -> Ht
     )
 
 
-BACKGROUND_ROWS = 500  # a larger file is checked and priced by the worker, with progress
+BACKGROUND_ROWS = site_import.BACKGROUND_ROWS  # a larger file is checked and priced by the worker, with progress
 
 
 def _site_file_error(upload: UploadedFile) -> str:
@@ -281,9 +307,10 @@ def _site_file_error(upload: UploadedFile) -> str:
 @permission_required("quote.edit")
 def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Upload a CSV of sites and products: a per-row report; nothing imported while a row is
-    invalid unless the user asks to import the valid rows."""
+    invalid unless the user asks to import the valid rows, then or later: a file with invalid
+    rows is kept, and "import the N valid rows" imports from it without a new upload."""
     quote = selectors.quote_get_for(user=request.user, quote_id=quote_id)
-    rows, error = None, ""
+    rows, error, kept = None, "", None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -319,7 +346,18 @@ def quote_sites_import_view(request: HttpRequest, quote_id: int) -> HttpResponse
                     messages.success(request, f"Imported {count} row{'s' if count != 1 else ''}.")
                     if all(row.valid for row in rows):
                         return redirect(quote)
-    context = {"quote": quote, "rows": rows, "error": error, "invalid": sum(1 for r in rows or [] if not r.valid)}
+                elif any(row.valid for row in rows):
+                    try:
+                        kept = services.site_import_keep(quote=quote, upload=upload, rows=rows, created_by=request.user)
+                    except DomainError as exc:
+                        error = exc.message
+    context = {
+        "quote": quote,
+        "rows": rows,
+        "error": error,
+        "invalid": sum(1 for r in rows or [] if not r.valid),
+        "kept": kept,
+    }
     return render(request, "quoting/quote_sites_import.html", context, status=400 if error else 200)
 
 

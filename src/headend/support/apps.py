@@ -11,5 +11,6 @@ class SupportConfig(AppConfig):
             notifications,  # noqa: F401  (emails replies and acknowledgements to customers)
             outage_response,  # noqa: F401  (impact, parent case, notices of outages)
             panels,  # noqa: F401  (outage banners on the account and service pages)
+            search,  # noqa: F401  (cases in the staff search)
             sla_credits,  # noqa: F401  (proposes SLA credits on "outage.ended")
         )

@@ -84,7 +84,7 @@ def outage_impact_panel(request: HttpRequest, outage: Outage) -> dict[str, Any]:
 @panels.register("account.status", template="support/panels/account_status.html", order=10)
 def account_status_strip(request: HttpRequest, account: Account) -> dict[str, Any]:
     """The strip at the top of the account page: services live of all, open outages over them,
-    open and breached cases, and what the customer owes and how late."""
+    open and breached cases (what the customer owes: payments' standing, above it)."""
     return {"account": account, "status": case_selectors.account_status(user=request.user, account=account)}
 
 

@@ -800,13 +800,12 @@ class AccountStatus:
     outages: list[Outage]
     open_cases: int
     breached_cases: int
-    standing: Standing | None  # None: the user may not read billing
-    currency: str
 
 
 def account_status(*, user: Any, account: Account) -> AccountStatus:
     """The account page's strip: services live of all (not disconnected), open outages over any
-    of them, open and breached cases, and what the customer owes and how late."""
+    of them, open and breached cases (what the customer owes and how late: payments' standing,
+    drawn above it)."""
     services = list(
         Service.objects.filter(account=account)
         .exclude(status=Service.Status.DISCONNECTED)
@@ -821,16 +820,10 @@ def account_status(*, user: Any, account: Account) -> AccountStatus:
     now = clock.now()
     cases = case_scope(user=user).filter(account=account, status__in=OPEN)
     counts = cases.aggregate(open=models.Count("id"), breached=models.Count("id", filter=_breached(now)))
-    standing = None
-    currency = services[0].currency if services else ""
-    if may(user, "billing.read"):
-        standing = payment_standing(account_ids=[account.pk], today=clock.today())[account.pk]
     return AccountStatus(
         services_live=sum(1 for service in services if service.status in LIVE),
         services_total=len(services),
         outages=list(outages.values()),
         open_cases=counts["open"],
         breached_cases=counts["breached"],
-        standing=standing,
-        currency=currency,
     )

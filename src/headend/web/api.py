@@ -17,6 +17,7 @@ from headend.billing.api import bill_router as customer_bill_router
 from headend.billing.api import rate_router as applied_rate_router
 from headend.billing.preview_api import router as bill_preview_router
 from headend.catalog.api import router as offering_router
+from headend.catalog.spec_api import router as specification_router
 from headend.core.errors import NotFound
 from headend.crm.api import customer_router, site_router
 from headend.fulfillment.api import router as work_order_router
@@ -33,7 +34,8 @@ api = NinjaAPI(
     title="Headend TM Forum Open API",
     version="4.0.0",
     description=(
-        "TMF629 customer, TMF674 geographicSite, TMF620 productOffering, TMF648 quote, "
+        "TMF629 customer, TMF674 geographicSite, TMF620 productOffering, productSpecification and "
+        "productOfferingPrice, TMF648 quote, "
         "TMF622 productOrder and cancelProductOrder, TMF638 service and TMF697 workOrder with task "
         "routes, TMF666 billingAccount, TMF678 customerBill, TMF676 payment and refund, TMF670 "
         "paymentMethod, TMF621 troubleTicket and TMF642 alarm, for staff integrations. "
@@ -52,6 +54,7 @@ install_error_handlers(api)
 api.add_router(links.CUSTOMER.prefix, customer_router)
 api.add_router(links.GEOGRAPHIC_SITE.prefix, site_router)
 api.add_router(links.PRODUCT_OFFERING.prefix, offering_router)
+api.add_router(links.PRODUCT_OFFERING.prefix, specification_router)  # TMF620 productSpecification, POP
 api.add_router(links.QUOTE.prefix, quote_router)
 api.add_router(links.PRODUCT_ORDER.prefix, order_router)
 api.add_router(links.SERVICE.prefix, service_router)

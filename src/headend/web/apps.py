@@ -8,3 +8,6 @@ class WebConfig(AppConfig):
     name = "headend.web"
     label = "web"
     verbose_name = "Web"
+
+    def ready(self) -> None:
+        from headend.web import panels  # noqa: F401  (the account page's activity timeline)

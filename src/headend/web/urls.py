@@ -5,8 +5,11 @@ from headend.web import views
 # Each app's pages under its prefix; the URL names are the apps' (`crm:account_list`).
 urlpatterns = [
     path("", views.home_view, name="home"),
+    path("search/", views.search_view, name="search"),
+    path("accounts/<id:account_id>/activity/", views.account_timeline_view, name="account_timeline"),
     path("", include("headend.core.urls")),
     path("accounts/", include("headend.crm.urls")),
+    path("accounts/", include("headend.network.pin_urls")),
     path("catalog/", include("headend.catalog.urls")),
     path("quotes/", include("headend.quoting.urls")),
     path("orders/", include("headend.orders.urls")),

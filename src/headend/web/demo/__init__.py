@@ -43,6 +43,7 @@ def load(*, stdout=None) -> bool:
         staff.approval_rules()
         network.pools_and_nas()
         versions = catalog.products()
+        catalog.construction()  # the build to a site near the network, after its survey
         billing.products(versions)
         billing.tax_table(users["billing"])
         billing.history(users, versions)

@@ -297,3 +297,51 @@ def _change_templates(code: str, kind: str, name: str, customer_type: str) -> di
         "move": (f"Move {name}", ADDON_MOVE),
         "delete": (f"Disconnect {name}", ADDON_DISCONNECT),
     }
+
+
+# Reach (issue 17): the build to a site near the network, quoted by distance, after a survey.
+SITE_SURVEY = [
+    TaskSpec("Check the route on the plant map", role="provisioning", planned_minutes=60),
+    TaskSpec(
+        "Walk the route and the site",
+        role="provisioning",
+        planned_minutes=180,
+        depends_on=["Check the route on the plant map"],
+        needs_appointment=True,
+    ),
+    TaskSpec("Record the outcome", role="provisioning", planned_minutes=15, depends_on=["Walk the route and the site"]),
+]
+CONSTRUCTION_BUILD = [
+    TaskSpec("File the permits", role="provisioning", planned_minutes=120),
+    TaskSpec("Lay the drop fiber", role="provisioning", planned_minutes=960, depends_on=[("File the permits", 2400)]),
+    TaskSpec(
+        "Splice and test to the site", role="provisioning", planned_minutes=120, depends_on=["Lay the drop fiber"]
+    ),
+]
+
+
+def construction() -> ProductVersion:
+    """The construction charge (its amount set by distance on the quote, so its catalog price is
+    nil) with the site survey that comes before it and the build it becomes."""
+    product = Product.objects.filter(code="fiber-construction").first()
+    if product is None:
+        product = catalog.product_create(
+            code="fiber-construction",
+            name="Fiber construction",
+            kind=Product.Kind.CONSTRUCTION,
+            customer_type=Product.CustomerType.ANY,
+        )
+        version = catalog.version_create(
+            product=product,
+            effective_from=LAUNCH,
+            prices={term: ("0.00", "0.00") for term in (0, 12, 24, 36)},
+            technology="",
+            floor_mrc=Decimal("0.00"),
+            **TERMS_ETF,
+        )
+        catalog.template_define(product=product, action="survey", name="Site survey", tasks=SITE_SURVEY)
+        catalog.template_define(product=product, action="add", name="Build to the site", tasks=CONSTRUCTION_BUILD)
+        catalog.version_publish(version=version)
+    current = catalog_selectors.version_current(product=product, on=clock.today())
+    assert current is not None
+    return current

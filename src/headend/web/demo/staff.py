@@ -34,6 +34,7 @@ USERS = [
     DemoUser("billing", "Blair", "Billing", ("billing",)),
     DemoUser("finance", "Frankie", "Finance", ("finance",)),
     DemoUser("director", "Dale", "Director", ("director",)),
+    DemoUser("product", "Parker", "Product", ("product_manager",)),
     DemoUser("integration", "Ivy", "Integration", ("integration",)),
 ]
 

@@ -1,0 +1,12 @@
+from django.db import migrations
+
+
+def create_role(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Group.objects.get_or_create(name="product_manager")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0006_event_actor")]
+
+    operations = [migrations.RunPython(create_role, migrations.RunPython.noop)]
