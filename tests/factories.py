@@ -54,6 +54,7 @@ def make_product(
     code: str | None = None,
     customer_type: str = "any",
     kind: str = "internet",
+    delivery: str = "on_net",
     prices: dict[int, tuple[str, str]] | None = None,
     publish: bool = True,
     effective_from: dt.date = dt.date(2020, 1, 1),
@@ -63,7 +64,7 @@ def make_product(
     """A product with one version (published by default) and an `add` template."""
     n = next(_seq)
     product = catalog_services.product_create(
-        code=code or f"fiber-{n}", name=f"Fiber {n}", kind=kind, customer_type=customer_type
+        code=code or f"fiber-{n}", name=f"Fiber {n}", kind=kind, customer_type=customer_type, delivery=delivery
     )
     pv = catalog_services.version_create(
         product=product,

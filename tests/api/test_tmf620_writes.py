@@ -62,6 +62,72 @@ def test_post_specification_creates_a_product(pm_api):
     assert pm_api.get(f"{ROOT}/productSpecification/{product.pk}").status_code == 200
 
 
+def characteristic(spec: dict, name: str) -> list:
+    return [value["value"] for c in spec["productSpecCharacteristic"] if c["name"] == name
+            for value in c["productSpecCharacteristicValue"]]  # fmt: skip
+
+
+def test_post_specification_creates_a_wholesale_partner_product(pm_api):
+    request = {
+        "name": "Partner Fiber 100 (wholesale)",
+        "productNumber": "partner-100",
+        "productSpecCharacteristic": [
+            {"name": "customerType", "productSpecCharacteristicValue": [{"value": "business"}]},
+            {"name": "delivery", "productSpecCharacteristicValue": [{"value": "wholesale"}]},
+        ],
+    }
+    assert_valid(request, api="620", definition="ProductSpecification_Create")
+
+    response = pm_api.post(f"{ROOT}/productSpecification", request)
+
+    assert response.status_code == 201, response.content
+    spec = body(response)
+    assert_valid(spec, api="620", definition="ProductSpecification")
+    assert characteristic(spec, "delivery") == ["wholesale"]
+    product = Product.objects.get(code="partner-100")
+    assert (product.delivery, product.customer_type) == ("wholesale", "business")
+
+
+def test_post_specification_without_delivery_is_on_our_network(pm_api):
+    response = pm_api.post(f"{ROOT}/productSpecification", {"name": "Fiber 500", "productNumber": "res-fiber-500"})
+
+    assert response.status_code == 201, response.content
+    assert characteristic(body(response), "delivery") == ["on_net"]
+    assert Product.objects.get(code="res-fiber-500").delivery == "on_net"
+
+
+def test_post_specification_with_an_unknown_delivery_is_400_and_writes_nothing(pm_api):
+    delivery = {"name": "delivery", "productSpecCharacteristicValue": [{"value": "resold"}]}
+
+    response = pm_api.post(
+        f"{ROOT}/productSpecification", {"name": "Fiber 500", "productSpecCharacteristic": [delivery]}
+    )
+
+    assert_error(
+        response,
+        status=400,
+        code="invalid_choice",
+        field="productSpecCharacteristic[0].productSpecCharacteristicValue",
+        api="620",
+    )
+    assert not Product.objects.exists()
+
+
+def test_patch_specification_sets_the_delivery(pm_api, fiber_300):
+    path = f"{ROOT}/productSpecification/{fiber_300.product_id}"
+    patch = {
+        "productSpecCharacteristic": [{"name": "delivery", "productSpecCharacteristicValue": [{"value": "wholesale"}]}]
+    }
+
+    response = pm_api.patch(path, patch)
+
+    assert response.status_code == 200, response.content
+    assert_valid(body(response), api="620", definition="ProductSpecification")
+    assert characteristic(body(response), "delivery") == ["wholesale"]
+    fiber_300.product.refresh_from_db()
+    assert fiber_300.product.delivery == "wholesale"
+
+
 def test_post_specification_refuses_speeds_which_are_per_offering(pm_api):
     speed = {"name": "downloadSpeedMbps", "productSpecCharacteristicValue": [{"value": 500}]}
 

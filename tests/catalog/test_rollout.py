@@ -175,6 +175,50 @@ def test_product_create_from_with_a_code_taken_writes_nothing(fiber_300, pm):
     assert Product.objects.count() == 1
 
 
+def test_product_create_from_keeps_the_sources_delivery(pm):
+    partner = make_product(code="partner-100", customer_type="business", delivery="wholesale")
+
+    draft = catalog_services.product_create_from(
+        source=partner, code="partner-fiber-200", name="Partner Fiber 200", effective_from=TODAY, by=pm
+    )
+
+    assert draft.product.delivery == Product.Delivery.WHOLESALE
+
+
+def test_product_create_from_makes_a_wholesale_partner_product_from_an_on_net_one(fiber_300, pm):
+    draft = catalog_services.product_create_from(
+        source=fiber_300,
+        code="partner-100",
+        name="Partner Fiber 100 (wholesale)",
+        effective_from=TODAY,
+        by=pm,
+        delivery="wholesale",
+    )
+
+    assert (draft.product.delivery, fiber_300.product.delivery) == ("wholesale", "on_net")
+    assert (draft.product.customer_type, draft.product.kind) == ("residential", "internet")
+
+
+def test_product_create_from_with_an_unknown_delivery_writes_nothing(fiber_300, pm):
+    with pytest.raises(ValidationError) as refused:
+        catalog_services.product_create_from(
+            source=fiber_300, code="res-fiber-500", name="Fiber 500", effective_from=TODAY, by=pm, delivery="resold"
+        )
+
+    assert (refused.value.field, refused.value.code) == ("delivery", "invalid_choice")
+    assert Product.objects.count() == 1
+
+
+def test_product_update_sets_the_delivery_and_refuses_an_unknown_one(fiber_300, pm):
+    catalog_services.product_update(product=fiber_300.product, by=pm, delivery="wholesale")
+    with pytest.raises(ValidationError) as refused:
+        catalog_services.product_update(product=fiber_300.product, by=pm, delivery="")
+
+    fiber_300.product.refresh_from_db()
+    assert fiber_300.product.delivery == "wholesale"
+    assert refused.value.field == "delivery"
+
+
 def test_launch_publishes_a_draft_and_emits_the_event(fiber_300, pm):
     draft = catalog_services.version_create_from(source=fiber_300, effective_from=TODAY, by=pm)
 

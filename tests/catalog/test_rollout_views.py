@@ -108,6 +108,37 @@ def test_copy_makes_a_new_product_with_a_promotion(pm_client, fiber_300):
     assert Promotion.objects.get(code="f500-launch").version == draft
 
 
+def test_copy_form_offers_the_delivery_prefilled_from_the_source(pm_client, fiber_300):
+    copy_form = pm_client.get(reverse("catalog:product_copy", args=[fiber_300.pk])).context["form"]
+    version_form = pm_client.get(reverse("catalog:version_new", args=[fiber_300.pk])).context["form"]
+
+    assert copy_form["delivery"].value() == "on_net"
+    assert "delivery" not in version_form.fields
+
+
+def test_copy_makes_a_wholesale_partner_product(pm_client, fiber_300):
+    data = form_data(code="partner-100", name="Partner Fiber 100 (wholesale)", delivery="wholesale")
+
+    response = pm_client.post(reverse("catalog:product_copy", args=[fiber_300.pk]), data)
+
+    product = Product.objects.get(code="partner-100")
+    assert response["Location"] == reverse("catalog:version_preview", args=[product.versions.get().pk])
+    assert (product.delivery, product.name) == ("wholesale", "Partner Fiber 100 (wholesale)")
+    html = pm_client.get(product.get_absolute_url()).content.decode()
+    eligibility = html.split('data-testid="eligibility">')[1].split("</p>")[0]
+    assert "<small>Delivery:</small> Wholesale partner" in eligibility
+
+
+def test_copy_with_an_unknown_delivery_names_that_field_and_writes_nothing(pm_client, fiber_300):
+    data = form_data(code="partner-100", name="Partner Fiber 100", delivery="resold")
+
+    response = pm_client.post(reverse("catalog:product_copy", args=[fiber_300.pk]), data)
+
+    assert response.status_code == 200
+    assert "resold is not one of the available choices" in response.context["form"].errors["delivery"][0]
+    assert not Product.objects.filter(code="partner-100").exists()
+
+
 def test_copy_with_a_taken_promotion_code_names_that_field_and_writes_nothing(pm_client, fiber_300):
     Promotion.objects.create(
         product=fiber_300.product,
@@ -163,6 +194,7 @@ def test_a_sales_rep_sees_the_product_page_without_rollout_actions(client, fiber
 def test_the_product_page_shows_rollout_eligibility_and_label_to_a_product_manager(pm_client, fiber_300):
     html = pm_client.get(fiber_300.product.get_absolute_url()).content.decode()
 
+    assert "<small>Delivery:</small> Our network" in html
     assert "New version from this one" in html
     assert "New product from a copy" in html
     assert 'data-testid="eligibility"' in html

@@ -268,3 +268,16 @@ def test_a_big_file_places_its_sites_in_the_background_job_in_one_query_per_chun
     # One for the whole file's reach check, then one per chunk of 20 to place its sites.
     assert len([q for q in queries.captured_queries if "crm_addresspoint" in q["sql"]]) == 3
     assert set(Location.objects.filter(account=quote.account).values_list("geocode_quality", flat=True)) == {"exact"}
+
+
+def test_pinning_is_decided_in_the_use_case_for_a_role_that_may_not_edit_accounts():
+    from headend.core.errors import Forbidden
+
+    location = make_location(line1="5 Nowhere Ln")
+    with pytest.raises(Forbidden):
+        placing.location_pin(location=location, latitude="44.9", longitude="-67.0", pinned_by=make_user("finance"))
+    with pytest.raises(Forbidden):
+        placing.location_locate(location=location, located_by=make_user("finance"))
+
+    location.refresh_from_db()
+    assert location.geocode_quality != "pinned"

@@ -56,3 +56,32 @@ def test_pin_an_unplaced_location_on_the_map(page, live_server, settings):
     assert Decimal("44.60") < location.latitude < Decimal("44.80")
     assert Decimal("-67.60") < location.longitude < Decimal("-67.30")
     assert Location.history.model.objects.filter(id=location.pk).first().history_user.username == "jane"
+
+
+def test_a_placed_location_opens_on_its_pin_among_the_covered_cells(page, live_server, settings):
+    settings.HEADEND_SERVICE_REGION = "44.60,-67.60,44.80,-67.30"
+    network_services.coverage_area_create(
+        name="Machias cell",
+        technology="fiber",
+        max_down_mbps="1000",
+        max_up_mbps="1000",
+        created_by=None,
+        cells="882b1891c3fffff",
+    )
+    make_user("support", username="jane")
+    location = make_location(line1="1 Water St", city="Machias", latitude=Decimal("44.70"), longitude=Decimal("-67.45"))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("jane")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/accounts/locations/{location.pk}/pin/")
+
+    the_map = page.get_by_test_id("pin-map")
+    expect(the_map).to_have_attribute("data-coverage-loaded", re.compile(r"^\d+$"))
+    drawn = int(the_map.get_attribute("data-coverage-loaded"))
+    # The coverage and the site's own pin (a marker drawn once the map has its view).
+    expect(the_map.locator("path.leaflet-interactive")).to_have_count(drawn + 1)
+    assert errors == []

@@ -240,6 +240,28 @@ def test_site_words_say_it_without_cells_or_fcc_rows():
     assert NEIGHBOUR not in words.sentence
 
 
+def test_location_page_says_the_reach_once_and_never_offers_the_construction_charge(client):
+    from django.urls import reverse
+
+    from tests.factories import make_construction_product, make_user
+
+    _area(HOME)
+    make_construction_product()
+    make_product()
+    client.force_login(make_user("sales"))
+    on_net, unplaced = _site(), make_location(make_account(), line1="5 Key St")
+
+    on_page = client.get(reverse("crm:location_detail", args=[on_net.pk])).content.decode()
+    unplaced_page = client.get(reverse("crm:location_detail", args=[unplaced.pk])).content.decode()
+
+    assert "On our network:" in on_page
+    assert "Sellable here" in on_page
+    assert "Construction</td>" not in on_page  # added by the quote itself, never sold by a rep
+    pin = reverse("location_map:pin", args=[unplaced.pk])
+    assert f'We don&#x27;t know where this is:</strong> <a href="{pin}">place it on the map</a>.' in unplaced_page
+    assert "Place it on the map" not in unplaced_page
+
+
 @pytest.mark.parametrize(
     ("metres", "words"), [(640, "about 640 m"), (644, "about 640 m"), (645, "about 650 m"), (1249, "about 1.2 km")]
 )

@@ -61,9 +61,9 @@ def test_quote_page_compares_the_versions_shown_to_the_customer(customer, custom
     response = customer.get(reverse("portal:quote", args=[second.pk]) + f"?compare={first.pk}")
 
     html = response.content.decode()
-    assert "Version 1" in html
-    assert "Version 2 (this one)" in html
-    assert "Version 3" not in html  # a draft is not the customer's yet
+    assert "Revision A" in html
+    assert "Revision B (this one)" in html
+    assert "Revision C" not in html  # a draft is not the customer's yet
     assert "changed" in html
     assert "$65.00 · 12 mo" in html
     assert "$58.50 · 12 mo" in html

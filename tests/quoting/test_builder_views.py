@@ -163,6 +163,13 @@ def test_the_picker_shows_prices_per_term_and_no_version_number(seller, fiber):
     assert "(v1)" not in html
 
 
+def test_a_sales_name_that_says_its_speed_does_not_say_it_twice(fiber):
+    assert fiber.sales_name == f"{fiber.product.name} · 1 Gbps"
+    fiber.product.name = "Dedicated Internet 1 Gbps"
+
+    assert fiber.sales_name == "Dedicated Internet 1 Gbps"
+
+
 # Opportunities of the chosen account only.
 
 

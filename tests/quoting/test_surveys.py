@@ -262,6 +262,31 @@ def test_quote_page_lists_the_survey(world):
     assert reverse("quoting:survey_waive", args=[world["quote"].pk, SiteSurvey.objects.get().pk]) in page
 
 
+def test_a_quote_held_by_its_survey_says_why_instead_of_ready_to_present(world):
+    _add(world, world["near"])
+    client = Client()
+    manager = make_user("sales_manager")
+    client.force_login(manager)
+    quote_url = reverse("quoting:quote_detail", args=[world["quote"].pk])
+
+    page = client.get(quote_url).content.decode()
+    present = client.get(reverse("contracts:quote_present", args=[world["quote"].pk])).content.decode()
+
+    assert 'data-testid="site-reach-badge">near our network</span>' in page
+    assert 'data-testid="present-held"' in page
+    assert "A site survey holds this quote back." in page
+    assert "Ready to present" not in page
+    assert 'data-testid="preview-and-present"' not in page
+    assert 'data-testid="present-held"' in present
+    assert 'data-testid="send-quote" disabled' in present
+
+    surveys.survey_waive(survey=SiteSurvey.objects.get(), reason="Customer pays any extra", waived_by=manager)
+    page = client.get(quote_url).content.decode()
+
+    assert 'data-testid="preview-and-present"' in page
+    assert 'data-testid="present-held"' not in page
+
+
 def _passing(line1: str, lat: Decimal, lng: Decimal) -> None:
     from headend.core import clock
     from headend.crm.addresses import normalize_address

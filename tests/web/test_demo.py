@@ -223,3 +223,33 @@ def test_the_demo_support_desk_has_cases_with_running_clocks(radius_tables):
         "p2",
     )
     assert cases["Question about the installation charge"].queue.name == "Billing"
+
+
+def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_product(radius_tables):
+    from headend.catalog import selectors as catalog_selectors
+    from headend.crm import services as crm
+    from headend.network import reach
+
+    demo.load()
+    seafood = Account.objects.get(name="Cobscook Bay Seafood LLC")
+    bangor = crm.location_create(  # an hour and a half west of the demo's fiber
+        account=seafood,
+        name="Bangor office",
+        line1="1 Main St",
+        city="Bangor",
+        state="ME",
+        postal_code="04401",
+        latitude="44.801200",
+        longitude="-68.777800",
+    )
+    today = clock.today()
+    on_sale = {version.product.code: version for version in catalog_selectors.sellable_versions(on=today)}
+    dia, partner = on_sale["biz-dia-1g"], on_sale["partner-100"]
+
+    refused, offered = reach.offering_reach(bangor, dia), reach.offering_reach(bangor, partner)
+
+    assert (refused.eligible, refused.code) == (False, "off_net")
+    assert refused.reason.endswith(f"Our wholesale partner can serve it: quote {partner.sales_name} instead.")
+    assert partner.sales_name.startswith("Partner Fiber 100 (wholesale)")
+    assert (offered.eligible, offered.code, offered.reach) == (True, "wholesale", "off_net")
+    assert [v.product.code for v in catalog_selectors.wholesale_versions(on=today, customer_type="residential")] == []

@@ -58,8 +58,8 @@ class ProductRelationInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "customer_type"]
-    list_filter = ["kind", "customer_type"]
+    list_display = ["name", "code", "kind", "customer_type", "delivery"]
+    list_filter = ["kind", "customer_type", "delivery"]
     search_fields = ["name", "code"]
     filter_horizontal = ["addon_of"]
     inlines = [ProductRelationInline]

@@ -1,8 +1,10 @@
 """TMF620 write bodies and the productSpecification and productOfferingPrice resources.
 
 - productSpecification = a Product: `productNumber` its code, `name`, `description`, and as
-  `productSpecCharacteristic` the product's `productKind` (internet, addon, voice) and
-  `customerType` (residential, business, any), which a body may set, and the speeds and
+  `productSpecCharacteristic` the product's `productKind` (internet, addon, voice),
+  `customerType` (residential, business, any) and `delivery` (on_net: over our network, sold
+  where coverage reaches; wholesale: through a wholesale partner, sold off our network too),
+  which a body may set, and the speeds and
   technologies its versions are sold with (`downloadSpeedMbps`, `uploadSpeedMbps`,
   `technology`), which are per version: an offering's `prodSpecCharValueUse` sets them.
 - productOfferingPrice = one charge of one term of a version: `{price id}-recurring` (the
@@ -52,6 +54,7 @@ STATUSES_IN: dict[str, str] = {
 PRODUCT_CHARACTERISTICS = {
     "productKind": ("kind", Product.Kind.values),
     "customerType": ("customer_type", Product.CustomerType.values),
+    "delivery": ("delivery", Product.Delivery.values),
 }
 VERSION_CHARACTERISTICS = {
     "downloadSpeedMbps": "download_mbps",
@@ -115,6 +118,16 @@ class ProductSpecificationOut(Out):
                 description="Who may buy it: residential, business or any customer.",
                 product_spec_characteristic_value=[
                     SpecValueOut(value=product.customer_type, value_type="string", is_default=True)
+                ],
+            ),
+            SpecCharacteristicOut(
+                name="delivery",
+                value_type="string",
+                configurable=False,
+                description="How it reaches a site: on_net (our network, where our coverage reaches) or "
+                "wholesale (a wholesale partner's, sold off our network too).",
+                product_spec_characteristic_value=[
+                    SpecValueOut(value=product.delivery, value_type="string", is_default=True)
                 ],
             ),
         ]
@@ -197,7 +210,8 @@ class ProductSpecificationPatchIn(In):
 
 
 def spec_characteristics(characteristics: list[SpecCharacteristicIn]) -> dict[str, Any]:
-    """`productKind` and `customerType` as product_create's fields; the per-version ones refused."""
+    """`productKind`, `customerType` and `delivery` as product_create's fields; the per-version
+    ones refused."""
     values = {}
     for index, characteristic in enumerate(characteristics):
         at = f"productSpecCharacteristic[{index}]"
@@ -230,6 +244,7 @@ SPEC_FIELD_PATHS = {
     "code": "productNumber",
     "kind": "productSpecCharacteristic",
     "customer_type": "productSpecCharacteristic",
+    "delivery": "productSpecCharacteristic",
 }
 
 

@@ -3,7 +3,7 @@ import re
 from django import forms
 
 from headend.catalog import code_actions
-from headend.catalog.models import MrcOffKind, ProductVersion, Skill, TemplateTask, Term
+from headend.catalog.models import MrcOffKind, Product, ProductVersion, Skill, TemplateTask, Term
 from headend.catalog.services import MAX_TASK_MINUTES, TaskSpec
 from headend.core import clock
 from headend.core.errors import DomainError
@@ -129,10 +129,16 @@ PROMOTION_FIELDS = (
 class VersionFromForm(forms.Form):
     """The new version's effective date, prices per term (prefilled from the source; both empty:
     not sold on that term), floor and speeds, and optionally a promotion of its own. With
-    `copy=True`, also the new product's code and name."""
+    `copy=True`, also the new product's code, name and delivery (prefilled from the source's)."""
 
     code = forms.SlugField(max_length=60, label="Product code", help_text="Letters, digits and dashes: fiber-500")
     name = forms.CharField(max_length=120, label="Product name")
+    delivery = forms.ChoiceField(
+        choices=Product.Delivery.choices,
+        required=False,  # not sent: the source's
+        label="Delivery",
+        help_text="Our network: sold where our coverage reaches. Wholesale partner: sold off our network too.",
+    )
     effective_from = forms.DateField(widget=DATE, label="Effective from", help_text="Today or later.")
     floor_mrc = AmountField(required=False, label="Floor (monthly per unit)", help_text="Empty: no floor.")
     download_mbps = WholeNumberField(minimum=1, maximum=1_000_000, required=False, label="Download (Mbps)")
@@ -152,6 +158,7 @@ class VersionFromForm(forms.Form):
     def __init__(self, *args, source: ProductVersion, copy: bool = False, **kwargs):
         prices = {price.term_months: price for price in source.prices.all()}
         initial = {
+            "delivery": source.product.delivery,
             "effective_from": clock.today(),
             "floor_mrc": source.floor_mrc_amount,
             "download_mbps": source.download_mbps,
@@ -164,7 +171,7 @@ class VersionFromForm(forms.Form):
         kwargs["initial"] = initial | kwargs.get("initial", {})
         super().__init__(*args, **kwargs)
         if not copy:
-            del self.fields["code"], self.fields["name"]
+            del self.fields["code"], self.fields["name"], self.fields["delivery"]
         for term, label in Term.choices:
             self.fields[f"price_{term}_mrc"] = AmountField(required=False, label=f"{label}: monthly")
             self.fields[f"price_{term}_nrc"] = AmountField(required=False, label=f"{label}: one-time")
@@ -218,6 +225,8 @@ class VersionFromForm(forms.Form):
         }
         if "code" in self.fields:
             values |= {"code": data["code"], "name": data["name"]}
+            if data.get("delivery"):
+                values["delivery"] = data["delivery"]
         return values
 
     def add_use_case_error(self, exc: DomainError) -> None:

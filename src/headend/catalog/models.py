@@ -276,7 +276,9 @@ class ProductVersion(StatusModel):
         """The name sales and customers read (the picker, quote lines, the PDF): the product and
         its speed, without the catalog's version number (`__str__` keeps it for staff records)."""
         speed = self.speed_label
-        return f"{self.product.name} · {speed}" if speed else self.product.name
+        if not speed or speed in self.product.name:  # "Dedicated Internet 1 Gbps" says it already
+            return self.product.name
+        return f"{self.product.name} · {speed}"
 
 
 class Term(models.IntegerChoices):

@@ -38,15 +38,20 @@ def product_create(
     customer_type: str,
     description: str = "",
     addon_of: list[Product] | None = None,
+    delivery: str = Product.Delivery.ON_NET,
 ) -> Product:
-    """Add a product to the catalog (it is sold once a version is published)."""
+    """Add a product to the catalog (it is sold once a version is published). `delivery` says how
+    it reaches a site: on our network (where coverage says), or through a wholesale partner
+    (sold where our network does not reach). ValidationError names the field at fault."""
     if Product.objects.filter(code=code).exists():
         raise ValidationError(f"A product with code {code!r} exists.", field="code", code="duplicate_code")
+    check_delivery(delivery)
     product = Product(
         code=code,
         name=name,
         kind=kind,
         customer_type=customer_type,
+        delivery=delivery,
         description=description,
         created_at=clock.now(),
     )
@@ -55,6 +60,16 @@ def product_create(
     if addon_of:
         product.addon_of.set(addon_of)
     return product
+
+
+def check_delivery(delivery: Any) -> None:
+    """`delivery` is one of Product.Delivery's values; ValidationError (delivery) otherwise."""
+    if delivery not in Product.Delivery.values:
+        raise ValidationError(
+            f"Unknown delivery {delivery!r}; a product is {' or '.join(Product.Delivery.values)}.",
+            field="delivery",
+            code="invalid_choice",
+        )
 
 
 def _prices(prices: dict[int, tuple[Any, Any]]) -> list[tuple[int, Decimal, Decimal]]:

@@ -23,6 +23,7 @@ from headend.catalog.products import (
     TierRows,
     _optional_amount,
     _prices,
+    check_delivery,
     product_create,
     promotion_create,
     version_create,
@@ -199,15 +200,17 @@ def product_create_from(
     prices: dict[int, tuple[Any, Any]] | None = None,
     floor_mrc: Any = KEEP,
     promotion: dict[str, Any] | None = None,
+    delivery: Any = KEEP,
     **changes: Any,
 ) -> ProductVersion:
-    """A new product as a copy of `source`'s product: its kind, customer type, description,
-    billing behaviour, the bases it is an add-on of, its upgrade, downgrade and replacement paths
-    and its work-order templates; and its first version, a draft copied from `source` as
+    """A new product as a copy of `source`'s product: its kind, customer type, delivery (our
+    network or a wholesale partner; `delivery` instead where given), description, billing
+    behaviour, the bases it is an add-on of, its upgrade, downgrade and replacement paths and its
+    work-order templates; and its first version, a draft copied from `source` as
     version_create_from does. Returns the draft.
 
-    Forbidden unless `by` manages the catalog; ValidationError as product_create (a code taken)
-    and version_create_from."""
+    Forbidden unless `by` manages the catalog; ValidationError as product_create (a code taken,
+    an unknown delivery) and version_create_from."""
     require(by, "catalog.manage")
     original = source.product
     if not name.strip():
@@ -217,6 +220,7 @@ def product_create_from(
         name=name.strip(),
         kind=original.kind,
         customer_type=original.customer_type,
+        delivery=original.delivery if delivery is KEEP else delivery,
         description=original.description,
         addon_of=list(original.addon_of.all()),
     )
@@ -335,13 +339,16 @@ def version_prices_set(
 
 @transaction.atomic
 def product_update(*, product: Product, by: Any, **values: Any) -> Product:
-    """Rename a product or change its description or who may buy it (customer type).
+    """Rename a product or change its description, who may buy it (customer type) or how it
+    reaches a site (delivery: our network or a wholesale partner; quotes check it at each line).
     Forbidden unless `by` manages the catalog; ValidationError naming the field."""
     require(by, "catalog.manage")
     product = Product.objects.select_for_update().get(pk=product.pk)
-    unknown = set(values) - {"name", "description", "customer_type", "kind"}
+    unknown = set(values) - {"name", "description", "customer_type", "kind", "delivery"}
     if unknown:
         raise TypeError(f"product_update() got unexpected arguments {sorted(unknown)}")
+    if "delivery" in values:
+        check_delivery(values["delivery"])
     if "kind" in values and values["kind"] != product.kind and product.versions.exists():
         raise Conflict("A product with versions stays the kind it is.", field="kind", code="immutable")
     if "name" in values and not str(values["name"]).strip():

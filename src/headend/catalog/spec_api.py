@@ -71,7 +71,8 @@ def specification_get(request: ApiRequest, id: str, fields: str | None = None) -
 )
 def specification_create(request: ApiRequest, payload: ProductSpecificationIn) -> Status:
     """A new product: `productNumber` its code (default: from the name), `name`, `description`,
-    and the characteristics productKind and customerType. It is sold once an offering of it is
+    and the characteristics productKind, customerType and delivery (on_net, the default, or
+    wholesale: a wholesale partner's product). It is sold once an offering of it is
     launched. Needs a role that manages the catalog."""
     require(request.auth, "catalog.manage")
     with body_fields(SPEC_FIELD_PATHS):
@@ -92,7 +93,7 @@ def specification_create(request: ApiRequest, payload: ProductSpecificationIn) -
     },
 )
 def specification_patch(request: ApiRequest, id: str, payload: ProductSpecificationPatchIn) -> ProductSpecificationOut:
-    """Rename a product, change its description or its customerType, as a JSON merge patch.
+    """Rename a product, change its description, its customerType or its delivery, as a JSON merge patch.
     Needs a role that manages the catalog."""
     require(request.auth, "catalog.manage")
     product = _specification_get(request, id)

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
-from headend.contracts.models import Signature, TermsVersion, revision_letter
+from headend.contracts.models import Signature, TermsVersion
 from headend.core import clock
+from headend.core.numbers import revision_letter
 from headend.quoting.models import Quote, QuoteLine
 from headend.quoting.pricing import monthly_after
 

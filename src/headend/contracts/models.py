@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from headend.core import clock
+from headend.core.numbers import revision_letter
 from headend.quoting.models import Quote
 
 
@@ -25,15 +26,6 @@ class TermsVersion(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-
-def revision_letter(revision: int) -> str:
-    """What customers see for a quote's revision: A, B, ... Z, AA, AB, ... (never "version 1")."""
-    letters, n = "", max(int(revision or 1), 1)
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def _document_path(document: "QuoteDocument", filename: str) -> str:

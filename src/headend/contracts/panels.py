@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from headend.contracts import selectors
+from headend.contracts import presenting, selectors
 from headend.core import panels
 from headend.core.errors import Conflict
 from headend.core.permissions import may
@@ -24,11 +24,13 @@ def quote_documents(request: HttpRequest, quote: Quote) -> dict[str, Any]:
 
 @panels.register("quote.present", template="contracts/_present_button.html", order=10)
 def quote_present_button(request: HttpRequest, quote: Quote) -> dict[str, Any] | None:
-    """ "Preview and present" on a draft that waits for no approval (the approvals panel draws it)."""
+    """ "Preview and present" on a draft that waits for no approval (the approvals panel draws it);
+    while a site survey holds the draft back, why, with the preview only."""
     if quote.status != Quote.Status.DRAFT or not may(request.user, "quote.send"):
         return None
     try:
         check_approved(quote)
     except Conflict:
         return None
-    return {"quote": quote}
+    # A site survey still holds it: say why beside the preview, never "ready to present".
+    return {"quote": quote, "held": presenting.present_held(quote)}

@@ -15,6 +15,8 @@ from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.permissions import require
 from headend.quoting import services as quoting_services
+from headend.quoting.approving import check_approved
+from headend.quoting.construction import check_surveys
 from headend.quoting.models import Quote
 
 MESSAGE_MAX = 2000
@@ -29,6 +31,19 @@ def preview_quote(quote: Quote, *, at: dt.datetime) -> Quote:
     preview.presented_at = at
     preview.valid_until = clock.local_date(at) + dt.timedelta(days=settings.HEADEND_QUOTE_VALID_DAYS)
     return preview
+
+
+def present_held(quote: Quote) -> str:
+    """Why a draft cannot be presented yet (an approval not given, a site survey not done), in
+    the words Present would refuse with; empty when it can be (or is not a draft)."""
+    if quote.status != Quote.Status.DRAFT:
+        return ""
+    try:
+        check_approved(quote)
+        check_surveys(quote)
+    except Conflict as held:
+        return held.message
+    return ""
 
 
 def _chosen(quote: Quote, keys: Sequence[str]) -> list[selectors.Recipient]:

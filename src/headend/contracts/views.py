@@ -303,6 +303,7 @@ def quote_present_view(request: HttpRequest, quote_id: int) -> HttpResponse:
         "recipients": recipients,
         "live": live,
         "has_default": default is not None,
+        "held": presenting.present_held(quote),
     }
     return render(request, "contracts/quote_present.html", context, status=status)
 

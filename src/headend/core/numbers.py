@@ -148,3 +148,12 @@ def _range(minimum: Decimal | int | None, maximum: Decimal | int | None, what: s
     if minimum is not None:
         return f"Enter {what} of at least {minimum:,}."
     return f"Enter {what} of at most {maximum:,}."
+
+
+def revision_letter(revision: int) -> str:
+    """What customers see for a quote's revision: A, B, ... Z, AA, AB, ... (never "version 1")."""
+    letters, n = "", max(int(revision or 1), 1)
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

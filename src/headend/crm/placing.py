@@ -21,6 +21,7 @@ from django.db import transaction
 
 from headend.core import clock, events
 from headend.core.errors import ValidationError
+from headend.core.permissions import require
 from headend.crm import geocoding
 from headend.crm.addresses import Address, parse_coordinate
 from headend.crm.geocoding import Match, Region
@@ -98,7 +99,9 @@ def location_pin(
     """A person drops the location's pin on the map: these coordinates, "pinned".
 
     Raises ValidationError (latitude or longitude) for a missing or impossible coordinate, or
-    one outside `region` (the provider's); nothing is written then."""
+    one outside `region` (the provider's); nothing is written then. Forbidden without
+    "account.edit"."""
+    require(pinned_by, "account.edit")
     lat = parse_coordinate(latitude, field="latitude", limit=90)
     lon = parse_coordinate(longitude, field="longitude", limit=180)
     if lat is None:
@@ -125,7 +128,10 @@ def location_pin(
 def location_locate(*, location: Location, located_by: Any = None) -> Location:
     """Place the location from its address again, with the geocoders (asked for by a person).
 
-    Raises ValidationError when none can place it; the location keeps what it had."""
+    Raises ValidationError when none can place it; the location keeps what it had; Forbidden
+    when a person without "account.edit" asks (None: the system)."""
+    if located_by is not None:
+        require(located_by, "account.edit")
     match = geocoding.geocode(address_of(location))  # before the transaction: it may call out
     if not match.placed:
         raise ValidationError(f"{UNPLACED_MESSAGE} ({match.reason})", code="not_placed")

@@ -29,7 +29,9 @@ def survey_work_order_create(*, survey: SiteSurvey) -> WorkOrder:
 
     Raises Conflict when the catalog has no construction product with a survey template (the
     event is tried again later, once one is defined)."""
-    survey = SiteSurvey.objects.select_for_update().select_related("location", "requested_by").get(pk=survey.pk)
+    # of=self: PostgreSQL locks no row on the nullable side of an outer join (requested_by).
+    surveys = SiteSurvey.objects.select_for_update(of=("self",)).select_related("location", "requested_by")
+    survey = surveys.get(pk=survey.pk)
     existing = WorkOrder.objects.filter(survey=survey).first()
     if existing is not None:
         return existing

@@ -17,6 +17,7 @@ from headend.core.ids import parse_id
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, require, staff_required
 from headend.crm import selectors as crm_selectors
+from headend.network import reach as network_reach
 from headend.network import selectors as network_selectors
 from headend.quoting import selectors, services, site_import
 from headend.quoting.forms import QuoteCreateForm, QuoteDecisionForm, QuoteLineForm, QuoteSitesAddForm
@@ -89,6 +90,14 @@ def _detail_context(
                 }
             )
         groups[-1]["lines"].append(line)
+    # Each site's reach in a rep's words (on, near or off our network, not on the map) by its name.
+    reaches = network_reach.reach_for(
+        locations=[group["location"] for group in groups],
+        serviceabilities=[group["serviceability"] for group in groups],
+    )
+    for group, reach in zip(groups, reaches, strict=True):
+        group["words"] = network_reach.site_words(group["serviceability"], reach)
+        group["speed"] = network_reach.best_speed_words(group["serviceability"])
     page = listing.page
     params = {"q": search, "page": page.number} if search else {"page": page.number}
     return {

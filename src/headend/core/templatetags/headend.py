@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html
 
 from headend.core.money import format_amount
+from headend.core.numbers import revision_letter
 from headend.core.permissions import may as _may
 from headend.core.phones import display_phone
 
@@ -23,6 +24,12 @@ def may(context: template.Context, use_case: str, named: str = "") -> bool:
 @register.filter
 def money(amount: Decimal | None, currency: str | None = None) -> str:
     return format_amount(amount, currency)
+
+
+@register.filter
+def revision(number: int) -> str:
+    """A quote's revision as customers read it: "A", "B", ... (core.numbers.revision_letter)."""
+    return revision_letter(number)
 
 
 @register.filter

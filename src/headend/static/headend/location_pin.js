@@ -28,8 +28,9 @@
 
   const region = data.region ? data.region.split(",").map(Number) : null;
   if (data.lat && data.lon) {
+    // The view first: a marker is drawn (and brought to the front) only on a map that has one.
+    map.setView([Number(data.lat), Number(data.lon)], 14); // wide enough for the covered cells around it
     place(Number(data.lat), Number(data.lon));
-    map.setView([Number(data.lat), Number(data.lon)], 15);
   } else if (region) {
     map.fitBounds([[region[0], region[1]], [region[2], region[3]]]);
   } else if (data.centre) {

@@ -34,6 +34,7 @@ PRODUCT_BILLING = {
     "res-fiber-2g": (TaxCategory.INTERNET, SuspendedCharge.HOLD, "10.00"),
     "biz-dia-1g": (TaxCategory.INTERNET, SuspendedCharge.FULL, None),
     "biz-dia-10g": (TaxCategory.INTERNET, SuspendedCharge.FULL, None),
+    "partner-100": (TaxCategory.INTERNET, SuspendedCharge.FULL, None),  # the partner bills us anyway
     "static-ip-29": (TaxCategory.INTERNET, SuspendedCharge.FULL, None),
     "static-ip-28": (TaxCategory.INTERNET, SuspendedCharge.FULL, None),
     "managed-wifi": (TaxCategory.EQUIPMENT, SuspendedCharge.NO_CHARGE, None),

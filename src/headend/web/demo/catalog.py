@@ -37,6 +37,12 @@ from headend.web.demo.tasks import (
     VOICE_MOVE,
     VOICE_RESTORE,
     VOICE_SUSPEND,
+    WHOLESALE_CHANGE,
+    WHOLESALE_DISCONNECT,
+    WHOLESALE_INSTALL,
+    WHOLESALE_MOVE,
+    WHOLESALE_RESTORE,
+    WHOLESALE_SUSPEND,
     ZERO_TOUCH_INSTALL,
 )
 
@@ -100,6 +106,17 @@ CATALOG = [
         [],
     ),
     (
+        "partner-100",
+        "Partner Fiber 100 (wholesale)",
+        "internet",
+        "business",
+        (100, 100),
+        0,
+        {12: ("299.00", "750.00"), 24: ("275.00", "375.00"), 36: ("249.00", "0.00")},
+        WHOLESALE_INSTALL,
+        [],
+    ),
+    (
         "static-ip-29",
         "Static IP block /29 (5 usable)",
         "addon",
@@ -145,6 +162,10 @@ CATALOG = [
     ),
 ]
 
+# How a product reaches the site when not over the demo's own fiber: the business circuit it buys
+# from a wholesale partner, sold where its fiber does not reach (network/reach.py).
+DELIVERY: dict[str, str] = {"partner-100": Product.Delivery.WHOLESALE}
+
 # The early-termination fee the standard terms (section 8) promise: the monthly charge times the
 # months left in the term, counting at most six.
 TERMS_ETF: dict[str, Any] = {"etf_kind": "percent_of_remaining", "etf_percent": "100", "etf_cap_months": 6}
@@ -169,6 +190,7 @@ LABELS: dict[str, dict[str, Any]] = {
     "res-fiber-2g": {"typical_download_mbps": 1880, "typical_upload_mbps": 1870, "typical_latency_ms": 7},
     "biz-dia-1g": {"typical_download_mbps": 990, "typical_upload_mbps": 990, "typical_latency_ms": 4},
     "biz-dia-10g": {"typical_download_mbps": 9800, "typical_upload_mbps": 9800, "typical_latency_ms": 3},
+    "partner-100": {"typical_download_mbps": 95, "typical_upload_mbps": 95, "typical_latency_ms": 14},
 }
 
 
@@ -180,6 +202,7 @@ MONTHLY_COSTS: dict[str, str] = {
     "res-fiber-2g": "32.00",
     "biz-dia-1g": "180.00",
     "biz-dia-10g": "650.00",
+    "partner-100": "190.00",  # the partner's wholesale rate
     "static-ip-29": "2.00",
     "static-ip-28": "4.00",
     "managed-wifi": "6.00",
@@ -233,6 +256,7 @@ def products() -> dict[str, ProductVersion]:
                 name=name,
                 kind=kind,
                 customer_type=customer_type,
+                delivery=DELIVERY.get(code, Product.Delivery.ON_NET),
                 addon_of=list(Product.objects.filter(code__in=addon_of)),
             )
             lowest = min(Decimal(monthly) for monthly, _ in prices.values())
@@ -268,7 +292,16 @@ def products() -> dict[str, ProductVersion]:
 def _change_templates(code: str, kind: str, name: str, customer_type: str) -> dict[str, tuple[str, list[TaskSpec]]]:
     """Every action a quote or the service page can ask of the product, as work: through RADIUS
     for residential plans (code tasks, CoA to the NAS), at the hand-off port for business
-    circuits (a technician); add-ons change, move and go with their base."""
+    circuits (a technician), ordered from the partner for a wholesale one; add-ons change, move
+    and go with their base."""
+    if DELIVERY.get(code) == Product.Delivery.WHOLESALE:
+        return {
+            "modify": (f"Change {name}", WHOLESALE_CHANGE),
+            "move": (f"Move {name}", WHOLESALE_MOVE),
+            "suspend": (f"Suspend {name}", WHOLESALE_SUSPEND),
+            "restore": (f"Restore {name}", WHOLESALE_RESTORE),
+            "delete": (f"Disconnect {name}", WHOLESALE_DISCONNECT),
+        }
     if kind == "internet":
         radius_plan = customer_type == "residential"
         return {

@@ -291,3 +291,91 @@ DISCONNECT = [
         depends_on=["Remove the subscriber from the network"],
     ),
 ]
+# A wholesale partner's circuit (sold where our fiber does not reach): the partner builds and
+# runs the access; we order it, map its VLAN at our interconnect and put our CPE on its hand-off.
+# Changes are ordered from the partner, then followed at the interconnect.
+WHOLESALE_INSTALL = [
+    TaskSpec("Order the circuit from the partner", role="provisioning", planned_minutes=30),
+    TaskSpec("Assign circuit ID", kind="code", code_action="inventory.assign_circuit_id", planned_minutes=1),
+    TaskSpec(
+        "Map the partner's VLAN at our interconnect",
+        role="provisioning",
+        planned_minutes=60,
+        depends_on=["Order the circuit from the partner"],
+    ),
+    TaskSpec(
+        "Install CPE on the partner's hand-off",
+        role="provisioning",
+        skill="install",
+        planned_minutes=180,
+        needs_appointment=True,
+        depends_on=[("Order the circuit from the partner", 4800)],  # the partner's ten working days
+        checklist=["Partner's hand-off labelled with our circuit ID", "Customer router sees the gateway"],
+        undo="Collect the CPE",
+    ),
+    TaskSpec(
+        "Turn-up and acceptance test",
+        role="provisioning",
+        planned_minutes=60,
+        turns_up=True,
+        depends_on=["Install CPE on the partner's hand-off", "Map the partner's VLAN at our interconnect"],
+    ),
+    TaskSpec("Customer sign-off", kind="milestone", planned_minutes=0, depends_on=["Turn-up and acceptance test"]),
+]
+WHOLESALE_CHANGE = [
+    TaskSpec("Order the speed change from the partner", role="provisioning", planned_minutes=30),
+    TaskSpec(
+        "Change the speed profile at our interconnect",
+        role="provisioning",
+        planned_minutes=15,
+        turns_up=True,
+        depends_on=[("Order the speed change from the partner", 960)],
+    ),
+]
+WHOLESALE_MOVE = [
+    TaskSpec("Order the move from the partner", role="provisioning", planned_minutes=30),
+    TaskSpec(
+        "Install CPE on the partner's hand-off at the new site",
+        role="provisioning",
+        skill="install",
+        planned_minutes=180,
+        needs_appointment=True,
+        depends_on=[("Order the move from the partner", 4800)],
+    ),
+    TaskSpec(
+        "Cut over and acceptance test",
+        role="provisioning",
+        planned_minutes=60,
+        turns_up=True,
+        depends_on=["Install CPE on the partner's hand-off at the new site"],
+    ),
+    TaskSpec(
+        "Recover the CPE at the old site",
+        role="provisioning",
+        skill="install",
+        planned_minutes=60,
+        depends_on=["Cut over and acceptance test"],
+    ),
+]
+WHOLESALE_SUSPEND = [
+    TaskSpec("Shut the customer's VLAN at our interconnect", role="provisioning", planned_minutes=15, turns_up=True)
+]
+WHOLESALE_RESTORE = [
+    TaskSpec("Enable the customer's VLAN at our interconnect", role="provisioning", planned_minutes=15, turns_up=True)
+]
+WHOLESALE_DISCONNECT = [
+    TaskSpec("Remove the customer's VLAN at our interconnect", role="provisioning", planned_minutes=15, turns_up=True),
+    TaskSpec(
+        "Disconnect the circuit with the partner",
+        role="provisioning",
+        planned_minutes=30,
+        depends_on=["Remove the customer's VLAN at our interconnect"],
+    ),
+    TaskSpec(
+        "Collect equipment",
+        role="provisioning",
+        skill="install",
+        planned_minutes=60,
+        depends_on=["Remove the customer's VLAN at our interconnect"],
+    ),
+]
