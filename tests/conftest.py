@@ -11,6 +11,24 @@ from tests.radius_fixtures import fast_coa, freeradius, nas, nas_standin, radius
 
 FROZEN_AT = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # Mon 2 March 2026, 10:00 in Maine
 
+# The tests that take minutes, not seconds (`--durations`): run first, so that with several
+# workers none of them starts last and leaves the others idle at the end of the run.
+LONG_FIRST = (
+    "tests/e2e/test_default_install.py",
+    "tests/api/test_schemathesis.py",
+    "tests/billing/test_bill_run_kill.py",
+    "tests/billing/test_opening_balances.py",
+    "tests/network/test_streaming.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 @pytest.fixture(autouse=True)
 def frozen_clock(request):
