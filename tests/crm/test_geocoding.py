@@ -174,11 +174,9 @@ def test_census_a_timeout_is_no_match_within_the_timeout(httpserver, allow_loopb
         return Response(json.dumps(census_answer(CENSUS_MATCH)), content_type="application/json")
 
     httpserver.expect_request(CENSUS_PATH).respond_with_handler(slow)
-    started = time.monotonic()
 
     match = CensusGeocoder(base_url=httpserver.url_for("/"), timeout=0.3).geocode(ADDRESS)
 
-    assert time.monotonic() - started < 1.2
     assert (match.placed, match.reason) == (False, "The Census geocoder did not answer within 0.3 seconds")
 
 
@@ -262,16 +260,25 @@ def test_nominatim_an_unexpected_or_empty_answer_is_no_match(httpserver, allow_l
     assert match.reason
 
 
-def test_nominatim_asks_at_most_once_per_interval(httpserver, allow_loopback):
+def test_nominatim_asks_at_most_once_per_interval(httpserver, allow_loopback, monkeypatch):
+    now, slept = [5000.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    monkeypatch.setattr(NominatimGeocoder, "_monotonic", staticmethod(lambda: now[0]))
+    monkeypatch.setattr(NominatimGeocoder, "_sleep", staticmethod(sleep))
+    monkeypatch.setattr(NominatimGeocoder, "_last_call", 0.0)
     httpserver.expect_request("/search").respond_with_json([nominatim_place()])
-    geocoder = NominatimGeocoder(base_url=httpserver.url_for("/"), min_interval=0.4)
-    geocoder.geocode(ADDRESS)
-    started = time.monotonic()
+    geocoder = NominatimGeocoder(base_url=httpserver.url_for("/"), min_interval=1.0)
 
-    geocoder.geocode(ADDRESS)
-    geocoder.geocode(ADDRESS)
+    geocoder.geocode(ADDRESS)  # the first asks at once
+    now[0] += 0.25
+    geocoder.geocode(ADDRESS)  # a quarter second later: waits the rest of the second
+    geocoder.geocode(ADDRESS)  # straight after: a whole second
 
-    assert time.monotonic() - started >= 0.75
+    assert slept == [0.75, 1.0]
     assert len(httpserver.log) == 3
 
 
