@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from headend.core import numbers
+from headend.core import numbers, user_files
 from headend.core.errors import DomainError, ValidationError
 
 
@@ -90,3 +90,21 @@ class WholeNumberField(forms.Field):
             return numbers.parse_int(value, field=None, minimum=self.minimum, maximum=self.maximum)
         except ValidationError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+class CheckedFileField(forms.FileField):
+    """An upload checked by its bytes and size for its `kind` (core/user_files.py), whatever the
+    browser said it was: the reason on the field."""
+
+    def __init__(self, *, kind: user_files.FileKind, **kwargs: Any):
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                user_files.check_upload(upload, kind=self.kind, field="file")
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+        return upload

@@ -7,28 +7,21 @@ from django.shortcuts import render
 
 from headend.core import user_files
 from headend.core.errors import ValidationError
-from headend.core.forms import add_domain_error
+from headend.core.forms import CheckedFileField, add_domain_error
 from headend.core.permissions import may, require, staff_required
 from headend.crm import address_points
 from headend.crm.models import AddressPoint
 
 
 class AddressPointUploadForm(forms.Form):
-    file = forms.FileField(
+    file = CheckedFileField(
+        kind=user_files.COVERAGE_IMPORT,
         label="CSV file",
         help_text=(
             f"Up to {user_files.COVERAGE_IMPORT.max_bytes // user_files.MB} MB here; "
             "larger files with manage.py import_address_points PATH."
         ),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            user_files.check_upload(upload, kind=user_files.COVERAGE_IMPORT, field="file")
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from exc
-        return upload
 
 
 @staff_required

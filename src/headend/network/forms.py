@@ -2,7 +2,7 @@ from django import forms
 
 from headend.core import user_files
 from headend.core.errors import ValidationError
-from headend.core.forms import DecimalNumberField, WholeNumberField
+from headend.core.forms import CheckedFileField, DecimalNumberField, WholeNumberField
 from headend.core.numbers import MAX_INT
 from headend.network import topology_selectors
 from headend.network.models import TECHNOLOGY_CHOICES, CoverageImport, Element
@@ -83,16 +83,8 @@ class ElementForm(forms.Form):
 
 
 class TopologyImportForm(forms.Form):
-    file = forms.FileField(
+    file = CheckedFileField(
+        kind=user_files.COVERAGE_IMPORT,
         label="CSV file",
         help_text="Columns name, kind, parent (by name; empty for a root), and optionally description.",
     )
-
-    def clean_file(self):
-        """CSV text within the size limit, whatever the browser said (core/user_files.py)."""
-        upload = self.cleaned_data["file"]
-        try:
-            user_files.check_upload(upload, kind=user_files.COVERAGE_IMPORT, field="file")
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from exc
-        return upload
