@@ -542,6 +542,8 @@ class TemplateTask(models.Model):
     turns_up = models.BooleanField(default=False)
     # Items the technician ticks before completing the task ("Light level at ONT within range").
     checklist = models.JSONField(default=list, blank=True)
+    # What the technician brings for this task ("ONT", "2 m patch cord"), shown on the work order.
+    equipment = models.JSONField(default=list, blank=True)
     # The customer is booked for this task (an installation): it starts at the appointment.
     needs_appointment = models.BooleanField(default=False)
     # What to do to reverse this task when its order is cancelled after it was done.

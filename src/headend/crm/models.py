@@ -137,6 +137,12 @@ class Location(models.Model):
     geocode_quality = models.CharField(max_length=12, choices=GeocodeQuality.choices, default=GeocodeQuality.NONE)
     geocode_source = models.CharField(max_length=20, blank=True)
     geocoded_at = models.DateTimeField(null=True, blank=True)
+    # For the technician: who meets them and how to get in ("Gate code 4411; ask for the
+    # facilities desk"); the contact is one of the account's.
+    access_notes = models.TextField("access notes", blank=True, max_length=1000)
+    site_contact = models.ForeignKey(
+        "Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="sites", verbose_name="site contact"
+    )
     address_key = models.CharField(max_length=400, editable=False)
     created_at = models.DateTimeField()
     history = audit.history()

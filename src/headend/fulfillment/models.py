@@ -95,6 +95,9 @@ class WorkOrder(StatusModel):
     # Go-live as first planned (baseline) and as forecast now; the difference is the slip.
     planned_finish = models.DateTimeField(null=True, blank=True)
     forecast_finish = models.DateTimeField(null=True, blank=True)
+    # The date promised: the customer's requested date, else the provider's delivery target
+    # (an SLA); the work order is late only when its forecast passes this plus the grace.
+    committed_finish = models.DateTimeField(null=True, blank=True)
     # Set when its order is cancelled while undo tasks remain to be done.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     # Why a person must look at it (a code task failed); empty when nothing needs attention.
@@ -227,6 +230,8 @@ class Task(StatusModel):
     # Not to start before this: an appointment or a manual reschedule.
     not_before = models.DateTimeField(null=True, blank=True)
     checklist = models.JSONField(default=list, blank=True)
+    # What to bring (copied from the template task): shown on the technician's work order.
+    equipment = models.JSONField(default=list, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
