@@ -57,6 +57,8 @@ if HTTPS:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A form sent from a stale page: a 403 page that says to reload (web/errors.py).
+CSRF_FAILURE_VIEW = "headend.web.errors.csrf_failure_view"
 SESSION_COOKIE_HTTPONLY = True
 # Content-Security-Policy on every response (django-csp), enforced: scripts and styles only from
 # our static files, no inline script, an inline <style> only with the request's nonce (the quote
@@ -137,6 +139,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "headend.core.middleware.ProviderTimeZoneMiddleware",
     "headend.core.middleware.DomainErrorMiddleware",
+    # An error status with no body (require_POST's 405) is a page for a browser (web/errors.py).
+    "headend.web.errors.ErrorPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -238,6 +242,11 @@ HEADEND_SIGNUPS_PER_HOUR = int(os.environ.get("HEADEND_SIGNUPS_PER_HOUR", "10"))
 HEADEND_WORKDAY_START = os.environ.get("HEADEND_WORKDAY_START", "08:00")
 HEADEND_WORKDAY_END = os.environ.get("HEADEND_WORKDAY_END", "17:00")
 HEADEND_WORKDAYS = os.environ.get("HEADEND_WORKDAYS", "01234")  # 0 = Monday
+# The provider's delivery target (an SLA), in working days from an order: a work order is
+# committed to finish by then (or by its baseline plan, if later), and is late only when its
+# forecast passes that plus HEADEND_LATE_GRACE_MINUTES of working time.
+HEADEND_DELIVERY_TARGET_WORKING_DAYS = int(os.environ.get("HEADEND_DELIVERY_TARGET_WORKING_DAYS", "20"))
+HEADEND_LATE_GRACE_MINUTES = int(os.environ.get("HEADEND_LATE_GRACE_MINUTES", "240"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

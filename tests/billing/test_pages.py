@@ -303,7 +303,8 @@ def test_charge_form_shows_the_use_cases_error_on_its_field(client, billed):
 
     assert response.status_code == 200
     assert response.context["charge_form"].errors == {"amount": ["An amount of zero changes nothing."]}
-    assert '<small class="error" id="id_amount-error">An amount of zero changes nothing.</small>' in html_of(response)
+    error = '<small class="error" id="charge_amount-error">An amount of zero changes nothing.</small>'
+    assert error in html_of(response)
     assert not OneTimeCharge.objects.exists()
 
 
@@ -381,7 +382,7 @@ def test_void_form_needs_a_reason(client, billed):
 
     assert response.status_code == 200
     assert response.context["void_form"].errors == {"reason": ["This field is required."]}
-    assert '<small class="error" id="id_reason-error">This field is required.</small>' in html_of(response)
+    assert '<small class="error" id="void_reason-error">This field is required.</small>' in html_of(response)
     invoice.refresh_from_db()
     assert invoice.status == "finalised"
 

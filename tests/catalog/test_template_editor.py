@@ -67,7 +67,11 @@ def test_a_cycle_is_refused_and_named(editor):
         url, {**rows({"name": "A", "depends_on": "2"}, {"name": "B", "depends_on": "1"}), "save": "1"}
     )
 
-    assert "cycle: A -> B -> A" in " ".join(response.context["errors"])
+    forms = response.context["formset"].forms
+    assert [form.errors["depends_on"] for form in forms[:2]] == [
+        ["The dependencies form a cycle: A -> B -> A; remove one of them."]
+    ] * 2
+    assert response.context["errors"] == ["Nothing was saved: fix rows 1, 2, marked below."]
     assert product.templates.get(action="add").tasks.count() == 3
 
 
@@ -110,7 +114,9 @@ def test_code_task_parameters_are_saved_as_json_and_checked_by_their_action(edit
     )
 
     assert response.status_code == 200  # refused: the second row's family is wrong
-    assert response.context["errors"] == ["tasks[2].code_params.family: The family is ipv4 or ipv6."]
+    assert response.context["formset"].forms[1].errors["code_params"] == [
+        "Parameter “family”: The family is ipv4 or ipv6."
+    ]
     assert list(product.templates.get(action="add").tasks.values_list("name", flat=True)) == [
         "Schedule",
         "Install",
@@ -148,4 +154,7 @@ def test_parameters_that_are_not_json_are_a_field_error(editor):
         },
     )
 
-    assert response.context["formset"].forms[0].errors["code_params"] == ["Enter a valid JSON."]
+    assert response.context["formset"].forms[0].errors["code_params"] == [
+        "Not valid JSON (expecting property name enclosed in double quotes at character 2); "
+        'write an object such as {"pool": "residential-v4"}.'
+    ]

@@ -93,7 +93,10 @@ def test_staff_walk_from_new_account_to_active_service(page, live_server):
     for index in range(2):
         page.get_by_role("link", name=re.compile(r"^W-\d+")).nth(index).click()
         for _ in range(3):
-            page.locator("li[data-status=ready] form.quick button", has_text="Complete").first.click()
+            # One Complete per task: it opens the task's form (checklist, notes, photos) in its row.
+            row = page.locator("li[data-status=ready]").first
+            row.get_by_role("button", name="Complete", exact=True).click()
+            row.get_by_test_id("complete-form").get_by_role("button", name=re.compile("^Complete ")).click()
             expect(page.locator(".flash").first).to_contain_text("Done")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Completed")
         expect(page.get_by_text("billable from")).to_be_visible()

@@ -8,7 +8,7 @@ from django import forms
 
 from headend.billing.models import BillingAccount, ChargeKind, Cycle, Delivery, Subscription
 from headend.catalog.models import Proration
-from headend.core.forms import AmountField, WholeNumberField
+from headend.core.forms import AmountField, SharedPageForm, WholeNumberField
 from headend.crm.models import Account, Contact
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -53,8 +53,10 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return f"{obj.service.number} {obj.service.product_version.product.name}"
 
 
-class ChargeForm(forms.Form):
+class ChargeForm(SharedPageForm):
     """A one-time charge, or a credit when the amount is negative, billed on the next invoice."""
+
+    ids = "charge"  # on the billing account, beside taking a payment
 
     kind = forms.ChoiceField(choices=ChargeKind.choices, initial=ChargeKind.CHARGE)
     description = forms.CharField(max_length=200)
@@ -70,12 +72,14 @@ class ChargeForm(forms.Form):
         field.queryset = subscriptions.select_related("service__product_version__product")
 
 
-class CreditNoteForm(forms.Form):
+class CreditNoteForm(SharedPageForm):
+    ids = "credit_note"  # on the invoice, beside void and write-off
     reason = forms.CharField(max_length=200)
     amount = AmountField(help_text="Before tax: the invoice's taxes are credited in proportion.")
 
 
-class VoidForm(forms.Form):
+class VoidForm(SharedPageForm):
+    ids = "void"
     reason = forms.CharField(max_length=200)
 
 

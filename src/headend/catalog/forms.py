@@ -1,6 +1,9 @@
+import json
 import re
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from headend.catalog import code_actions
 from headend.catalog.models import MrcOffKind, Product, ProductVersion, Skill, TemplateTask, Term
@@ -13,34 +16,73 @@ from headend.core.permissions import WORK_ROLE_CHOICES
 DEPENDENCY_RE = re.compile(r"^\s*([0-9]{1,6})\s*(?:\+\s*([0-9]{1,9})\s*)?$")
 
 
+class ParametersField(forms.JSONField):
+    """A code task's parameters as JSON; text that is not JSON is refused saying where it breaks."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)  # no parameters: empty, not "null"
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise forms.ValidationError(
+                    f"Not valid JSON ({exc.msg.lower()} at character {exc.pos + 1}); "
+                    'write an object such as {"pool": "residential-v4"}.',
+                    code="invalid",
+                ) from None
+            raise
+
+
 class TemplateTaskForm(forms.Form):
-    name = forms.CharField(max_length=120, required=False)
+    name = forms.CharField(max_length=120, required=False, label="Task")
     kind = forms.ChoiceField(choices=TemplateTask.Kind.choices, initial=TemplateTask.Kind.MANUAL)
     role = forms.ChoiceField(choices=[("", "—"), *WORK_ROLE_CHOICES], required=False)
     skill = forms.ChoiceField(choices=[], required=False)
     planned_minutes = WholeNumberField(minimum=0, maximum=MAX_TASK_MINUTES, initial=60, label="Minutes")
-    code_action = forms.ChoiceField(choices=[], required=False)
-    code_params = forms.JSONField(
+    code_action = forms.ChoiceField(choices=[], required=False, label="Code action")
+    code_params = ParametersField(
         required=False,
-        label="Parameters",
-        help_text='JSON for the code action, e.g. {"pool": "residential-v4"}; secrets by name only.',
+        label="Parameters (JSON)",
         widget=forms.Textarea(attrs={"rows": 1}),
     )
     depends_on = forms.CharField(
         required=False,
         max_length=100,
         label="After",
-        help_text="Row numbers, with an optional lag in working minutes: 1, 2+480",
     )
     turns_up = forms.BooleanField(required=False, label="Turns up")
     needs_appointment = forms.BooleanField(required=False, label="Appointment")
     undo = forms.CharField(required=False, max_length=120, label="Undo when cancelled")
-    checklist = forms.CharField(required=False, max_length=500, help_text="Items separated by ;")
+    checklist = forms.CharField(
+        required=False, max_length=6000, label="Checklist (;)", widget=forms.Textarea(attrs={"rows": 1})
+    )
+    equipment = forms.CharField(
+        required=False,
+        max_length=6000,
+        label="Equipment (;)",
+        widget=forms.Textarea(attrs={"rows": 1}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["skill"].choices = [("", "—"), *Skill.objects.values_list("code", "name")]  # type: ignore[attr-defined]
         self.fields["code_action"].choices = [("", "—"), *code_actions.choices()]  # type: ignore[attr-defined]
+        # Each input names its column and row for a screen reader: the grid has no labels.
+        row = self.row_number
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label or ''} (row {row})".strip())
+
+    @property
+    def row_number(self) -> int:
+        """The row as staff see it, from 1 (the form's place in its formset)."""
+        try:
+            return int((self.prefix or "").rsplit("-", 1)[-1]) + 1
+        except ValueError:
+            return 1
 
     def clean_depends_on(self) -> list[tuple[int, int]]:
         value = self.cleaned_data["depends_on"]
@@ -53,18 +95,41 @@ class TemplateTaskForm(forms.Form):
         return pairs
 
 
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in (text or "").split(";") if item.strip()]
+
+
 class BaseTemplateTaskFormSet(forms.BaseFormSet):
+    """The rows of a template; a row without a name is left out. "After" names rows by the
+    number shown beside them."""
+
+    def filled_forms(self) -> list[TemplateTaskForm]:
+        """The forms of the rows that become tasks, in order: the use case's tasks[1], tasks[2]...
+        Decided once: an error put on a row takes its name out of its cleaned data."""
+        if not hasattr(self, "_filled"):
+            forms_ = cast(list[TemplateTaskForm], self.forms)
+            self._filled = [form for form in forms_ if form.cleaned_data.get("name", "").strip()]
+        return self._filled
+
+    def clean(self) -> None:
+        """A row waits only for another filled row: the error goes on the row that names it."""
+        if any(self.errors):
+            return
+        filled = {form.row_number for form in self.filled_forms()}
+        for form in self.filled_forms():
+            for number, _ in form.cleaned_data["depends_on"]:
+                if number == form.row_number:
+                    form.add_error("depends_on", "A task cannot wait for itself.")
+                elif number not in filled:
+                    form.add_error("depends_on", f"Row {number} is not a task: give the number of a filled row.")
+
     def specs(self) -> list[TaskSpec]:
         """The filled rows as TaskSpecs, dependencies turned from row numbers into names."""
-        rows = [form.cleaned_data for form in self.forms if form.cleaned_data.get("name")]
-        names = {number: row["name"].strip() for number, row in enumerate(rows, start=1)}
+        forms_ = self.filled_forms()
+        names = {form.row_number: form.cleaned_data["name"].strip() for form in forms_}
         specs = []
-        for number, row in enumerate(rows, start=1):
-            depends_on: list[str | tuple[str, int]] = []
-            for position, lag in row["depends_on"]:
-                if position not in names or position == number:
-                    raise forms.ValidationError(f"Row {number} depends on row {position}, which is not another task.")
-                depends_on.append((names[position], lag))
+        for form in forms_:
+            row = form.cleaned_data
             specs.append(
                 TaskSpec(
                     name=row["name"],
@@ -73,15 +138,30 @@ class BaseTemplateTaskFormSet(forms.BaseFormSet):
                     planned_minutes=row["planned_minutes"],
                     code_action=row["code_action"],
                     code_params=row["code_params"] or {},
-                    depends_on=depends_on,
+                    depends_on=[(names[number], lag) for number, lag in row["depends_on"] if number in names],
                     skill=row["skill"],
                     turns_up=row["turns_up"],
                     needs_appointment=row["needs_appointment"],
                     undo=row["undo"],
-                    checklist=[item.strip() for item in row["checklist"].split(";") if item.strip()],
+                    checklist=_items(row["checklist"]),
+                    equipment=_items(row["equipment"]),
                 )
             )
         return specs
+
+    def add_use_case_error(self, exc: DomainError) -> bool:
+        """Put a use case's problem (`tasks[2].code_params.family`) on the row and field it names,
+        in words ("Parameter “family”: ..."). False when it names no row (the template as a whole)."""
+        field = exc.field or ""
+        match = re.match(r"^tasks\[(\d+)\](?:\.(\w+))?(?:\.(.+))?$", field)
+        forms_ = self.filled_forms()
+        if match is None or not 1 <= int(match.group(1)) <= len(forms_):
+            return False
+        form = forms_[int(match.group(1)) - 1]
+        name, detail = match.group(2) or "name", match.group(3)
+        message = f"Parameter “{detail}”: {exc.message}" if detail and name == "code_params" else exc.message
+        form.add_error(name if name in form.fields else None, message)
+        return True
 
 
 TemplateTaskFormSet = forms.formset_factory(TemplateTaskForm, formset=BaseTemplateTaskFormSet, extra=3)
@@ -107,9 +187,111 @@ def initial_rows(template) -> list[dict]:
             "needs_appointment": task.needs_appointment,
             "undo": task.undo,
             "checklist": "; ".join(task.checklist),
+            "equipment": "; ".join(task.equipment),
         }
         for task in tasks
     ]
+
+
+# Rows moved, deleted and added before saving: the editor's buttons, which work without JavaScript
+# (each is a submit button; the rows come back re-numbered, nothing is saved).
+
+ROW_FIELDS = tuple(TemplateTaskForm.base_fields)
+MAX_ROWS = 200
+
+
+def _row_values(data: QueryDict, prefix: str) -> list[dict[str, list[str]]] | None:
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", ""))
+    except ValueError:
+        return None
+    if not 0 <= total <= MAX_ROWS:
+        return None
+    return [{name: data.getlist(f"{prefix}-{index}-{name}") for name in ROW_FIELDS} for index in range(total)]
+
+
+def _row_name(row: dict[str, list[str]], number: int) -> str:
+    name = (row["name"] or [""])[0].strip()
+    return f"“{name}”" if name else f"row {number}"
+
+
+def rows_edit(data: QueryDict, *, prefix: str = "tasks") -> tuple[QueryDict, str] | None:
+    """The form's data with one row moved up or down (`move=up-2`), deleted (`delete=2`) or a
+    blank row added (`add`), and what changed in words; None when the post is no such edit.
+
+    "After" numbers follow the rows they name; a dependency on a deleted row is removed, and
+    the message says which tasks no longer wait for it."""
+    rows = _row_values(data, prefix)
+    if rows is None:
+        return None
+    order = list(range(len(rows)))
+    note = ""
+    if "add" in data:
+        if len(rows) >= MAX_ROWS:
+            return None
+        blank: dict[str, list[str]] = {name: [] for name in ROW_FIELDS}
+        blank |= {"kind": [str(TemplateTask.Kind.MANUAL)], "planned_minutes": ["60"]}
+        rows.append(blank)
+        order.append(len(rows) - 1)
+        note = f"Row {len(rows)} added."
+    elif "delete" in data:
+        index = _index(data.get("delete", ""), len(rows))
+        if index is None:
+            return None
+        order.remove(index)
+        note = _capital(f"{_row_name(rows[index], index + 1)} deleted")
+    elif "move" in data:
+        direction, _, number = data.get("move", "").partition("-")
+        index = _index(number, len(rows))
+        other = None if index is None else index + (-1 if direction == "up" else 1 if direction == "down" else 0)
+        if index is None or other is None or other == index or not 0 <= other < len(rows):
+            return None
+        order[index], order[other] = order[other], order[index]
+        note = _capital(f"{_row_name(rows[index], index + 1)} moved {direction} to row {other + 1}.")
+    else:
+        return None
+    renumber = {old + 1: new + 1 for new, old in enumerate(order)}
+    released = []
+    edited = data.copy()
+    for key in [key for key in edited if key.startswith(f"{prefix}-") and key[len(prefix) + 1 :][:1].isdigit()]:
+        del edited[key]
+    for new, old in enumerate(order):
+        row = dict(rows[old])
+        kept = []
+        for part in filter(None, (p.strip() for p in (row["depends_on"] or [""])[0].split(","))):
+            match = DEPENDENCY_RE.match(part)
+            if match is None:
+                kept.append(part)  # not a row number: the form says so when the rows are checked
+            elif int(match.group(1)) in renumber:
+                lag = f"+{match.group(2)}" if match.group(2) else ""
+                kept.append(f"{renumber[int(match.group(1))]}{lag}")
+            else:
+                released.append(_row_name(row, new + 1))
+        row["depends_on"] = [", ".join(kept)]
+        for name, values in row.items():
+            edited.setlist(f"{prefix}-{new}-{name}", values)
+    for button in ("add", "delete", "move", "preview", "save"):
+        edited.pop(button, None)  # the edit is done: the rows come back as plain data
+    edited[f"{prefix}-TOTAL_FORMS"] = str(len(order))
+    edited[f"{prefix}-INITIAL_FORMS"] = "0"
+    if "delete" in data:
+        note += (
+            f"; {', '.join(released)} no longer wait{'s' if len(released) == 1 else ''} for it." if released else "."
+        )
+    return edited, f"{note} Save the template to keep the change."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _index(value: str, count: int) -> int | None:
+    """A row's index (0-based) from a button's value, or None when it names no row."""
+    try:
+        index = int(value)
+    except ValueError:
+        return None
+    return index if 0 <= index < count else None
 
 
 # Rollout (issue 17): a new version from an existing one, a new product from a copy.

@@ -184,6 +184,7 @@ def _task_specs(template: WorkOrderTemplate) -> list[TaskSpec]:
             needs_appointment=task.needs_appointment,
             undo=task.undo,
             checklist=list(task.checklist),
+            equipment=list(task.equipment),
         )
         for task in tasks
     ]

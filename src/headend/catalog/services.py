@@ -32,6 +32,7 @@ from headend.catalog.work_templates import (
     check_template_tasks,
     missing_template_actions,
     template_define,
+    template_task_problems,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "promotion_create",
     "promotion_end",
     "template_define",
+    "template_task_problems",
     "version_create",
     "version_create_from",
     "version_launch",

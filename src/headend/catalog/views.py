@@ -1,6 +1,5 @@
 from typing import cast
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,9 +11,11 @@ from headend.catalog import services as catalog_services
 from headend.catalog.forms import (
     BaseTemplateTaskFormSet,
     PreviewForm,
+    TemplateTaskForm,
     TemplateTaskFormSet,
     VersionFromForm,
     initial_rows,
+    rows_edit,
 )
 from headend.catalog.models import Product, WorkOrderTemplate
 from headend.core import clock, panels
@@ -72,31 +73,52 @@ def product_detail_view(request: HttpRequest, product_id: int) -> HttpResponse:
 @permission_required("template.edit")
 def template_edit_view(request: HttpRequest, product_id: int, action: str) -> HttpResponse:
     """Edit a product's work-order template for one action, with a preview of the schedule it
-    gives an order placed now. Saving never changes work orders already created."""
+    gives an order placed now. Saving never changes work orders already created.
+
+    A problem is shown in words on the row that caused it (its inputs marked invalid); rows
+    are moved, deleted and added by submit buttons that save nothing (no JavaScript needed)."""
     product = selectors.product_get(product_id=product_id)
     if action not in WorkOrderTemplate.Action.values:
         raise Http404("No such action.")
     template = selectors.template_for(product_id=product.pk, action=action)
     default_name = f"{WorkOrderTemplate.Action(action).label} {product.name}"
-    formset = TemplateTaskFormSet(request.POST or None, initial=initial_rows(template), prefix="tasks")
     name = request.POST.get("name", template.name if template else default_name)
     preview: list[SafeString] = []
     errors: list[str] = []
-    if request.method == "POST" and formset.is_valid():
+    notice = ""
+    edit = rows_edit(request.POST) if request.method == "POST" else None
+    if edit is not None:
+        data, notice = edit
+        formset = TemplateTaskFormSet(data, prefix="tasks")
+    elif request.method == "POST":
+        formset = TemplateTaskFormSet(request.POST, prefix="tasks")
+    else:
+        formset = TemplateTaskFormSet(initial=initial_rows(template), prefix="tasks")
+    if edit is None and request.method == "POST" and formset.is_valid():
+        rows = cast(BaseTemplateTaskFormSet, formset)
+        specs = rows.specs()
+        problems = catalog_services.template_task_problems(specs)
+        for problem in problems:
+            if not rows.add_use_case_error(problem):
+                errors.append(problem.message)
         try:
-            specs = cast(BaseTemplateTaskFormSet, formset).specs()
-            if "save" in request.POST:
+            if not problems and "save" in request.POST:
                 catalog_services.template_define(product=product, action=action, name=name, tasks=specs)
                 messages.success(request, "Template saved; work orders already created keep their tasks.")
                 return redirect(product)
-            catalog_services.check_template_tasks(specs)
-            # The schedule the tasks give: fulfillment draws it (its panels.py); drawn here, so
-            # that what it refuses is shown as the form's errors.
-            preview = panels.render("catalog.template_preview", request=request, obj=specs).html
-        except forms.ValidationError as exc:
-            errors = exc.messages
+            if not problems:
+                # The schedule the tasks give: fulfillment draws it (its panels.py); drawn here, so
+                # that what it refuses is shown as the form's errors.
+                preview = panels.render("catalog.template_preview", request=request, obj=specs).html
         except DomainError as exc:
-            errors = [f"{exc.field}: {exc.message}" if exc.field and exc.field.startswith("tasks[") else exc.message]
+            if not rows.add_use_case_error(exc):
+                errors.append(exc.message)
+    elif request.method == "POST" and edit is None:
+        errors += [str(error) for error in formset.non_form_errors()]
+    invalid_rows = [form.row_number for form in cast(list[TemplateTaskForm], formset.forms) if form.errors]
+    if invalid_rows and not errors and edit is None:
+        rows_named = ", ".join(str(number) for number in invalid_rows)
+        errors.append(f"Nothing was saved: fix row{'s' if len(invalid_rows) > 1 else ''} {rows_named}, marked below.")
     context = {
         "product": product,
         "action": action,
@@ -105,6 +127,8 @@ def template_edit_view(request: HttpRequest, product_id: int, action: str) -> Ht
         "name": name,
         "preview": preview,
         "errors": errors,
+        "notice": notice,
+        "columns": len(TemplateTaskFormSet.form.base_fields) + 1,
     }
     return render(request, "catalog/template_edit.html", context)
 

@@ -28,6 +28,9 @@ def missing_template_actions(*, product: Product) -> list[str]:
 
 # A template task's duration and a dependency's lag, in working minutes: at most 240 working days.
 MAX_TASK_MINUTES = 129_600
+# A checklist item or a piece of equipment is one line the technician reads on a phone.
+MAX_ITEM_CHARS = 200
+MAX_ITEMS = 30
 
 
 @dataclass
@@ -35,7 +38,8 @@ class TaskSpec:
     """One task of a template as staff define it.
 
     `depends_on` names earlier tasks: a name, or (name, lag in working minutes) for a wait
-    after that task finishes. `skill` is a Skill code."""
+    after that task finishes. `skill` is a Skill code. `equipment` is what the technician
+    brings ("ONT", "Fusion splicer"), shown on the work order."""
 
     name: str
     kind: str = TemplateTask.Kind.MANUAL
@@ -49,66 +53,128 @@ class TaskSpec:
     needs_appointment: bool = False
     undo: str = ""
     checklist: list[str] = field(default_factory=list)
+    equipment: list[str] = field(default_factory=list)
 
     def dependencies(self) -> list[tuple[str, int]]:
         return [(item, 0) if isinstance(item, str) else (item[0], item[1]) for item in self.depends_on]
 
 
 def check_template_tasks(tasks: list[TaskSpec]) -> None:
-    """Raise ValidationError naming the task and field at fault, or the dependency cycle."""
-    names = [task.name.strip() for task in tasks]
+    """Raise ValidationError naming the task and field at fault (`tasks[2].code_params.family`),
+    or the dependency cycle: the first of `template_task_problems`."""
+    problems = template_task_problems(tasks)
+    if problems:
+        raise problems[0]
+
+
+def template_task_problems(tasks: list[TaskSpec]) -> list[ValidationError]:
+    """Every problem of a template's tasks, in row order, each naming its row and field
+    (`tasks[2].name`) and saying in words what is wrong, so that an editor can show each one
+    on the row that caused it. A dependency cycle is one problem per task in it, each naming
+    the whole cycle."""
     if not tasks:
-        raise ValidationError("A template needs at least one task.", field="tasks", code="required")
+        return [ValidationError("A template needs at least one task.", field="tasks", code="required")]
+    names = [task.name.strip() for task in tasks]
+    problems: list[ValidationError] = []
     for position, task in enumerate(tasks, start=1):
-        where = f"tasks[{position}]"
-        if not task.name.strip():
-            raise ValidationError(f"Task {position} needs a name.", field=f"{where}.name", code="required")
-        if names.count(task.name.strip()) > 1:
-            raise ValidationError(f"Two tasks are named {task.name!r}.", field=f"{where}.name", code="duplicate")
-        if task.kind not in TemplateTask.Kind.values:
-            raise ValidationError(f"Unknown task kind {task.kind!r}.", field=f"{where}.kind", code="invalid_choice")
-        if task.role and task.role not in WORK_ROLES:
-            raise ValidationError(f"Unknown role {task.role!r}.", field=f"{where}.role", code="invalid_choice")
-        if task.kind == TemplateTask.Kind.CODE and not code_actions.is_registered(task.code_action):
-            raise ValidationError(
-                f"Unknown code action {task.code_action!r}; known: {', '.join(code_actions.names())}.",
-                field=f"{where}.code_action",
-                code="unknown_code_action",
+        problems += _task_problems(task, position, names)
+    turning_up = [position for position, task in enumerate(tasks, start=1) if task.turns_up]
+    for position in turning_up[1:]:
+        problems.append(
+            ValidationError(
+                f"Only one task turns the service up; {names[turning_up[0] - 1]!r} already does.",
+                field=f"tasks[{position}].turns_up",
+                code="turn_up_twice",
             )
-        if task.kind == TemplateTask.Kind.CODE:
-            code_actions.check_params(task.code_action, task.code_params, field_prefix=f"{where}.code_params")
-        elif task.code_params:
-            raise ValidationError("Only a code task takes parameters.", field=f"{where}.code_params")
-        if task.kind == TemplateTask.Kind.MILESTONE and task.planned_minutes != 0:
-            raise ValidationError("A milestone takes no time.", field=f"{where}.planned_minutes")
-        if task.kind != TemplateTask.Kind.MILESTONE and task.planned_minutes <= 0:
-            raise ValidationError("Planned duration must be positive.", field=f"{where}.planned_minutes")
-        if task.planned_minutes > MAX_TASK_MINUTES:
-            raise ValidationError(
-                f"Planned duration is at most {MAX_TASK_MINUTES:,} working minutes.", field=f"{where}.planned_minutes"
-            )
-        if task.skill and not Skill.objects.filter(code=task.skill).exists():
-            raise ValidationError(f"Unknown skill {task.skill!r}.", field=f"{where}.skill", code="unknown_skill")
-        if task.needs_appointment and task.kind != TemplateTask.Kind.MANUAL:
-            raise ValidationError("Only a manual task is booked with the customer.", field=f"{where}.needs_appointment")
-        for dependency, lag in task.dependencies():
-            if dependency not in names:
-                raise ValidationError(
-                    f"{task.name!r} depends on unknown task {dependency!r}.", field=f"{where}.depends_on"
-                )
-            if not 0 <= lag <= MAX_TASK_MINUTES:
-                raise ValidationError(
-                    f"A lag is 0 to {MAX_TASK_MINUTES:,} working minutes.",
-                    field=f"{where}.depends_on",
-                    code="invalid_lag",
-                )
-    if sum(1 for task in tasks if task.turns_up) > 1:
-        raise ValidationError("Only one task turns the service up.", field="tasks", code="turn_up_twice")
-    cycle = _find_cycle({task.name.strip(): [name for name, _ in task.dependencies()] for task in tasks})
-    if cycle:
-        raise ValidationError(
-            "The dependencies form a cycle: " + " -> ".join(cycle) + ".", field="tasks", code="dependency_cycle"
         )
+    known = set(names)
+    cycle = _find_cycle(
+        {
+            task.name.strip(): [name for name, _ in task.dependencies() if name in known and name != task.name.strip()]
+            for task in tasks
+        }
+    )
+    if cycle:
+        message = "The dependencies form a cycle: " + " -> ".join(cycle) + "; remove one of them."
+        for name in dict.fromkeys(cycle):
+            position = names.index(name) + 1
+            problems.append(ValidationError(message, field=f"tasks[{position}].depends_on", code="dependency_cycle"))
+    return sorted(problems, key=lambda problem: _row_of(problem.field))
+
+
+def _row_of(field_name: str | None) -> int:
+    """The row a problem's field names (`tasks[3].kind` is 3); 0 for the template as a whole."""
+    if field_name and field_name.startswith("tasks[") and "]" in field_name:
+        return int(field_name[len("tasks[") : field_name.index("]")])
+    return 0
+
+
+def _task_problems(task: TaskSpec, position: int, names: list[str]) -> list[ValidationError]:
+    """What is wrong with one task (at `position`, among tasks named `names`)."""
+    where = f"tasks[{position}]"
+    name = task.name.strip()
+    problems = []
+
+    def problem(message: str, field_name: str, code: str = "invalid") -> None:
+        problems.append(ValidationError(message, field=f"{where}.{field_name}", code=code))
+
+    if not name:
+        problem(f"Task {position} needs a name.", "name", "required")
+    elif names.count(name) > 1:
+        others = [str(number) for number, other in enumerate(names, start=1) if other == name and number != position]
+        problem(f"Two tasks are named {name!r} (also row {', '.join(others)}); names must differ.", "name", "duplicate")
+    if task.kind not in TemplateTask.Kind.values:
+        problem(f"Unknown task kind {task.kind!r}.", "kind", "invalid_choice")
+    if task.role and task.role not in WORK_ROLES:
+        problem(f"Unknown role {task.role!r}.", "role", "invalid_choice")
+    if task.kind == TemplateTask.Kind.CODE and not code_actions.is_registered(task.code_action):
+        known = ", ".join(code_actions.names())
+        problem(
+            f"A code task needs a code action; {task.code_action!r} is not one (known: {known})."
+            if task.code_action
+            else "A code task needs a code action: pick one.",
+            "code_action",
+            "unknown_code_action",
+        )
+    elif task.kind == TemplateTask.Kind.CODE:
+        try:
+            code_actions.check_params(task.code_action, task.code_params, field_prefix=f"{where}.code_params")
+        except ValidationError as exc:
+            problems.append(exc)
+    elif task.code_params:
+        problem("Only a code task takes parameters; clear them or make it a code task.", "code_params")
+    if task.kind == TemplateTask.Kind.MILESTONE and task.planned_minutes != 0:
+        problem("A milestone takes no time: set its minutes to 0.", "planned_minutes")
+    if task.kind != TemplateTask.Kind.MILESTONE and task.planned_minutes <= 0:
+        problem("Planned duration must be positive.", "planned_minutes")
+    if task.planned_minutes > MAX_TASK_MINUTES:
+        problem(f"Planned duration is at most {MAX_TASK_MINUTES:,} working minutes.", "planned_minutes")
+    if task.skill and not Skill.objects.filter(code=task.skill).exists():
+        problem(f"Unknown skill {task.skill!r}.", "skill", "unknown_skill")
+    if task.needs_appointment and task.kind != TemplateTask.Kind.MANUAL:
+        problem("Only a manual task is booked with the customer.", "needs_appointment")
+    for dependency, lag in task.dependencies():
+        if dependency not in names:
+            problem(f"{name or f'Task {position}'!r} depends on unknown task {dependency!r}.", "depends_on")
+        elif dependency == name:
+            problem(f"{name!r} cannot wait for itself.", "depends_on", "dependency_cycle")
+        if not 0 <= lag <= MAX_TASK_MINUTES:
+            problem(f"A lag is 0 to {MAX_TASK_MINUTES:,} working minutes.", "depends_on", "invalid_lag")
+    for label, field_name, items in (
+        ("Checklist item", "checklist", task.checklist),
+        ("Equipment", "equipment", task.equipment),
+    ):
+        if len(items) > MAX_ITEMS:
+            problem(f"At most {MAX_ITEMS} items; this task has {len(items)}.", field_name, "too_many")
+        for number, item in enumerate(items, start=1):
+            if len(item.strip()) > MAX_ITEM_CHARS:
+                problem(
+                    f"{label} {number} is {len(item.strip())} characters long; at most {MAX_ITEM_CHARS}: "
+                    f"{item.strip()[:40]}…",
+                    field_name,
+                    "too_long",
+                )
+    return problems
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str]:
@@ -141,6 +207,9 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
     Work orders already created keep the tasks they were created with."""
     if action not in WorkOrderTemplate.Action.values:
         raise ValidationError(f"Unknown action {action!r}.", field="action", code="invalid_choice")
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("Give the template a name of 1 to 120 characters.", field="name", code="invalid_name")
     check_template_tasks(tasks)
     template, _ = WorkOrderTemplate.objects.select_for_update().get_or_create(
         product=product, action=action, defaults={"name": name}
@@ -167,6 +236,7 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
             needs_appointment=spec.needs_appointment,
             undo=spec.undo.strip(),
             checklist=[item.strip() for item in spec.checklist if item.strip()],
+            equipment=[item.strip() for item in spec.equipment if item.strip()],
         )
     bulk_create_with_history(
         [

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from headend.core.navigation import Navigation
 from headend.core.permissions import Can, has_role, is_staff_member, user_roles
 
 
@@ -16,4 +17,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "is_admin": has_role(user, "admin") if user else False,
         # `{% if can.service.action %}`: buttons only for what the user may do (core/permissions).
         "can": Can(user),
+        # The sidebar's groups and links for this user (core/navigation.py), built when drawn.
+        "staff_nav": Navigation(request),
     }

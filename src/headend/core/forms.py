@@ -17,6 +17,18 @@ def add_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
     form.add_error(field, exc.message)
 
 
+class SharedPageForm(forms.Form):
+    """A form drawn on a page beside others with the same fields (an invoice's credit note, void
+    and write-off all ask a reason): its ids start with `ids`, so each <label for> names its own
+    field, not the first form's field of that name."""
+
+    ids = ""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"{self.ids}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class DecimalNumberField(forms.Field):
     """A finite number that fits DecimalField(max_digits, decimal_places), within [minimum, maximum]."""
 

@@ -56,6 +56,31 @@ class LocationForm(forms.Form):
     longitude = forms.CharField(required=False, max_length=20)
 
 
+class LocationEditForm(LocationForm):
+    """A location's address and, for the technician, who meets them there and how to get in."""
+
+    site_contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        label="Site contact",
+        empty_label="None named",
+        help_text="Who meets the technician: one of the account's contacts.",
+        error_messages={"invalid_choice": "Pick one of this account's contacts."},
+    )
+    access_notes = forms.CharField(
+        label="Access notes",
+        required=False,
+        max_length=1000,
+        help_text="How to get in: gate code, keys, parking, dogs, the desk to ask for.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        contacts = cast(forms.ModelChoiceField, self.fields["site_contact"])
+        contacts.queryset = Contact.objects.filter(account=account).order_by("last_name", "first_name", "pk")
+
+
 class OpportunityForm(forms.Form):
     name = forms.CharField(max_length=200)
     stage = forms.ChoiceField(

@@ -1,6 +1,7 @@
 """Write use cases for accounts, contacts, locations and opportunities."""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -238,6 +239,36 @@ def location_create(
     return location
 
 
+@dataclass(frozen=True)
+class SiteAccess:
+    """For the technician: who meets them at the site (one of the account's contacts, or None)
+    and how to get in ("Gate code 4411; ask for the facilities desk")."""
+
+    access_notes: str = ""
+    site_contact: Contact | None = None
+
+
+MAX_ACCESS_NOTES = 1000
+
+
+def _site_access_values(account_id: int, site: SiteAccess) -> dict[str, Any]:
+    """The site's access fields, checked: notes of at most MAX_ACCESS_NOTES characters, and a
+    contact of the location's own account (another customer's person never shows there)."""
+    notes = (site.access_notes or "").strip().replace("\r\n", "\n")
+    if len(notes) > MAX_ACCESS_NOTES:
+        raise ValidationError(
+            f"Access notes are at most {MAX_ACCESS_NOTES:,} characters; these are {len(notes):,}.",
+            field="access_notes",
+            code="too_long",
+        )
+    contact = site.site_contact
+    if contact is not None and contact.account_id != account_id:
+        raise ValidationError(
+            "The site contact must be one of this account's contacts.", field="site_contact", code="foreign_contact"
+        )
+    return {"access_notes": notes, "site_contact_id": contact.pk if contact is not None else None}
+
+
 def location_update(
     *,
     location: Location,
@@ -249,12 +280,17 @@ def location_update(
     name: str = "",
     latitude: object = None,
     longitude: object = None,
+    site: SiteAccess | None = None,
     updated_by: Any = None,
 ) -> Location:
     """Correct a location's address or site name, normalised and checked as when it was added;
     it stays unique within its account. A new address is placed again by the geocoders unless a
-    person placed the old one (crm/placing.py). The event names the fields that changed, and a
-    change to nothing writes nothing."""
+    person placed the old one (crm/placing.py). With `site`, also its access notes and site
+    contact (None: they stay as they are). The event names the fields that changed, and a
+    change to nothing writes nothing.
+
+    Raises ValidationError naming the field: a duplicate address, bad coordinates, access
+    notes too long, a site contact of another account; nothing is written then."""
     location = Location.objects.get(pk=location.pk)
     values = _location_values(
         account_id=location.account_id,
@@ -268,6 +304,8 @@ def location_update(
         latitude=latitude,
         longitude=longitude,
     )
+    if site is not None:
+        values.update(_site_access_values(location.account_id, site))
     values.update(placement_for_update(location, values, at=clock.now()))  # may call out: before the lock
     with transaction.atomic():
         location = Location.objects.select_for_update().get(pk=location.pk)
@@ -279,7 +317,9 @@ def location_update(
         if updated_by is not None:
             location._history_user = updated_by  # type: ignore[attr-defined]  # who acted, in the history row
         _save_location(location)
-        fields = [key for key in changed if key not in ("address_key", "geocoded_at")]  # they follow the others
+        fields = [
+            key.removesuffix("_id") for key in changed if key not in ("address_key", "geocoded_at")
+        ]  # they follow the others
         events.emit("location.updated", subject=location, data={"account_id": location.account_id, "fields": fields})
     return location
 

@@ -10,7 +10,7 @@ from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, require, staff_required
 from headend.crm import notes, placing, selectors, services
-from headend.crm.forms import AccountForm, AccountNoteForm, ContactForm, LocationForm, OpportunityForm
+from headend.crm.forms import AccountForm, AccountNoteForm, ContactForm, LocationEditForm, LocationForm, OpportunityForm
 from headend.crm.models import Account, Opportunity
 
 
@@ -149,11 +149,14 @@ def location_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
 @permission_required("account.edit")
 def location_edit_view(request: HttpRequest, location_id: int) -> HttpResponse:
     location = selectors.location_get_for(user=request.user, location_id=location_id)
-    fields = ("name", "line1", "line2", "city", "state", "postal_code", "latitude", "longitude")
-    form = LocationForm(request.POST or None, initial={key: getattr(location, key) for key in fields})
+    fields = ("name", "line1", "line2", "city", "state", "postal_code", "latitude", "longitude", "access_notes")
+    initial = {key: getattr(location, key) for key in fields} | {"site_contact": location.site_contact_id}
+    form = LocationEditForm(request.POST or None, initial=initial, account=location.account)
     if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        site = services.SiteAccess(access_notes=values.pop("access_notes"), site_contact=values.pop("site_contact"))
         try:
-            services.location_update(location=location, **form.cleaned_data)
+            services.location_update(location=location, site=site, updated_by=request.user, **values)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -33,8 +33,9 @@ def _check_technician(task: Task, technician: Technician) -> None:
 
 @transaction.atomic
 def task_assign(*, task: Task, assignee: Any, assigned_by: Any) -> Task:
-    """Give an open task to a person; a technician must have the skill and work at that time."""
-    _, task = task_flow.lock(task)
+    """Give an open task to a person; a technician must have the skill and work at that time.
+    The forecast follows: a technician's task is planned on their calendar."""
+    work_order, task = task_flow.lock(task)
     if not task.is_open:
         raise Conflict("Only an open task can be assigned.", field="status")
     if assignee is not None:
@@ -50,6 +51,7 @@ def task_assign(*, task: Task, assignee: Any, assigned_by: Any) -> Task:
     task.assignee = assignee
     task.save(update_fields=["assignee"])
     events.emit("task.assigned", subject=task, data={"assignee_id": assignee.pk if assignee else None})
+    forecast.reforecast(work_order, clock.now())
     return task
 
 

@@ -12,7 +12,7 @@ from headend.core.boards import BOARD_COLUMN_LIMIT, BOARD_RECENT_DAYS, BoardChoi
 from headend.core.errors import NotFound
 from headend.core.ids import parse_id
 from headend.core.permissions import Role
-from headend.fulfillment import scheduling
+from headend.fulfillment import scheduling, selectors
 from headend.fulfillment.models import Task, WorkOrder
 from headend.fulfillment.selectors import provider_calendar, work_order_scope
 from headend.fulfillment.view_models import WorkOrderCard
@@ -20,16 +20,19 @@ from headend.fulfillment.view_models import WorkOrderCard
 WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
 
 
-def _work_order_overdue_q(at: dt.datetime) -> models.Q:
-    """Open, and go-live forecast after the planned one or already past."""
-    late = models.Q(forecast_finish__gt=models.F("planned_finish")) | models.Q(forecast_finish__lt=at)
-    return models.Q(status__in=WORK_ORDER_OPEN) & late
+def work_order_late_q(at: dt.datetime) -> models.Q:
+    """Open work orders late at `at`: their go-live forecast (never earlier than `at`) passes
+    their committed finish by more than HEADEND_LATE_GRACE_MINUTES of working time. A fresh
+    order is never late: its commitment is at least its first plan."""
+    return selectors.work_order_late_q(at)
 
 
 def _work_order_card(work_order: WorkOrder, at: dt.datetime, calendar: scheduling.BusinessCalendar) -> WorkOrderCard:
     planned, forecast = work_order.planned_finish, work_order.forecast_finish
-    is_open = work_order.status in WORK_ORDER_OPEN
-    overdue = is_open and forecast is not None and ((planned is not None and forecast > planned) or forecast < at)
+    late = 0
+    if work_order.status in WORK_ORDER_OPEN:
+        committed = work_order.committed_finish or planned
+        late = selectors.late_minutes(committed=committed, forecast=forecast, at=at, calendar=calendar)
     slip = ""
     if planned is not None and forecast is not None and forecast > planned:
         minutes = calendar.working_minutes_between(planned, forecast)
@@ -37,7 +40,9 @@ def _work_order_card(work_order: WorkOrder, at: dt.datetime, calendar: schedulin
     names: dict[int, str] = {}
     for task in getattr(work_order, "assigned_tasks", ()):
         names.setdefault(task.assignee_id, task.assignee.get_full_name() or task.assignee.get_username())
-    return WorkOrderCard(work_order, tuple(names.values()), overdue, slip)
+    blocked = tuple(task.blocked_reason or "no reason given" for task in getattr(work_order, "blocked_tasks", ()))
+    late_by = scheduling.format_working_duration(late, calendar) if late else ""
+    return WorkOrderCard(work_order, tuple(names.values()), late_by, slip, blocked)
 
 
 def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet[WorkOrder]:
@@ -54,7 +59,12 @@ def _with_board_rows(work_orders: models.QuerySet[WorkOrder]) -> models.QuerySet
             "tasks",
             queryset=Task.objects.filter(assignee__isnull=False).select_related("assignee").order_by("position"),
             to_attr="assigned_tasks",
-        )
+        ),
+        models.Prefetch(
+            "tasks",
+            queryset=Task.objects.filter(status=Task.Status.BLOCKED).order_by("position"),
+            to_attr="blocked_tasks",
+        ),
     )
 
 
@@ -81,7 +91,7 @@ def work_order_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> li
             pk__in=Task.objects.filter(assignee_id=filters.assignee_id).values("work_order_id")
         )
     if filters.overdue:
-        work_orders = work_orders.filter(_work_order_overdue_q(at))
+        work_orders = work_orders.filter(work_order_late_q(at))
     calendar = provider_calendar()
     columns = []
     for status, label in WorkOrder.Status.choices:
@@ -150,12 +160,13 @@ def work_order_board_choices(*, user: Any) -> BoardChoices:
 
 def service_ids_in_work(*, user: Any, assignee_id: int = 0, overdue: bool = False, at: dt.datetime) -> set[int]:
     """Services with a work order that has a task assigned to `assignee_id` (any status), and
-    (`overdue`) an open work order that is overdue; for the service board's filters."""
+    (`overdue`) an open work order that is late (`work_order_late_q`); for the service board's
+    filters."""
     work_orders = work_order_scope(user=user)
     if assignee_id:
         work_orders = work_orders.filter(pk__in=Task.objects.filter(assignee_id=assignee_id).values("work_order_id"))
     if overdue:
-        work_orders = work_orders.filter(_work_order_overdue_q(at))
+        work_orders = work_orders.filter(work_order_late_q(at))
     return set(work_orders.values_list("service_id", flat=True))
 
 

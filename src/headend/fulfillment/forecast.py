@@ -1,16 +1,39 @@
 """The forecast writer: the open tasks of an order (or of a work order outside any order)
 planned on the provider's business calendar, the plan written to the tasks, their work orders
-and the order's go-live. Every change to a task reschedules its order's forecast."""
+and the order's go-live. Every change to a task reschedules its order's forecast.
+
+The plan is levelled (scheduling.py): a person's task (one that needs a skill, or is assigned
+to a technician) is planned on a technician's own calendar, around what other open orders'
+forecasts and booked visits already hold them to, first come, first served: an order planned
+again never moves another order's tasks, it fits around them. Each levelled task records the
+technician it is planned on (`Task.forecast_technician`), which is what the next order's plan
+sees as taken.
+
+An add-on's work waits for its base service's turn-up: in the same order through a task
+dependency (made at decomposition), in another open order as a `not_before` of its first
+tasks from that order's forecast; a base that is already live holds nothing.
+
+The first plan (the baseline) also sets the work order's committed finish: the later of its
+planned finish and the provider's delivery target (HEADEND_DELIVERY_TARGET_WORKING_DAYS
+working days from the order). The order has no customer's requested date yet; when it has
+one, that date is the commitment."""
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from django.db import connections, models, router
+from django.conf import settings
+from django.db import connections, models, router, transaction
 
+from headend.catalog.models import WorkAction
+from headend.core import clock, events
 from headend.fulfillment import scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
-from headend.fulfillment.models import Task, WorkOrder
+from headend.fulfillment.models import Appointment, Task, Technician, WorkOrder
 from headend.orders import services as orders_services
+from headend.orders.models import Order
+
+WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
 
 
 def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> scheduling.Schedule:
@@ -43,23 +66,44 @@ def _forecast(
         .order_by("work_order_id", "position")
     )
     live = {task.pk for task in tasks}
-    nodes = [
-        scheduling.TaskNode(
-            key=str(task.pk),
-            duration_minutes=task.planned_minutes,
-            predecessors=tuple(
-                scheduling.Dependency(str(dep.predecessor_id), dep.lag_minutes)
-                for dep in task.dependencies.all()
-                if dep.predecessor_id in live
-            ),
-            actual_start=task.started_at if task.status != Task.Status.PENDING else None,
-            actual_finish=task.completed_at if task.status == Task.Status.DONE else None,
-            not_before=task.not_before,
+    calendar = fulfillment_selectors.provider_calendar()
+    work_orders = list(
+        WorkOrder.objects.filter(pk__in={task.work_order_id for task in tasks})
+        .only("pk", "action", "service_id", "forecast_finish", "planned_finish", "committed_finish")
+        .annotate(base_service_id=models.F("service__base_service_id"))
+    )
+    waits = _base_turn_ups(work_orders, task_rows)
+    crews, technician_of = _crews(calendar) if any(_by_a_person(task) for task in tasks) else ([], {})
+    nodes = []
+    for task in tasks:
+        predecessors = tuple(
+            scheduling.Dependency(str(dep.predecessor_id), dep.lag_minutes)
+            for dep in task.dependencies.all()
+            if dep.predecessor_id in live
         )
-        for task in tasks
-    ]
-    plan = scheduling.schedule(nodes, start=start, calendar=fulfillment_selectors.provider_calendar(), now=at)
-    fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical"]
+        not_before = task.not_before
+        turn_up = waits.get(task.work_order_id)
+        if turn_up is not None and not predecessors:
+            not_before = max(not_before, turn_up) if not_before is not None else turn_up
+        person = _by_a_person(task)
+        nodes.append(
+            scheduling.TaskNode(
+                key=str(task.pk),
+                duration_minutes=task.planned_minutes,
+                predecessors=predecessors,
+                actual_start=task.started_at if task.status != Task.Status.PENDING else None,
+                actual_finish=task.completed_at if task.status == Task.Status.DONE else None,
+                not_before=not_before,
+                skill=str(task.skill_id) if person and task.skill_id else None,
+                technician=(technician_of.get(task.assignee_id) or f"user:{task.assignee_id}")
+                if person and task.assignee_id
+                else None,
+                blocked=task.status == Task.Status.BLOCKED,
+            )
+        )
+    booked = _booked(crews, task_rows, at) if crews else []
+    plan = scheduling.schedule(nodes, start=start, calendar=calendar, now=at, crews=crews, booked=booked)
+    fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical", "forecast_technician_id"]
     if baseline:
         fields += ["planned_start", "planned_finish"]
     changed = []
@@ -68,6 +112,7 @@ def _forecast(
         before = tuple(getattr(task, field) for field in fields)
         task.forecast_start, task.forecast_finish = planned.start, planned.finish
         task.slack_minutes, task.critical = planned.slack_minutes, planned.critical
+        task.forecast_technician_id = int(planned.crew) if planned.crew is not None else None
         if baseline:
             task.planned_start, task.planned_finish = planned.start, planned.finish
         if tuple(getattr(task, field) for field in fields) != before:
@@ -77,17 +122,110 @@ def _forecast(
     by_work_order: dict[int, list[str]] = {}
     for task in tasks:
         by_work_order.setdefault(task.work_order_id, []).append(str(task.pk))
-    wo_fields = ["forecast_finish", *(["planned_finish"] if baseline else [])]
+    wo_fields = ["forecast_finish", *(["planned_finish", "committed_finish"] if baseline else [])]
+    target = delivery_target(start, calendar)
     moved = []
-    for work_order in WorkOrder.objects.filter(pk__in=by_work_order).only("pk", *wo_fields):
+    for work_order in work_orders:
         finish = plan.finish_of(by_work_order[work_order.pk])
-        if work_order.forecast_finish != finish or (baseline and work_order.planned_finish != finish):
-            work_order.forecast_finish = finish
-            if baseline:
-                work_order.planned_finish = finish
+        before = tuple(getattr(work_order, field) for field in wo_fields)
+        work_order.forecast_finish = finish
+        if baseline:
+            work_order.planned_finish = finish
+            work_order.committed_finish = work_order.committed_finish or max(finish, target)
+        if tuple(getattr(work_order, field) for field in wo_fields) != before:
             moved.append(work_order)
     _write_columns(WorkOrder, moved, wo_fields)
     return plan
+
+
+def delivery_target(start: dt.datetime, calendar: scheduling.BusinessCalendar) -> dt.datetime:
+    """The provider's delivery target for work ordered at `start`: its SLA, in working days."""
+    days = settings.HEADEND_DELIVERY_TARGET_WORKING_DAYS
+    return calendar.add_working_minutes(start, days * calendar.working_minutes_per_day)
+
+
+def _by_a_person(task: Task) -> bool:
+    """Work a technician does by hand (code tasks run on the worker, milestones take no time,
+    approvals are an approver's)."""
+    return task.kind == Task.Kind.MANUAL and task.status not in (Task.Status.DONE, Task.Status.CANCELLED)
+
+
+def _crews(calendar: scheduling.BusinessCalendar) -> tuple[list[scheduling.Crew], dict[int, str]]:
+    """Active technicians as crews on their own hours with the provider's holidays, and the
+    crew key of each technician's user."""
+    crews, of_user = [], {}
+    for technician in Technician.objects.filter(active=True, user__is_active=True).prefetch_related("skills"):
+        weekdays = frozenset(int(day) for day in technician.weekdays if day in "0123456")
+        if not weekdays:
+            continue
+        own = scheduling.BusinessCalendar(
+            calendar.zone,
+            technician.day_start.replace(second=0, microsecond=0),
+            technician.day_end.replace(second=0, microsecond=0),
+            weekdays,
+            calendar.holidays,
+        )
+        key = str(technician.pk)
+        skills = frozenset(str(skill.pk) for skill in technician.skills.all())
+        crews.append(scheduling.Crew(key, own, skills, technician.daily_capacity_minutes))
+        of_user[technician.user_id] = key
+    return crews, of_user
+
+
+def _booked(
+    crews: list[scheduling.Crew], task_rows: models.QuerySet[Task], at: dt.datetime
+) -> list[scheduling.Booking]:
+    """What technicians are already held to outside this plan: other open work's levelled
+    tasks as last forecast, and booked visits (two queries, however many there are)."""
+    keys = {int(crew.key) for crew in crews}
+    mine = task_rows.values("pk")
+    booked = []
+    others = (
+        Task.objects.filter(status__in=Task.OPEN, forecast_start__isnull=False, forecast_finish__gt=at)
+        .filter(models.Q(forecast_technician_id__in=keys) | models.Q(assignee__technician__id__in=keys))
+        .exclude(pk__in=mine)
+        .values_list("forecast_technician_id", "assignee__technician__id", "forecast_start", "forecast_finish")
+    )
+    for planned_on, assignee, begin, finish in others:
+        technician = planned_on or assignee
+        if technician in keys and begin is not None and finish is not None:
+            booked.append(scheduling.Booking(str(technician), begin, finish))
+    visits = (
+        Appointment.objects.filter(status=Appointment.Status.BOOKED, end__gt=at, technician_id__in=keys)
+        .exclude(task__in=mine)
+        .values_list("technician_id", "start", "end")
+    )
+    booked += [scheduling.Booking(str(technician), begin, end) for technician, begin, end in visits]
+    return booked
+
+
+def _base_turn_ups(work_orders: Sequence[WorkOrder], task_rows: models.QuerySet[Task]) -> dict[int, dt.datetime]:
+    """For each add-on's installation whose base service is still being installed by another
+    open order: when that base's turn-up is forecast to finish (its first tasks wait for it)."""
+    base_of = {
+        work_order.pk: work_order.base_service_id  # type: ignore[attr-defined]
+        for work_order in work_orders
+        if work_order.action == WorkAction.ADD and work_order.base_service_id is not None  # type: ignore[attr-defined]
+    }
+    if not base_of:
+        return {}
+    turn_ups = (
+        Task.objects.filter(
+            turns_up=True,
+            status__in=Task.OPEN,
+            forecast_finish__isnull=False,
+            work_order__service_id__in=set(base_of.values()),
+            work_order__action=WorkAction.ADD,
+            work_order__status__in=WORK_ORDER_OPEN,
+        )
+        .exclude(pk__in=task_rows.values("pk"))
+        .values_list("work_order__service_id", "forecast_finish")
+    )
+    finish_of: dict[int, dt.datetime] = {}
+    for service_id, finish in turn_ups:
+        if finish is not None and service_id is not None:
+            finish_of[service_id] = max(finish, finish_of.get(service_id, finish))
+    return {pk: finish_of[base] for pk, base in base_of.items() if base in finish_of}
 
 
 def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
@@ -118,3 +256,47 @@ def reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
         work_order_forecast(work_order=work_order, at=at)
     else:
         order_forecast(order=work_order.order_line.order, at=at)
+
+
+def reforecast_blocked(*, at: dt.datetime, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Plan again every order (and work order outside an order) with a blocked task: a blocked
+    task does not progress, so each day it stays blocked it holds its successors a day later.
+    One transaction per order; returns how many were planned."""
+    blocked = Task.objects.filter(status=Task.Status.BLOCKED, work_order__status__in=WORK_ORDER_OPEN)
+    order_ids = sorted(
+        set(blocked.exclude(work_order__order_line=None).values_list("work_order__order_line__order_id", flat=True))
+    )
+    work_order_ids = sorted(set(blocked.filter(work_order__order_line=None).values_list("work_order_id", flat=True)))
+    planned = 0
+    for order in Order.objects.filter(pk__in=order_ids).order_by("pk"):
+        if should_stop():
+            return planned
+        with transaction.atomic():
+            order_forecast(order=order, at=at)
+        planned += 1
+    for work_order in WorkOrder.objects.filter(pk__in=work_order_ids).order_by("pk"):
+        if should_stop():
+            return planned
+        with transaction.atomic():
+            work_order_forecast(work_order=work_order, at=at)
+        planned += 1
+    return planned
+
+
+class DailyReforecast:
+    """The worker loop's daily pass (`relay_outbox --follow`): once a day, at the first turn of
+    the provider's day, orders with a blocked task are planned again (`reforecast_blocked`), so
+    a block nobody touches still moves the forecast."""
+
+    def __init__(self) -> None:
+        self.done_for: dt.date | None = None
+
+    def __call__(self, should_stop: Callable[[], bool]) -> int:
+        today = clock.today()
+        if self.done_for == today:
+            return 0
+        self.done_for = today
+        return reforecast_blocked(at=clock.now(), should_stop=should_stop)
+
+
+daily_reforecast = events.follow_up(DailyReforecast())

@@ -2,6 +2,7 @@
 technicians (with the catalog's skills), holidays and appointments that schedule them."""
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from headend.catalog.models import Skill, WorkAction
-from headend.core import audit
+from headend.core import audit, clock
 from headend.core.models import StatusModel
 from headend.core.permissions import WORK_ROLE_CHOICES
 from headend.core.user_files import RandomName
@@ -168,6 +169,24 @@ class WorkOrder(StatusModel):
     def get_absolute_url(self) -> str:
         return reverse("fulfillment:work_order_detail", args=[self.pk])
 
+    @cached_property
+    def business_calendar(self) -> Any:
+        """The provider's business calendar (one query for its holidays, once per instance)."""
+        from headend.fulfillment.selectors import provider_calendar
+
+        return provider_calendar()
+
+    @cached_property
+    def margin_minutes(self) -> int | None:
+        """Working minutes from its go-live forecast (never before now) to its committed finish
+        (its planned one for work from before commitments), negative once past it; None when
+        it has no forecast or commitment."""
+        committed = self.committed_finish or self.planned_finish
+        if committed is None or self.forecast_finish is None:
+            return None
+        expected = max(self.forecast_finish, clock.now())
+        return int(self.business_calendar.working_minutes_between(expected, committed))
+
 
 class Task(StatusModel):
     class Kind(models.TextChoices):
@@ -235,6 +254,11 @@ class Task(StatusModel):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
+    # Who the forecast plans the task on (its assignee's technician, else a qualified one with
+    # time): written by the forecast, not a decision; None for work no technician levels.
+    forecast_technician = models.ForeignKey(
+        Technician, null=True, blank=True, on_delete=models.SET_NULL, related_name="forecast_tasks"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -263,6 +287,28 @@ class Task(StatusModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def show_critical(self) -> bool:
+        """Whether to show people this task as critical, where it helps: it is open and either
+        (1) on the critical path (no slack) of a work order with under one working day between
+        its go-live forecast and its committed finish (or already past it), or (2) late to
+        start: it has not started and has sat past its forecast start for longer than its slack
+        and the work order's margin together, so the promise slips unless someone starts it.
+        Not for a work order with no forecast or commitment. The gantt shows `critical` as is."""
+        if not self.is_open:
+            return False
+        work_order = self.work_order
+        margin = work_order.margin_minutes
+        if margin is None:
+            return False
+        calendar = work_order.business_calendar
+        if self.critical and margin < calendar.working_minutes_per_day:
+            return True
+        if self.started_at is None and self.forecast_start is not None:
+            idle = calendar.working_minutes_between(self.forecast_start, clock.now())
+            return bool(idle > self.slack_minutes + max(margin, 0))
+        return False
 
 
 class CodeAttempt(models.Model):

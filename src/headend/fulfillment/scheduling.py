@@ -15,14 +15,30 @@ Conventions the planners rely on:
 - A zero-minute task (a milestone) finishes when it starts; its start is moved into working time.
 - `schedule()` plans in whole minutes: an instant given with seconds is rounded up to the next
   minute, because work cannot start before the instant it was given.
+
+Crews (resource levelling): a task that needs a skill, or is assigned to a technician, is done
+by one person, who does one thing at a time. Given the crews (`Crew`: a technician's skills,
+own working calendar and daily capacity) and the time already booked for them (`Booking`:
+other orders' planned tasks, visits), `schedule()` places each such task on the qualified
+technician who can finish it first, in a contiguous stretch of their working time that no
+booking or other task of theirs overlaps (a serial schedule-generation scheme: tasks are taken
+as soon as all they wait on is placed, earliest possible start first, then work already assigned
+to someone (a person's commitment comes before a tentative placement), then least slack in the
+plan without crews, then the order given; the same input always gives the same plan). Tasks
+with no skill and no technician (code tasks, office work), and skilled tasks no crew can do,
+are not levelled: any number of them run at once, as without crews.
 """
 
 import bisect
 import datetime as dt
+import heapq
+import itertools
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
+
+from headend.core.durations import say_working_minutes
 
 _MINUTE_US = 60_000_000  # working time is counted in microseconds inside this module
 _DAY = dt.timedelta(days=1)
@@ -208,7 +224,12 @@ class TaskNode:
     """One task to plan: its planned working minutes, what it waits on, and what already happened.
 
     A done task has `actual_start` and `actual_finish`; a task in progress has only `actual_start`.
-    `not_before` is an appointment or a manual reschedule: the task may not start earlier."""
+    `not_before` is an appointment or a manual reschedule: the task may not start earlier.
+    `technician` (a crew key: the person it is assigned to) or else `skill` (any crew that has
+    it) is who does the task; a technician who is not among the crews is someone the plan does
+    not level (an office colleague). A `blocked` task does not progress: started, it cannot
+    finish before now plus its whole duration, so each plan made while it is blocked moves
+    its successors later."""
 
     key: str
     duration_minutes: int
@@ -216,6 +237,9 @@ class TaskNode:
     actual_start: dt.datetime | None = None
     actual_finish: dt.datetime | None = None
     not_before: dt.datetime | None = None
+    skill: str | None = None
+    technician: str | None = None
+    blocked: bool = False
 
     def __post_init__(self) -> None:
         if self.duration_minutes < 0:
@@ -251,6 +275,79 @@ class ScheduledTask:
     late_finish: dt.datetime
     slack_minutes: int
     critical: bool
+    crew: str | None = None  # the technician it is planned on, for a levelled task
+
+
+@dataclass(frozen=True)
+class Crew:
+    """A technician work can be planned on: their skills, their own working calendar (hours,
+    weekdays and the provider's holidays) and how many minutes a day they work.
+
+    The daily capacity shortens their planned day: work is planned from `day_start` for
+    `daily_capacity_minutes` (at most until `day_end`), so a 480-minute capacity in an
+    08:00-17:00 day is planned 08:00-16:00 and the last hour is left for travel and breaks.
+    A capacity of 0 takes the technician out of the plan."""
+
+    key: str
+    calendar: BusinessCalendar
+    skills: frozenset[str] = frozenset()
+    daily_capacity_minutes: int | None = None  # None: the whole working day
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skills", frozenset(self.skills))
+        if self.daily_capacity_minutes is not None and self.daily_capacity_minutes < 0:
+            raise ValueError(f"Crew {self.key!r} daily capacity must not be negative.")
+
+    @property
+    def planning_calendar(self) -> BusinessCalendar | None:
+        """The calendar work is planned on: the working day cut to the daily capacity; None if
+        the capacity is zero."""
+        if self.daily_capacity_minutes is None:
+            return self.calendar
+        first = self.calendar.day_start.hour * 60 + self.calendar.day_start.minute
+        last = min(self.calendar.day_end.hour * 60 + self.calendar.day_end.minute, first + self.daily_capacity_minutes)
+        if last <= first:
+            return None
+        return replace(self.calendar, day_end=dt.time(last // 60, last % 60))
+
+
+@dataclass(frozen=True)
+class Booking:
+    """Time a crew is already taken outside this plan: another order's planned task, a visit."""
+
+    crew: str
+    start: dt.datetime
+    finish: dt.datetime
+
+    def __post_init__(self) -> None:
+        _check_aware("Booking start", self.start)
+        _check_aware("Booking finish", self.finish)
+
+
+class _Lane:
+    """One crew's taken time, in whole minutes of their planning timeline: sorted, disjoint
+    intervals [start, end)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def earliest(self, at: int, minutes: int) -> int:
+        """The first minute from `at` where `minutes` of work fit without touching taken time."""
+        k = bisect.bisect_right(self.ends, at)
+        while k < len(self.starts) and self.starts[k] < at + minutes:
+            at = max(at, self.ends[k])
+            k += 1
+        return at
+
+    def reserve(self, start: int, end: int) -> None:
+        if end <= start:
+            return
+        i = bisect.bisect_left(self.ends, start)  # the first interval touching or after `start`
+        j = bisect.bisect_right(self.starts, end)  # past the last touching or before `end`
+        if i < j:
+            start, end = min(start, self.starts[i]), max(end, self.ends[j - 1])
+        self.starts[i:j], self.ends[i:j] = [start], [end]
 
 
 @dataclass(frozen=True)
@@ -322,20 +419,32 @@ def schedule(
     start: dt.datetime,
     calendar: BusinessCalendar,
     now: dt.datetime | None = None,
+    crews: Sequence[Crew] = (),
+    booked: Iterable[Booking] = (),
 ) -> Schedule:
-    """Plan every task as early as its predecessors, appointments and the calendar allow.
+    """Plan every task as early as its predecessors, appointments, the calendar and its crew allow.
 
     A task not yet started starts at the latest of: `start`, each predecessor's finish plus lag,
     its `not_before`, and `now` (unstarted work cannot be planned in the past); it then takes
     its duration in working minutes. A done task keeps its actual start and finish. A task in
     progress keeps its actual start and is expected to take its planned duration from there, but
-    not to finish before `now`: if it overran, it finishes no earlier than now. Started tasks
-    ignore their predecessors, since what they waited on no longer holds them back.
+    not to finish before `now` (blocked: before `now` plus its duration). Started tasks ignore
+    their predecessors, since what they waited on no longer holds them back.
 
-    Slack is the working time a task may slip without moving go-live; a task not done with no
-    slack is critical. Done tasks are history: late dates equal actual ones, slack 0, not critical.
-    The critical path is traced back from go-live; among equal choices it takes the task listed
-    first in `nodes`.
+    With `crews`, a task that needs a skill or is assigned to a crew is levelled (see the module
+    docstring): it starts no earlier than above, on the crew's own calendar, when that crew is
+    free of `booked` time and of the plan's other tasks; its working minutes are counted on
+    the crew's calendar. A task in progress on a crew keeps the crew busy until it is expected
+    to finish. `ScheduledTask.crew` says who each levelled task is planned on.
+
+    Slack is the working time a task may slip without moving go-live, on the provider's
+    calendar; a task not done with no slack is critical. On a levelled plan, slack is computed
+    over the plan as levelled: each crew's tasks stay in the order they were placed, as if each
+    waited on the one the crew does before it, so a task's slack is how far it may slip with
+    every technician keeping their sequence (the critical path may run from one task to the
+    next of the same technician). Done tasks are history: late dates equal actual ones, slack 0,
+    not critical. The critical path is traced back from go-live; among equal choices it takes
+    the task listed first in `nodes`.
 
     Raises ScheduleCycleError for circular dependencies and ValueError for an unknown
     predecessor, a repeated key or a naive datetime."""
@@ -355,7 +464,8 @@ def schedule(
     instants = [start, *([now] if now is not None else [])]
     for node in nodes:
         instants += [at for at in (node.actual_start, node.actual_finish, node.not_before) if at is not None]
-    timeline = _Timeline(calendar, min(at.astimezone(calendar.zone).date() for at in instants))
+    epoch = min(at.astimezone(calendar.zone).date() for at in instants)
+    timeline = _Timeline(calendar, epoch)
 
     def minute(at: dt.datetime) -> int:
         # Whole minutes keep slack exact, so critical means exactly zero slack.
@@ -367,6 +477,129 @@ def schedule(
     project_start = minute(start)
     now_minute = minute(now) if now is not None else None
     count = len(nodes)
+    levelling = _Levelling(crews, booked, epoch)
+    who = [levelling.candidates(node) for node in nodes]
+    # Without crews every task goes as early as it can; with them, tasks are taken in priority
+    # order, which needs the slack of the plan without crews.
+    priority = [0] * count
+    if any(who):
+        free_start, free_finish = _forward(nodes, order, position, project_start, now_minute, minute)
+        free_late = _backward(nodes, order, position, free_start, free_finish, {})
+        priority = [free_late[i] - (free_finish[i] - free_start[i]) for i in range(count)]  # latest start
+
+    early_start, early_finish = [0] * count, [0] * count
+    placed: dict[int, tuple[dt.datetime, dt.datetime, str]] = {}  # levelled tasks: start, finish, crew
+    for i in order:
+        node = nodes[i]
+        if node.actual_start is None:
+            continue
+        early_start[i] = minute(node.actual_start)
+        if node.actual_finish is not None:
+            early_finish[i] = minute(node.actual_finish)
+            continue
+        if who[i]:
+            finish_at = levelling.hold(who[i][0], node, now)
+            placed[i] = (node.actual_start.astimezone(_UTC), finish_at, who[i][0])
+            early_finish[i] = minute(finish_at)
+            continue
+        expected = early_start[i] + node.duration_minutes
+        if now_minute is not None:
+            expected = max(expected, now_minute + (node.duration_minutes if node.blocked else 0))
+        early_finish[i] = expected
+
+    # Unstarted tasks, each once everything it waits on is planned (started tasks wait on nothing).
+    waiting_on = [0 if node.started else len({position[d.key] for d in node.predecessors}) for node in nodes]
+    successors: list[set[int]] = [set() for _ in nodes]
+    for i, node in enumerate(nodes):
+        if not node.started:
+            for dependency in node.predecessors:
+                successors[position[dependency.key]].add(i)
+    heap: list[tuple[int, bool, int, int]] = []
+
+    def release(i: int) -> None:
+        node = nodes[i]
+        begin = project_start
+        for dependency in node.predecessors:
+            begin = max(begin, early_finish[position[dependency.key]] + dependency.lag_minutes)
+        if node.not_before is not None:
+            begin = max(begin, minute(node.not_before))
+        if now_minute is not None:
+            begin = max(begin, now_minute)
+        early_start[i] = begin
+        heapq.heappush(heap, (begin, node.technician is None, priority[i], i))
+
+    def done(i: int) -> None:
+        for j in sorted(successors[i]):
+            waiting_on[j] -= 1
+            if waiting_on[j] == 0:
+                release(j)
+
+    for i in [i for i in order if waiting_on[i] == 0 and not nodes[i].started]:
+        release(i)  # waits on nothing; the others are released once, by the last task they wait on
+    for i in order:
+        if nodes[i].started:
+            done(i)
+    while heap:
+        begin, _, _, i = heapq.heappop(heap)
+        node = nodes[i]
+        if who[i]:
+            placed[i] = levelling.place(who[i], node.duration_minutes, instant(begin))
+            early_start[i], early_finish[i] = minute(placed[i][0]), minute(placed[i][1])
+        else:
+            early_finish[i] = begin + node.duration_minutes
+        done(i)
+
+    # Each crew's tasks in the order it does them: the next waits on the one before.
+    crew_next: dict[int, int] = {}
+    by_crew: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for i, (start_at, _, planned_on) in placed.items():
+        by_crew.setdefault(planned_on, []).append((start_at, i))
+    for sequence in by_crew.values():
+        sequence.sort()
+        for (_, a), (_, b) in itertools.pairwise(sequence):
+            if not nodes[b].started:
+                crew_next[a] = b
+    late_finish = _backward(nodes, order, position, early_start, early_finish, crew_next)
+
+    tasks: dict[str, ScheduledTask] = {}
+    for i, node in enumerate(nodes):
+        length = early_finish[i] - early_start[i]
+        crew = placed[i][2] if i in placed else None
+        if i in placed:
+            start_at, finish_at = placed[i][0], placed[i][1]
+        else:
+            start_at = node.actual_start.astimezone(_UTC) if node.actual_start else instant(early_start[i])
+            finish_at = (
+                node.actual_finish.astimezone(_UTC)
+                if node.actual_finish
+                else instant(early_finish[i], finishing=length > 0)
+            )
+        if node.done:
+            tasks[node.key] = ScheduledTask(node.key, start_at, finish_at, start_at, finish_at, 0, critical=False)
+            continue
+        slack = late_finish[i] - early_finish[i]
+        late_start_at = instant(late_finish[i] - length)
+        late_finish_at = instant(late_finish[i], finishing=length > 0)
+        tasks[node.key] = ScheduledTask(
+            node.key, start_at, finish_at, late_start_at, late_finish_at, slack, critical=slack == 0, crew=crew
+        )
+
+    finish = max((task.finish for task in tasks.values()), default=instant(project_start))
+    crew_before = {b: a for a, b in crew_next.items()}
+    chain = _critical_chain(nodes, position, early_start, early_finish, tasks, crew_before)
+    return Schedule(tasks=tasks, finish=finish, calendar=calendar, critical_chain=chain)
+
+
+def _forward(
+    nodes: Sequence[TaskNode],
+    order: Sequence[int],
+    position: Mapping[str, int],
+    project_start: int,
+    now_minute: int | None,
+    minute: Callable[[dt.datetime], int],
+) -> tuple[list[int], list[int]]:
+    """Early starts and finishes without crews (any number of tasks at once)."""
+    count = len(nodes)
     early_start, early_finish = [0] * count, [0] * count
     for i in order:
         node = nodes[i]
@@ -376,7 +609,9 @@ def schedule(
                 early_finish[i] = minute(node.actual_finish)
             else:
                 expected = early_start[i] + node.duration_minutes
-                early_finish[i] = expected if now_minute is None else max(expected, now_minute)
+                if now_minute is not None:
+                    expected = max(expected, now_minute + (node.duration_minutes if node.blocked else 0))
+                early_finish[i] = expected
             continue
         begin = project_start
         for dependency in node.predecessors:
@@ -387,40 +622,131 @@ def schedule(
             begin = max(begin, now_minute)
         early_start[i] = begin
         early_finish[i] = begin + node.duration_minutes
+    return early_start, early_finish
 
-    go_live = max(early_finish, default=project_start)
-    late_finish = [go_live] * count
-    for i in reversed(order):
+
+def _backward(
+    nodes: Sequence[TaskNode],
+    order: Sequence[int],
+    position: Mapping[str, int],
+    early_start: Sequence[int],
+    early_finish: Sequence[int],
+    crew_next: Mapping[int, int],
+) -> list[int]:
+    """Late finishes: as late as each task may finish without moving go-live, given what waits
+    on it and (`crew_next`) the task its crew does next."""
+    go_live = max(early_finish, default=0)
+    late_finish = [go_live] * len(nodes)
+    for i in _backward_order(nodes, order, position, crew_next):
         node = nodes[i]
+        if i in crew_next:
+            j = crew_next[i]
+            late_finish[i] = min(late_finish[i], late_finish[j] - (early_finish[j] - early_start[j]))
         if node.started:
             continue  # a started task no longer waits, so it cannot hold its predecessors to a date
-        late_start = late_finish[i] - node.duration_minutes
+        late_start = late_finish[i] - (early_finish[i] - early_start[i])
         for dependency in node.predecessors:
             j = position[dependency.key]
             late_finish[j] = min(late_finish[j], late_start - dependency.lag_minutes)
+    return late_finish
 
-    tasks: dict[str, ScheduledTask] = {}
+
+def _backward_order(
+    nodes: Sequence[TaskNode], order: Sequence[int], position: Mapping[str, int], crew_next: Mapping[int, int]
+) -> list[int]:
+    """Tasks with every one that waits on them (or follows them on their crew) first."""
+    if not crew_next:
+        return list(reversed(order))
+    # Kahn's algorithm backwards: a task is ready once all its successors are.
+    successors: list[set[int]] = [set() for _ in nodes]
     for i, node in enumerate(nodes):
-        length = early_finish[i] - early_start[i]
-        start_at = node.actual_start.astimezone(_UTC) if node.actual_start else instant(early_start[i])
-        finish_at = (
-            node.actual_finish.astimezone(_UTC)
-            if node.actual_finish
-            else instant(early_finish[i], finishing=length > 0)
-        )
-        if node.done:
-            tasks[node.key] = ScheduledTask(node.key, start_at, finish_at, start_at, finish_at, 0, critical=False)
-            continue
-        slack = late_finish[i] - early_finish[i]
-        late_start_at = instant(late_finish[i] - length)
-        late_finish_at = instant(late_finish[i], finishing=length > 0)
-        tasks[node.key] = ScheduledTask(
-            node.key, start_at, finish_at, late_start_at, late_finish_at, slack, critical=slack == 0
-        )
+        if not node.started:
+            for dependency in node.predecessors:
+                successors[position[dependency.key]].add(i)
+    for a, b in crew_next.items():
+        successors[a].add(b)
+    remaining = [len(s) for s in successors]
+    predecessors: list[set[int]] = [set() for _ in nodes]
+    for a, following in enumerate(successors):
+        for b in following:
+            predecessors[b].add(a)
+    rank = {i: n for n, i in enumerate(order)}
+    ready = deque(sorted((i for i in range(len(nodes)) if remaining[i] == 0), key=lambda i: -rank[i]))
+    result: list[int] = []
+    while ready:
+        i = ready.popleft()
+        result.append(i)
+        for j in sorted(predecessors[i], key=lambda j: -rank[j]):
+            remaining[j] -= 1
+            if remaining[j] == 0:
+                ready.append(j)
+    return result  # complete: crews only link a task to one that starts after it finishes
 
-    finish = max((task.finish for task in tasks.values()), default=instant(project_start))
-    chain = _critical_chain(nodes, position, early_start, early_finish, tasks)
-    return Schedule(tasks=tasks, finish=finish, calendar=calendar, critical_chain=chain)
+
+class _Levelling:
+    """The crews' timelines and taken time while a plan is made."""
+
+    def __init__(self, crews: Sequence[Crew], booked: Iterable[Booking], epoch: dt.date):
+        self.crews: dict[str, tuple[BusinessCalendar, frozenset[str]]] = {}
+        for crew in crews:
+            planning = crew.planning_calendar
+            if planning is not None:
+                self.crews[crew.key] = (planning, crew.skills)
+        self.timelines = {key: _Timeline(planning, epoch) for key, (planning, _) in self.crews.items()}
+        self.lanes = {key: _Lane() for key in self.crews}
+        self.by_skill: dict[str, list[str]] = {}
+        for key in sorted(self.crews):
+            for skill in self.crews[key][1]:
+                self.by_skill.setdefault(skill, []).append(key)
+        for booking in booked:
+            if booking.crew in self.crews and booking.finish > booking.start:
+                first = dt.datetime.combine(epoch, dt.time.min, tzinfo=self.crews[booking.crew][0].zone)
+                if booking.finish <= first:
+                    continue
+                self.lanes[booking.crew].reserve(
+                    self.minute(booking.crew, max(booking.start, first)), self.minute(booking.crew, booking.finish)
+                )
+
+    def minute(self, crew: str, at: dt.datetime) -> int:
+        return self.timelines[crew].ordinal(_round_up_to_minute(at)) // _MINUTE_US
+
+    def candidates(self, node: TaskNode) -> list[str]:
+        """Who may do the task: its technician, else every crew with its skill; none when it is
+        not levelled (no skill, a technician outside the crews, no time to take)."""
+        if node.duration_minutes == 0 or node.done:
+            return []
+        if node.technician is not None:
+            return [node.technician] if node.technician in self.crews else []
+        return list(self.by_skill.get(node.skill, ())) if node.skill is not None else []
+
+    def _instant(self, crew: str, ordinal: int, *, finishing: bool = False) -> dt.datetime:
+        return self.timelines[crew].instant(ordinal * _MINUTE_US, finishing=finishing)
+
+    def hold(self, crew: str, node: TaskNode, now: dt.datetime | None) -> dt.datetime:
+        """A task in progress on `crew`: busy from its start until it is expected to finish
+        (never before now; blocked, never before now plus its duration). Its finish."""
+        assert node.actual_start is not None
+        begin = self.minute(crew, node.actual_start)
+        end = begin + node.duration_minutes
+        if now is not None:
+            end = max(end, self.minute(crew, now) + (node.duration_minutes if node.blocked else 0))
+        self.lanes[crew].reserve(begin, end)
+        return self._instant(crew, end, finishing=end > begin)
+
+    def place(self, crews: Sequence[str], minutes: int, earliest: dt.datetime) -> tuple[dt.datetime, dt.datetime, str]:
+        """Put the work on the crew who can finish it first (then start it first, then by key)
+        from `earliest`, and keep that time taken. Start, finish and crew."""
+        best: tuple[dt.datetime, dt.datetime, str, int] | None = None
+        for crew in crews:
+            begin = self.lanes[crew].earliest(self.minute(crew, earliest), minutes)
+            start_at = self._instant(crew, begin)
+            finish_at = self._instant(crew, begin + minutes, finishing=True)
+            if best is None or (finish_at, start_at, crew) < best[:3]:
+                best = (finish_at, start_at, crew, begin)
+        assert best is not None
+        finish_at, start_at, crew, begin = best
+        self.lanes[crew].reserve(begin, begin + minutes)
+        return start_at, finish_at, crew
 
 
 def _critical_chain(
@@ -429,8 +755,10 @@ def _critical_chain(
     early_start: Sequence[int],
     early_finish: Sequence[int],
     tasks: Mapping[str, ScheduledTask],
+    crew_before: Mapping[int, int],
 ) -> tuple[str, ...]:
-    """Critical tasks traced back from go-live along the dependencies that set each one's start."""
+    """Critical tasks traced back from go-live along the dependencies (or the crew's previous
+    task) that set each one's start."""
     go_live = max(early_finish, default=0)
     ends = [i for i, node in enumerate(nodes) if tasks[node.key].critical and early_finish[i] == go_live]
     if not ends:
@@ -438,6 +766,7 @@ def _critical_chain(
     # A milestone right after the last task finishes at the same moment of working time; the
     # path ends at the task nothing else waits on.
     waited_on = {position[d.key] for i in ends if not nodes[i].started for d in nodes[i].predecessors}
+    waited_on |= {crew_before[i] for i in ends if i in crew_before}
     chain = [next(i for i in ends if i not in waited_on)]
     while not nodes[chain[-1]].started:
         current = chain[-1]
@@ -446,6 +775,9 @@ def _critical_chain(
             for d in nodes[current].predecessors
             if tasks[d.key].critical and early_finish[position[d.key]] + d.lag_minutes == early_start[current]
         ]
+        before = crew_before.get(current)
+        if before is not None and tasks[nodes[before].key].critical and early_finish[before] == early_start[current]:
+            driving.append(before)
         if not driving:
             break  # started at the order's start, an appointment or now
         chain.append(min(driving))
@@ -463,8 +795,4 @@ def slip_minutes(baseline: Schedule, current: Schedule, key: str | None = None) 
 
 def format_working_duration(minutes: int, calendar: BusinessCalendar) -> str:
     """Working time as staff say it, in working days, hours and minutes: "2 d 3 h", "-45 min"."""
-    sign, remaining = ("-" if minutes < 0 else ""), abs(minutes)
-    days, remaining = divmod(remaining, calendar.working_minutes_per_day)
-    hours, mins = divmod(remaining, 60)
-    parts = [f"{value} {unit}" for value, unit in ((days, "d"), (hours, "h"), (mins, "min")) if value]
-    return sign + (" ".join(parts) if parts else "0 min")
+    return say_working_minutes(minutes, calendar.working_minutes_per_day)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from headend.catalog import selectors as catalog_selectors
 from headend.core import clock
@@ -54,21 +55,34 @@ def work_order_list(
     statuses: Collection[str] | None = None,
     detailed: bool = False,
     flagged: bool = False,
+    at: dt.datetime | None = None,
 ) -> models.QuerySet[WorkOrder]:
     """Work orders `user` may see; `statuses` keeps those in any of several (an empty one matches none);
     `detailed` also loads each work order's tasks and their dependencies; `flagged` keeps those
-    a person must look at (a code task failed)."""
-    work_orders = work_order_scope(user=user).select_related(
-        "service__account",
-        "service__location",
-        "service__product_version__product",
-        "order_line__order",
-        "location__account",
+    a person must look at: a code task failed, or (open) a task is blocked or it is late at `at`
+    (now if not given). Each row says `has_blocked_task` and `is_late`, for its badges."""
+    at = at or clock.now()
+    late = work_order_late_q(at)
+    work_orders = (
+        work_order_scope(user=user)
+        .select_related(
+            "service__account",
+            "service__location",
+            "service__product_version__product",
+            "order_line__order",
+            "location__account",
+        )
+        .annotate(
+            has_blocked_task=models.Exists(
+                Task.objects.filter(work_order=models.OuterRef("pk"), status=Task.Status.BLOCKED)
+            ),
+            is_late=models.Case(models.When(late, then=True), default=False, output_field=models.BooleanField()),
+        )
     )
     if status:
         work_orders = work_orders.filter(status=status)
     if flagged:
-        work_orders = work_orders.exclude(flagged_reason="")
+        work_orders = work_orders.filter(_needs_attention_q(late))
     if statuses is not None:
         work_orders = work_orders.filter(status__in=list(statuses))
     if detailed:
@@ -83,6 +97,73 @@ def work_order_list(
     if order_id not in (None, ""):
         work_orders = work_orders.filter(order_line__order_id=parse_id(order_id))
     return work_orders.order_by("-created_at", "-id")
+
+
+WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
+
+
+def late_minutes(
+    *,
+    committed: dt.datetime | None,
+    forecast: dt.datetime | None,
+    at: dt.datetime,
+    calendar: scheduling.BusinessCalendar,
+) -> int:
+    """How late an open work order is, in working minutes past its committed finish: 0 unless
+    its go-live forecast (at least `at`: open work cannot finish in the past) passes the
+    committed finish by more than HEADEND_LATE_GRACE_MINUTES of working time."""
+    if committed is None:
+        return 0
+    expected = max(forecast or at, at)
+    if expected <= calendar.add_working_minutes(committed, settings.HEADEND_LATE_GRACE_MINUTES):
+        return 0
+    return max(calendar.working_minutes_between(committed, expected), 1)
+
+
+def work_order_late_q(at: dt.datetime) -> models.Q:
+    """Open work orders late at `at` (`late_minutes`). A work order from before commitments were
+    recorded is measured against its planned finish. The grace is working time, which SQL
+    cannot add, so the candidates (forecast or `at` past the commitment: few) are read and the
+    grace applied here: one query, two when there are candidates."""
+    promised = Coalesce("committed_finish", "planned_finish")
+    candidates = list(
+        WorkOrder.objects.filter(status__in=WORK_ORDER_OPEN)
+        .annotate(promised=promised)
+        .filter(models.Q(promised__lt=at) | models.Q(forecast_finish__gt=models.F("promised")))
+        .values_list("pk", "promised", "forecast_finish")
+    )
+    if not candidates:
+        return models.Q(pk__in=[])
+    calendar = provider_calendar()
+    return models.Q(
+        pk__in=[
+            pk
+            for pk, committed, forecast in candidates
+            if late_minutes(committed=committed, forecast=forecast, at=at, calendar=calendar)
+        ]
+    )
+
+
+def _needs_attention_q(late: models.Q) -> models.Q:
+    blocked = models.Exists(Task.objects.filter(work_order=models.OuterRef("pk"), status=Task.Status.BLOCKED))
+    return ~models.Q(flagged_reason="") | (models.Q(status__in=WORK_ORDER_OPEN) & (models.Q(blocked) | late))
+
+
+def work_orders_needing_attention(*, user: Any, at: dt.datetime) -> models.QuerySet[WorkOrder]:
+    """Open work orders `user` may see that a person must look at: flagged (a code task failed),
+    with a blocked task, or late (`work_order_late_q`); the earliest promised first. Each says
+    `has_blocked_task` and `is_late`, and has its `blocked_tasks` loaded."""
+    return (
+        work_order_list(user=user, statuses=WORK_ORDER_OPEN, flagged=True, at=at)
+        .prefetch_related(
+            models.Prefetch(
+                "tasks",
+                queryset=Task.objects.filter(status=Task.Status.BLOCKED).order_by("position"),
+                to_attr="blocked_tasks",
+            )
+        )
+        .order_by(models.F("committed_finish").asc(nulls_last=True), "forecast_finish", "pk")
+    )
 
 
 def work_order_get_for(*, user: Any, work_order_id: Any) -> WorkOrder:
@@ -290,6 +371,23 @@ def slip_label(*, planned: dt.datetime | None, forecast: dt.datetime | None) -> 
         return "on plan"
     text = scheduling.format_working_duration(abs(minutes), calendar)
     return f"{text} late" if minutes > 0 else f"{text} early"
+
+
+def promise_label(*, work_order: WorkOrder, at: dt.datetime) -> tuple[str, bool]:
+    """How an open work order stands against the date promised (its committed finish, else its
+    first plan): ("Late by 2 d 3 h", True), ("On time, 1 d 2 h to spare", False); a finished
+    or unplanned one has no label. Late only past the grace (HEADEND_LATE_GRACE_MINUTES)."""
+    committed = work_order.committed_finish or work_order.planned_finish
+    if work_order.status not in WORK_ORDER_OPEN or committed is None or work_order.forecast_finish is None:
+        return "", False
+    calendar = provider_calendar()
+    late = late_minutes(committed=committed, forecast=work_order.forecast_finish, at=at, calendar=calendar)
+    if late:
+        return f"Late by {scheduling.format_working_duration(late, calendar)}", True
+    spare = calendar.working_minutes_between(max(work_order.forecast_finish, at), committed)
+    if spare <= 0:
+        return "On time (within the grace)", False
+    return f"On time, {scheduling.format_working_duration(spare, calendar)} to spare", False
 
 
 def my_work(*, user: Any, days: int = 7) -> dict[str, list[Task]]:

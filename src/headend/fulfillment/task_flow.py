@@ -122,8 +122,9 @@ def _check_checklist(task: Task, checklist: list[str] | None) -> list[dict[str, 
         raise ValidationError(f"Not on this task's checklist: {unknown[0]!r}.", field="checklist")
     missing = [item for item in items if item not in checklist]
     if missing:
+        named = ", ".join(f"“{item}”" for item in missing)
         raise ValidationError(
-            f"Tick every checklist item first; open: {', '.join(missing)}.", field="checklist", code="checklist_open"
+            f"Tick every checklist item first; not ticked: {named}.", field="checklist", code="checklist_open"
         )
     return [{"item": item, "done": True} for item in items]
 
@@ -140,14 +141,19 @@ def task_complete(
 ) -> Task:
     """Mark a task done (with notes, ticked checklist items and photos); successors become
     ready, and the turn-up task puts the service live. Done before the customer's booked
-    appointment, it needs `early_reason` (kept in the notes).
+    appointment, it needs `early_reason` (kept in the notes). The one way a person completes a
+    task, from the staff pages and the API alike: every checklist item must be ticked
+    (`checklist`, the items ticked; None: those ticked before), and all of it is written or
+    none (the files are stored last, once every check has passed).
 
     Raises Conflict if a predecessor is still open or the task is already done, ValidationError
-    (`early_reason`) for an early completion without a reason, (`attachments`) for a file too
-    large or of a type attachments do not allow (core/user_files.py)."""
+    (`checklist`) naming the items not ticked, (`early_reason`) for an early completion without
+    a reason, (`attachments`) for a file too large or of a type attachments do not allow
+    (core/user_files.py)."""
     work_order, task = lock(task)
     _check_can_work(task, work_order)
     _check_by_hand(task)
+    task.check_transition(Task.Status.DONE)
     if work_order.is_survey and task.pk == outcome_task(work_order).pk:
         raise Conflict(
             "This task ends the site survey: record its outcome (can the site be built?) instead.",
@@ -158,9 +164,9 @@ def task_complete(
     now = clock.now()
     notes = _check_early(task, now, notes=notes, reason=early_reason)
     uploads = _check_attachments(attachments)
+    finish(task, work_order, at=now, by=completed_by, notes=notes)
     for upload, name in uploads:
         _attach(task, upload, name, uploaded_by=completed_by, at=now)
-    finish(task, work_order, at=now, by=completed_by, notes=notes)
     forecast.reforecast(work_order, now)
     return task
 
@@ -275,8 +281,10 @@ def work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
 
 @transaction.atomic
 def task_block(*, task: Task, reason: str, blocked_by: Any) -> Task:
-    """Stop work on a task for a reason (no access, waiting on a permit); its successors wait."""
-    _, task = lock(task)
+    """Stop work on a task for a reason (no access, waiting on a permit); its successors wait.
+    The forecast follows: a blocked task cannot finish before now plus its planned duration
+    (and the worker plans it again each day it stays blocked: forecast.DailyReforecast)."""
+    work_order, task = lock(task)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the task is blocked.", field="reason", code="required")
@@ -287,13 +295,14 @@ def task_block(*, task: Task, reason: str, blocked_by: Any) -> Task:
     task.status, task.blocked_reason = Task.Status.BLOCKED, reason[:200]
     task.save(update_fields=["status", "blocked_reason"])
     events.emit("task.blocked", subject=task, data={"reason": task.blocked_reason})
+    forecast.reforecast(work_order, clock.now())
     return task
 
 
 @transaction.atomic
 def task_unblock(*, task: Task, unblocked_by: Any) -> Task:
-    """Work can go on: back to in progress if it had started, else ready."""
-    _, task = lock(task)
+    """Work can go on: back to in progress if it had started, else ready; the forecast follows."""
+    work_order, task = lock(task)
     if task.status != Task.Status.BLOCKED:
         raise Conflict("The task is not blocked.", field="status", code="invalid_transition")
     task.status = Task.Status.IN_PROGRESS if task.started_at else Task.Status.READY
@@ -302,6 +311,7 @@ def task_unblock(*, task: Task, unblocked_by: Any) -> Task:
     events.emit("task.unblocked", subject=task)
     if task.status == Task.Status.READY:
         announce_ready(task)
+    forecast.reforecast(work_order, clock.now())
     return task
 
 

@@ -23,12 +23,19 @@ class Slot:
 
 @dataclass(frozen=True)
 class WorkOrderCard:
-    """A work order as a board shows it: who works on it and how far go-live slipped."""
+    """A work order as a board shows it: who works on it, how far go-live slipped, whether it is
+    late (past its committed finish and the grace) and what blocks it."""
 
     work_order: WorkOrder
     assignees: tuple[str, ...]
-    overdue: bool
+    late_by: str  # past the committed finish, in working time ("2 d 3 h"); "" when not late
     slip: str  # forecast go-live behind the planned one, in working time ("1 d 2 h"); "" when not behind
+    blocked: tuple[str, ...] = ()  # why each blocked task is blocked
+
+    @property
+    def overdue(self) -> bool:
+        """Late: the badge and the "late only" filter of the boards."""
+        return bool(self.late_by)
 
 
 @dataclass(frozen=True)

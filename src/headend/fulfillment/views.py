@@ -15,8 +15,9 @@ from headend.core.errors import DomainError, ValidationError
 from headend.core.http import HtmxHttpRequest
 from headend.core.pagination import paginate
 from headend.core.permissions import may, permission_required, require, staff_required
-from headend.fulfillment import boards, gantt, selectors, services
-from headend.fulfillment.models import WorkOrder
+from headend.fulfillment import boards, field_work, gantt, selectors, services, work_history
+from headend.fulfillment.forms import MyWorkForm, TaskCompleteForm
+from headend.fulfillment.models import Task, WorkOrder
 from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 
@@ -40,6 +41,9 @@ def work_order_list_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    """The work order as the technician uses it: the site sheet (address, who meets them, how
+    to get in, a map, what to bring, the visit booked), the tasks with one Complete each, and
+    the history in words."""
     work_order = selectors.work_order_get_for(user=request.user, work_order_id=work_order_id)
     can_fulfil = may(request.user, "work_order.move")
     tasks = list(work_order.tasks.all())
@@ -51,6 +55,7 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
     context = {
         "work_order": work_order,
         "tasks": tasks,
+        "site": field_work.site_sheet(work_order=work_order, tasks=tasks),
         "can_fulfil": can_fulfil,
         # What code tasks received (their results and the attempt log's exchanges) is for those
         # who may edit templates: answers of outside systems can hold anything.
@@ -59,7 +64,8 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
         "appointments": {a.task_id: a for a in selectors.appointment_for(task_ids=[t.pk for t in tasks])},
         "assignees": selectors.assignable_users() if can_fulfil else [],
         "slip": selectors.slip_label(planned=work_order.planned_finish, forecast=work_order.forecast_finish),
-        "history": selectors.task_history(work_order_id=work_order.pk),
+        "promise": selectors.promise_label(work_order=work_order, at=clock.now()),
+        "history": work_history.work_order_history(work_order=work_order),
         "code_attempts": selectors.code_attempts_by_task(work_order_id=work_order.pk),
         "max_attempts": settings.HEADEND_CODE_TASK_MAX_ATTEMPTS,
     }
@@ -79,16 +85,75 @@ def my_tasks_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def my_work_view(request: HttpRequest) -> HttpResponse:
-    """Each person's tasks for today and this week."""
+    """Each person's visits and tasks, by day, for the days asked for (`from`, `to`; today and
+    the next seven by default): wrong dates are a field error, not a failure."""
+    form = MyWorkForm(request.GET)
+    days_range = form.range()
+    days = field_work.my_work(user=request.user, first=days_range[0], last=days_range[1]) if days_range else []
+    first, last = days_range or MyWorkForm.default_range()
     context = {
-        **selectors.my_work(user=request.user),
-        "can_fulfil": may(request.user, "work_order.move"),
-        "can_see_exchanges": may(request.user, "template.edit"),
-        "assignees": [],
-        "slots": {},
-        "appointments": {},
+        "form": form,
+        "days": days,
+        "first": first,
+        "last": last,
+        "presets": [
+            {"label": label, "from": start, "to": end, "current": days_range == (start, end)}
+            for label, start, end in MyWorkForm.presets()
+        ],
     }
     return render(request, "fulfillment/my_work.html", context)
+
+
+def _next_url(request: HttpRequest, task: Task) -> str:
+    """Where a task's form returns: My work or the task queue when it came from there, else
+    the task on its work order."""
+    back = request.POST.get("next", "") or request.GET.get("next", "")
+    if back == "queue":
+        return reverse("fulfillment:my_tasks")
+    if back == "my-work":
+        return reverse("fulfillment:my_work")
+    return f"{task.work_order.get_absolute_url()}#task-{task.pk}"
+
+
+@staff_required
+def task_complete_view(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    """The one way a person completes a task: its checklist (every item ticked), notes, photos
+    and documents, in one use case. Opened from the task's Complete (into the task's row with
+    htmx, as a page without JavaScript); a refusal comes back on the field at fault."""
+    task = selectors.task_get_for(user=request.user, task_id=task_id)
+    require(request.user, "task.work", named=task.role)
+    posted = request.method == "POST"
+    now = clock.now()
+    visit_ahead = any(visit.start > now for visit in selectors.appointment_for(task_ids=[task.pk]))
+    form = TaskCompleteForm(
+        request.POST if posted else None, request.FILES if posted else None, task=task, visit_ahead=visit_ahead
+    )
+    if posted and form.is_valid():
+        try:
+            services.task_complete(
+                task=task,
+                completed_by=request.user,
+                notes=form.cleaned_data["notes"],
+                checklist=form.cleaned_data.get("checklist", []),
+                attachments=form.cleaned_data["attachments"],
+                early_reason=form.cleaned_data.get("early_reason", ""),
+            )
+        except DomainError as exc:
+            form.add_use_case_error(exc)
+        else:
+            messages.success(request, f"Done: {task.name}.")
+            return redirect(_next_url(request, task))
+    context = {
+        "task": task,
+        "work_order": task.work_order,
+        "form": form,
+        "next": request.POST.get("next", "") or request.GET.get("next", ""),
+        "back": _next_url(request, task),
+    }
+    template = "fulfillment/task_complete.html"
+    if request.htmx and request.method == "GET":
+        template += "#complete-form"
+    return render(request, template, context)
 
 
 @staff_required
@@ -120,17 +185,8 @@ def task_action_view(request: HttpRequest, task_id: int, action: str) -> HttpRes
     require(request.user, "task.work", named=task.role)
     post, user = request.POST, request.user
     try:
-        if action == "complete":
-            services.task_complete(
-                task=task,
-                completed_by=user,
-                notes=post.get("notes", ""),
-                checklist=post.getlist("checklist"),
-                attachments=request.FILES.getlist("attachments"),
-                early_reason=post.get("early_reason", ""),
-            )
-            messages.success(request, f"Done: {task.name}.")
-        elif action == "start":
+        # Completing is its own page (task_complete_view), which the route "tasks/<id>/complete/" reaches.
+        if action == "start":
             services.task_start(task=task, started_by=user)
             messages.success(request, f"Started: {task.name}.")
         elif action == "block":

@@ -86,6 +86,7 @@ def _copy_template_tasks(
                 needs_appointment=spec.needs_appointment,
                 undo=spec.undo,
                 checklist=[{"item": item, "done": False} for item in spec.checklist],
+                equipment=list(spec.equipment or []),
                 status=Task.Status.PENDING if spec.dependencies.all() or waits_for else Task.Status.READY,
             )
             for spec in template_tasks

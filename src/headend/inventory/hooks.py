@@ -21,13 +21,14 @@ class RequestAction(Protocol):
 
 class OpenWork(Protocol):
     def __call__(self, *, service_ids: Collection[int], at: dt.datetime) -> dict[int, Any]:
-        """Each service's open work order as a board card (with `overdue`), by service id."""
+        """Each service's open work order as a board card (with `late_by`, `blocked` and
+        `overdue`: late), by service id."""
         ...
 
 
 class ServicesInWork(Protocol):
     def __call__(self, *, user: Any, assignee_id: int = 0, overdue: bool = False, at: dt.datetime) -> set[int]:
-        """Services with work assigned to `assignee_id`, and (`overdue`) with overdue open work."""
+        """Services with work assigned to `assignee_id`, and (`overdue`) with late open work."""
         ...
 
 

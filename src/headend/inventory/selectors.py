@@ -90,7 +90,18 @@ class ServiceCard:
 
     @property
     def overdue(self) -> bool:
+        """Its open work order is late (past its committed finish and the grace)."""
         return bool(self.work and self.work.overdue)
+
+    @property
+    def late_by(self) -> str:
+        """How late its open work order is, in working time ("2 d 3 h"); "" when it is not."""
+        return self.work.late_by if self.work else ""
+
+    @property
+    def blocked(self) -> tuple[str, ...]:
+        """Why each blocked task of its open work order is blocked."""
+        return tuple(self.work.blocked) if self.work else ()
 
 
 SERVICE_FINAL = (Service.Status.DISCONNECTED,)
@@ -99,7 +110,7 @@ SERVICE_FINAL = (Service.Status.DISCONNECTED,)
 def service_board(*, user: Any, filters: BoardFilters, at: dt.datetime) -> list[BoardColumn]:
     """The service board: a column per status, each card with the open work order that moves it;
     disconnected services only if disconnected in the last 30 days. Filtered by region (the
-    location's city), product, assignee of a task and overdue work."""
+    location's city), product, assignee of a task and late work."""
     work = service_work()
     limit = BOARD_COLUMN_LIMIT
     since = at - dt.timedelta(days=BOARD_RECENT_DAYS)

@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 
 from headend.billing.models import BillingAccount, Invoice
-from headend.core.forms import AmountField, PercentField, WholeNumberField
+from headend.core.forms import AmountField, PercentField, SharedPageForm, WholeNumberField
 from headend.core.money import CENT
 from headend.core.templatetags.headend import money
 
@@ -82,11 +82,13 @@ class RefundForm(forms.Form):
     reason = forms.CharField(max_length=200)
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(SharedPageForm):
+    ids = "reverse"  # beside the refund form
     reason = forms.CharField(max_length=200, help_text="A bounced cheque, a chargeback, a returned debit.")
 
 
-class WriteOffForm(forms.Form):
+class WriteOffForm(SharedPageForm):
+    ids = "write_off"  # on the invoice, beside its credit note and void
     amount = AmountField(required=False, help_text="Empty: all that is still due.")
     reason = forms.CharField(max_length=200)
 
@@ -101,7 +103,8 @@ class PaymentMethodForm(forms.Form):
     autopay = forms.BooleanField(label="Charge it on each invoice's due date (autopay)", required=False)
 
 
-class PromiseForm(forms.Form):
+class PromiseForm(SharedPageForm):
+    ids = "promise"  # on the billing account, beside taking a payment
     until = forms.DateField(label="Pays by", widget=DATE)
     amount = AmountField()
     note = forms.CharField(max_length=200, required=False)

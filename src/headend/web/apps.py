@@ -10,4 +10,5 @@ class WebConfig(AppConfig):
     verbose_name = "Web"
 
     def ready(self) -> None:
-        from headend.web import panels  # noqa: F401  (the account page's activity timeline)
+        # The account page's activity timeline; who is a technician and the sidebar's counts.
+        from headend.web import navigation, panels  # noqa: F401

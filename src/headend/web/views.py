@@ -9,36 +9,18 @@ from headend.core import clock, search
 from headend.core.http import HtmxHttpRequest
 from headend.core.permissions import staff_required
 from headend.crm import selectors as crm_selectors
-from headend.fulfillment import selectors as fulfillment_selectors
-from headend.inventory import selectors as inventory_selectors
-from headend.orders import selectors as orders_selectors
-from headend.quoting import selectors as quoting_selectors
+from headend.web import home as home_panels
 from headend.web.timeline import account_timeline
 
 
 @staff_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    """The day at a glance: open quotes, orders in delivery, tasks to do, live services."""
-    user = request.user
-    open_quotes = quoting_selectors.quote_list(user=user).filter(status__in=["draft", "presented"])
-    open_orders = orders_selectors.order_list(user=user).filter(status__in=["acknowledged", "in_progress"])
-    tasks = fulfillment_selectors.task_list_open(user=user)
-    active = inventory_selectors.service_list(user=user, status="active")
-    # What waits for this approver (sales managers, directors, finance: whatever roles the rules name).
-    approvals = quoting_selectors.approval_inbox(user=user)
-    context = {
-        "approvals": approvals[:8],
-        "approval_count": approvals.count(),
-        "now": clock.now(),
-        "open_quotes": open_quotes[:8],
-        "open_quote_count": open_quotes.count(),
-        "open_orders": open_orders[:8],
-        "open_order_count": open_orders.count(),
-        "tasks": tasks[:8],
-        "task_count": tasks.count(),
-        "active_count": active.count(),
-    }
-    return render(request, "web/home.html", context)
+    """The few things the user's roles act on (web/home.py): sales their quotes and pipeline,
+    approvers their inbox, provisioning due, late and stuck work, a technician the day's visits,
+    support the cases near or past their SLA, billing and finance what is owed and paid, product
+    managers their drafts, directors and admins the figures."""
+    home = home_panels.home_for(user=request.user, at=clock.now())
+    return render(request, "web/home.html", {**home.context, "panels": home.panels, "now": home.at})
 
 
 @staff_required

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
+from headend.core.durations import provider_minutes_per_day, say_working_minutes
 from headend.core.money import format_amount
 from headend.core.numbers import revision_letter
 from headend.core.permissions import may as _may
@@ -19,6 +20,15 @@ def may(context: template.Context, use_case: str, named: str = "") -> bool:
     """`{% may "task.work" named=task.role as can_work %}`: core/permissions' answer for the
     user, for rules decided on the record (`can.quote.edit` does for the others)."""
     return _may(context.get("user"), use_case, named=named or "")
+
+
+@register.filter
+def working_duration(minutes: int | str | None) -> str:
+    """`{{ task.planned_minutes|working_duration }}`: minutes of working time in the provider's
+    working days, hours and minutes ("2 d 3 h", "45 min"); holidays play no part in a length."""
+    if minutes is None or minutes == "":
+        return ""
+    return say_working_minutes(int(minutes), provider_minutes_per_day())
 
 
 @register.filter
