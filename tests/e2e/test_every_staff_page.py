@@ -120,6 +120,9 @@ def demo_server(django_db_setup, django_db_blocker, radius_schema) -> Iterator[s
         empty_radius_tables()
         for role in Role:  # a transactional test before may have flushed the migration's groups
             Group.objects.get_or_create(name=role.value)
+        # What the migrations wrote (groups, the standard terms...), put back when the module is
+        # done: later tests on this worker rely on it, and `flush` empties every table.
+        before = connections["default"].creation.serialize_db_to_string()
         started, cpu = time.monotonic(), time.process_time()
         demo.load()
         print(f"\nThe demo loaded in {time.monotonic() - started:.1f} s ({time.process_time() - cpu:.1f} s CPU).")
@@ -130,9 +133,9 @@ def demo_server(django_db_setup, django_db_blocker, radius_schema) -> Iterator[s
         finally:
             server._live_server_modified_settings.disable()
             server.stop()
-            call_command("flush", interactive=False, verbosity=0, database="default")
-            for role in Role:
-                Group.objects.get_or_create(name=role.value)
+            # As a serialized rollback does: no post-migrate signal, whose rows the saved state holds.
+            call_command("flush", interactive=False, verbosity=0, database="default", inhibit_post_migrate=True)
+            connections["default"].creation.deserialize_db_from_string(before)
             empty_radius_tables()
             # Code run beside Playwright's sync API has its own connections (a context of its
             # own): closed here, or the test databases could not be dropped at the end.
