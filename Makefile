@@ -50,7 +50,7 @@ test: $(VENV)/.installed-dev  ## everything the tests need, then every test
 TEST_WORKERS ?= $(shell python3 -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 
 test-only:  ## every test, one worker per CPU and one more (pytest-xdist); scripts/pytest runs a file or a test alone
-	scripts/pytest -n $(TEST_WORKERS) --dist worksteal
+	scripts/pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests bench

@@ -362,7 +362,8 @@ def assignable_user_get(*, user_id: Any) -> Any:
 
 
 def slip_label(*, planned: dt.datetime | None, forecast: dt.datetime | None) -> str:
-    """'2 d 3 h late' / 'on plan' / '1 h early' in working time, for an order or work order."""
+    """'2 d 3 h behind' / 'on plan' / '1 h ahead' of the first plan in working time, for an order
+    or work order: a move against the plan, not lateness (that is against the promise)."""
     if planned is None or forecast is None:
         return ""
     calendar = provider_calendar()
@@ -370,7 +371,7 @@ def slip_label(*, planned: dt.datetime | None, forecast: dt.datetime | None) -> 
     if minutes == 0:
         return "on plan"
     text = scheduling.format_working_duration(abs(minutes), calendar)
-    return f"{text} late" if minutes > 0 else f"{text} early"
+    return f"{text} behind" if minutes > 0 else f"{text} ahead"
 
 
 def promise_label(*, work_order: WorkOrder, at: dt.datetime) -> tuple[str, bool]:
