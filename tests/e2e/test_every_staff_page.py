@@ -24,8 +24,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connections
 from django.urls import Resolver404, resolve
 from playwright.sync_api import Error as PlaywrightError
@@ -140,11 +142,22 @@ def demo_server(django_db_setup, django_db_blocker, radius_schema) -> Iterator[s
             # As a serialized rollback does: no post-migrate signal, whose rows the saved state holds.
             call_command("flush", interactive=False, verbosity=0, database="default", inhibit_post_migrate=True)
             connections["default"].creation.deserialize_db_from_string(before)
+            reset_sequences(connections["default"])
             empty_radius_tables()
             # Code run beside Playwright's sync API has its own connections (a context of its
             # own): closed here, or the test databases could not be dropped at the end.
             for connection in connections.all():
                 connection.close()
+
+
+def reset_sequences(connection) -> None:
+    """PostgreSQL's id sequences past the rows put back with their ids (SQLite needs none)."""
+    tables = set(connection.introspection.table_names())
+    models = [model for model in apps.get_models() if model._meta.managed and model._meta.db_table in tables]
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def empty_radius_tables() -> None:
