@@ -518,13 +518,7 @@ def schedule(
 
     def release(i: int) -> None:
         node = nodes[i]
-        begin = project_start
-        for dependency in node.predecessors:
-            begin = max(begin, early_finish[position[dependency.key]] + dependency.lag_minutes)
-        if node.not_before is not None:
-            begin = max(begin, minute(node.not_before))
-        if now_minute is not None:
-            begin = max(begin, now_minute)
+        begin = _earliest_start(node, position, early_finish, project_start, now_minute, minute)
         early_start[i] = begin
         heapq.heappush(heap, (begin, node.technician is None, priority[i], i))
 
@@ -613,16 +607,30 @@ def _forward(
                     expected = max(expected, now_minute + (node.duration_minutes if node.blocked else 0))
                 early_finish[i] = expected
             continue
-        begin = project_start
-        for dependency in node.predecessors:
-            begin = max(begin, early_finish[position[dependency.key]] + dependency.lag_minutes)
-        if node.not_before is not None:
-            begin = max(begin, minute(node.not_before))
-        if now_minute is not None:
-            begin = max(begin, now_minute)
+        begin = _earliest_start(node, position, early_finish, project_start, now_minute, minute)
         early_start[i] = begin
         early_finish[i] = begin + node.duration_minutes
     return early_start, early_finish
+
+
+def _earliest_start(
+    node: TaskNode,
+    position: Mapping[str, int],
+    early_finish: Sequence[int],
+    project_start: int,
+    now_minute: int | None,
+    minute: Callable[[dt.datetime], int],
+) -> int:
+    """The earliest minute an unstarted task may start: the order's start, each predecessor's
+    finish plus lag, its not-before, and now (unstarted work is not planned in the past)."""
+    begin = project_start
+    for dependency in node.predecessors:
+        begin = max(begin, early_finish[position[dependency.key]] + dependency.lag_minutes)
+    if node.not_before is not None:
+        begin = max(begin, minute(node.not_before))
+    if now_minute is not None:
+        begin = max(begin, now_minute)
+    return begin
 
 
 def _backward(

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from headend.core import clock
 from headend.fulfillment import scheduling, selectors
-from headend.fulfillment.models import Appointment, Task, Technician, WorkOrder
+from headend.fulfillment.models import Task, Technician, WorkOrder
 
 OPEN = selectors.WORK_ORDER_OPEN
 # The promise a work order is held to: the committed finish (the customer's date or the
@@ -121,74 +121,3 @@ def delivery_work(*, user: Any, at: dt.datetime, limit: int = 8) -> DeliveryWork
         late=_rows(late, at, calendar, limit),
         stuck=_rows(stuck, at, calendar, limit),
     )
-
-
-# --- A technician's day -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Visit:
-    """A task on the technician's day: a visit booked with the customer (its window), or work
-    assigned to them and forecast for the day (its forecast start and finish)."""
-
-    task: Task
-    start: dt.datetime | None
-    end: dt.datetime | None
-    booked: bool
-
-    @property
-    def work_order(self) -> WorkOrder:
-        return self.task.work_order
-
-    @property
-    def site(self) -> Any:
-        return self.task.work_order.site
-
-    @property
-    def contact_name(self) -> str:
-        contact = getattr(self.site, "site_contact", None)
-        return str(contact) if contact is not None else self.task.work_order.account.name
-
-    @property
-    def phone(self) -> str:
-        """The site contact's phone, else the customer's."""
-        contact = getattr(self.site, "site_contact", None)
-        return (contact.phone if contact is not None else "") or self.task.work_order.account.phone
-
-    @property
-    def access_notes(self) -> str:
-        return getattr(self.site, "access_notes", "")
-
-
-def visits_today(*, user: Any, at: dt.datetime) -> list[Visit]:
-    """`user`'s day as a technician, earliest first: the visits booked with them that day, then
-    the other open tasks assigned to them that are forecast to start by the end of the day (or
-    are under way). Two queries."""
-    start, end = _day(at)
-    user_id: int = user.pk
-    related = [f"work_order__{path}" for path in _SITE]
-    appointments = list(
-        Appointment.objects.filter(
-            technician__user_id=user_id,
-            status=Appointment.Status.BOOKED,
-            start__lt=end,
-            end__gt=start,
-            task__status__in=TO_DO,
-        ).select_related(*(f"task__{path}" for path in related))
-    )
-    booked = {appointment.task_id for appointment in appointments}
-    tasks = (
-        Task.objects.filter(assignee_id=user_id, status__in=TO_DO)
-        .exclude(kind=Task.Kind.CODE)
-        .exclude(pk__in=booked)
-        .filter(
-            models.Q(forecast_start__lt=end)
-            | models.Q(status=Task.Status.IN_PROGRESS)
-            | models.Q(forecast_start__isnull=True, status=Task.Status.READY)
-        )
-        .select_related(*related)
-    )
-    visits = [Visit(a.task, a.start, a.end, True) for a in appointments]
-    visits += [Visit(task, task.forecast_start, task.forecast_finish, False) for task in tasks]
-    latest = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(visits, key=lambda visit: (visit.start or latest, visit.task.pk))

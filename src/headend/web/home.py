@@ -23,8 +23,8 @@ from headend.core import clock
 from headend.core.permissions import Role, may, user_roles
 from headend.crm import selectors as crm_selectors
 from headend.crm.models import Opportunity
+from headend.fulfillment import field_work, workload
 from headend.fulfillment import selectors as fulfillment_selectors
-from headend.fulfillment import workload
 from headend.inventory import selectors as inventory_selectors
 from headend.orders import selectors as orders_selectors
 from headend.payments import dunning
@@ -77,7 +77,11 @@ def approvals(home: Home) -> bool:
 def visits(home: Home) -> bool:
     if not workload.is_technician(user=home.user):
         return False
-    home.context["visits"] = workload.visits_today(user=home.user, at=home.at)
+    # My work for today (fulfillment/field_work.py): the visits booked and the tasks given to them.
+    today = clock.local_date(home.at)
+    home.context["visits"] = [
+        item for day in field_work.my_work(user=home.user, first=today, last=today) for item in day.items
+    ]
     return True
 
 
