@@ -115,7 +115,13 @@ def _finished(process: subprocess.Popen, log: Path) -> None:
     finally:
         _stop(process)
     if process.returncode != 0:
-        raise RuntimeError(f"{process.args!r} failed ({process.returncode}): see {log}")
+        raise RuntimeError(f"{process.args!r} failed ({process.returncode}):\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    """The end of a server log, for the error itself: CI keeps the output, not the temporary files."""
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in text)
 
 
 def _free_port() -> int:
@@ -167,14 +173,14 @@ def _wait_serving(server: subprocess.Popen, url: str, log: Path, timeout: float 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({server.returncode}): see {log}")
+            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{_tail(log)}")
         try:
             if httpx.get(url + BARE, timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"gunicorn did not serve {BARE} within {timeout:.0f} s: see {log}")
+    raise RuntimeError(f"gunicorn did not serve {BARE} within {timeout:.0f} s:\n{_tail(log)}")
 
 
 def _stop(server: subprocess.Popen) -> None:
