@@ -16,7 +16,7 @@ $(VENV)/.installed-run: pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed-run
-	$(PY) -m pip install --quiet -e ".[test,lint]"
+	$(PY) -m pip install --quiet -e ".[test,lint,bench]"
 	@touch $@
 
 run: $(VENV)/.installed-run  ## install, migrate, load the demo provider, serve web + worker
