@@ -20,6 +20,8 @@ urlpatterns = [
     path("network/ip/", include("headend.ipam.urls")),
     path("billing/", include("headend.billing.urls")),
     path("payments/", include("headend.payments.urls")),
+    path("usage/", include("headend.usage.urls")),
+    path("commissions/", include("headend.commissions.urls")),
     path("support/", include("headend.support.urls")),
     path("portal/", include("headend.portal.urls")),
     path("settings/webhooks/", include("headend.hub.urls")),

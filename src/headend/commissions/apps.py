@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CommissionsConfig(AppConfig):
+    name = "headend.commissions"
+    label = "commissions"
+    verbose_name = "Commissions"
