@@ -110,6 +110,12 @@ class EtfKind(models.TextChoices):
     PER_REMAINING_MONTH = "per_remaining_month", "Amount per remaining month"
 
 
+class DataCapAction(models.TextChoices):
+    NOTIFY = "notify", "Notify the customer only"
+    OVERAGE = "overage", "Bill overage per block"
+    THROTTLE = "throttle", "Throttle until the next cycle"
+
+
 class ProductVersion(StatusModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -160,6 +166,16 @@ class ProductVersion(StatusModel):
         "data included (GB a month)", null=True, blank=True, help_text="Empty: unlimited."
     )
     data_policy = models.TextField(blank=True, help_text="What happens at the cap, or that there is none.")
+    # What the usage app does when a service passes data_cap_gb in a cycle (usage/caps.py).
+    data_cap_action = models.CharField(
+        "at the cap", max_length=10, choices=DataCapAction.choices, default=DataCapAction.NOTIFY
+    )
+    data_overage_block_gb = models.PositiveIntegerField("overage block (GB)", null=True, blank=True)
+    data_overage_block_amount = models.DecimalField(
+        "price per overage block", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # Voice plans: minutes a month included before calls are charged from the rate deck.
+    voice_included_minutes = models.PositiveIntegerField("included minutes a month", null=True, blank=True)
     monthly_fees = models.JSONField(
         "provider monthly fees",
         default=list,

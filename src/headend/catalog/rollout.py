@@ -51,6 +51,10 @@ COPIED_RULES = (
     "etf_on_downgrade",
     "etf_on_replace",
     "installation_waivable",
+    "data_cap_action",
+    "data_overage_block_gb",
+    "data_overage_block_amount",
+    "voice_included_minutes",
 )
 # The broadband label's facts (portal/labels.py), copied; the label's identifier is not: it is
 # unique per plan version, generated from the FRN and version unless staff set one.
