@@ -10,6 +10,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from headend.catalog.models import (
+    DataCapAction,
     EtfKind,
     MrcOffKind,
     Price,
@@ -105,6 +106,24 @@ def _percent(value: Any, *, field: str) -> Decimal:
     if percent == 0:
         raise ValidationError("A percent must be above 0.", field=field, code="invalid_amount")
     return percent
+
+
+def check_data_cap_action(*, action: Any, block_gb: Any, block_amount: Any) -> tuple[str, int | None, Decimal | None]:
+    """What happens at the data cap: overage needs a block size and its price (both above 0);
+    the other actions take neither."""
+    if action not in DataCapAction.values:
+        raise ValidationError("Choose notify, overage or throttle.", field="data_cap_action", code="invalid_choice")
+    if action != DataCapAction.OVERAGE:
+        return action, None, None
+    if block_gb in (None, ""):
+        raise ValidationError("Overage needs a block size in GB.", field="data_overage_block_gb", code="required")
+    gb = parse_int(block_gb, field="data_overage_block_gb", minimum=1)
+    amount = _amount(block_amount, field="data_overage_block_amount")
+    if amount == 0:
+        raise ValidationError(
+            "An overage block needs a price above 0.", field="data_overage_block_amount", code="invalid_amount"
+        )
+    return action, gb, amount
 
 
 TierRows = list[tuple[Any, Any, Any]]
@@ -204,6 +223,10 @@ def version_create(
     monthly_cost: Any = None,
     availability_target: Any = None,
     availability_credits: Any = None,
+    data_cap_action: str = DataCapAction.NOTIFY,
+    data_overage_block_gb: Any = None,
+    data_overage_block_amount: Any = None,
+    voice_included_minutes: Any = None,
 ) -> ProductVersion:
     """Draft the next version of a product with its characteristics, term prices and pricing rules.
 
@@ -224,6 +247,14 @@ def version_create(
     move_fee_amount = _amount(move_fee, field="move_fee")
     cost = _optional_amount(monthly_cost, field="monthly_cost")
     target, credits = check_availability_terms(target=availability_target, credits=availability_credits)
+    cap_action, block_gb, block_amount = check_data_cap_action(
+        action=data_cap_action, block_gb=data_overage_block_gb, block_amount=data_overage_block_amount
+    )
+    minutes = (
+        None
+        if voice_included_minutes in (None, "")
+        else parse_int(voice_included_minutes, field="voice_included_minutes")
+    )
     last = product.versions.order_by("-version").first()
     version = ProductVersion(
         product=product,
@@ -247,6 +278,10 @@ def version_create(
         monthly_cost_amount=cost,
         availability_target=target,
         availability_credits=credits,
+        data_cap_action=cap_action,
+        data_overage_block_gb=block_gb,
+        data_overage_block_amount=block_amount,
+        voice_included_minutes=minutes,
         created_at=clock.now(),
     )
     version.full_clean()
