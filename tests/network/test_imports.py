@@ -1,9 +1,11 @@
 """Coverage imports: the FCC sample, idempotence, bad rows by line, refused headers, address lists."""
 
+import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, connection
 
 from headend.network.coverage_files import FCC_COLUMNS
 from headend.network.models import AddressCoverage, CoverageImport, FccAvailability, RejectedRow
@@ -140,6 +142,25 @@ def test_import_fcc_rejects_bad_rows_with_their_file_line_numbers(tmp_path):
     assert sorted(FccAvailability.objects.values_list("location_id", flat=True)) == [1000000000, 1000000001]
 
 
+def test_import_fcc_rejects_a_bad_value_on_every_row_that_has_it(tmp_path):
+    rows = [
+        fcc_line(location_id="1000000000"),
+        fcc_line(location_id="1000000001", cell="not-a-cell"),  # 3
+        fcc_line(location_id="1000000002", cell="not-a-cell"),  # 4: not only the first time
+        fcc_line(location_id="1000000003", market="Q"),  # 5: a cell seen before, then its market
+        fcc_line(location_id="1000000004"),
+    ]
+
+    record = import_fcc(write_csv(tmp_path / "again.csv", rows))
+
+    assert counts(record) == ("completed", 5, 2, 3, 0)
+    assert list(record.rejected_rows.values_list("line", "reason")) == [
+        (3, "h3_res8_id 'not-a-cell' is not an H3 cell"),
+        (4, "h3_res8_id 'not-a-cell' is not an H3 cell"),
+        (5, "business_residential_code 'Q' is not R, B or X"),
+    ]
+
+
 def test_import_fcc_maps_every_terrestrial_technology_and_skips_satellite_and_other(tmp_path):
     codes = ["10", "40", "50", "70", "71", "72", "60", "61", "0"]
     path = write_csv(tmp_path / "all.csv", [fcc_line(technology=code) for code in codes])
@@ -261,6 +282,28 @@ def test_import_writes_progress_after_every_batch(tmp_path):
     assert seen == [("running", 2, 2, 2), ("running", 4, 4, 4), ("completed", 5, 5, 5)]
 
 
+def test_import_stopped_by_a_database_error_keeps_the_batches_before_it(tmp_path):
+    path = write_csv(tmp_path / "five.csv", [fcc_line(location_id=str(1000000000 + n)) for n in range(5)])
+    upserts = []
+
+    def second_upsert_fails(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "network_fccavailability"'):
+            upserts.append(sql)
+            if len(upserts) == 2:
+                raise DatabaseError("could not extend file: No space left on device")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(second_upsert_fails), pytest.raises(DatabaseError):
+        import_fcc(path, batch_size=2)
+
+    record = CoverageImport.objects.get()
+    assert counts(record) == ("failed", 2, 2, 0, 0)
+    assert record.error == "Stopped by an internal error; the rows up to line 3 are imported."
+    assert sorted(FccAvailability.objects.values_list("location_id", flat=True)) == [1000000000, 1000000001]
+    assert outbox_names(subject=record) == []
+    assert "coverage-read-ahead" not in [thread.name for thread in threading.enumerate()]
+
+
 def test_import_keeps_the_first_thousand_rejected_rows_and_counts_all(tmp_path):
     path = write_csv(
         tmp_path / "bad.csv", [fcc_line(technology="9", location_id=str(1000000000 + n)) for n in range(1005)]
@@ -319,6 +362,21 @@ def test_import_addresses_rejects_rows_naming_the_column(tmp_path):
         (4, "unknown technology 'carrier pigeon' (use fiber, cable, fixed_wireless or dsl)"),
         (5, "max_down '1 Gig' is not a number"),
     ]
+
+
+def test_import_addresses_rejects_an_address_longer_than_its_key(tmp_path):
+    long = ["12 " + "W" * 185 + " Street", "Suite " + "4" * 96, "E" * 100, "ME", "04631", "fiber", "100", "20"]
+    path = address_list(
+        tmp_path / "long.csv", [long, ["14 Water Street", "", "Eastport", "ME", "04631", "cable", "300", "30"]]
+    )
+
+    record = import_addresses(path)
+
+    assert counts(record) == ("completed", 2, 1, 1, 0)
+    assert list(record.rejected_rows.values_list("line", "reason")) == [
+        (2, "address, unit and city are longer than 400 characters together")
+    ]
+    assert list(AddressCoverage.objects.values_list("address_key", flat=True)) == ["14 WATER ST||EASTPORT|ME|04631"]
 
 
 def test_import_addresses_twice_changes_nothing(tmp_path):

@@ -9,7 +9,8 @@
 Columns may come in any order; a missing or unknown column refuses the whole file.
 """
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import h3
@@ -41,9 +42,38 @@ FCC_COLUMNS = (
     "h3_res8_id",
 )
 ADDRESS_COLUMNS = ("address", "unit", "city", "state", "zip", "technology", "max_down", "max_up")
+# The model fields a checked row gives values for, in the order of the values.
+FCC_FIELDS = (
+    "provider_id",
+    "frn",
+    "brand_name",
+    "location_id",
+    "technology_code",
+    "technology",
+    "max_down_mbps",
+    "max_up_mbps",
+    "low_latency",
+    "business_residential_code",
+    "state_usps",
+    "block_geoid",
+    "h3_res8",
+)
+ADDRESS_FIELDS = (
+    "address_key",
+    "line1",
+    "line2",
+    "city",
+    "state",
+    "postal_code",
+    "technology",
+    "max_down_mbps",
+    "max_up_mbps",
+)
 H3_RESOLUTION = 8
 MARKETS = frozenset("RBX")
-ADDRESS_FIELDS = {"line1": "address", "line2": "unit", "city": "city", "state": "state", "postal_code": "zip"}
+COLUMN_OF_PART = {"line1": "address", "line2": "unit", "city": "city", "state": "state", "postal_code": "zip"}
+ADDRESS_KEY_LENGTH = 400  # AddressCoverage.address_key
+MEMO, MEMO_TEXT = 4096, 64  # distinct texts remembered per column, and their longest (see _Checked)
 
 
 class Skip(NamedTuple):
@@ -115,55 +145,147 @@ def h3_cell(value: str, column: str = "h3_res8_id") -> str:
     return cell
 
 
+class _Checked(dict[str, Any]):
+    """One column's checked values by their text. A file repeats its providers, speeds, blocks
+    and cells on row after row, so each distinct text is checked once. Memory stays bounded
+    whatever the file: at most MEMO texts are kept (then all are forgotten), none longer than
+    MEMO_TEXT. A value that fails its check is not kept: it raises BadValue on every row."""
+
+    def __init__(self, check: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.check = check
+
+    def __missing__(self, text: str) -> Any:
+        value = self.check(text)
+        if len(text) <= MEMO_TEXT:
+            if len(self) >= MEMO:
+                self.clear()
+            self[text] = value
+        return value
+
+
+def fcc_checker(
+    at: Sequence[int], *, provider_id: int | None = None
+) -> Callable[[Sequence[str]], tuple[Any, ...] | Skip]:
+    """The check of FCC rows one after another, for a header's column positions `at`: it gives
+    a row's values in FCC_FIELDS order, or Skip; BadValue says what is wrong (see fcc_row).
+
+    It remembers each column's checked values (see _Checked), so a row costs little more than
+    a few dictionary lookups; the checks still run in fcc_row's order, so a row with two faults
+    is rejected for the first, whatever rows came before it."""
+    pick = operator.itemgetter(*at)
+    count = len(FCC_COLUMNS)
+    skip = Skip
+
+    def provider_of(text: str) -> int | Skip:
+        number = _positive_int(text, "provider_id", maximum=MAX_INT)
+        if provider_id is not None and number != provider_id:
+            return Skip(f"another provider than {provider_id}")
+        return number
+
+    technologies, providers = _Checked(_fcc_technology), _Checked(provider_of)
+    markets, blocks, states = _Checked(_market), _Checked(_block), _Checked(_state)
+    frns, brands = _Checked(lambda text: _text(text, "frn")), _Checked(lambda text: _text(text, "brand_name"))
+    downs = _Checked(lambda text: parse_speed(text, column="max_advertised_download_speed"))
+    ups = _Checked(lambda text: parse_speed(text, column="max_advertised_upload_speed"))
+    cells = _Checked(h3_cell)
+
+    def check(row: Sequence[str]) -> tuple[Any, ...] | Skip:
+        if len(row) != count:
+            raise BadValue(f"expected {count} fields, found {len(row)}")
+        frn, provider, brand, location, code, down, up, low_latency, market, state, block, cell = pick(row)
+        technology = technologies[code]
+        if technology.__class__ is skip:
+            return technology
+        provider_number = providers[provider]
+        if provider_number.__class__ is skip:
+            return provider_number
+        if low_latency == "1":
+            low = True
+        elif low_latency == "0":
+            low = False
+        else:
+            raise BadValue(f"low_latency {low_latency!r} is not 0 or 1")
+        market, block, state = markets[market], blocks[block], states[state]
+        frn, brand = frns[frn], brands[brand]
+        if len(frn) > 10:
+            raise BadValue(f"frn {frn!r} is longer than 10 characters")
+        if len(brand) > 200:
+            raise BadValue("brand_name is longer than 200 characters")
+        # Each row has its own location: ASCII digits are read at once, anything else the slow way.
+        if location.isdigit() and location.isascii() and len(location) < 20:
+            location_id = int(location)
+            if not 0 < location_id <= MAX_BIGINT:
+                location_id = _positive_int(location, "location_id")  # raises: out of range
+        else:
+            location_id = _positive_int(location, "location_id")
+        code_number, technology_name = technology
+        return (
+            provider_number,
+            frn,
+            brand,
+            location_id,
+            code_number,
+            technology_name,
+            downs[down],
+            ups[up],
+            low,
+            market,
+            state,
+            block,
+            cells[cell],
+        )
+
+    return check
+
+
 def fcc_row(row: Sequence[str], at: Sequence[int], *, provider_id: int | None = None) -> dict[str, Any] | Skip:
-    """FccAvailability field values for one row, or Skip; BadValue says what is wrong."""
-    if len(row) != len(FCC_COLUMNS):
-        raise BadValue(f"expected {len(FCC_COLUMNS)} fields, found {len(row)}")
-    frn, provider, brand, location, code, down, up, low_latency, market, state, block, cell = (row[i] for i in at)
-    code = code.strip()
+    """FccAvailability field values for one row, or Skip; BadValue says what is wrong.
+
+    The checks, in order: 12 fields; a technology code we keep (satellite and "other" are
+    skipped); provider_id a whole number (another provider's row is skipped when `provider_id`
+    is given); low_latency 0 or 1; business_residential_code R, B or X; block_geoid 15 digits;
+    state_usps two letters; frn and brand_name UTF-8 text without NUL, at most 10 and 200
+    characters; location_id a whole number; the speeds 0 to 100,000 Mbps; h3_res8_id an H3
+    cell at resolution 8. An import checks its rows with one fcc_checker, which remembers values."""
+    values = fcc_checker(at, provider_id=provider_id)(row)
+    return values if isinstance(values, Skip) else dict(zip(FCC_FIELDS, values, strict=True))
+
+
+def _fcc_technology(text: str) -> tuple[int, str] | Skip:
+    code = text.strip()
     technology = FCC_TECHNOLOGIES.get(code)
     if technology is None:
         if code in FCC_SKIPPED:
             return Skip(FCC_SKIPPED[code])
         raise BadValue(f"unknown technology code {code!r} (FCC codes are {FCC_CODES})")
-    provider_number = _positive_int(provider, "provider_id", maximum=MAX_INT)
-    if provider_id is not None and provider_number != provider_id:
-        return Skip(f"another provider than {provider_id}")
-    if low_latency not in ("0", "1"):
-        raise BadValue(f"low_latency {low_latency!r} is not 0 or 1")
-    market = market.strip().upper()
+    return int(code), technology
+
+
+def _market(text: str) -> str:
+    market = text.strip().upper()
     if market not in MARKETS:
         raise BadValue(f"business_residential_code {market!r} is not R, B or X")
-    block = block.strip()
-    if len(block) != 15 or not block.isdigit():
+    return market
+
+
+def _block(text: str) -> str:
+    block = text.strip()
+    if len(block) != 15 or not (block.isdigit() and block.isascii()):
         raise BadValue(f"block_geoid {block!r} is not a 15-digit census block GEOID")
-    state = state.strip().upper()
-    if len(state) != 2 or not state.isalpha():
+    return block
+
+
+def _state(text: str) -> str:
+    state = text.strip().upper()
+    if len(state) != 2 or not (state.isalpha() and state.isascii()):
         raise BadValue(f"state_usps {state!r} is not a two-letter state")
-    frn, brand = _text(frn, "frn"), _text(brand, "brand_name")
-    if len(frn) > 10:
-        raise BadValue(f"frn {frn!r} is longer than 10 characters")
-    if len(brand) > 200:
-        raise BadValue("brand_name is longer than 200 characters")
-    return {
-        "provider_id": provider_number,
-        "frn": frn,
-        "brand_name": brand,
-        "location_id": _positive_int(location, "location_id"),
-        "technology_code": int(code),
-        "technology": technology,
-        "max_down_mbps": parse_speed(down, column="max_advertised_download_speed"),
-        "max_up_mbps": parse_speed(up, column="max_advertised_upload_speed"),
-        "low_latency": low_latency == "1",
-        "business_residential_code": market,
-        "state_usps": state,
-        "block_geoid": block,
-        "h3_res8": h3_cell(cell),
-    }
+    return state
 
 
-def address_row(row: Sequence[str], at: Sequence[int]) -> dict[str, Any]:
-    """AddressCoverage field values for one row of an address list; BadValue says what is wrong."""
+def address_values(row: Sequence[str], at: Sequence[int]) -> tuple[Any, ...]:
+    """AddressCoverage values (in ADDRESS_FIELDS order) for one row of an address list; BadValue
+    says what is wrong."""
     if len(row) != len(ADDRESS_COLUMNS):
         raise BadValue(f"expected {len(ADDRESS_COLUMNS)} fields, found {len(row)}")
     address, unit, city, state, postal_code, technology, down, up = (row[i] for i in at)
@@ -171,15 +293,22 @@ def address_row(row: Sequence[str], at: Sequence[int]) -> dict[str, Any]:
     try:
         normal = normalize_address(line1=address, line2=unit, city=city, state=state, postal_code=postal_code)
     except ValidationError as exc:
-        raise BadValue(f"{ADDRESS_FIELDS.get(exc.field or '', exc.field)}: {exc.message}") from None
-    return {
-        "address_key": normal.key,
-        "line1": normal.line1,
-        "line2": normal.line2,
-        "city": normal.city,
-        "state": normal.state,
-        "postal_code": normal.postal_code,
-        "technology": technology_of(technology),
-        "max_down_mbps": parse_speed(down, column="max_down"),
-        "max_up_mbps": parse_speed(up, column="max_up"),
-    }
+        raise BadValue(f"{COLUMN_OF_PART.get(exc.field or '', exc.field)}: {exc.message}") from None
+    if len(normal.key) > ADDRESS_KEY_LENGTH:  # each part fits its column; all of them may not
+        raise BadValue(f"address, unit and city are longer than {ADDRESS_KEY_LENGTH} characters together")
+    return (
+        normal.key,
+        normal.line1,
+        normal.line2,
+        normal.city,
+        normal.state,
+        normal.postal_code,
+        technology_of(technology),
+        parse_speed(down, column="max_down"),
+        parse_speed(up, column="max_up"),
+    )
+
+
+def address_row(row: Sequence[str], at: Sequence[int]) -> dict[str, Any]:
+    """AddressCoverage field values for one row of an address list; BadValue says what is wrong."""
+    return dict(zip(ADDRESS_FIELDS, address_values(row, at), strict=True))

@@ -2,9 +2,12 @@
 
 import contextlib
 import csv
+import functools
 import io
 import operator
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -15,7 +18,7 @@ from headend.catalog.models import ProductVersion
 from headend.core import clock, events
 from headend.core.errors import ValidationError
 from headend.crm.models import Account, Location
-from headend.network import areas, coverage_files, selectors
+from headend.network import areas, coverage_files, coverage_upsert, selectors
 from headend.network.models import (
     AddressCoverage,
     AreaCell,
@@ -28,11 +31,13 @@ from headend.network.models import (
 )
 from headend.network.technologies import BadValue, parse_speed, technology_of
 
-BATCH_SIZE = 5000  # rows per upsert and per progress update
+BATCH_SIZE = 10_000  # rows per upsert and per progress update (a few batches are held at once)
 MAX_REJECTED_KEPT = 1000  # rejected rows kept with their line and reason; all are counted
 MAX_ALTERNATES = 3
 
 Progress = Callable[[CoverageImport], None]
+# A row's check, made for the header's column positions: the row's values, or Skip.
+Check = Callable[[list[str]], tuple[Any, ...] | coverage_files.Skip]
 
 
 # Coverage files
@@ -47,13 +52,14 @@ def coverage_import_fcc(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> CoverageImport:
-    """Import an FCC BDC fixed availability file (CSV, UTF-8, read as bytes), row by row.
+    """Import an FCC BDC fixed availability file (CSV, UTF-8, read as bytes), streamed in batches.
 
     Rows are upserted on (provider, FCC location, FCC technology code), so importing a file
-    again changes nothing and a newer filing updates speeds in place. With `provider_id`, other
-    providers' rows are skipped (the public files list every provider in the state).
-    Satellite and "other" rows are skipped (see technologies.py). Returns the import record:
-    `refused` for a wrong header (nothing read), else counts and the rejected rows' lines."""
+    again changes nothing and a newer filing updates speeds in place; rows the file no longer
+    lists stay. With `provider_id`, other providers' rows are skipped (the public files list
+    every provider in the state). Satellite and "other" rows are skipped (see technologies.py).
+    Returns the import record: `refused` for a wrong header (nothing read), else counts and the
+    rejected rows' lines."""
     return _import_file(
         kind=CoverageImport.Kind.FCC,
         file=file,
@@ -62,9 +68,10 @@ def coverage_import_fcc(
         provider_id=provider_id,
         columns=coverage_files.FCC_COLUMNS,
         what="FCC BDC availability",
-        parse=lambda row, at: coverage_files.fcc_row(row, at, provider_id=provider_id),
+        checker=lambda at: coverage_files.fcc_checker(at, provider_id=provider_id),
         model=FccAvailability,
-        unique_fields=("provider_id", "location_id", "technology_code"),
+        fields=coverage_files.FCC_FIELDS,
+        key=("provider_id", "location_id", "technology_code"),
         batch_size=batch_size,
         progress=progress,
     )
@@ -89,22 +96,13 @@ def coverage_import_addresses(
         provider_id=None,
         columns=coverage_files.ADDRESS_COLUMNS,
         what="address list",
-        parse=coverage_files.address_row,
+        checker=lambda at: functools.partial(coverage_files.address_values, at=at),
         model=AddressCoverage,
-        unique_fields=("address_key", "technology"),
+        fields=coverage_files.ADDRESS_FIELDS,
+        key=("address_key", "technology"),
         batch_size=batch_size,
         progress=progress,
     )
-
-
-@dataclass
-class _Batch:
-    """Rows read since the last flush: upserts keyed on the unique fields (the last row of a key
-    wins, and one statement never touches a row twice, which PostgreSQL refuses) and rejections."""
-
-    rows: dict[tuple[Any, ...], models.Model]
-    rejected: list[RejectedRow]
-    read_at_flush: int = 0
 
 
 def _import_file(
@@ -116,9 +114,10 @@ def _import_file(
     provider_id: int | None,
     columns: Sequence[str],
     what: str,
-    parse: Callable[[list[str], tuple[int, ...]], dict[str, Any] | coverage_files.Skip],
+    checker: Callable[[tuple[int, ...]], Check],
     model: type[models.Model],
-    unique_fields: tuple[str, ...],
+    fields: Sequence[str],
+    key: Sequence[str],
     batch_size: int,
     progress: Progress | None,
 ) -> CoverageImport:
@@ -136,117 +135,188 @@ def _import_file(
     # row (with its line number) instead of stopping the file wherever the decoder reads ahead.
     text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return _read_rows(record, csv.reader(text), columns, what, parse, model, unique_fields, batch_size, progress)
+        reader = csv.reader(text)
+        header: list[str] | None = None
+        try:
+            header = next(reader, None)
+            problem = coverage_files.header_problem(header, columns, what=what)
+        except csv.Error as exc:
+            problem = f"Not a CSV file ({exc})."
+        if problem or header is None:
+            return _finish(record, status=CoverageImport.Status.REFUSED, error=problem or "No header line.")
+        check = checker(coverage_files.positions(header, columns))
+        row_key = operator.itemgetter(*(fields.index(name) for name in key))
+        with coverage_upsert.Upsert(model, fields=fields, key=key) as upsert:
+            return _read_rows(record, reader, check, row_key, upsert, max(batch_size, 1), progress)
     finally:
         text.detach()  # the caller's file stays open: it is theirs to close
+
+
+@dataclass
+class _Batch:
+    """Rows read since the last batch, and the file's counts so far."""
+
+    # Values by key: the last row of a key wins, and one statement never touches a row twice
+    # (PostgreSQL refuses to).
+    rows: dict[Any, tuple[Any, ...]]
+    rejected: list[tuple[int, str]]  # (line, reason), of the file's first MAX_REJECTED_KEPT
+    read: int
+    imported: int
+    rejected_count: int
+    skipped: dict[str, int]  # reason -> rows
+    line: int  # the last line read
+    last: bool = False
 
 
 def _read_rows(
     record: CoverageImport,
     reader: Any,
-    columns: Sequence[str],
-    what: str,
-    parse: Callable[[list[str], tuple[int, ...]], dict[str, Any] | coverage_files.Skip],
-    model: type[models.Model],
-    unique_fields: tuple[str, ...],
+    check: Check,
+    row_key: Callable[[tuple[Any, ...]], Any],
+    upsert: coverage_upsert.Upsert,
     batch_size: int,
     progress: Progress | None,
 ) -> CoverageImport:
-    header: list[str] | None = None
-    try:
-        header = next(reader, None)
-        problem = coverage_files.header_problem(header, columns, what=what)
-    except csv.Error as exc:
-        problem = f"Not a CSV file ({exc})."
-    if problem or header is None:
-        return _finish(record, status=CoverageImport.Status.REFUSED, error=problem or "No header line.")
-    at = coverage_files.positions(header, columns)
-    key = operator.itemgetter(*unique_fields)
-    update_fields = [
-        field.name for field in model._meta.concrete_fields if not field.primary_key and field.name not in unique_fields
-    ]
-    batch = _Batch(rows={}, rejected=[])
-    kept = 0
-    line = reader.line_num
-    try:
-        while True:
-            start = line + 1  # a quoted field may span lines: a row is numbered by its first
-            row: list[str] | csv.Error
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                row = exc
-            line = reader.line_num
-            if row == []:
-                continue  # a blank line is no row
-            record.rows_read += 1
-            try:
-                if isinstance(row, csv.Error):
-                    raise BadValue(f"not a CSV row ({row})")
-                values = parse(row, at)
-            except BadValue as exc:
-                record.rows_rejected += 1
-                if kept < MAX_REJECTED_KEPT:
-                    kept += 1
-                    batch.rejected.append(RejectedRow(coverage_import=record, line=start, reason=str(exc)[:300]))
-            else:
-                if isinstance(values, coverage_files.Skip):
-                    record.rows_skipped += 1
-                    record.skipped_reasons[values.reason] = record.skipped_reasons.get(values.reason, 0) + 1
-                else:
-                    record.rows_imported += 1
-                    batch.rows[key(values)] = model(**values)
-            if record.rows_read - batch.read_at_flush >= batch_size:
-                _flush(record, model, batch, unique_fields, update_fields)
-                if progress is not None:
+    changed, line = 0, 0  # the last line written
+    batches = _batches(reader, check, row_key, batch_size)
+    if upsert.postgresql:  # the server writes in its own process: read the next batch meanwhile
+        batches = _read_ahead(batches)
+    with contextlib.closing(batches):
+        try:
+            for batch in batches:
+                if batch.read > record.rows_read:  # else the file ended with the last batch
+                    changed += _flush(record, batch, upsert)
+                    line = batch.line
+                if progress is not None and not batch.last:
                     progress(record)
-    except Exception:
-        with contextlib.suppress(DatabaseError):
-            error = f"Stopped by an internal error after line {line}."
-            _finish(record, status=CoverageImport.Status.FAILED, error=error)
-        raise
-    _flush(record, model, batch, unique_fields, update_fields)
-    record = _finish(record, status=CoverageImport.Status.COMPLETED)
+        except Exception:
+            with contextlib.suppress(DatabaseError):
+                done = f"the rows up to line {line} are imported" if line else "no row is imported"
+                error = f"Stopped by an internal error; {done}."
+                _finish(record, status=CoverageImport.Status.FAILED, error=error)
+            raise
+    record = _finish(record, status=CoverageImport.Status.COMPLETED, changed=changed)
     if progress is not None:
         progress(record)
     return record
 
 
-def _flush(
-    record: CoverageImport,
-    model: type[models.Model],
-    batch: _Batch,
-    unique_fields: Sequence[str],
-    update_fields: Sequence[str],
-) -> None:
-    """Upsert the batch and write the counts in one transaction: what the page shows is written."""
+def _batches(
+    reader: Any, check: Check, row_key: Callable[[tuple[Any, ...]], Any], batch_size: int
+) -> Generator[_Batch, None, None]:
+    """The file read and checked, a batch every `batch_size` rows and one at the end."""
+    # The loop runs once per row of files of millions: everything it touches is a local.
+    rows: dict[Any, tuple[Any, ...]] = {}
+    rejected: list[tuple[int, str]] = []
+    skipped: dict[str, int] = {}
+    read = imported = rejected_count = 0
+    flush_at = batch_size
+    line = reader.line_num
+    for row in _csv_rows(reader):
+        start = line + 1  # a quoted field may span lines: a row is numbered by its first
+        line = reader.line_num
+        if not row:
+            continue  # a blank line is no row
+        read += 1
+        try:
+            if isinstance(row, csv.Error):
+                raise BadValue(f"not a CSV row ({row})")
+            values = check(row)
+        except BadValue as exc:
+            rejected_count += 1
+            if rejected_count <= MAX_REJECTED_KEPT:
+                rejected.append((start, str(exc)[:300]))
+        else:
+            if isinstance(values, coverage_files.Skip):
+                skipped[values.reason] = skipped.get(values.reason, 0) + 1
+            else:
+                imported += 1
+                rows[row_key(values)] = values
+        if read >= flush_at:
+            flush_at = read + batch_size
+            yield _Batch(rows, rejected, read, imported, rejected_count, dict(skipped), line)
+            rows, rejected = {}, []
+    yield _Batch(rows, rejected, read, imported, rejected_count, skipped, line, last=True)
+
+
+def _csv_rows(reader: Any) -> Iterator[list[str] | csv.Error]:
+    """The reader's rows, and in place of a row that is not CSV its error: reading goes on."""
+    while True:
+        try:
+            yield from reader
+        except csv.Error as exc:
+            yield exc
+        else:
+            return
+
+
+def _read_ahead(items: Iterator[_Batch]) -> Generator[_Batch, None, None]:
+    """`items`, made one ahead in a thread: the database driver lets go of the interpreter while
+    it waits for the server, so the next batch is read and checked while this one is written
+    (on SQLite, which writes in this process, the two would only take turns). The thread
+    touches no database; closing this generator stops it after its current batch."""
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                ready.put(("item", item))
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            ready.put(("error", exc))
+        else:
+            ready.put(("end", None))
+
+    thread = threading.Thread(target=make, name="coverage-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():  # free its place in the queue so a waiting put returns
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        thread.join()
+
+
+def _flush(record: CoverageImport, batch: _Batch, upsert: coverage_upsert.Upsert) -> int:
+    """Upsert the batch and write the counts in one transaction: what the page shows is written.
+    Returns how many rows were inserted or changed."""
+    record.rows_read, record.rows_imported, record.rows_rejected = batch.read, batch.imported, batch.rejected_count
+    record.skipped_reasons, record.rows_skipped = batch.skipped, sum(batch.skipped.values())
     with transaction.atomic():
-        if batch.rows:
-            model._default_manager.bulk_create(
-                list(batch.rows.values()),
-                update_conflicts=True,
-                unique_fields=unique_fields,
-                update_fields=update_fields,
-            )
+        changed = upsert.write(batch.rows.values())
         if batch.rejected:
-            RejectedRow.objects.bulk_create(batch.rejected)
+            RejectedRow.objects.bulk_create(
+                RejectedRow(coverage_import=record, line=line, reason=reason) for line, reason in batch.rejected
+            )
         record.save(update_fields=["rows_read", "rows_imported", "rows_rejected", "rows_skipped", "skipped_reasons"])
-    batch.rows.clear()
-    batch.rejected.clear()
-    batch.read_at_flush = record.rows_read
+    return changed
 
 
 @transaction.atomic
-def _finish(record: CoverageImport, *, status: str, error: str = "") -> CoverageImport:
+def _finish(record: CoverageImport, *, status: str, error: str = "", changed: int = 0) -> CoverageImport:
     record.status, record.error, record.finished_at = status, error, clock.now()
     record.save(update_fields=["status", "error", "finished_at"])
     if status == CoverageImport.Status.COMPLETED:
         events.emit(
             "coverage.imported",
             subject=record,
-            data={"kind": record.kind, "rows_imported": record.rows_imported, "rows_rejected": record.rows_rejected},
+            data={
+                "kind": record.kind,
+                "rows_imported": record.rows_imported,
+                "rows_rejected": record.rows_rejected,
+                # Rows inserted or updated: 0 when the file changed nothing (an import again).
+                "rows_changed": changed,
+            },
         )
     return record
 
