@@ -1,4 +1,9 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db import router
+from django.db.models.signals import post_migrate
 from django.urls import register_converter
 
 
@@ -12,3 +17,14 @@ class CoreConfig(AppConfig):
 
         # Once, before any URLconf is read: `<id:account_id>` in every app's urls.py.
         register_converter(IdConverter, "id")
+        post_migrate.connect(role_groups_kept, sender=self)
+
+
+def role_groups_kept(sender: AppConfig, using: str, apps: Any = None, **kwargs: Any) -> None:
+    """After `migrate` and after `flush` (which empties every table): a group per staff role."""
+    from headend.core.permissions import Role
+
+    Group = (apps or global_apps).get_model("auth", "Group")
+    if router.allow_migrate_model(using, Group):
+        for role in Role:
+            Group.objects.using(using).get_or_create(name=role.value)
