@@ -63,6 +63,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format src tests bench
 
 bench: $(VENV)/.installed-dev  ## performance figures against a same-run baseline
+	scripts/ensure-wrk
 	$(PY) -m bench
 
 clean:

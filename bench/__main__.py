@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, each against a bare baseline measured in the same run."""
 
 from bench import (
+    api_read,
     billing,
     coverage,
     cpq,
@@ -12,7 +13,9 @@ from bench import (
     quote_documents,
     quote_to_order,
     radius,
+    rating,
     scheduling,
+    usage,
 )
 
 if __name__ == "__main__":
@@ -23,8 +26,11 @@ if __name__ == "__main__":
     cpq.main()
     coverage.main()
     radius.main()
+    usage.main()
     quote_documents.main()
     billing.main()
+    rating.main()
     payments.main()
     portal_signup.main()
+    api_read.main()
     outage_impact.main()

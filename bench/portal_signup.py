@@ -9,43 +9,37 @@ ordering Fiber 300 on 12 months: address, plans, add-ons (none), the customer, t
 summary confirmed, and the confirmation page. The demo has no payment gateway and Fiber 300 is
 zero touch, so there is no payment or installation-visit step, as in `make run`.
 
-The server is started as scripts/run starts it, on SQLite in a fresh temporary HEADEND_VAR_DIR
-(migrate, collectstatic, load_demo, then gunicorn with its workers, threads and access log, the
-relay on commit off as there), without the task worker and relay loop: the sign-ups complete
-(account, login, accepted quote, order) and their zero-touch tasks stay queued. Two sign-ups
-before the timed ones warm each worker's templates and caches. Every process started is in its
+The server is started as scripts/run starts it (bench/server.py), on SQLite in a fresh temporary
+HEADEND_VAR_DIR (migrate, collectstatic, load_demo, then gunicorn with its workers, threads and
+access log, the relay on commit off as there), without the task worker and relay loop: the
+sign-ups complete (account, login, accepted quote, order) and their zero-touch tasks stay queued.
+Two sign-ups before the timed ones warm each worker's templates and caches. Every process started is in its
 own session and stopped at the end, also on failure."""
 
 import html
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import size
+from bench import server, size
 
 SIGNUPS = size(200)  # 20 in a small run (CI)
 WARMUP = 2  # untimed sign-ups first: each worker's first pages compile templates and fill caches
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent  # the venv `make bench` runs in: its python and gunicorn
 TOWN = ("Machias", "ME", "04654", "44.715100", "-67.461400")  # web/demo/network.py: a covered town centre
 STREETS = ("Elm St", "Court St", "Center St", "Main St", "Water St")
 PLAN, TERM = "Fiber 300", 12  # zero touch, sold to residents in the demo's coverage
 PASSWORD = "wide-harbor-47"
-BARE = "/healthz"
+BARE = server.READY  # /healthz
 # (step, its page, where its POST leads); the confirmation page after them is a GET alone.
 STEPS = [
     ("address", "/portal/signup/", "/portal/signup/plans/"),
@@ -59,142 +53,6 @@ DONE = "/portal/signup/done/"
 REQUESTS_PER_SIGNUP = 2 * len(STEPS) + 1
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _FIGURES = re.compile(r'name="figures" value="([^"]*)"')
-
-
-# The server, as scripts/run starts it
-
-
-def _env(var_dir: Path, port: int) -> dict[str, str]:
-    """The environment of the stack's processes: SQLite in `var_dir`, whatever database a
-    benchmark run was pointed at (as tests/e2e/test_default_install.py starts scripts/run)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "HEADEND_RADIUS_DATABASE_URL", "HEADEND_TASK_BACKEND")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="headend.settings",
-        HEADEND_VAR_DIR=str(var_dir),
-        HEADEND_RELAY_ON_COMMIT="0",  # scripts/run: its relay loop publishes the outbox
-        # every sign-up of the benchmark comes from 127.0.0.1: the per-address limit would
-        # refuse all but the first few (it is measured by tests/portal, not here)
-        HEADEND_SIGNUPS_PER_HOUR="1000000",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _prepare(env: dict[str, str], log: Path) -> None:
-    """scripts/run's set-up before it serves: the schema and the demo provider, with the static
-    files collected meanwhile (they touch no database, and compressing them is the longest part)."""
-    collect = _manage(env, log, "collectstatic", "--noinput", "-v0")
-    try:
-        for command in (["migrate", "--noinput"], ["load_demo"]):
-            _finished(_manage(env, log, *command), log)
-        _finished(collect, log)
-    finally:
-        _stop(collect)
-
-
-def _manage(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen:
-    with log.open("a") as out:
-        return subprocess.Popen(
-            [str(BIN / "python"), "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _finished(process: subprocess.Popen, log: Path) -> None:
-    try:
-        process.wait(900)
-    finally:
-        _stop(process)
-    if process.returncode != 0:
-        raise RuntimeError(f"{process.args!r} failed ({process.returncode}):\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 60) -> str:
-    """The end of a server log, for the error itself: CI keeps the output, not the temporary files."""
-    text = log.read_text(errors="replace").splitlines()[-lines:]
-    return "\n".join(f"    {line}" for line in text)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """gunicorn as scripts/run serves the app (2 workers of 4 threads, its access log), in its
-    own session; stopped with all its workers on the way out, however the block ends."""
-    with log.open("a") as out:
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "headend.wsgi",
-                "--pythonpath",
-                "src",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-                "--log-level",
-                "warning",
-                "--logger-class",
-                "headend.core.redact.GunicornLogger",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_serving(server, url, log)
-        yield url
-    finally:
-        _stop(server)
-
-
-def _wait_serving(server: subprocess.Popen, url: str, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{_tail(log)}")
-        try:
-            if httpx.get(url + BARE, timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"gunicorn did not serve {BARE} within {timeout:.0f} s:\n{_tail(log)}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """TERM to the process's group (gunicorn's master and workers), KILL if it lingers."""
-    if server.poll() is not None:
-        return
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(30)
-    except ProcessLookupError:
-        pass
 
 
 # One visitor signing up
@@ -331,14 +189,16 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="headend-bench-signup-"))
     log = var_dir / "server.log"
     try:
-        port = _free_port()
-        env = _env(var_dir, port)
+        port = server.free_port()
+        # every sign-up of the benchmark comes from 127.0.0.1: the per-address limit would
+        # refuse all but the first few (it is measured by tests/portal, not here)
+        env = server.environment(var_dir, HEADEND_SIGNUPS_PER_HOUR="1000000")
         start = time.perf_counter()
-        _prepare(env, log)
+        server.prepare(env, log)
         seconds = {"setup": time.perf_counter() - start}
         timings: dict[str, list[float]] = {}
         bare: list[float] = []
-        with _gunicorn(env, port, log) as url:
+        with server.gunicorn(env, port, log) as url:
             for n in range(WARMUP):
                 _signup(url, SIGNUPS + n, None)
             start = time.perf_counter()

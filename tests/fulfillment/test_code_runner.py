@@ -315,3 +315,72 @@ def test_the_work_order_page_shows_the_attempt_log_and_the_list_filters_flagged(
     assert response.status_code == 302
     assert Task.objects.get(pk=task.pk).status == "done"
     assert work_order.number not in client.get("/work/?flagged=1").content.decode()
+
+
+# Batches (issue 19): the worker claims due tasks of one action together and hands them to the
+# action's batch entry at once; one task's fault is its own.
+
+batches: list[int] = []
+batch_script: dict[int, Exception] = {}  # position in the batch -> what that item raises
+
+
+@code_actions.register("test.batched", "Test: a batch at a time")
+def batched_one(context: code_actions.ActionContext) -> dict:
+    return batched_many([context])[0]
+
+
+@code_actions.register_batch("test.batched")
+def batched_many(contexts: list[code_actions.ActionContext]) -> list:
+    batches.append(len(contexts))
+    return [batch_script.get(n) or {"in_batch_of": len(contexts)} for n in range(len(contexts))]
+
+
+def batched_work_orders(count: int) -> list[WorkOrder]:
+    version = make_product(tasks=[TaskSpec("Provision", kind="code", code_action="test.batched", turns_up=True)])
+    quotes = [make_quote(status="accepted", version=version) for _ in range(count)]
+    return [WorkOrder.objects.get(order_line__order__quote=quote) for quote in quotes]
+
+
+def test_due_tasks_of_one_action_run_as_one_batch():
+    batches.clear()
+    work_orders = batched_work_orders(3)
+
+    assert code_tasks.code_tasks_work() == 3
+
+    assert batches == [3]
+    tasks = Task.objects.filter(work_order__in=work_orders)
+    assert [task.result for task in tasks] == [{"in_batch_of": 3}] * 3
+    assert set(Service.objects.filter(work_orders__in=work_orders).values_list("status", flat=True)) == {"active"}
+
+
+def test_one_tasks_fault_in_a_batch_is_its_own():
+    batches.clear()
+    batch_script.update({1: code_actions.PermanentError("Username taken."), 2: RuntimeError("RADIUS down")})
+    try:
+        work_orders = batched_work_orders(3)
+        code_tasks.code_tasks_work()
+    finally:
+        batch_script.clear()
+
+    tasks = list(Task.objects.filter(work_order__in=work_orders).order_by("pk"))
+    assert [(task.status, task.last_error) for task in tasks] == [
+        ("done", ""),
+        ("failed", "Username taken."),
+        ("ready", "RuntimeError: RADIUS down"),
+    ]
+    assert tasks[2].next_attempt_at == FROZEN_AT + dt.timedelta(seconds=30)
+    flagged = WorkOrder.objects.filter(pk__in=[wo.pk for wo in work_orders]).exclude(flagged_reason="")
+    assert list(flagged.values_list("pk", flat=True)) == [work_orders[1].pk]
+
+
+def test_a_task_whose_work_cannot_start_fails_alone_not_its_batch():
+    batches.clear()
+    work_orders = batched_work_orders(3)
+    Service.objects.filter(pk=work_orders[1].service_id).update(status="disconnected")  # arrangement
+
+    assert code_tasks.code_tasks_work() == 2
+
+    tasks = list(Task.objects.filter(work_order__in=work_orders).order_by("pk"))
+    assert [task.status for task in tasks] == ["done", "failed", "done"]
+    assert tasks[1].last_error == "A service that is Disconnected cannot become provisioning."
+    assert WorkOrder.objects.get(pk=work_orders[1].pk).flagged_reason.startswith("1. Provision failed: ")

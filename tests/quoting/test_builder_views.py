@@ -131,14 +131,14 @@ def test_a_site_that_cannot_take_the_product_refuses_all_and_is_named(fiber, mon
     account = make_account()
     good, bad = make_location(account, name="Plant"), make_location(account, name="Dock")
     quote = make_quote(account=account, lines=0)
-    single_line_check = quote_lines.check_sellable_at
+    sites_check = quote_lines.sellable_at_many
 
-    def check(*, location, **kwargs):  # the one-line rule, with a verdict of "no" at the dock
-        if location.pk == bad.pk:
-            raise ValidationError("Only DSL here.", field="product_version", code="not_serviceable")
-        return single_line_check(location=location, **kwargs)
+    def check(*, pairs, **kwargs):  # the lines' rule, with a verdict of "no" at the dock
+        verdicts = sites_check(pairs=pairs, **kwargs)
+        no = ValidationError("Only DSL here.", field="product_version", code="not_serviceable")
+        return [no if location.pk == bad.pk else v for (location, _), v in zip(pairs, verdicts, strict=True)]
 
-    monkeypatch.setattr(quote_lines, "check_sellable_at", check)
+    monkeypatch.setattr(quote_lines, "sellable_at_many", check)
 
     with pytest.raises(ValidationError) as error:
         services.quote_lines_add_to_sites(quote=quote, product_version=fiber, locations=[good, bad], term_months=12)

@@ -7,11 +7,11 @@ input schemas (`...In`) accept the spec's names only."""
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, overload
 
 from django.http import HttpRequest
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from headend.api import links
@@ -19,8 +19,12 @@ from headend.core import clock, numbers
 from headend.core.errors import ValidationError
 
 
-class Out(Schema):
-    """A response body: built with Python names, written with the spec's (serialization aliases)."""
+class Out(BaseModel):
+    """A response body: built with Python names, written with the spec's (serialization aliases).
+
+    A plain pydantic model, not ninja's Schema: the resources build their bodies from values
+    (`of()`), and Schema's validator, made to read ORM objects, wraps every value in a getter
+    first, a cost paid for each of the hundreds of objects in a list's body."""
 
 
 # How an add-on names the service or item it rides on (TMF productRelationship, item relationships).
@@ -100,6 +104,9 @@ class PriceEntryOut(Out):
     type: str = Field(serialization_alias="@type")
 
 
+Entry = TypeVar("Entry", bound=PriceEntryOut)
+
+
 class AlterationPriceOut(Out):
     """The Price of a price alteration: a percentage, an amount, or both."""
 
@@ -168,6 +175,18 @@ def money(amount: Decimal, currency: str) -> MoneyOut:
     return MoneyOut(unit=currency, value=amount)
 
 
+@overload
+def charges(
+    *, mrc: Decimal, nrc: Decimal, currency: str, type_: str, contract_value: Decimal | None = None
+) -> list[PriceEntryOut]: ...
+
+
+@overload
+def charges(
+    *, mrc: Decimal, nrc: Decimal, currency: str, type_: str, contract_value: Decimal | None = None, entry: type[Entry]
+) -> list[Entry]: ...
+
+
 def charges(
     *,
     mrc: Decimal,
@@ -175,20 +194,22 @@ def charges(
     currency: str,
     type_: str,
     contract_value: Decimal | None = None,
-) -> list[PriceEntryOut]:
+    entry: type[PriceEntryOut] = PriceEntryOut,
+) -> list[Any]:
     """The charges of a line or a whole quote/order: monthly recurring, one-time and, when
-    given, the total contract value (monthly x committed months + one-time).
+    given, the total contract value (monthly x committed months + one-time), each an `entry`
+    (a PriceEntryOut, or a resource's own kind of it such as QuotePriceOut).
 
     Amounts are before tax: tax is worked out at billing, so only `dutyFreeAmount` is given."""
     entries = [
-        PriceEntryOut(
+        entry(
             name="Monthly recurring charge",
             price_type="recurring",
             recurring_charge_period="month",
             price=PriceOut(duty_free_amount=money(mrc, currency)),
             type=type_,
         ),
-        PriceEntryOut(
+        entry(
             name="One-time charge",
             price_type="oneTime",
             price=PriceOut(duty_free_amount=money(nrc, currency)),
@@ -197,7 +218,7 @@ def charges(
     ]
     if contract_value is not None:
         entries.append(
-            PriceEntryOut(
+            entry(
                 name="Total contract value",
                 price_type="total",
                 description="Monthly recurring charge times committed months (at least one) + one-time charge.",

@@ -60,9 +60,14 @@ def token_authenticate(raw: str) -> Any | None:
     inactive user). Records when the token was last used (to the minute)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at=None).first()
+    try:
+        # key_hash is unique: get() reads the one row without sorting (first() would order by
+        # the tokens' newest first, a cost on every request)
+        token = ApiToken.objects.select_related("user").get(key_hash=_hash(raw), revoked_at=None)
+    except ApiToken.DoesNotExist:
+        return None
     now = clock.now()
-    if token is None or not token.is_active_at(now) or not token.user.is_active:
+    if not token.is_active_at(now) or not token.user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -116,3 +116,15 @@ def contact_known(*, account_id: int, email: str, phone: str) -> bool:
     if phone:
         q |= models.Q(phone=phone)
     return Contact.objects.filter(q, account_id=account_id).exists()
+
+
+def contacts_known(*, account_id: int) -> tuple[set[str], set[str]]:
+    """`contact_known` for many people at once: the account's contacts' emails (lower case)
+    and phones, read in one query."""
+    emails, phones = set(), set()
+    for email, phone in Contact.objects.filter(account_id=account_id).values_list("email", "phone"):
+        if email:
+            emails.add(email.lower())
+        if phone:
+            phones.add(phone)
+    return emails, phones

@@ -1,6 +1,7 @@
 """Write use cases for accounts, contacts, locations and opportunities."""
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history
 
 from headend.core import clock, events
 from headend.core.errors import Conflict, ValidationError
@@ -161,17 +163,23 @@ def _location_values(
     latitude: object,
     longitude: object,
     normalized: Address | None = None,
+    taken: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Normalised location fields; the address must be new within the account."""
+    """Normalised location fields; the address must be new within the account (`taken`: the
+    account's address keys, read once by a caller adding many; None: asked of the database)."""
     address = normalized or normalize_address(line1=line1, line2=line2, city=city, state=state, postal_code=postal_code)
     lat = parse_coordinate(latitude, field="latitude", limit=90)
     lon = parse_coordinate(longitude, field="longitude", limit=180)
     if (lat is None) != (lon is None):
         raise ValidationError("Give both latitude and longitude, or neither.", field="longitude")
-    same_address = Location.objects.filter(account_id=account_id, address_key=address.key)
-    if exclude_pk is not None:
-        same_address = same_address.exclude(pk=exclude_pk)
-    if same_address.exists():
+    if taken is not None:
+        duplicate = address.key in taken
+    else:
+        same_address = Location.objects.filter(account_id=account_id, address_key=address.key)
+        if exclude_pk is not None:
+            same_address = same_address.exclude(pk=exclude_pk)
+        duplicate = same_address.exists()
+    if duplicate:
         raise ValidationError(
             f"The account already has a location at {address.line1} {address.line2}".strip() + ".",
             field="line1",
@@ -470,3 +478,106 @@ def opportunity_reopen(*, opportunity: Opportunity) -> Opportunity:
         opportunity.save(update_fields=["stage", "closed_at"])
         events.emit("opportunity.reopened", subject=opportunity)
     return opportunity
+
+
+# Many at once (a file of sites on a quote): the single use cases' rules, one insert each.
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A person to add to an account: what `contact_create` takes."""
+
+    first_name: str
+    last_name: str
+    email: str = ""
+    phone: str = ""
+    role: str = Contact.Role.PRIMARY
+
+
+@transaction.atomic
+def contacts_create(*, account: Account, people: Sequence[NewContact]) -> list[Contact]:
+    """`contact_create` for many people of one account: each checked by its rules, one insert
+    (and one of history). Raises the first person's ValidationError; nothing is written then."""
+    at = clock.now()
+    contacts = [
+        Contact(
+            account=account,
+            created_at=at,
+            **_contact_values(
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=person.email,
+                phone=person.phone,
+                role=person.role,
+            ),
+        )
+        for person in people
+    ]
+    return bulk_create_with_history(contacts, Contact) if contacts else []
+
+
+@dataclass(frozen=True)
+class NewLocation:
+    """A service address to add to an account: what `location_create` takes."""
+
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str = ""
+    name: str = ""
+    latitude: object = None
+    longitude: object = None
+    normalized: Address | None = None
+    geocoded: Match | None = None
+
+
+def locations_create(*, account: Account, sites: Sequence[NewLocation]) -> list[Location]:
+    """`location_create` for many addresses of one account (a file of sites): each normalised,
+    checked and placed by its rules, the account's addresses read once, one insert (and one of
+    history), one `location.created` event each in one insert. The same address twice, here or
+    on the account, is refused as it is one at a time: the first site's ValidationError, and
+    nothing is written."""
+    if not sites:
+        return []
+    at = clock.now()
+
+    def values_of(site: NewLocation, taken: Collection[str]) -> dict[str, Any]:
+        return _location_values(
+            account_id=account.pk,
+            exclude_pk=None,
+            line1=site.line1,
+            line2=site.line2,
+            city=site.city,
+            state=site.state,
+            postal_code=site.postal_code,
+            name=site.name,
+            latitude=site.latitude,
+            longitude=site.longitude,
+            normalized=site.normalized,
+            taken=taken,
+        )
+
+    checked = [values_of(site, ()) for site in sites]
+    # The account's addresses among these, in one query; the first site already there (or
+    # earlier in `sites`) is refused as `location_create` refuses it.
+    keys = {values["address_key"] for values in checked}
+    taken = set(
+        Location.objects.filter(account_id=account.pk, address_key__in=keys).values_list("address_key", flat=True)
+    )
+    locations = []
+    for site, values in zip(sites, checked, strict=True):
+        if values["address_key"] in taken:
+            values_of(site, taken)
+        taken.add(values["address_key"])
+        # Before the write: an online geocoder is a network call, never made inside our transaction.
+        values.update(placement_for_new(values, geocoded=site.geocoded, at=at))
+        locations.append(Location(account=account, created_at=at, **values))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                created = bulk_create_with_history(locations, Location)
+        except IntegrityError as exc:  # a concurrent write of the same address
+            raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
+        events.emit_many("location.created", subjects=list(created), data=[{"account_id": account.pk} for _ in created])
+    return created

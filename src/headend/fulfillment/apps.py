@@ -14,7 +14,9 @@ class FulfillmentConfig(AppConfig):
         # Orders and inventory, below, have their work done here inside their own transactions.
         order_work.provide(
             OrderWork(
-                create=services.work_order_create, forecast=services.order_forecast, cancel=services.order_work_cancel
+                create_many=services.work_orders_create,
+                forecast=services.order_forecast,
+                cancel=services.order_work_cancel,
             )
         )
         service_work.provide(

@@ -29,11 +29,31 @@ from headend.catalog.models import WorkAction
 from headend.core import clock, events
 from headend.fulfillment import scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
-from headend.fulfillment.models import Appointment, Task, Technician, WorkOrder
+from headend.fulfillment.models import Appointment, Task, TaskDependency, Technician, WorkOrder
 from headend.orders import services as orders_services
 from headend.orders.models import Order
 
 WORK_ORDER_OPEN = (WorkOrder.Status.PENDING, WorkOrder.Status.IN_PROGRESS)
+# The task columns a plan reads (status, durations, actuals, who) and writes (the forecast).
+PLAN_FIELDS = (
+    "work_order_id",
+    "position",
+    "kind",
+    "status",
+    "planned_minutes",
+    "not_before",
+    "started_at",
+    "completed_at",
+    "skill_id",
+    "assignee_id",
+    "forecast_start",
+    "forecast_finish",
+    "slack_minutes",
+    "critical",
+    "forecast_technician_id",
+    "planned_start",
+    "planned_finish",
+)
 
 
 def order_forecast(*, order: Any, at: dt.datetime, baseline: bool = False) -> scheduling.Schedule:
@@ -60,12 +80,20 @@ def work_order_forecast(*, work_order: WorkOrder, at: dt.datetime, baseline: boo
 def _forecast(
     task_rows: models.QuerySet[Task], *, start: dt.datetime, at: dt.datetime, baseline: bool
 ) -> scheduling.Schedule:
+    # Only what the plan reads and writes: a large order's tasks carry JSON (checklists,
+    # parameters, results) that costs more to load than the plan does to make.
     tasks = list(
-        task_rows.exclude(status=Task.Status.CANCELLED)
-        .prefetch_related("dependencies")
-        .order_by("work_order_id", "position")
+        task_rows.exclude(status=Task.Status.CANCELLED).only(*PLAN_FIELDS).order_by("work_order_id", "position")
     )
     live = {task.pk for task in tasks}
+    dependencies: dict[int, list[scheduling.Dependency]] = {}
+    for task_id, predecessor_id, lag_minutes in (
+        TaskDependency.objects.filter(task__in=task_rows.values("pk"))
+        .order_by("pk")
+        .values_list("task_id", "predecessor_id", "lag_minutes")
+    ):
+        if predecessor_id in live:
+            dependencies.setdefault(task_id, []).append(scheduling.Dependency(str(predecessor_id), lag_minutes))
     calendar = fulfillment_selectors.provider_calendar()
     work_orders = list(
         WorkOrder.objects.filter(pk__in={task.work_order_id for task in tasks})
@@ -76,11 +104,7 @@ def _forecast(
     crews, technician_of = _crews(calendar) if any(_by_a_person(task) for task in tasks) else ([], {})
     nodes = []
     for task in tasks:
-        predecessors = tuple(
-            scheduling.Dependency(str(dep.predecessor_id), dep.lag_minutes)
-            for dep in task.dependencies.all()
-            if dep.predecessor_id in live
-        )
+        predecessors = tuple(dependencies.get(task.pk, ()))
         not_before = task.not_before
         turn_up = waits.get(task.work_order_id)
         if turn_up is not None and not predecessors:

@@ -280,6 +280,15 @@ class Task(StatusModel):
         constraints = [
             models.UniqueConstraint(fields=["work_order", "position"], name="task_unique_position"),
         ]
+        indexes = [
+            # The code tasks the worker may take (code_tasks: its claims, its sweep): a few rows
+            # however many tasks were ever done.
+            models.Index(
+                fields=["code_action", "id"],
+                condition=models.Q(kind="code", status__in=["ready", "in_progress"]),
+                name="task_code_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"

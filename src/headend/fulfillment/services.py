@@ -32,7 +32,7 @@ from headend.fulfillment.task_flow import (
     task_start,
     task_unblock,
 )
-from headend.fulfillment.work_orders import service_action_request, work_order_create
+from headend.fulfillment.work_orders import service_action_request, work_order_create, work_orders_create
 
 __all__ = [
     "appointment_book",
@@ -57,4 +57,5 @@ __all__ = [
     "work_order_create",
     "work_order_forecast",
     "work_order_move",
+    "work_orders_create",
 ]

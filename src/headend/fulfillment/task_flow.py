@@ -8,16 +8,18 @@ steps the other use cases share (`lock`, `finish`, `work_started`, `announce_rea
 `work_order_finish`) are here."""
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 
 from headend.catalog.models import WorkAction
-from headend.core import clock, events, user_files
+from headend.core import bulk, clock, events, user_files
 from headend.core.errors import Conflict, ValidationError
 from headend.fulfillment import forecast
-from headend.fulfillment.models import Appointment, Task, TaskAttachment, WorkOrder
+from headend.fulfillment.models import Appointment, Task, TaskAttachment, TaskDependency, WorkOrder
 from headend.inventory import services as inventory_services
 from headend.inventory.models import Service
 from headend.orders import services as orders_services
@@ -31,7 +33,17 @@ def outcome_task(work_order: WorkOrder) -> Task:
 
 
 def announce_ready(task: Task) -> None:
-    events.emit("task.ready", subject=task, data={"work_order_id": task.work_order_id, "kind": task.kind})
+    announce_ready_many([task])
+
+
+def announce_ready_many(tasks: Sequence[Task]) -> None:
+    """A `task.ready` event for each task (the code-task queue and the WorkOrder listeners
+    follow them), in one insert."""
+    events.emit_many(
+        "task.ready",
+        subjects=list(tasks),
+        data=[{"work_order_id": task.work_order_id, "kind": task.kind} for task in tasks],
+    )
 
 
 def lock(task: Task) -> tuple[WorkOrder, Task]:
@@ -40,6 +52,20 @@ def lock(task: Task) -> tuple[WorkOrder, Task]:
         WorkOrder.objects.select_related("order_line__order").select_for_update(of=("self",)).get(pk=task.work_order_id)
     )
     return work_order, Task.objects.select_for_update().get(pk=task.pk)
+
+
+def lock_many(task_ids: Sequence[int]) -> tuple[dict[int, WorkOrder], dict[int, Task]]:
+    """`lock` for many tasks: their work orders, then the tasks, each in key order and in one
+    statement (two batches never wait on each other in a circle). By key."""
+    work_orders = {
+        work_order.pk: work_order
+        for work_order in WorkOrder.objects.select_related("order_line__order")
+        .select_for_update(of=("self",))
+        .filter(pk__in=Task.objects.filter(pk__in=task_ids).values("work_order_id"))
+        .order_by("pk")
+    }
+    tasks = {task.pk: task for task in Task.objects.select_for_update().filter(pk__in=task_ids).order_by("pk")}
+    return work_orders, tasks
 
 
 def _open_predecessors(task: Task) -> list[Task]:
@@ -83,15 +109,24 @@ def _service_of(work_order: WorkOrder) -> Service:
 
 def work_started(work_order: WorkOrder, at: dt.datetime) -> None:
     """The first work on a work order moves it, its service, order line and order forward."""
-    if work_order.status != WorkOrder.Status.PENDING:
+    works_started([work_order], at)
+
+
+def works_started(work_orders: Sequence[WorkOrder], at: dt.datetime) -> None:
+    """`work_started` for many work orders at once, a statement per table."""
+    starting = list({wo.pk: wo for wo in work_orders if wo.status == WorkOrder.Status.PENDING}.values())
+    if not starting:
         return
-    work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
-    work_order.save(update_fields=["status", "started_at"])
-    if work_order.action == WorkAction.ADD:
-        inventory_services.service_start_provisioning(service=_service_of(work_order), at=at)
-    if work_order.order_line is not None:
-        orders_services.order_line_start(order_line=work_order.order_line, at=at)
-    events.emit("work_order.started", subject=work_order)
+    for work_order in starting:
+        work_order.status, work_order.started_at = WorkOrder.Status.IN_PROGRESS, at
+    bulk.update_columns(WorkOrder, starting, ["status", "started_at"], history=True)
+    adds = [_service_of(work_order) for work_order in starting if work_order.action == WorkAction.ADD]
+    if adds:
+        inventory_services.services_start_provisioning(services=adds, at=at)
+    lines = [work_order.order_line for work_order in starting if work_order.order_line is not None]
+    if lines:
+        orders_services.order_lines_start(order_lines=lines, at=at)
+    events.emit_many("work_order.started", subjects=list(starting), data=[{} for _ in starting])
 
 
 @transaction.atomic
@@ -189,6 +224,28 @@ def _check_early(task: Task, now: dt.datetime, *, notes: str, reason: str) -> st
     )
 
 
+FINISHED_FIELDS = [
+    "status",
+    "completed_at",
+    "completed_by",
+    "started_at",
+    "notes",
+    "result",
+    "checklist",
+    "blocked_reason",
+]
+
+
+@dataclass
+class Finished:
+    """A task to mark done (`finish_many`), its locked work order, and what it ends with."""
+
+    task: Task
+    work_order: WorkOrder
+    notes: str = ""
+    result: dict | None = None
+
+
 def finish(
     task: Task,
     work_order: WorkOrder,
@@ -201,82 +258,145 @@ def finish(
 ) -> Task:
     """Mark the task done (writing `also`, fields the caller changed, in the same save) and
     carry the work on: successors, turn-up, the work order's completion."""
-    task.check_transition(Task.Status.DONE)
-    task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
-    task.started_at = task.started_at or at
-    task.notes = (notes or "").strip() or task.notes
-    task.blocked_reason = ""
-    if result is not None:
-        task.result = result
-    task.save(
-        update_fields=[
-            "status",
-            "completed_at",
-            "completed_by",
-            "started_at",
-            "notes",
-            "result",
-            "checklist",
-            "blocked_reason",
-            *(also or []),
-        ]
-    )
-    events.emit("task.completed", subject=task, data={"work_order_id": work_order.pk})
-    work_started(work_order, at)
-    for successor in task.successors.select_for_update().filter(status=Task.Status.PENDING).order_by("position"):
-        if not _open_predecessors(successor):
-            successor.status = Task.Status.READY
-            successor.save(update_fields=["status"])
-            announce_ready(successor)
-    if task.turns_up and task.undo_of_id is None and work_order.cancel_requested_at is None:
-        _turn_up(work_order, at)
-    if not work_order.tasks.filter(status__in=Task.OPEN).exists():
-        work_order_finish(work_order, at)
+    finish_many([Finished(task, work_order, notes, result)], at=at, by=by, also=also)
     return task
+
+
+def finish_many(finished: Sequence[Finished], *, at: dt.datetime, by: Any, also: Sequence[str] | None = None) -> None:
+    """`finish` for many tasks (the worker's batch), a statement per table however many: each
+    task done (Conflict, before any write, if one cannot be), its successors ready once nothing
+    else holds them, each turn-up task's service turned up, each work order with no open task
+    completed."""
+    tasks = [item.task for item in finished]
+    for item in finished:
+        task = item.task
+        task.check_transition(Task.Status.DONE)
+        task.status, task.completed_at, task.completed_by = Task.Status.DONE, at, by
+        task.started_at = task.started_at or at
+        task.notes = (item.notes or "").strip() or task.notes
+        task.blocked_reason = ""
+        if item.result is not None:
+            task.result = item.result
+    bulk.update_columns(Task, tasks, [*FINISHED_FIELDS, *(also or [])], history=True)
+    events.emit_many(
+        "task.completed", subjects=list(tasks), data=[{"work_order_id": item.work_order.pk} for item in finished]
+    )
+    work_orders = list({item.work_order.pk: item.work_order for item in finished}.values())
+    works_started(work_orders, at)
+    _successors_ready(tasks)
+    turning = [
+        item.work_order
+        for item in finished
+        if item.task.turns_up and item.task.undo_of_id is None and item.work_order.cancel_requested_at is None
+    ]
+    _turn_up_many(list({work_order.pk: work_order for work_order in turning}.values()), at)
+    still_open = set(
+        Task.objects.filter(work_order_id__in=[wo.pk for wo in work_orders], status__in=Task.OPEN).values_list(
+            "work_order_id", flat=True
+        )
+    )
+    work_orders_finish([work_order for work_order in work_orders if work_order.pk not in still_open], at)
+
+
+def _successors_ready(tasks: Sequence[Task]) -> None:
+    """The tasks waiting on these that nothing else holds now become ready (one read, locked)."""
+    waiting = TaskDependency.objects.filter(task=models.OuterRef("pk")).exclude(
+        predecessor__status__in=(Task.Status.DONE, Task.Status.CANCELLED)
+    )
+    successors = list(
+        Task.objects.select_for_update()
+        .filter(
+            status=Task.Status.PENDING,
+            pk__in=TaskDependency.objects.filter(predecessor__in=[task.pk for task in tasks]).values("task_id"),
+        )
+        .annotate(waiting=models.Exists(waiting))
+        .order_by("work_order_id", "position")
+    )
+    ready = [successor for successor in successors if not successor.waiting]
+    for successor in ready:
+        successor.status = Task.Status.READY
+    bulk.update_columns(Task, ready, ["status"], history=True)
+    if ready:
+        announce_ready_many(ready)
 
 
 def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:
     """The turn-up task is done: the order line's change takes effect on the service (a survey
     changes no service: its outcome is `surveys`')."""
-    if work_order.service_id is None:
+    _turn_up_many([work_order], at)
+
+
+def _turn_up_many(work_orders: Sequence[WorkOrder], at: dt.datetime) -> None:
+    """`_turn_up` for many work orders: the services of `add` work turned up together."""
+    turning = [work_order for work_order in work_orders if work_order.service_id is not None]
+    if not turning:
         return
-    reason = f"work order {work_order.number}"
-    line = work_order.order_line
-    if work_order.action == WorkAction.ADD:
-        inventory_services.service_activate(service=_service_of(work_order), at=at, reason=reason)
-    elif work_order.action in (WorkAction.MODIFY, WorkAction.MOVE):
-        renews_term = line is not None and line.renews_term
-        inventory_services.service_apply_change(
-            service=_service_of(work_order), order_line=line, at=at, reason=reason, renews_term=renews_term
+    adds = [work_order for work_order in turning if work_order.action == WorkAction.ADD]
+    if adds:
+        services = [_service_of(work_order) for work_order in adds]
+        inventory_services.services_activate(
+            services=services,
+            at=at,
+            reasons={service.pk: f"work order {wo.number}" for wo, service in zip(adds, services, strict=True)},
         )
-    elif work_order.action == WorkAction.DELETE:
-        inventory_services.service_disconnect(service=_service_of(work_order), at=at, reason=reason)
-    elif work_order.action == WorkAction.SUSPEND:
-        inventory_services.service_suspend(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
-    elif work_order.action == WorkAction.RESTORE:
-        inventory_services.service_resume(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
-    events.emit("work_order.turned_up", subject=work_order, data={"service_id": work_order.service_id})
+    for work_order in turning:
+        reason = f"work order {work_order.number}"
+        line = work_order.order_line
+        if work_order.action in (WorkAction.MODIFY, WorkAction.MOVE):
+            renews_term = line is not None and line.renews_term
+            inventory_services.service_apply_change(
+                service=_service_of(work_order), order_line=line, at=at, reason=reason, renews_term=renews_term
+            )
+        elif work_order.action == WorkAction.DELETE:
+            inventory_services.service_disconnect(service=_service_of(work_order), at=at, reason=reason)
+        elif work_order.action == WorkAction.SUSPEND:
+            inventory_services.service_suspend(
+                service=_service_of(work_order), reason=f"{work_order.reason} ({reason})"
+            )
+        elif work_order.action == WorkAction.RESTORE:
+            inventory_services.service_resume(service=_service_of(work_order), reason=f"{work_order.reason} ({reason})")
+    events.emit_many(
+        "work_order.turned_up", subjects=list(turning), data=[{"service_id": wo.service_id} for wo in turning]
+    )
 
 
 def work_order_finish(work_order: WorkOrder, at: dt.datetime) -> None:
     """No task is open: the work order is completed, or cancelled if its order was."""
-    if work_order.cancel_requested_at is not None:
-        work_order.check_transition(WorkOrder.Status.CANCELLED)
-        work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
-        work_order.save(update_fields=["status", "completed_at"])
-        events.emit("work_order.cancelled", subject=work_order)
-        service = work_order.service
-        if work_order.action == WorkAction.ADD and service is not None and service.activated_at is None:
-            inventory_services.service_disconnect(service=service, at=at, reason="order cancelled")
-        if work_order.order_line is not None:
-            orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
+    work_orders_finish([work_order], at)
+
+
+def work_orders_finish(work_orders: Sequence[WorkOrder], at: dt.datetime) -> None:
+    """`work_order_finish` for many work orders: those completing written together."""
+    completing = []
+    for work_order in work_orders:
+        if work_order.cancel_requested_at is not None:
+            _work_order_cancelled(work_order, at)
+            continue
+        work_order.check_transition(WorkOrder.Status.COMPLETED)
+        completing.append(work_order)
+    if not completing:
         return
-    work_order.check_transition(WorkOrder.Status.COMPLETED)
-    work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
+    for work_order in completing:
+        work_order.status, work_order.completed_at = WorkOrder.Status.COMPLETED, at
+    bulk.update_columns(WorkOrder, completing, ["status", "completed_at"], history=True)
+    events.emit_many("work_order.completed", subjects=list(completing), data=[{} for _ in completing])
+    lines = [work_order.order_line for work_order in completing if work_order.order_line is not None]
+    if lines:
+        orders_services.order_lines_complete(order_lines=lines, at=at)
+
+
+def _work_order_cancelled(work_order: WorkOrder, at: dt.datetime) -> None:
+    """The last task of a cancelled order's work is done: the work order is cancelled, and a
+    service it never turned up is cancelled with it."""
+    work_order.check_transition(WorkOrder.Status.CANCELLED)
+    work_order.status, work_order.completed_at = WorkOrder.Status.CANCELLED, at
     work_order.save(update_fields=["status", "completed_at"])
-    events.emit("work_order.completed", subject=work_order)
+    events.emit("work_order.cancelled", subject=work_order)
+    service = work_order.service
+    if work_order.action == WorkAction.ADD and service is not None and service.activated_at is None:
+        inventory_services.service_disconnect(service=service, at=at, reason="order cancelled")
     if work_order.order_line is not None:
-        orders_services.order_line_complete(order_line=work_order.order_line, at=at)
+        orders_services.order_line_cancelled(order_line=work_order.order_line, at=at)
 
 
 @transaction.atomic

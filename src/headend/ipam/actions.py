@@ -12,7 +12,7 @@ Parameters (a template task's `code_params`):
 from typing import Any
 
 from headend.catalog import code_actions
-from headend.catalog.code_actions import ActionContext, PermanentError, RetryableError
+from headend.catalog.code_actions import ActionContext, ActionError, PermanentError, RetryableError
 from headend.catalog.models import ProductVersion
 from headend.core.errors import Conflict, DomainError, NotFound, ValidationError
 from headend.inventory import services as inventory_services
@@ -70,36 +70,73 @@ def check_release_params(params: dict[str, Any]) -> None:
 
 @code_actions.register("ipam.allocate", "Allocate an IP address or prefix", check_params=check_allocate_params)
 def allocate(context: ActionContext) -> dict[str, Any]:
-    service = context.service
-    try:
-        check_allocate_params(context.params)
-        if context.params.get("pool") is not None:
-            pool = selectors.pool_get_by_name(name=context.params["pool"])
-            if context.params.get("family") not in (None, pool.family):
-                family = context.params["family"]
-                raise PermanentError(f"Pool {pool.name} holds {pool.get_family_display()} addresses, not {family}.")
-            allocation = services.allocation_allocate(service=service, pool=pool)
+    (outcome,) = allocate_many([context])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+@code_actions.register_batch("ipam.allocate")
+def allocate_many(contexts: list[ActionContext]) -> list[code_actions.Outcome]:
+    """`ipam.allocate` for many tasks: their addresses in a few statements per pool
+    (ipam.services.allocations_allocate) and recorded on their services in one; one task's
+    refusal (bad parameters, a full pool) is its outcome alone."""
+    outcomes: list[code_actions.Outcome | None] = [None] * len(contexts)
+    asked: list[tuple[int, services.AllocationRequest]] = []
+    pools: dict[str, Any] = {}
+    for index, context in enumerate(contexts):
+        try:
+            asked.append((index, _request(context, pools)))
+        except ActionError as exc:
+            outcomes[index] = exc
+        except DomainError as exc:
+            outcomes[index] = PermanentError(exc.message)
+    allocated = services.allocations_allocate(requests=[request for _, request in asked])
+    recorded: dict[int, dict[str, Any]] = {}
+    for (index, request), allocation in zip(asked, allocated, strict=True):
+        if isinstance(allocation, Conflict) and allocation.code == "pool_busy":
+            outcomes[index] = RetryableError(allocation.message)
+        elif isinstance(allocation, DomainError):
+            outcomes[index] = PermanentError(allocation.message)
         else:
-            region = context.params.get("region")
-            technology = context.params.get("technology")
-            allocation = services.allocation_allocate(
-                service=service,
-                family=context.params["family"],
-                region=service.location.city if region is None else region,
-                technology=service.product_version.technology if technology is None else technology,
-                allocation_length=context.params.get("allocation_length"),
-            )
-    except Conflict as exc:
-        if exc.code == "pool_busy":
-            raise RetryableError(exc.message) from exc
-        raise PermanentError(exc.message) from exc
-    except DomainError as exc:
-        raise PermanentError(exc.message) from exc
-    pool = allocation.pool
-    key = IDENTIFIER[Family(pool.family)]
-    inventory_services.service_set_identifiers(service=service, **{key: allocation.address})
-    context.record(note=f"{allocation.address} from pool {pool.name} ({pool.prefix})")
-    return {"address": allocation.address, "pool": pool.name, "identifier": key}
+            key = IDENTIFIER[Family(allocation.pool.family)]
+            recorded[request.service.pk] = {key: allocation.address}
+            context = contexts[index]
+            context.record(note=f"{allocation.address} from pool {allocation.pool.name} ({allocation.pool.prefix})")
+            outcomes[index] = {"address": allocation.address, "pool": allocation.pool.name, "identifier": key}
+    if recorded:
+        inventory_services.services_set_identifiers(values=recorded)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _request(context: ActionContext, pools: dict[str, Any]) -> services.AllocationRequest:
+    """What a task asks of IPAM: a named pool (read once per batch, as are parameters checked
+    once: `pools` keeps both), or a family with the
+    region (default: the service location's city) and technology (default: the plan's).
+    Raises PermanentError, or a DomainError (a bad parameter)."""
+    service = context.service
+    checked = repr(sorted(context.params.items()))
+    if checked not in pools:  # the tasks of one template share their parameters: checked once
+        check_allocate_params(context.params)
+        pools[checked] = True
+    name = context.params.get("pool")
+    if name is not None:
+        if name not in pools:
+            pools[name] = selectors.pool_get_by_name(name=name)
+        pool = pools[name]
+        if context.params.get("family") not in (None, pool.family):
+            family = context.params["family"]
+            raise PermanentError(f"Pool {pool.name} holds {pool.get_family_display()} addresses, not {family}.")
+        return services.AllocationRequest(service=service, pool=pool)
+    region = context.params.get("region")
+    technology = context.params.get("technology")
+    return services.AllocationRequest(
+        service=service,
+        family=context.params["family"],
+        region=service.location.city if region is None else region,
+        technology=service.product_version.technology if technology is None else technology,
+        allocation_length=context.params.get("allocation_length"),
+    )
 
 
 @code_actions.register("ipam.release", "Release the service's IP addresses", check_params=check_release_params)

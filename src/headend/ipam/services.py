@@ -7,14 +7,16 @@ the loser looks again. Nothing is locked but the one row each worker writes."""
 import datetime as dt
 import logging
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from headend.catalog.models import ProductVersion
 from headend.core import clock, events
-from headend.core.errors import Conflict, NotFound, ValidationError
+from headend.core.errors import Conflict, DomainError, NotFound, ValidationError
 from headend.ipam import prefixes, selectors
 from headend.ipam.models import Family, IPAllocation, IPPool
 
@@ -103,19 +105,7 @@ def allocation_allocate(
     for a switched-off pool."""
     if getattr(service, "pk", None) is None:
         raise ValidationError("Allocate to a saved service.", field="service")
-    if pool is not None:
-        pools = [pool]
-    else:
-        if family not in Family.values:
-            raise ValidationError("Say which family: ipv4 or ipv6.", field="family")
-        pools = selectors.pool_candidates(
-            family=family, region=region, technology=technology, allocation_length=allocation_length
-        )
-        if not pools:
-            where = ", ".join(filter(None, [f"region {region}" if region else "", technology]))
-            raise NotFound(
-                f"No active {Family(family).label} pool serves {where or 'this service'}.", field="pool", code="no_pool"
-            )
+    pools = _pools(pool=pool, family=family, region=region, technology=technology, allocation_length=allocation_length)
     held = _held(service=service, pools=pools)
     if held is not None:
         return held
@@ -164,33 +154,174 @@ def allocation_allocate(
     )
 
 
+def _pools(
+    *, pool: IPPool | None, family: str, region: str, technology: str, allocation_length: int | None
+) -> list[IPPool]:
+    """The pools to allocate from, in order: `pool`, or the candidates for the family, region
+    and technology. Raises ValidationError (no family), NotFound (code no_pool)."""
+    if pool is not None:
+        return [pool]
+    if family not in Family.values:
+        raise ValidationError("Say which family: ipv4 or ipv6.", field="family")
+    pools = selectors.pool_candidates(
+        family=family, region=region, technology=technology, allocation_length=allocation_length
+    )
+    if not pools:
+        where = ", ".join(filter(None, [f"region {region}" if region else "", technology]))
+        raise NotFound(
+            f"No active {Family(family).label} pool serves {where or 'this service'}.", field="pool", code="no_pool"
+        )
+    return pools
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    """A service to give an address, with what `allocation_allocate` takes to choose its pool."""
+
+    service: Any
+    pool: IPPool | None = None
+    family: str = ""
+    region: str = ""
+    technology: str = ""
+    allocation_length: int | None = None
+
+    @property
+    def pools_key(self) -> tuple[Any, ...]:
+        """Requests with the same key choose among the same pools."""
+        if self.pool is not None:
+            return (self.pool.pk,)
+        return (None, self.family, self.region.strip().lower(), self.technology, self.allocation_length)
+
+
+@transaction.atomic
+def allocations_allocate(*, requests: Sequence[AllocationRequest]) -> list[IPAllocation | DomainError]:
+    """`allocation_allocate` for many services at once (the worker's batch): one outcome per
+    request, in order, an allocation or the refusal of that one. Services that hold one already
+    get it back; the others asking the same pools get the lowest free units of the first pool
+    in one insert (two queries to find them). A request the first pool cannot serve, or whose
+    insert lost a race with another worker, is allocated alone as `allocation_allocate` does
+    (the next pool, a rested address, a clear error)."""
+    outcomes: list[IPAllocation | DomainError | None] = [None] * len(requests)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for index, request in enumerate(requests):
+        groups.setdefault(request.pools_key, []).append(index)
+    at = clock.now()
+    alone: list[int] = []
+    for indexes in groups.values():
+        first = requests[indexes[0]]
+        try:
+            pools = _pools(
+                pool=first.pool,
+                family=first.family,
+                region=first.region,
+                technology=first.technology,
+                allocation_length=first.allocation_length,
+            )
+        except DomainError as exc:
+            for index in indexes:
+                outcomes[index] = exc
+            continue
+        held: dict[int, IPAllocation] = {}
+        for allocation in IPAllocation.objects.filter(
+            service__in=[requests[index].service.pk for index in indexes], pool__in=pools, state=ASSIGNED
+        ).select_related("pool"):
+            if allocation.service_id is not None:
+                held.setdefault(allocation.service_id, allocation)
+        waiting = []
+        for index in indexes:
+            if requests[index].service.pk in held:
+                outcomes[index] = held[requests[index].service.pk]
+            else:
+                waiting.append(index)
+        pool = pools[0]
+        if not waiting or not pool.active:
+            alone += waiting  # a switched-off pool: refused as allocation_allocate refuses it
+            continue
+        units = list(zip(waiting, _free_indexes(pool=pool, count=len(waiting)), strict=False))
+        alone += waiting[len(units) :]  # the pool is full for them: the next pool, or a rested address
+        try:
+            with transaction.atomic():  # a savepoint: a lost race undoes only this insert
+                created = IPAllocation.objects.bulk_create(
+                    IPAllocation(
+                        pool=pool,
+                        index=unit,
+                        address=pool.layout.unit(unit),
+                        service=requests[index].service,
+                        state=ASSIGNED,
+                        allocated_at=at,
+                    )
+                    for index, unit in units
+                )
+        except IntegrityError:
+            logger.info("ipam: a batch lost a race in pool %s; allocating each alone", pool.name)
+            alone += [index for index, _ in units]
+            continue
+        events.emit_many(
+            "ip.allocated",
+            subjects=list(created),
+            data=[
+                {"pool": pool.name, "address": allocation.address, "service_id": allocation.service_id}
+                for allocation in created
+            ],
+        )
+        for (index, _), allocation in zip(units, created, strict=True):
+            outcomes[index] = allocation
+    for index in sorted(alone):
+        request = requests[index]
+        try:
+            outcomes[index] = allocation_allocate(
+                service=request.service,
+                pool=request.pool,
+                family=request.family,
+                region=request.region,
+                technology=request.technology,
+                allocation_length=request.allocation_length,
+            )
+        except DomainError as exc:
+            outcomes[index] = exc
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
 def _held(*, service: Any, pools: list[IPPool]) -> IPAllocation | None:
     return IPAllocation.objects.filter(service=service, pool__in=pools, state=ASSIGNED).select_related("pool").first()
 
 
 def _lowest_free_index(*, pool: IPPool, start: int | None = None) -> int | None:
-    """The lowest index (from `start` on) no row holds, by SQL: the first allocatable index, the
-    one after the gateway, or one past a held index whose successor is not held. The (pool,
-    index) unique index answers each probe, so a full /16 takes one range scan."""
+    """The lowest index (from `start` on) no row holds."""
+    return next(iter(_free_indexes(pool=pool, count=1, start=start)), None)
+
+
+def _free_indexes(*, pool: IPPool, count: int, start: int | None = None) -> list[int]:
+    """The `count` lowest indexes (from `start` on) no row holds, by SQL in two queries: the
+    free run from the first allocatable index, and the free runs after held indexes whose
+    successor is not held (each to the next held index). The (pool, index) unique index answers
+    each probe, so a full /16 takes one range scan."""
     layout = pool.layout
     first = layout.first if start is None else max(start, layout.first)
     rows = IPAllocation.objects.filter(pool=pool)
-    candidates = []
-    gateway = layout.gateway_index
-    for index in (first, None if gateway is None else gateway + 1):
-        if index is not None and index >= first and layout.allocatable(index) and not rows.filter(index=index).exists():
-            candidates.append(index)
+    runs: list[tuple[int, int]] = []  # first and last index of each free run, in order
+    lowest_held = rows.filter(index__gte=first).order_by("index").values_list("index", flat=True).first()
+    if lowest_held != first:
+        runs.append((first, layout.last if lowest_held is None else lowest_held - 1))
+    next_held = rows.filter(index__gt=OuterRef("index")).order_by("index").values("index")[:1]
     gaps = (
         rows.filter(index__gte=first - 1, index__lt=layout.last)
-        .annotate(candidate=F("index") + 1)
         .filter(~Exists(IPAllocation.objects.filter(pool=pool, index=OuterRef("index") + 1)))
+        .annotate(next_held=Subquery(next_held))
+        .order_by("index")
+        .values_list("index", "next_held")[:count]
     )
-    if gateway is not None:
-        gaps = gaps.exclude(candidate=gateway)
-    after_gap = gaps.order_by("index").values_list("candidate", flat=True).first()
-    if after_gap is not None:
-        candidates.append(after_gap)
-    return min(candidates, default=None)
+    runs += [(held + 1, layout.last if after is None else after - 1) for held, after in gaps]
+    found: list[int] = []
+    for low, high in runs:
+        index = max(low, first)
+        while index <= high and len(found) < count:
+            if layout.allocatable(index):
+                found.append(index)
+            index += 1
+        if len(found) >= count:
+            break
+    return found
 
 
 def _take_fresh(

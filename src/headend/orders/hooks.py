@@ -5,26 +5,28 @@ cancelling an order cancels its work, in the same transaction as the order. Fulf
 `order_work` in `FulfillmentConfig.ready()`."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headend.core.hooks import Hook
 
 
+@dataclass(frozen=True)
+class WorkRequest:
+    """One order line's work: on `service` (made for it, or the one it changes); `after`, the
+    index of an earlier request (the base's work an add-on's work waits to turn up), or None."""
+
+    order_line: Any
+    service: Any
+    after: int | None = None
+
+
 class CreateWork(Protocol):
-    def __call__(
-        self,
-        *,
-        order_line: Any,
-        service: Any,
-        at: dt.datetime,
-        templates: dict[tuple[int, str], Any] | None = None,
-        after: Any = None,
-        requested_by: Any = None,
-    ) -> Any:
-        """The work order for one order line from its product's template for the line's action;
-        with `after` (the base's work order), it starts once that turned its service up. Raises
-        Conflict (`no_template`) when the product has no template for the action."""
+    def __call__(self, *, requests: Sequence[WorkRequest], at: dt.datetime, requested_by: Any = None) -> list[Any]:
+        """The work orders for these order lines, in their order, from each product's template
+        for the line's action; one with `after` starts once that request's work turned its service
+        up. Raises Conflict (`no_template`) when a product has no template for the action."""
         ...
 
 
@@ -44,7 +46,7 @@ class CancelWork(Protocol):
 
 @dataclass(frozen=True)
 class OrderWork:
-    create: CreateWork
+    create_many: CreateWork
     forecast: Forecast
     cancel: CancelWork
 

@@ -1,31 +1,34 @@
 """Write use cases for orders: creation from an accepted quote, decomposition, roll-up."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import ProductVersion
-from headend.core import clock, events
+from headend.core import bulk, clock, events
 from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.core.money import default_currency
 from headend.crm import services as crm_services
 from headend.crm.models import Account, Location
 from headend.inventory import selectors as inventory_selectors
 from headend.inventory import services as inventory_services
-from headend.orders.hooks import order_work
+from headend.orders.hooks import WorkRequest, order_work
 from headend.orders.models import Order, OrderLine
 from headend.quoting import pricing
 from headend.quoting import services as quoting_services  # its line checks, reused
+from headend.quoting.models import QuoteLine
 
 
 def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
     """The order for an accepted quote: one line per quote line, then decomposed into services
     and work orders. Runs inside `quote_accept`'s transaction."""
     order = Order.objects.create(account_id=quote.account_id, quote=quote, currency=quote.currency, created_at=at)
+    quote_lines = list(quote.lines.order_by("position"))
     lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -44,18 +47,16 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
             promo_months=line.promo_months,
             base_service_id=line.base_service_id,
         )
-        for line in quote.lines.order_by("position")
+        for line in quote_lines
     )
     # Add-ons ride on the order lines made of their base's quote lines.
     by_quote_line = {line.quote_line_id: line for line in lines}
     riding = []
-    for base_quote_line_id, line in zip(
-        quote.lines.order_by("position").values_list("base_line_id", flat=True), lines, strict=True
-    ):
-        if base_quote_line_id is not None:
-            line.base_line = by_quote_line[base_quote_line_id]
+    for quote_line, line in zip(quote_lines, lines, strict=True):
+        if quote_line.base_line_id is not None:
+            line.base_line = by_quote_line[quote_line.base_line_id]
             riding.append(line)
-    OrderLine.objects.bulk_update(riding, ["base_line"])
+    bulk.update_columns(OrderLine, riding, ["base_line"])
     crm_services.account_activate(account=quote.account)
     events.emit("order.created", subject=order, data={"quote_id": quote.pk, "lines": len(lines)})
     # Staff who recorded the acceptance asked for the work (a customer's e-signature names nobody).
@@ -63,49 +64,110 @@ def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
     return order
 
 
+def _bases_first(lines: list[OrderLine]) -> list[OrderLine]:
+    """The lines with each add-on's line after the line of the base it rides on (in line order
+    otherwise): a base's service and work exist before its add-on's name them."""
+    by_pk = {line.pk: line for line in lines}
+
+    def depth(line: OrderLine) -> int:
+        hops = 0
+        while line.base_line_id is not None and line.base_line_id in by_pk and hops <= len(lines):
+            line, hops = by_pk[line.base_line_id], hops + 1
+        return hops
+
+    return sorted(lines, key=lambda line: (depth(line), line.position))
+
+
 def order_decompose(*, order: Order, at: dt.datetime, requested_by: Any = None) -> Order:
     """Per line: a work order from the product's template for the line's action, on a new
     pending service (add) or on the service the line changes; then the first schedule.
-    `requested_by`, who asked for the work, is named in the history of what the worker does."""
-    lines = list(
-        order.lines.select_related(
-            "order", "location", "product_version__product", "target_service__location", "quote_line"
-        ).order_by("position")
+    `requested_by`, who asked for the work, is named in the history of what the worker does.
+
+    Set-wise: the services, work orders and tasks of all lines are written a few statements per
+    table, however many lines there are. Raises Conflict for a change line without its service,
+    or (`no_template`) a product without a template for the line's action."""
+    lines = _bases_first(
+        list(
+            order.lines.select_related(
+                "order", "location", "product_version__product", "target_service__location", "base_service"
+            )
+            # Of its quote line a line reads only the action (whether a change is a re-term).
+            .prefetch_related(Prefetch("quote_line", queryset=QuoteLine.objects.only("pk", "action")))
+        )
     )
-    work = order_work()
-    templates: dict = {}
-    services: dict[int, Any] = {}
-    work_orders: dict[int, Any] = {}
-    # Bases first: an add-on's work waits for its base's turn-up, so the base's work must exist.
-    for line in sorted(lines, key=lambda line: (line.base_line_id is not None, line.position)):
-        base_work = work_orders.get(line.base_line_id) if line.base_line_id is not None else None
+    # What each line takes, decided before anything changes (a change's work reads the service
+    # as it is): the lines to make services for, re-terms and re-rates applied now, the rest work.
+    adds: list[OrderLine] = []
+    contract_only: list[OrderLine] = []
+    work_lines: list[OrderLine] = []
+    added = {line.pk for line in lines if line.action == OrderLine.Action.ADD}
+    for line in lines:
         if line.action == OrderLine.Action.ADD:
-            base = services[line.base_line_id] if line.base_line_id is not None else line.base_service
-            service = inventory_services.service_create_pending(order_line=line, at=at, base_service=base)
-            services[line.pk] = service
-        else:
-            if line.target_service is None:
-                raise Conflict(f"Line {line.position} changes no service.", field="target_service")
-            service = line.target_service
-            if line.template_action is None:
-                # A re-term or re-rate: a new contract on the same product, nothing to do on the
-                # network or at the site, so it takes effect now.
-                label = line.quote_line.get_action_display().lower() if line.quote_line else "change"
-                inventory_services.service_apply_change(
-                    service=service,
-                    order_line=line,
-                    at=at,
-                    reason=f"order {order.number}: {label}",
+            if line.base_line_id is not None and line.base_line_id not in added:
+                raise Conflict(f"Line {line.position} rides on a line that adds no service.", field="base_line")
+            adds.append(line)
+        elif line.target_service is None:
+            raise Conflict(f"Line {line.position} changes no service.", field="target_service")
+        elif line.template_action is None:
+            contract_only.append(line)
+            continue
+        work_lines.append(line)
+    # An add-on's service names its base's, made in an earlier batch (one batch per depth).
+    services: dict[int, Any] = {}
+    while len(services) < len(adds):
+        batch = [
+            line
+            for line in adds
+            if line.pk not in services and (line.base_line_id is None or line.base_line_id in services)
+        ]
+        if not batch:
+            raise Conflict("The order's add-ons ride on each other in a circle.", field="base_line")
+        made = inventory_services.services_create_pending(
+            items=[
+                inventory_services.PendingService(
+                    line, services[line.base_line_id] if line.base_line_id is not None else line.base_service
+                )
+                for line in batch
+            ],
+            at=at,
+        )
+        services.update((line.pk, service) for line, service in zip(batch, made, strict=True))
+    if contract_only:
+        # A re-term or re-rate: a new contract on the same product, nothing to do on the network
+        # or at the site, so it takes effect now.
+        inventory_services.services_apply_change(
+            items=[
+                inventory_services.ServiceChange(
+                    line.target_service,
+                    line,
+                    reason=f"order {order.number}: "
+                    + (line.quote_line.get_action_display().lower() if line.quote_line else "change"),
                     renews_term=line.renews_term,
                 )
-                order_line_complete(order_line=line, at=at)
-                continue
-            if line.action == OrderLine.Action.DELETE:
-                inventory_services.service_request_disconnect(service=service, reason=f"order {order.number}")
-                base_work = None  # an add-on comes off without waiting for its base
-        work_orders[line.pk] = work.create(
-            order_line=line, service=service, at=at, templates=templates, after=base_work, requested_by=requested_by
+                for line in contract_only
+                if line.target_service is not None
+            ],
+            at=at,
         )
+        order_lines_complete(order_lines=contract_only, at=at)
+    disconnecting = [line.target_service for line in work_lines if line.action == OrderLine.Action.DELETE]
+    if disconnecting:
+        inventory_services.services_request_disconnect(
+            services=[service for service in disconnecting if service is not None], reason=f"order {order.number}"
+        )
+    requests: list[WorkRequest] = []
+    index_of: dict[int, int] = {}
+    for line in work_lines:
+        # An add-on's work waits for its base's turn-up, when its base has work in this order; an
+        # add-on that comes off (delete) does not wait for its base.
+        after = index_of.get(line.base_line_id) if line.base_line_id is not None else None
+        if line.action == OrderLine.Action.DELETE:
+            after = None
+        index_of[line.pk] = len(requests)
+        service = services[line.pk] if line.action == OrderLine.Action.ADD else line.target_service
+        requests.append(WorkRequest(order_line=line, service=service, after=after))
+    work = order_work()
+    work.create_many(requests=requests, at=at, requested_by=requested_by)
     work.forecast(order=order, at=at, baseline=True)
     return order
 
@@ -355,7 +417,7 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
         if base_index is not None:
             line.base_line = lines[base_index]
             riding.append(line)
-    OrderLine.objects.bulk_update(riding, ["base_line"])
+    bulk.update_columns(OrderLine, riding, ["base_line"])
     crm_services.account_activate(account=account)
     events.emit(
         "order.created",
@@ -364,3 +426,78 @@ def order_create(*, account: Account, items: Sequence[OrderItem], created_by: An
     )
     order_decompose(order=order, at=now, requested_by=created_by)
     return order
+
+
+# --- Many order lines at once: the worker's batches of code tasks -------------------------------
+# Each shares the rules of the use case it is named after (called by fulfillment inside its
+# transaction), written a statement per table however many lines and orders there are.
+
+
+def _lines_locked(order_lines: Sequence[OrderLine]) -> list[OrderLine]:
+    """Lock and re-read order lines in one statement, in key order (lines before their orders,
+    as the single use cases lock them)."""
+    return list(OrderLine.objects.select_for_update().filter(pk__in={line.pk for line in order_lines}).order_by("pk"))
+
+
+def order_lines_start(*, order_lines: Sequence[OrderLine], at: dt.datetime) -> None:
+    """`order_line_start` for many lines: work began on them; their orders follow."""
+    started = [line for line in _lines_locked(order_lines) if line.status == OrderLine.Status.ACKNOWLEDGED]
+    if not started:
+        return
+    OrderLine.objects.filter(pk__in=[line.pk for line in started]).update(status=OrderLine.Status.IN_PROGRESS)
+    _roll_up_many({line.order_id for line in started}, at)
+
+
+def order_lines_complete(*, order_lines: Sequence[OrderLine], at: dt.datetime) -> None:
+    """`order_line_complete` for many lines: their work orders are done; their orders follow.
+    Raises Conflict (before any write) if one cannot complete."""
+    lines = _lines_locked(order_lines)
+    if not lines:
+        return
+    for line in lines:
+        line.check_transition(OrderLine.Status.COMPLETED)
+    OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(
+        status=OrderLine.Status.COMPLETED, completed_at=at
+    )
+    _roll_up_many({line.order_id for line in lines}, at)
+
+
+def _roll_up_many(order_ids: set[int], at: dt.datetime) -> None:
+    """`_roll_up` for many orders: each order's status from its lines' (one read for all), the
+    changed ones written with their history, an event each."""
+    orders = list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
+    statuses: dict[int, list[str]] = {order.pk: [] for order in orders}
+    for order_id, status in OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+        statuses[order_id].append(status)
+    moved = []
+    for order in orders:
+        status = order_status_from_lines(statuses[order.pk], cancel_requested=order.cancel_requested_at is not None)
+        if status == order.status:
+            continue
+        order.check_transition(status)
+        order.status = status
+        if status == Order.Status.IN_PROGRESS and order.started_at is None:
+            order.started_at = at
+        if status in (Order.Status.COMPLETED, Order.Status.PARTIAL, Order.Status.FAILED, Order.Status.CANCELLED):
+            order.completed_at = at
+            order.started_at = order.started_at or at
+        moved.append(order)
+    bulk.update_columns(Order, moved, ["status", "started_at", "completed_at"], history=True)
+    for status in dict.fromkeys(order.status for order in moved):
+        chosen = [order for order in moved if order.status == status]
+        events.emit_many(f"order.{status}", subjects=list(chosen), data=[{} for _ in chosen])
+
+
+def orders_set_forecast(*, go_lives: Mapping[int, dt.datetime | None]) -> None:
+    """`order_set_forecast` for many orders (`go_lives` by order key; not a baseline): one read,
+    one write with their history, one insert of the events of those whose go-live moved."""
+    orders = list(Order.objects.filter(pk__in=list(go_lives)).order_by("pk"))
+    moved, data = [], []
+    for order in orders:
+        previous, go_live = order.forecast_go_live, go_lives[order.pk]
+        order.forecast_go_live = go_live
+        if previous is not None and go_live is not None and go_live != previous:
+            moved.append(order)
+            data.append({"from": previous.isoformat(), "to": go_live.isoformat()})
+    bulk.update_columns(Order, orders, ["forecast_go_live"], history=True)
+    events.emit_many("order.forecast_changed", subjects=list(moved), data=data)

@@ -74,6 +74,7 @@ from headend.provisioning.radius_store import (
     user_delete,
     user_get,
     user_write,
+    users_write,
 )
 
 __all__ = [
@@ -95,6 +96,7 @@ __all__ = [
     "group_reply_get",
     "plan_of",
     "provision",
+    "provision_many",
     "rate_reply",
     "reading",
     "remove",
@@ -106,6 +108,7 @@ __all__ = [
     "user_entry",
     "user_get",
     "user_write",
+    "users_write",
     "walled_garden_reply",
 ]
 
@@ -171,16 +174,51 @@ def _summary(subscriber: Any) -> dict[str, Any]:
 
 @code_actions.register("radius.provision", "RADIUS: provision the subscriber", check_params=check_provision_params)
 def provision(context: ActionContext) -> dict[str, Any]:
-    from headend.provisioning import coa, services
+    (outcome,) = provision_many([context])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
-    params = _params(context, check_provision_params)
-    with _as_action_errors():
-        outcome = services.subscriber_provision(
+
+@code_actions.register_batch("radius.provision")
+def provision_many(contexts: list[ActionContext]) -> list[code_actions.Outcome]:
+    """`radius.provision` for many tasks: Headend's subscribers and FreeRADIUS's rows of them
+    all in a statement per table (provisioning.services.subscribers_provision); one task's
+    refusal (bad parameters, no speeds, a taken username) is its outcome alone."""
+    from headend.provisioning import services
+
+    outcomes: list[code_actions.Outcome | None] = [None] * len(contexts)
+    asked = []
+    for index, context in enumerate(contexts):
+        try:
+            params = _params(context, check_provision_params)
+        except PermanentError as exc:
+            outcomes[index] = exc
+            continue
+        request = services.ProvisionRequest(
             service=context.service,
             auth_type=params.get("auth", "pppoe"),
             realm=params.get("realm", ""),
             version=context.product_version,
         )
+        asked.append((index, request))
+    with _as_action_errors():
+        provisioned = services.subscribers_provision(requests=[request for _, request in asked])
+    for (index, _), outcome in zip(asked, provisioned, strict=True):
+        if isinstance(outcome, DomainError):
+            outcomes[index] = PermanentError(outcome.message)
+            continue
+        try:
+            outcomes[index] = _provisioned(contexts[index], outcome)
+        except Exception as exc:
+            outcomes[index] = exc
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _provisioned(context: ActionContext, outcome: Any) -> dict[str, Any]:
+    """What the provisioning of one task's subscriber records, binds and tells a live session."""
+    from headend.provisioning import coa
+
     subscriber = outcome.subscriber
     context.record(
         request={"radius": "provision", **_summary(subscriber)},
@@ -199,7 +237,7 @@ def provision(context: ActionContext) -> dict[str, Any]:
             result["sessions"] = coa.push(
                 context,
                 username=subscriber.username,
-                kind=params.get("coa", "coa"),
+                kind=context.params.get("coa", "coa"),
                 attributes=lambda vendor: rate_reply(plan, vendor),
             )
     return result

@@ -1,10 +1,12 @@
 """FreeRADIUS's rlm_sql tables, over the "radius" database alias: write, read and delete a
 subscriber's rows and a plan group's reply, and create the tables where FreeRADIUS's schema.sql
-was not loaded. Each write replaces the rows of one username (or group) in one transaction; a
-database that cannot be reached raises `RadiusUnavailable`."""
+was not loaded. A write makes the rows of its usernames (or groups) exactly what is asked, in
+one transaction and a statement per table however many subscribers it writes; rows already as
+asked are left alone, so writing again changes nothing. A database that cannot be reached
+raises `RadiusUnavailable`."""
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import DatabaseError, connections, transaction
@@ -26,10 +28,12 @@ def _writing(*lock_keys: str) -> Iterator[Any]:
     try:
         with transaction.atomic(using=RADIUS), connections[RADIUS].cursor() as cursor:
             if connections[RADIUS].vendor == "postgresql" and lock_keys:
-                # One statement, the locks taken left to right in a fixed order (no deadlock).
-                keys = sorted(lock_keys)
-                locks = ", ".join(["pg_advisory_xact_lock(hashtext(%s))"] * len(keys))
-                cursor.execute(f"SELECT {locks}", [f"headend-radius:{key}" for key in keys])
+                # One statement, the locks taken one after the other in a fixed order (no
+                # deadlock): the array's, sorted here.
+                keys = sorted({f"headend-radius:{key}" for key in lock_keys})
+                cursor.execute(
+                    "SELECT count(pg_advisory_xact_lock(hashtext(key))) FROM unnest(%s::text[]) AS key", [keys]
+                )
             yield cursor
     except DatabaseError as exc:
         raise RadiusUnavailable(_database_error(exc)) from exc
@@ -50,27 +54,86 @@ def _database_error(exc: Exception) -> str:
     return f"The RADIUS database is unavailable: {first_line}"
 
 
-def _delete_user(cursor: Any, username: str) -> None:
-    for table in ("radcheck", "radreply", "radusergroup"):
-        cursor.execute(f"DELETE FROM {table} WHERE username = %s", [username])  # noqa: S608 (fixed names)
+USER_TABLES = ("radcheck", "radreply", "radusergroup")
 
 
-def _insert_user(cursor: Any, entry: UserEntry) -> None:
-    for table, rows in (("radcheck", entry.check), ("radreply", entry.reply)):
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _delete_users(cursor: Any, usernames: Sequence[str]) -> None:
+    if not usernames:
+        return
+    for table in USER_TABLES:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE username IN ({_placeholders(usernames)})",  # noqa: S608 (fixed names)
+            list(usernames),
+        )
+
+
+def _insert_users(cursor: Any, entries: Sequence[UserEntry]) -> None:
+    """Every entry's rows, one multi-row INSERT per table."""
+    for table, rows in (
+        ("radcheck", [(entry.username, *row) for entry in entries for row in entry.check]),
+        ("radreply", [(entry.username, *row) for entry in entries for row in entry.reply]),
+    ):
         if rows:
-            cursor.executemany(
-                f"INSERT INTO {table} (username, attribute, op, value) VALUES (%s, %s, %s, %s)",  # noqa: S608
-                [(entry.username, *row) for row in rows],
+            cursor.execute(
+                f"INSERT INTO {table} (username, attribute, op, value) VALUES "  # noqa: S608 (fixed names)
+                + ", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+                [value for row in rows for value in row],
             )
-    cursor.executemany(
-        "INSERT INTO radusergroup (username, groupname, priority) VALUES (%s, %s, %s)",
-        [(entry.username, group, priority) for group, priority in entry.groups],
+    groups = [(entry.username, group, priority) for entry in entries for group, priority in entry.groups]
+    if groups:
+        cursor.execute(
+            "INSERT INTO radusergroup (username, groupname, priority) VALUES "  # noqa: S608 (placeholders only)
+            + ", ".join(["(%s, %s, %s)"] * len(groups)),
+            [value for row in groups for value in row],
+        )
+
+
+def _users_held(cursor: Any, usernames: Sequence[str]) -> dict[str, UserEntry]:
+    """The rows the database holds for these usernames (those with any), in one statement."""
+    if not usernames:
+        return {}
+    marks = _placeholders(usernames)
+    cursor.execute(
+        f"SELECT 'c', id, username, attribute, op, value, 0 FROM radcheck WHERE username IN ({marks}) "  # noqa: S608
+        f"UNION ALL SELECT 'r', id, username, attribute, op, value, 0 FROM radreply WHERE username IN ({marks}) "
+        "UNION ALL SELECT 'g', id, username, groupname, '', '', priority FROM radusergroup "
+        f"WHERE username IN ({marks}) "
+        "ORDER BY 1, 2",
+        [*usernames, *usernames, *usernames],
     )
+    held: dict[str, UserEntry] = {}
+    for kind, _, username, attribute, op, value, priority in cursor.fetchall():
+        entry = held.setdefault(username, UserEntry(username=username, check=[], reply=[], groups=[]))
+        if kind == "c":
+            entry.check.append((attribute, op, value))
+        elif kind == "r":
+            entry.reply.append((attribute, op, value))
+        else:
+            entry.groups.append((attribute, int(priority)))
+    return held
 
 
 def _group_rows(cursor: Any, group: str) -> list[Row]:
     cursor.execute("SELECT attribute, op, value FROM radgroupreply WHERE groupname = %s ORDER BY id", [group])
     return [tuple(row) for row in cursor.fetchall()]
+
+
+def _groups_rows(cursor: Any, groups: Sequence[str]) -> dict[str, list[Row]]:
+    if not groups:
+        return {}
+    cursor.execute(
+        "SELECT groupname, attribute, op, value FROM radgroupreply "  # noqa: S608 (placeholders only)
+        f"WHERE groupname IN ({_placeholders(groups)}) ORDER BY id",
+        list(groups),
+    )
+    rows: dict[str, list[Row]] = {group: [] for group in groups}
+    for group, attribute, op, value in cursor.fetchall():
+        rows[group].append((attribute, op, value))
+    return rows
 
 
 def _set_group_reply(cursor: Any, group: str, rows: list[Row]) -> bool:
@@ -85,28 +148,64 @@ def _set_group_reply(cursor: Any, group: str, rows: list[Row]) -> bool:
 
 
 def user_write(entry: UserEntry, *, groups: dict[str, list[Row]] | None = None, replaces: str = "") -> None:
-    """In one transaction: make each of `groups` reply exactly its rows, and replace every row of
-    `entry.username` (and of `replaces`, a former username)."""
+    """In one transaction: make each of `groups` reply exactly its rows, and the rows of
+    `entry.username` exactly the entry's (and remove those of `replaces`, a former username)."""
+    users_write([entry], groups=groups, replaces={entry.username: replaces} if replaces else None)
+
+
+def users_write(
+    entries: Sequence[UserEntry],
+    *,
+    groups: Mapping[str, list[Row]] | None = None,
+    replaces: Mapping[str, str] | None = None,
+) -> list[bool]:
+    """`user_write` for many subscribers, in one transaction and a statement per table: each of
+    `groups` replies exactly its rows; each entry's username holds exactly its rows; a former
+    username (`replaces`, by new username) holds none. Usernames whose rows are as asked are not
+    touched. Returns, per entry, whether its rows changed."""
     groups = groups or {}
-    former = replaces if replaces and replaces != entry.username else ""
+    usernames = [entry.username for entry in entries]
+    if len(set(usernames)) != len(usernames):
+        raise ValueError("A username is written once per call.")
+    formers = [
+        former for name, former in (replaces or {}).items() if former and former != name and former not in usernames
+    ]
     # A plan's group rows rarely change: read them unlocked, and lock (and rewrite) only a group
     # that differs, so workers provisioning subscribers of one plan do not queue on its lock.
     with reading() as cursor:
-        stale = {group: rows for group, rows in groups.items() if _group_rows(cursor, group) != list(rows)}
-    keys = [f"user:{entry.username}", *(f"group:{group}" for group in stale)] + ([f"user:{former}"] if former else [])
+        held_groups = _groups_rows(cursor, list(groups))
+    stale = {group: rows for group, rows in groups.items() if held_groups.get(group) != list(rows)}
+    keys = [*(f"user:{name}" for name in usernames), *(f"group:{group}" for group in stale)]
+    keys += [f"user:{former}" for former in formers]
     with _writing(*keys) as cursor:
         for group, rows in stale.items():
             _set_group_reply(cursor, group, rows)
-        if former:
-            _delete_user(cursor, former)
-        _delete_user(cursor, entry.username)
-        _insert_user(cursor, entry)
+        held = _users_held(cursor, [*usernames, *formers])  # under the locks: what is there now
+        changed = [
+            entry
+            for entry in entries
+            if (held.get(entry.username) or UserEntry(entry.username, [], [], [])) != _as_held(entry)
+        ]
+        _delete_users(cursor, [name for name in [*(e.username for e in changed), *formers] if name in held])
+        _insert_users(cursor, changed)
+    names = {entry.username for entry in changed}
+    return [entry.username in names for entry in entries]
+
+
+def _as_held(entry: UserEntry) -> UserEntry:
+    """The entry as `_users_held` reads it back (lists of tuples)."""
+    return UserEntry(
+        username=entry.username,
+        check=list(entry.check),
+        reply=list(entry.reply),
+        groups=[(group, int(priority)) for group, priority in entry.groups],
+    )
 
 
 def user_delete(username: str) -> None:
     """Remove a username's rows: FreeRADIUS rejects it from now on."""
     with _writing(f"user:{username}") as cursor:
-        _delete_user(cursor, username)
+        _delete_users(cursor, [username])
 
 
 def user_get(username: str) -> UserEntry | None:

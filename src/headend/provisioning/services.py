@@ -7,15 +7,17 @@ writes the same rows (they are replaced, never added). No network I/O here: the 
 send CoA and Disconnect-Requests after these return."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from simple_history.utils import bulk_create_with_history
 
-from headend.core import clock
-from headend.core.errors import Conflict, ValidationError
+from headend.core import bulk, clock
+from headend.core.errors import Conflict, DomainError, ValidationError
 from headend.inventory import services as inventory_services
 from headend.inventory.models import Service
 from headend.provisioning import radius, selectors
@@ -23,6 +25,8 @@ from headend.provisioning.models import Subscriber
 
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # nothing to misread
 PASSWORD_LENGTH = 16
+# What `subscriber_provision` may change on an existing subscriber.
+SUBSCRIBER_FIELDS = ["username", "auth_type", "password", "plan_group", "framed_ip", "state", "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -67,31 +71,19 @@ def _entry(subscriber: Subscriber) -> radius.UserEntry:
     )
 
 
-def _save(subscriber: Subscriber) -> None:
-    """Save, turning the database's refusal of a taken username into a Conflict."""
-    subscriber.full_clean(exclude=["service"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            subscriber.save()
-    except IntegrityError as exc:
-        holder = selectors.username_holder(subscriber.username, exclude_pk=subscriber.pk)
-        owner = f"service {holder.service.number}" if holder is not None else "another service"
-        raise Conflict(
-            f"RADIUS username {subscriber.username!r} is already used by {owner}.",
-            field="username",
-            code="duplicate_username",
-        ) from exc
-
-
-def _locked(service: Service, version: Any = None) -> tuple[Service, Subscriber | None, radius.Plan | ValidationError]:
-    """Lock the service row, so two workers changing its subscriber take turns, and re-read
-    under the lock what provisioning reads of it: identifiers, circuit id, its plan (or why it
-    has none). `version`, when given, is the plan to set up instead of the service's own (an
-    upgrade's new version, before its turn-up applies it to the service)."""
-    row: dict[str, Any] = dict(
-        Service.objects.select_for_update(of=("self",))
-        .filter(pk=service.pk)
+def _plans_locked(services: Sequence[Service], versions: Sequence[Any]) -> list[radius.Plan | ValidationError]:
+    """Lock the services' rows in one statement, in key order (so two workers changing a
+    service's subscriber take turns, and two batches never wait on each other in a circle), and
+    re-read under the lock what provisioning reads of each: identifiers, circuit id, its plan (or
+    why it has none). A version, when given, is the plan to set up instead of the service's own
+    (an upgrade's new version, before its turn-up applies it to the service)."""
+    rows = {
+        row["pk"]: row
+        for row in Service.objects.select_for_update(of=("self",))
+        .filter(pk__in={service.pk for service in services})
+        .order_by("pk")
         .values(
+            "pk",
             "identifiers",
             "circuit_id",
             code=F("product_version__product__code"),
@@ -99,22 +91,35 @@ def _locked(service: Service, version: Any = None) -> tuple[Service, Subscriber 
             download_mbps=F("product_version__download_mbps"),
             upload_mbps=F("product_version__upload_mbps"),
         )
-        .get()
-    )
-    service.identifiers, service.circuit_id = row["identifiers"], row["circuit_id"]
-    if version is not None:
-        row.update(
-            code=version.product.code,
-            name=version.product.name,
-            download_mbps=version.download_mbps,
-            upload_mbps=version.upload_mbps,
-        )
-    try:
-        plan: radius.Plan | ValidationError = radius.plan_of(
-            code=row["code"], name=row["name"], download_mbps=row["download_mbps"], upload_mbps=row["upload_mbps"]
-        )
-    except ValidationError as exc:
-        plan = exc  # only provisioning and restore need a plan
+    }
+    plans: list[radius.Plan | ValidationError] = []
+    for service, version in zip(services, versions, strict=True):
+        row: dict[str, Any] = dict(rows[service.pk])
+        service.identifiers, service.circuit_id = row["identifiers"], row["circuit_id"]
+        if version is not None:
+            row.update(
+                code=version.product.code,
+                name=version.product.name,
+                download_mbps=version.download_mbps,
+                upload_mbps=version.upload_mbps,
+            )
+        try:
+            plans.append(
+                radius.plan_of(
+                    code=row["code"],
+                    name=row["name"],
+                    download_mbps=row["download_mbps"],
+                    upload_mbps=row["upload_mbps"],
+                )
+            )
+        except ValidationError as exc:
+            plans.append(exc)  # only provisioning and restore need a plan
+    return plans
+
+
+def _locked(service: Service, version: Any = None) -> tuple[Service, Subscriber | None, radius.Plan | ValidationError]:
+    """`_plans_locked` for one service, with its subscriber."""
+    (plan,) = _plans_locked([service], [version])
     return service, Subscriber.objects.filter(service=service).first(), plan
 
 
@@ -132,6 +137,28 @@ def _require(service: Service, subscriber: Subscriber | None) -> Subscriber:
     return subscriber
 
 
+@dataclass(frozen=True)
+class ProvisionRequest:
+    """A service whose RADIUS subscriber is to be set up, as `subscriber_provision` takes it."""
+
+    service: Service
+    auth_type: str = "pppoe"
+    realm: str = ""
+    version: Any = None
+
+
+@dataclass
+class _Planned:
+    """A request's subscriber as it is to be (unsaved), with what its write needs."""
+
+    index: int
+    subscriber: Subscriber
+    plan: radius.Plan
+    former_username: str
+    created: bool
+    changed: bool
+
+
 @transaction.atomic
 def subscriber_provision(
     *, service: Service, auth_type: str = "pppoe", realm: str = "", version: Any = None
@@ -142,13 +169,79 @@ def subscriber_provision(
 
     Raises ValidationError (no speeds, a bad ipv4_address, IPoE without an identity), Conflict
     (the username belongs to another service), radius.RadiusUnavailable."""
+    (outcome,) = subscribers_provision(requests=[ProvisionRequest(service, auth_type, realm, version)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def subscribers_provision(*, requests: Sequence[ProvisionRequest]) -> list[Outcome | DomainError]:
+    """`subscriber_provision` for many services at once (the worker's batch): one outcome per
+    request, in order, the refusal of one (no speeds, a taken username) being its outcome and
+    leaving it unwritten. Headend's rows, FreeRADIUS's and the services' usernames are written
+    a statement per table however many there are.
+
+    Raises radius.RadiusUnavailable (for them all)."""
+    outcomes: list[Outcome | DomainError | None] = [None] * len(requests)
+    plans = _plans_locked([request.service for request in requests], [request.version for request in requests])
+    subscribers = {
+        subscriber.service_id: subscriber
+        for subscriber in Subscriber.objects.filter(service_id__in={request.service.pk for request in requests})
+    }
+    now = clock.now()
+    planned = []
+    for index, (request, found_plan) in enumerate(zip(requests, plans, strict=True)):
+        try:
+            planned.append(_plan_subscriber(index, request, subscribers.get(request.service.pk), found_plan, now))
+        except DomainError as exc:
+            outcomes[index] = exc
+    planned = _refuse_taken_usernames(requests, planned, outcomes)
+    try:
+        with transaction.atomic():  # a savepoint: a username taken meanwhile undoes only these writes
+            _save_many(
+                [item.subscriber for item in planned if item.created],
+                [item.subscriber for item in planned if item.changed and not item.created],
+            )
+    except IntegrityError as exc:
+        if len(requests) == 1:
+            raise _taken(planned[0].subscriber) from exc
+        # Another worker took one of the usernames since the check: each alone, so only that
+        # one is refused.
+        return [_provision_alone(request) for request in requests]
+    _write_radius(planned)
+    usernames = {
+        requests[item.index].service.pk: {"radius_username": item.subscriber.username}
+        for item in planned
+        if requests[item.index].service.identifiers.get("radius_username") != item.subscriber.username
+    }
+    if usernames:
+        inventory_services.services_set_identifiers(values=usernames)
+    for item in planned:
+        outcomes[item.index] = Outcome(
+            subscriber=item.subscriber, plan=item.plan, created=item.created, changed=item.changed
+        )
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _provision_alone(request: ProvisionRequest) -> Outcome | DomainError:
+    try:
+        return subscribers_provision(requests=[request])[0]
+    except DomainError as exc:
+        return exc
+
+
+def _plan_subscriber(
+    index: int, request: ProvisionRequest, subscriber: Subscriber | None, found_plan: Any, now: Any
+) -> _Planned:
+    """The service's subscriber as it is to be (unsaved). Raises ValidationError (see
+    subscriber_provision)."""
+    service, auth_type = request.service, request.auth_type
     if auth_type not in radius.AUTH_TYPES:
         raise ValidationError(f"Unknown RADIUS auth type {auth_type!r}.", field="auth", code="invalid_choice")
-    service, subscriber, found_plan = _locked(service, version)
     plan = _plan(found_plan)
     framed_ip = radius.framed_ip_of(service.identifiers.get("ipv4_address"))
-    username = _username(service=service, auth_type=auth_type, realm=realm, subscriber=subscriber)
-    now = clock.now()
+    username = _username(service=service, auth_type=auth_type, realm=request.realm, subscriber=subscriber)
     created = subscriber is None
     if subscriber is None:
         subscriber = Subscriber(service=service, created_at=now, updated_at=now)
@@ -167,14 +260,72 @@ def subscriber_provision(
     changed = created or before != (username, auth_type, plan.group, subscriber.state, framed_ip)
     if changed:
         subscriber.updated_at = now
-        _save(subscriber)
-    groups = {plan.group: radius.rate_reply(plan)}
-    if subscriber.state == Subscriber.State.SUSPENDED:
-        groups[settings.HEADEND_RADIUS_WALLED_GARDEN_GROUP] = radius.walled_garden_reply()
-    radius.user_write(_entry(subscriber), groups=groups, replaces=former_username)
-    if service.identifiers.get("radius_username") != username:
-        inventory_services.service_set_identifiers(service=service, radius_username=username)
-    return Outcome(subscriber=subscriber, plan=plan, created=created, changed=changed)
+    return _Planned(index, subscriber, plan, former_username, created, changed)
+
+
+def _refuse_taken_usernames(
+    requests: Sequence[ProvisionRequest], planned: list[_Planned], outcomes: list[Any]
+) -> list[_Planned]:
+    """The planned subscribers whose username no other live subscriber holds (one query for
+    them all, and the first of two in the batch); the others' outcome is the Conflict a taken
+    username gets."""
+    holders = dict(
+        Subscriber.objects.filter(username__in={item.subscriber.username for item in planned})
+        .exclude(state=Subscriber.State.REMOVED)
+        .exclude(service_id__in={requests[item.index].service.pk for item in planned})
+        .values_list("username", "service_id")
+    )
+    kept, seen = [], set()
+    for item in planned:
+        username = item.subscriber.username
+        if username in holders or username in seen:
+            holder = holders.get(username)
+            owner = f"service {Service(pk=holder).number}" if holder is not None else "another service"
+            outcomes[item.index] = _duplicate(username, owner)
+            continue
+        seen.add(username)
+        kept.append(item)
+    return kept
+
+
+def _duplicate(username: str, owner: str) -> Conflict:
+    return Conflict(
+        f"RADIUS username {username!r} is already used by {owner}.", field="username", code="duplicate_username"
+    )
+
+
+def _taken(subscriber: Subscriber) -> Conflict:
+    """The database refused a subscriber's username: who holds it."""
+    holder = selectors.username_holder(subscriber.username, exclude_pk=subscriber.pk)
+    return _duplicate(
+        subscriber.username, f"service {holder.service.number}" if holder is not None else "another service"
+    )
+
+
+def _save_many(new: list[Subscriber], changed: list[Subscriber]) -> None:
+    """Insert the new subscribers and update the changed ones, with their history."""
+    for subscriber in [*new, *changed]:
+        subscriber.full_clean(exclude=["service"], validate_unique=False, validate_constraints=False)
+    if new:
+        bulk_create_with_history(new, Subscriber)
+    bulk.update_columns(Subscriber, changed, SUBSCRIBER_FIELDS, history=True)
+
+
+def _write_radius(planned: list[_Planned]) -> None:
+    """FreeRADIUS's rows for the planned subscribers: their plans' groups (and the walled
+    garden for a suspended one), their users, a former username's rows gone."""
+    if not planned:
+        return
+    groups: dict[str, list[radius.Row]] = {}
+    for item in planned:
+        groups[item.plan.group] = radius.rate_reply(item.plan)
+        if item.subscriber.state == Subscriber.State.SUSPENDED:
+            groups[settings.HEADEND_RADIUS_WALLED_GARDEN_GROUP] = radius.walled_garden_reply()
+    radius.users_write(
+        [_entry(item.subscriber) for item in planned],
+        groups=groups,
+        replaces={item.subscriber.username: item.former_username for item in planned if item.former_username},
+    )
 
 
 def _move(service: Service, *, to: str) -> tuple[Subscriber, bool, radius.Plan | ValidationError]:

@@ -68,21 +68,16 @@ def _price(
     )
 
 
-def _quote_prices(entries: list[PriceEntryOut]) -> list[QuotePriceOut]:
-    return [QuotePriceOut(**entry.model_dump()) for entry in entries]
-
-
 def item_prices(line: QuoteLine, currency: str) -> list[QuotePriceOut]:
     """The new monthly charge (with its discount), for a change the current one, the one-time
     charge, for a change the early-termination fee, and the contract value."""
-    monthly, one_time, value = _quote_prices(
-        charges(
-            mrc=line.mrc_amount,
-            nrc=line.nrc_amount,
-            contract_value=line.contract_value_amount,
-            currency=currency,
-            type_="QuotePrice",
-        )
+    monthly, one_time, value = charges(
+        mrc=line.mrc_amount,
+        nrc=line.nrc_amount,
+        contract_value=line.contract_value_amount,
+        currency=currency,
+        type_="QuotePrice",
+        entry=QuotePriceOut,
     )
     alterations = []
     if line.discount_percent:
@@ -169,14 +164,13 @@ def promotion_alterations(line: Any, currency: str) -> list[PriceAlterationOut]:
 def total_prices(quote: Quote, lines: list[QuoteLine]) -> list[QuotePriceOut]:
     """The quote's new monthly recurring charge, one-time charge (installation, move fees and
     early-termination fees), contract value and, when it changes services, the monthly change."""
-    entries = _quote_prices(
-        charges(
-            mrc=quote.mrr_amount,
-            nrc=quote.one_time_amount,
-            contract_value=quote.contract_value_amount,
-            currency=quote.currency,
-            type_="QuotePrice",
-        )
+    entries = charges(
+        mrc=quote.mrr_amount,
+        nrc=quote.one_time_amount,
+        contract_value=quote.contract_value_amount,
+        currency=quote.currency,
+        type_="QuotePrice",
+        entry=QuotePriceOut,
     )
     if quote.discount_percent:
         percent = quote.discount_percent.normalize()

@@ -6,9 +6,11 @@ is surveyed as buildable or a manager waived it.
 The lines and checks only; the survey's own use cases (waive, outcome) are `surveys`."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from simple_history.utils import bulk_create_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
@@ -17,7 +19,7 @@ from headend.core.errors import Conflict
 from headend.core.money import format_amount
 from headend.crm.models import Location
 from headend.network import reach as network_reach
-from headend.quoting.line_prices import PriceBook, price_new_line
+from headend.quoting.line_prices import PriceBook, price_new_lines
 from headend.quoting.models import Quote, QuoteLine, SiteSurvey
 
 CONSTRUCTION = Product.Kind.CONSTRUCTION
@@ -35,29 +37,49 @@ def note_site_reach(
     for a site survey (once per site per opportunity: a revised quote, or a second product at the
     site, asks nothing more). The construction charge follows when the totals are made
     (`settle_construction_lines`). Returns the survey, or None when none is needed."""
-    if not check.needs_survey:
-        return None
-    existing = SiteSurvey.objects.filter(opportunity_id=quote.opportunity_id, location=location).first()
-    if existing is not None:
-        return existing
-    estimate = check.construction_amount
-    survey = SiteSurvey.objects.create(
-        opportunity_id=quote.opportunity_id,
-        quote=quote,
-        location=location,
-        reach=check.reach,
-        distance_m=check.distance_m,
-        estimate_amount=estimate,
-        currency=quote.currency,
-        requested_at=clock.now(),
-        requested_by=requested_by if getattr(requested_by, "pk", None) is not None else None,
-    )
-    events.emit(
-        "site_survey.requested",
-        subject=survey,
-        data={"quote_id": quote.pk, "location_id": location.pk, "reach": check.reach, "distance_m": check.distance_m},
-    )
-    return survey
+    return note_sites_reach(quote, sites=[(location, check)], requested_by=requested_by)[0]
+
+
+def note_sites_reach(
+    quote: Quote, *, sites: Sequence[tuple[Location, network_reach.ReachCheck]], requested_by: Any = None
+) -> list[SiteSurvey | None]:
+    """`note_site_reach` for many lines added at once (a file of sites): the surveys asked for
+    in one insert, one `site_survey.requested` event each; per site given, its survey or None."""
+    needing = {location.pk: (location, check) for location, check in sites if check.needs_survey}
+    if not needing:
+        return [None] * len(sites)
+    surveys = {
+        survey.location_id: survey
+        for survey in SiteSurvey.objects.filter(opportunity_id=quote.opportunity_id, location_id__in=list(needing))
+    }
+    at = clock.now()
+    new = [
+        SiteSurvey(
+            opportunity_id=quote.opportunity_id,
+            quote=quote,
+            location=location,
+            reach=check.reach,
+            distance_m=check.distance_m,
+            estimate_amount=check.construction_amount,
+            currency=quote.currency,
+            requested_at=at,
+            requested_by=requested_by if getattr(requested_by, "pk", None) is not None else None,
+        )
+        for pk, (location, check) in needing.items()
+        if pk not in surveys
+    ]
+    if new:
+        bulk_create_with_history(new, SiteSurvey)
+        events.emit_many(
+            "site_survey.requested",
+            subjects=list(new),
+            data=[
+                {"quote_id": quote.pk, "location_id": s.location_id, "reach": s.reach, "distance_m": s.distance_m}
+                for s in new
+            ],
+        )
+        surveys.update({survey.location_id: survey for survey in new})
+    return [surveys.get(location.pk) if check.needs_survey else None for location, check in sites]
 
 
 def construction_note(survey: SiteSurvey) -> str:
@@ -75,7 +97,8 @@ def settle_construction_lines(quote: Quote, *, on: dt.date | None = None) -> Non
     """On a locked draft, before its totals: each near-net site with lines and a survey that has not
     found it unbuildable carries one construction line, priced at the survey's amount (as revised,
     else as estimated from the distance); a construction line whose site has no other line left
-    goes. Writes nothing when the lines already agree (one or two queries)."""
+    goes. Writes nothing when the lines already agree (one or two queries); the lines it adds
+    are priced and stored at once."""
     construction = quote.lines.filter(product_version__product__kind=CONSTRUCTION)
     sites = set(_site_lines(quote).values_list("location_id", flat=True))
     orphans = [line.pk for line in construction.only("pk", "location_id") if line.location_id not in sites]
@@ -103,22 +126,21 @@ def settle_construction_lines(quote: Quote, *, on: dt.date | None = None) -> Non
         )
     terms = dict(_site_lines(quote).values_list("location_id", "term_months"))
     position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
-    books = PriceBook()
-    for survey in surveys:
-        position += 1
-        amount = survey.construction_amount
-        line = QuoteLine(
+    lines = [
+        QuoteLine(
             quote=quote,
             position=position,
             location=survey.location,
             product_version=version,
             term_months=_construction_term(version, terms.get(survey.location_id, 0)),
             quantity=1,
-            nrc_set_amount=amount,
+            nrc_set_amount=survey.construction_amount,
             note=construction_note(survey),
         )
-        price_new_line(line, books=books, on=on, pick_promotion=False)
-        line.save()
+        for position, survey in enumerate(surveys, start=position + 1)
+    ]
+    price_new_lines(lines, books=PriceBook(), on=on, pick_promotion=False)
+    bulk_create_with_history(lines, QuoteLine)
 
 
 def survey_blockers(quote: Quote) -> list[str]:

@@ -3,6 +3,7 @@ sells, a version on sale to this customer at one of its sites, and a work-order 
 work the line becomes."""
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from headend.catalog import selectors as catalog_selectors
@@ -24,14 +25,17 @@ def check_quantity(quantity: Any) -> int:
     return quantity
 
 
+TERMS = frozenset(Term.values)
+
+
 def check_term(term: Any) -> int:
     """A contract term in months as people write it ("12", 24): 0 (month-to-month), 12, 24 or 36."""
-    terms = ", ".join(str(value) for value in Term.values)
     try:
         months = parse_int(term, field="term_months", maximum=MAX_INT, code="unknown_term")
     except ValidationError:
         months = -1
-    if months not in Term.values:
+    if months not in TERMS:
+        terms = ", ".join(str(value) for value in Term.values)
         raise ValidationError(
             f"The term is {terms} months (0: month-to-month).", field="term_months", code="unknown_term"
         )
@@ -44,15 +48,37 @@ def check_sellable_at(
     """Raise ValidationError unless the version is on sale on `on` to this kind of account, at one
     of the account's own locations, within our network's reach (network/reach.py: near it or not
     on the map, the verdict returned says a survey is needed)."""
-    if location.account_id != account.pk:
-        raise ValidationError("The location belongs to another account.", field="location", code="foreign_location")
-    check_sellable_version(account=account, product_version=product_version, on=on)
+    verdict = sellable_at_many(account=account, pairs=[(location, product_version)], on=on)[0]
+    if isinstance(verdict, ValidationError):
+        raise verdict
+    return verdict
+
+
+def sellable_at_many(
+    *, account: Account, pairs: Sequence[tuple[Location, ProductVersion]], on: dt.date
+) -> "list[network_reach.ReachCheck | ValidationError]":
+    """`check_sellable_at` for many (site, version) pairs at once, the reach of every site read in
+    a few queries: per pair, the reach verdict or the ValidationError the single check raises."""
+    verdicts: list[network_reach.ReachCheck | ValidationError | None] = []
+    for location, product_version in pairs:
+        try:
+            if location.account_id != account.pk:
+                raise ValidationError(
+                    "The location belongs to another account.", field="location", code="foreign_location"
+                )
+            check_sellable_version(account=account, product_version=product_version, on=on)
+        except ValidationError as exc:
+            verdicts.append(exc)
+        else:
+            verdicts.append(None)
     # Reach: off our network, or on it without what the offering needs, refuses it with the
     # reason; near it or not on the map, sales may quote it, pending a site survey.
-    check = network_reach.offering_reach(location, product_version, on=on)
-    if not check.eligible:
-        raise ValidationError(check.reason, field="product_version", code="not_serviceable")
-    return check
+    asked = [index for index, verdict in enumerate(verdicts) if verdict is None]
+    for index, check in zip(asked, network_reach.offerings_reach([pairs[i] for i in asked], on=on), strict=True):
+        verdicts[index] = (
+            check if check.eligible else ValidationError(check.reason, field="product_version", code="not_serviceable")
+        )
+    return [verdict for verdict in verdicts if verdict is not None]
 
 
 def check_sellable_version(*, account: Account, product_version: ProductVersion, on: dt.date) -> None:
@@ -95,8 +121,18 @@ def _no_template(product: Product, work: str, *, field: str) -> ValidationError:
 def check_workable(product: Product, work: str | None, *, field: str) -> None:
     """Refuse, at the line, what would fail at the customer's signature: a product with no
     work-order template for the work the line becomes."""
-    if work is not None and (product.pk, work) not in catalog_selectors.templates_defined(product_ids=[product.pk]):
-        raise _no_template(product, work, field=field)
+    if work is not None:
+        refusal = unworkable([product], work, field=field).get(product.pk)
+        if refusal is not None:
+            raise refusal
+
+
+def unworkable(products: Iterable[Product], work: str, *, field: str) -> dict[int, ValidationError]:
+    """`check_workable` for many products in one query: the refusal of each product (by id) that
+    has no work-order template for `work`."""
+    by_id = {product.pk: product for product in products}
+    defined = catalog_selectors.templates_defined(product_ids=list(by_id))
+    return {pk: _no_template(product, work, field=field) for pk, product in by_id.items() if (pk, work) not in defined}
 
 
 def check_lines_workable(quote: Quote) -> None:

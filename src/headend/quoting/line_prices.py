@@ -2,6 +2,7 @@
 its prices are stored on the line here, the catalog read once per version (`PriceBook`)."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db import models
 from simple_history.utils import bulk_update_with_history
@@ -117,21 +118,42 @@ def _set_prices(line: QuoteLine, priced: pricing.PricedLine, *, books: PriceBook
 def price_new_line(line: QuoteLine, *, books: PriceBook, on: dt.date, pick_promotion: bool = True) -> None:
     """Price a line through the engine (without the quote discount: `recompute_totals` spreads
     it). An add line takes the catalog's best promotion on sale on `on` for its term, if any."""
-    if pick_promotion and line.action == QuoteLine.Action.ADD:
-        line.promotion = None
+    price_new_lines([line], books=books, on=on, pick_promotion=pick_promotion)
+
+
+def price_new_lines(lines: Sequence[QuoteLine], *, books: PriceBook, on: dt.date, pick_promotion: bool = True) -> None:
+    """`price_new_line` for many lines at once: one engine call prices them all; a second prices
+    again only the add lines a promotion was then picked for (the best on sale on `on` for the
+    line's term, judged on its price without one)."""
+    if pick_promotion:
+        for line in lines:
+            if line.action == QuoteLine.Action.ADD:
+                line.promotion = None
+    priced = list(pricing.price_quote(_line_request(line, books=books, on=on) for line in lines).lines)
+    promoted = []
+    for index, (line, plain) in enumerate(zip(lines, priced, strict=True)):
+        if not pick_promotion or line.action != QuoteLine.Action.ADD:
+            continue
         candidates = books.promotions(line.product_version, line.term_months, on)
-        if candidates:
-            plain = pricing.price_quote_line(_line_request(line, books=books, on=on))
-            offers = {books.offer(promotion): promotion for promotion in candidates}
-            best = pricing.best_promotion(
-                offers,
-                mrc_amount=plain.mrc_amount,
-                nrc_amount=plain.nrc_amount,
-                quantity=plain.quantity,
-                months=plain.committed_months,
-            )
-            line.promotion = offers[best] if best is not None else None
-    _set_prices(line, pricing.price_quote_line(_line_request(line, books=books, on=on)), books=books)
+        if not candidates:
+            continue
+        offers = {books.offer(promotion): promotion for promotion in candidates}
+        best = pricing.best_promotion(
+            offers,
+            mrc_amount=plain.mrc_amount,
+            nrc_amount=plain.nrc_amount,
+            quantity=plain.quantity,
+            months=plain.committed_months,
+        )
+        if best is not None:
+            line.promotion = offers[best]
+            promoted.append(index)
+    if promoted:
+        again = pricing.price_quote(_line_request(lines[index], books=books, on=on) for index in promoted).lines
+        for index, priced_line in zip(promoted, again, strict=True):
+            priced[index] = priced_line
+    for line, priced_line in zip(lines, priced, strict=True):
+        _set_prices(line, priced_line, books=books)
 
 
 def price_quote_lines(quote: Quote, lines: list[QuoteLine], *, books: PriceBook, on: dt.date) -> list[QuoteLine]:

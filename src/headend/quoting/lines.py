@@ -2,12 +2,15 @@
 many sites at once, or take one off; discount a line, many lines at once (bulk edit) or the
 whole quote."""
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from simple_history.utils import bulk_update_with_history
+from django.db.models import prefetch_related_objects
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
@@ -16,17 +19,31 @@ from headend.core.errors import Conflict, ValidationError
 from headend.core.ids import parse_id
 from headend.core.numbers import parse_percent
 from headend.crm.models import Location
+from headend.network import reach as network_reach
 from headend.quoting._common import lock_draft, recompute_totals
-from headend.quoting.construction import note_site_reach
+from headend.quoting.construction import note_sites_reach
 from headend.quoting.line_checks import (
     check_quantity,
-    check_sellable_at,
     check_sellable_version,
     check_term,
     check_workable,
+    sellable_at_many,
+    unworkable,
 )
-from headend.quoting.line_prices import PRICE_FIELDS, PriceBook, lines_to_price, price_new_line
+from headend.quoting.line_prices import PRICE_FIELDS, PriceBook, lines_to_price, price_new_line, price_new_lines
 from headend.quoting.models import Quote, QuoteLine
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A new service for a draft quote, as `quote_line_add` takes it: the site, the version on a
+    term, how many, and for an add-on what it rides on (None: the only base at the site)."""
+
+    location: Location
+    product_version: ProductVersion
+    term_months: Any
+    quantity: Any = 1
+    rides_on: Any = None
 
 
 @transaction.atomic
@@ -44,16 +61,30 @@ def quote_line_add(
     rides on `rides_on` (a line of this quote or a live service at the location), or on the only
     base there when none is named."""
     quote = lock_draft(quote)
-    line = add_line(
-        quote,
-        location=location,
-        product_version=product_version,
-        term_months=term_months,
-        quantity=quantity,
-        rides_on=rides_on,
-    )
+    item = NewLine(location, product_version, term_months, quantity, rides_on)
+    [line] = add_lines(quote, [item])
     recompute_totals(quote, edited_by=added_by)
     return line
+
+
+@transaction.atomic
+def quote_lines_add(*, quote: Quote, lines: Sequence[NewLine], added_by: Any = None) -> list[QuoteLine]:
+    """Add many new services to a draft quote at once (a large deal keyed in or sent by an
+    integration): each line checked and priced by the single line's rules (`quote_line_add`),
+    the catalog and the sites read once for them all, one insert, the totals once, and one
+    `quote.lines_added` event naming the lines. All or nothing: the first line at fault refuses
+    the whole addition, its message naming it ("Line 3: ...") on the single line's field."""
+    if not lines:
+        raise ValidationError("Add at least one line.", field="lines", code="required")
+    quote = lock_draft(quote)
+    plan = plan_lines(quote, lines)
+    for number, error in enumerate(plan.errors, start=1):
+        if error is not None:
+            raise ValidationError(f"Line {number}: {error.message}", field=error.field, code=error.code)
+    added = store_lines(quote, plan)
+    recompute_totals(quote, edited_by=added_by)
+    events.emit("quote.lines_added", subject=quote, data={"sites": len(added), "line_ids": [x.pk for x in added]})
+    return added
 
 
 # Sites named in one "add to sites" refusal; the rest are counted.
@@ -71,7 +102,7 @@ def quote_lines_add_to_sites(
     added_by: Any = None,
 ) -> list[QuoteLine]:
     """Add one product to many of the account's sites at once: a line per site, each checked and
-    priced by the single line's rules (`add_line`: on sale, the site's serviceability, an add-on's
+    priced by the single line's rules (`add_lines`: on sale, the site's serviceability, an add-on's
     base), the catalog read once, the totals once. All or nothing: a site that cannot take the
     product refuses the whole addition, and every such site is named (field `locations`)."""
     sites = list({location.pk: location for location in locations}.values())
@@ -88,24 +119,11 @@ def quote_lines_add_to_sites(
     check_sellable_version(account=quote.account, product_version=product_version, on=clock.today())
     check_workable(product_version.product, "add", field="product_version")
     term_months = catalog_selectors.price_for(version=product_version, term_months=check_term(term_months)).term_months
-    position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
-    books, lines, refused = PriceBook(), [], []
-    for location in sites:
-        position += 1
-        try:
-            lines.append(
-                add_line(
-                    quote,
-                    location=location,
-                    product_version=product_version,
-                    term_months=term_months,
-                    quantity=quantity,
-                    position=position,
-                    books=books,
-                )
-            )
-        except ValidationError as exc:  # the site's own verdict (serviceability, an add-on's base)
-            refused.append(f"{location.label}: {exc.message}")
+    plan = plan_lines(quote, [NewLine(location, product_version, term_months, quantity) for location in sites])
+    # Each site's own verdict (serviceability, an add-on's base).
+    refused = [
+        f"{location.label}: {error.message}" for location, error in zip(sites, plan.errors, strict=True) if error
+    ]
     if refused:
         more = f" (and {len(refused) - SITES_NAMED} more)" if len(refused) > SITES_NAMED else ""
         raise ValidationError(
@@ -115,71 +133,216 @@ def quote_lines_add_to_sites(
             field="locations",
             code="not_serviceable",
         )
+    lines = store_lines(quote, plan)
     recompute_totals(quote, edited_by=added_by)
     events.emit(
         "quote.lines_added",
         subject=quote,
-        data={"product_version_id": product_version.pk, "sites": len(lines)},
+        data={"product_version_id": product_version.pk, "sites": len(lines), "line_ids": [x.pk for x in lines]},
     )
     return lines
 
 
-def _addon_base(
-    quote: Quote, location: Location, product_version: ProductVersion, rides_on: Any = None
-) -> tuple[QuoteLine | None, Any]:
-    """The base an add-on line rides on: `rides_on` (a new line of this quote, or a live service
-    of the account) or, when staff name none, the only base at the location. An add-on is sold
-    only on a base product it belongs to, at the same location. (None, None) for a product that
-    is no add-on. Raises ValidationError on `rides_on` naming the candidates when there are several."""
-    from headend.inventory import selectors as inventory_selectors
+@dataclass
+class LinePlan:
+    """New lines checked and built (unsaved) on a locked draft, before any write: per line asked
+    for, the line or the first ValidationError its checks raised, and its site's reach."""
 
-    addon = product_version.product
-    if addon.kind != Product.Kind.ADDON:
-        if rides_on is not None:
-            raise ValidationError(f"{addon} is not an add-on: it rides on nothing.", field="rides_on")
-        return None, None
-    allowed = set(addon.addon_of.values_list("pk", flat=True))
-    lines = [
-        line
-        for line in quote.lines.filter(location=location, action=QuoteLine.Action.ADD).select_related(
+    lines: list[QuoteLine | None]
+    errors: list[ValidationError | None]
+    reaches: list[network_reach.ReachCheck | None]
+    books: PriceBook
+    on: dt.date
+
+
+def add_lines(quote: Quote, items: Sequence[NewLine]) -> list[QuoteLine]:
+    """Check, price and store `add` lines on a locked draft (totals are the caller's): the
+    first line at fault raises its ValidationError and nothing is written."""
+    return store_lines(quote, plan_lines(quote, items))
+
+
+def plan_lines(quote: Quote, items: Sequence[NewLine]) -> LinePlan:
+    """Check and build new lines on a locked draft, writing nothing. Each line passes the
+    single line's checks in order (a whole quantity; on sale to this customer at one of its
+    sites within our reach; an add-on's base, which may be a line earlier in `items`; a
+    work-order template; a term its version is sold on); the catalog, the sites' reach, the
+    bases and the templates are read once for them all."""
+    today = clock.today()
+    count = len(items)
+    errors: list[ValidationError | None] = [None] * count
+    quantities: list[int] = [0] * count
+    for index, item in enumerate(items):
+        try:
+            quantities[index] = check_quantity(item.quantity)
+        except ValidationError as exc:
+            errors[index] = exc
+    versions = ProductVersion.objects.select_related("product").prefetch_related("prices", "tiers")
+    loaded = versions.in_bulk({item.product_version.pk for item in items})
+    locations = [item.location for item in items]
+    for location in locations:
+        if location.account_id == quote.account_id:
+            location.account = quote.account  # the reach reads the kind of account of each site
+    asked = [index for index in range(count) if errors[index] is None]
+    reaches: list[network_reach.ReachCheck | None] = [None] * count
+    verdicts = sellable_at_many(
+        account=quote.account, pairs=[(locations[i], loaded[items[i].product_version.pk]) for i in asked], on=today
+    )
+    for index, verdict in zip(asked, verdicts, strict=True):
+        if isinstance(verdict, ValidationError):
+            errors[index] = verdict
+        else:
+            reaches[index] = verdict
+    position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
+    bases = _Bases(quote, [loaded[item.product_version.pk] for item in items], locations)
+    missing = unworkable((version.product for version in loaded.values()), "add", field="product_version")
+    terms: dict[tuple[int, Any], int | ValidationError] = {}  # the version's price on a term, looked up once
+    lines: list[QuoteLine | None] = [None] * count
+    for index, item in enumerate(items):
+        position += 1
+        if errors[index] is not None:
+            continue
+        version = loaded[item.product_version.pk]
+        try:
+            base_line, base_service = bases.base(index, item.rides_on, lines)
+            if version.product_id in missing:
+                raise missing[version.product_id]
+            term = _term_sold(version, item.term_months, terms)
+        except ValidationError as exc:
+            errors[index] = exc
+            continue
+        lines[index] = QuoteLine(
+            quote=quote,
+            position=position,
+            location=item.location,
+            product_version=version,
+            base_line=base_line,
+            base_service=base_service,
+            term_months=term,
+            quantity=quantities[index],
+        )
+    return LinePlan(lines, errors, reaches, PriceBook(), today)
+
+
+def _term_sold(version: ProductVersion, term_months: Any, known: dict[tuple[int, Any], int | ValidationError]) -> int:
+    """The term of the version's price on `term_months` (catalog's `price_for`, asked once per
+    version and term of a plan). Raises ValidationError for a term it is not sold on."""
+    if not isinstance(term_months, int):  # as given by a caller: the catalog says what is wrong with it
+        return catalog_selectors.price_for(version=version, term_months=term_months).term_months
+    key = (version.pk, term_months)
+    if key not in known:
+        try:
+            known[key] = catalog_selectors.price_for(version=version, term_months=term_months).term_months
+        except ValidationError as exc:
+            known[key] = exc
+    found = known[key]
+    if isinstance(found, ValidationError):
+        raise found
+    return found
+
+
+def store_lines(quote: Quote, plan: LinePlan) -> list[QuoteLine]:
+    """Price a plan's lines in one engine call and store them: one insert (two when an add-on
+    rides on a line of the same plan), one of history, the surveys their sites need in one. A
+    plan with a line at fault raises that line's ValidationError and writes nothing."""
+    error = next((error for error in plan.errors if error is not None), None)
+    if error is not None:
+        raise error
+    lines = [line for line in plan.lines if line is not None]
+    price_new_lines(lines, books=plan.books, on=plan.on)
+    # An add-on riding on a line of the same plan is stored once its base has an id.
+    first = [line for line in lines if line.base_line is None or line.base_line.pk is not None]
+    then = [line for line in lines if line.base_line is not None and line.base_line.pk is None]
+    for group in (first, then):
+        if group:
+            bulk_create_with_history(group, QuoteLine)
+    sites = [
+        (line.location, reach)
+        for line, reach in zip(plan.lines, plan.reaches, strict=True)
+        if line is not None and reach is not None
+    ]
+    note_sites_reach(quote, sites=sites, requested_by=audit.current_user())
+    return lines
+
+
+class _Bases:
+    """What an add-on may ride on at its site, read once for every line of a plan: the quote's
+    new lines there, the account's live services there (not those the quote cancels), and the
+    plan's own earlier lines."""
+
+    def __init__(self, quote: Quote, versions: list[ProductVersion], locations: list[Location]) -> None:
+        self.quote, self.versions, self.locations = quote, versions, locations
+        self._read = False
+
+    def _read_once(self) -> None:
+        from headend.inventory import selectors as inventory_selectors
+
+        if self._read:
+            return
+        self._read = True
+        addons = [version.product for version in self.versions if version.product.kind == Product.Kind.ADDON]
+        prefetch_related_objects(list({addon.pk: addon for addon in addons}.values()), "addon_of")
+        sites = {location.pk for location in self.locations}
+        self.lines: dict[int, list[QuoteLine]] = {}
+        for line in self.quote.lines.filter(location_id__in=sites, action=QuoteLine.Action.ADD).select_related(
             "product_version__product"
+        ):
+            self.lines.setdefault(line.location_id, []).append(line)
+        cancelled = set(
+            self.quote.lines.filter(action=QuoteLine.Action.CANCEL).values_list("target_service_id", flat=True)
         )
-        if line.product_version.product_id in allowed
-    ]
-    cancelled = set(quote.lines.filter(action=QuoteLine.Action.CANCEL).values_list("target_service_id", flat=True))
-    services = [
-        service
-        for service in inventory_selectors.account_live_services(account_id=quote.account_id)
-        if service.location_id == location.pk
-        and service.product_version.product_id in allowed
-        and service.status != service.Status.PENDING_DISCONNECT
-        and service.pk not in cancelled
-    ]
-    candidates: list[Any] = [*lines, *services]
-    if rides_on is not None:
-        chosen = next((c for c in candidates if type(c) is type(rides_on) and c.pk == rides_on.pk), None)
-        if chosen is None:
+        self.services: dict[int, list[Any]] = {}
+        for service in inventory_selectors.account_live_services(account_id=self.quote.account_id):
+            if (
+                service.location_id in sites
+                and service.status != service.Status.PENDING_DISCONNECT
+                and service.pk not in cancelled
+            ):
+                self.services.setdefault(service.location_id, []).append(service)
+
+    def base(self, index: int, rides_on: Any, planned: list[QuoteLine | None]) -> tuple[QuoteLine | None, Any]:
+        """The base line `index` rides on: `rides_on` (a new line of this quote, or a live service
+        of the account) or, when staff name none, the only base at the location. An add-on is
+        sold only on a base product it belongs to, at the same location. (None, None) for a
+        product that is no add-on. Raises ValidationError on `rides_on` naming the candidates
+        when there are several."""
+        addon = self.versions[index].product
+        if addon.kind != Product.Kind.ADDON:
+            if rides_on is not None:
+                raise ValidationError(f"{addon} is not an add-on: it rides on nothing.", field="rides_on")
+            return None, None
+        self._read_once()
+        location = self.locations[index]
+        allowed = {product.pk for product in addon.addon_of.all()}
+        earlier = [line for line in planned[:index] if line is not None and line.location.pk == location.pk]
+        lines = [
+            line for line in [*self.lines.get(location.pk, []), *earlier] if line.product_version.product_id in allowed
+        ]
+        services = [s for s in self.services.get(location.pk, []) if s.product_version.product_id in allowed]
+        candidates: list[Any] = [*lines, *services]
+        if rides_on is not None:
+            chosen = next((c for c in candidates if type(c) is type(rides_on) and c.pk == rides_on.pk), None)
+            if chosen is None:
+                raise ValidationError(
+                    f"{addon} cannot ride on that: choose a {_names(addon)} line or service at {location.label}.",
+                    field="rides_on",
+                    code="not_a_base",
+                )
+            candidates = [chosen]
+        if not candidates:
             raise ValidationError(
-                f"{addon} cannot ride on that: choose a {_names(addon)} line or service at {location.label}.",
-                field="rides_on",
-                code="not_a_base",
+                f"{addon} is an add-on of {_names(addon)}; add one of those at this location first.",
+                field="product_version",
+                code="addon_without_base",
             )
-        candidates = [chosen]
-    if not candidates:
-        raise ValidationError(
-            f"{addon} is an add-on of {_names(addon)}; add one of those at this location first.",
-            field="product_version",
-            code="addon_without_base",
-        )
-    if len(candidates) > 1:
-        named = "; ".join(_base_label(c) for c in candidates)
-        raise ValidationError(
-            f"{addon} can ride on more than one service at this location: choose one ({named}).",
-            field="rides_on",
-            code="base_ambiguous",
-        )
-    base = candidates[0]
-    return (base, None) if isinstance(base, QuoteLine) else (None, base)
+        if len(candidates) > 1:
+            named = "; ".join(_base_label(c) for c in candidates)
+            raise ValidationError(
+                f"{addon} can ride on more than one service at this location: choose one ({named}).",
+                field="rides_on",
+                code="base_ambiguous",
+            )
+        base = candidates[0]
+        return (base, None) if isinstance(base, QuoteLine) else (None, base)
 
 
 def _names(addon: Product) -> str:
@@ -190,44 +353,6 @@ def _base_label(base: Any) -> str:
     if isinstance(base, QuoteLine):
         return f"line {base.position} {base.product_version.product.name}"
     return f"{base.number} {base.product_version.product.name}"
-
-
-def add_line(
-    quote: Quote,
-    *,
-    location: Location,
-    product_version: ProductVersion,
-    term_months: Any,
-    quantity: Any,
-    position: int | None = None,
-    rides_on: Any = None,
-    books: "PriceBook | None" = None,
-) -> QuoteLine:
-    """Check, price and store one `add` line on a locked draft (totals are the caller's);
-    `position` is given by callers adding many lines, so it is not looked up each time, and
-    `books` by callers pricing many lines of the same versions."""
-    quantity = check_quantity(quantity)
-    today = clock.today()
-    reach = check_sellable_at(account=quote.account, location=location, product_version=product_version, on=today)
-    base_line, base_service = _addon_base(quote, location, product_version, rides_on)
-    check_workable(product_version.product, "add", field="product_version")
-    term = catalog_selectors.price_for(version=product_version, term_months=term_months).term_months
-    if position is None:
-        position = (quote.lines.aggregate(last=models.Max("position"))["last"] or 0) + 1
-    line = QuoteLine(
-        quote=quote,
-        position=position,
-        location=location,
-        product_version=product_version,
-        base_line=base_line,
-        base_service=base_service,
-        term_months=term,
-        quantity=quantity,
-    )
-    price_new_line(line, books=books or PriceBook(), on=today)
-    line.save()
-    note_site_reach(quote, location=location, check=reach, requested_by=audit.current_user())
-    return line
 
 
 @transaction.atomic

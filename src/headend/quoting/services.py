@@ -5,10 +5,12 @@ from headend.quoting.approving import quote_approval_decide, quote_facts, quote_
 from headend.quoting.changes import quote_line_change
 from headend.quoting.line_checks import check_quantity, check_sellable_at, check_term
 from headend.quoting.lines import (
+    NewLine,
     quote_discount_set,
     quote_line_add,
     quote_line_discount,
     quote_line_remove,
+    quote_lines_add,
     quote_lines_add_to_sites,
     quote_lines_update,
 )
@@ -30,6 +32,7 @@ from headend.quoting.site_imports import (
 )
 
 __all__ = [
+    "NewLine",
     "check_quantity",
     "check_sellable_at",
     "check_term",
@@ -44,6 +47,7 @@ __all__ = [
     "quote_line_change",
     "quote_line_discount",
     "quote_line_remove",
+    "quote_lines_add",
     "quote_lines_add_to_sites",
     "quote_lines_update",
     "quote_present",

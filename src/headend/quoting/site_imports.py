@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import transaction
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
@@ -19,13 +19,12 @@ from headend.core.phones import normalize_phone
 from headend.crm import geocoding, placing
 from headend.crm import selectors as crm_selectors
 from headend.crm import services as crm_services
-from headend.crm.addresses import normalize_address, parse_address_line
+from headend.crm.addresses import Address, normalize_address, parse_address_line
 from headend.quoting import site_import
 from headend.quoting._common import lock_draft, recompute_totals
 from headend.quoting.line_checks import check_quantity, check_term
-from headend.quoting.line_prices import PriceBook
-from headend.quoting.lines import add_line
-from headend.quoting.models import Quote, SiteImportJob
+from headend.quoting.lines import NewLine, add_lines
+from headend.quoting.models import Quote, QuoteLine, SiteImportJob
 from headend.quoting.site_reach import check_rows_reach
 
 logger = logging.getLogger(__name__)
@@ -50,6 +49,7 @@ def _check_site_row(
     seen: set[tuple[str, str]],
     today: dt.date,
     versions: dict[str, ProductVersion | None],
+    addresses: dict[tuple[str, str], Address | ValidationError],
 ) -> None:
     """Fill `row.errors` (by column) or `row.parsed` for one CSV row; writes nothing. A row
     refused as it was read (a NUL character, an over-long cell) keeps that report alone."""
@@ -57,15 +57,7 @@ def _check_site_row(
         return
     values, parsed = row.values, row.parsed
     try:
-        parts = parse_address_line(values.get("address", ""))
-        address = normalize_address(
-            line1=parts["line1"],
-            line2=values.get("unit") or parts["line2"],
-            city=parts["city"],
-            state=parts["state"],
-            postal_code=parts["postal_code"],
-        )
-        parsed["address"] = address
+        parsed["address"] = _site_address(values.get("address", ""), values.get("unit", ""), addresses)
     except ValidationError as exc:
         row.errors["address"] = exc.message
     code = values.get("product", "")
@@ -105,6 +97,27 @@ def _check_site_row(
         seen.add(key)
 
 
+def _site_address(text: str, unit: str, known: dict[tuple[str, str], Address | ValidationError]) -> Address:
+    """A row's site address parsed and normalised (once per file: a site on several rows, one
+    per product, is read once). Raises ValidationError."""
+    if (text, unit) not in known:
+        try:
+            parts = parse_address_line(text)
+            known[text, unit] = normalize_address(
+                line1=parts["line1"],
+                line2=unit or parts["line2"],
+                city=parts["city"],
+                state=parts["state"],
+                postal_code=parts["postal_code"],
+            )
+        except ValidationError as exc:
+            known[text, unit] = exc
+    found = known[text, unit]
+    if isinstance(found, ValidationError):
+        raise found
+    return found
+
+
 def _read_site_file(data: bytes, *, max_rows: int) -> list[site_import.SiteRow]:
     try:
         return site_import.read_rows(data, max_rows=max_rows)
@@ -115,65 +128,80 @@ def _read_site_file(data: bytes, *, max_rows: int) -> list[site_import.SiteRow]:
 def _check_site_rows(quote: Quote, rows: list[site_import.SiteRow], progress: Any = None) -> None:
     """Check every row (no writes); `progress(done)` is told every 500 rows."""
     today, seen, versions = clock.today(), set[tuple[str, str]](), dict[str, ProductVersion | None]()
+    addresses: dict[tuple[str, str], Address | ValidationError] = {}
     for done, row in enumerate(rows, start=1):
-        _check_site_row(quote, row, seen, today, versions)
+        _check_site_row(quote, row, seen, today, versions, addresses)
         if progress is not None and done % 500 == 0:
             progress(done)
     check_rows_reach(quote, rows)  # off our network: the row says why (network/reach.py)
 
 
-def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> None:
-    """Create the sites, contacts and lines of checked, valid rows on a locked draft."""
-    locations = {location.address_key: location for location in quote.account.locations.all()}
-    position = quote.lines.aggregate(last=models.Max("position"))["last"] or 0
-    books = PriceBook()
+def _import_site_rows(quote: Quote, rows: list[site_import.SiteRow]) -> list[QuoteLine]:
+    """Create the sites, contacts and lines of checked, valid rows on a locked draft, each kind
+    in one insert (`add_lines`: every line by the single line's rules, priced at once)."""
+    valid = [row for row in rows if row.valid]
+    keys = {row.parsed["address"].key for row in valid}
+    locations = {location.address_key: location for location in quote.account.locations.filter(address_key__in=keys)}
     # The new sites placed from the provider's address list in one query; the online geocoders
     # (network calls) try the rest in the worker after commit.
-    new_sites = {row.parsed["address"].key: row.parsed["address"] for row in rows if row.valid}
-    matches = geocoding.geocode_many([a for key, a in new_sites.items() if key not in locations], online=False)
-    created = []
-    for row in rows:
-        if not row.valid:
-            continue
-        address, values = row.parsed["address"], row.values
-        location = locations.get(address.key)
-        if location is None:
-            location = crm_services.location_create(
-                account=quote.account,
-                name=values.get("site_name", ""),
-                line1=address.line1,
-                line2=address.line2,
-                city=address.city,
-                state=address.state,
-                postal_code=address.postal_code,
-                normalized=address,
-                geocoded=matches[address.key],
+    new_sites: dict[str, site_import.SiteRow] = {}
+    for row in valid:
+        key = row.parsed["address"].key
+        if key not in locations and key not in new_sites:
+            new_sites[key] = row
+    matches = geocoding.geocode_many([row.parsed["address"] for row in new_sites.values()], online=False)
+    created = crm_services.locations_create(
+        account=quote.account,
+        sites=[
+            crm_services.NewLocation(
+                name=row.values.get("site_name", ""),
+                line1=row.parsed["address"].line1,
+                line2=row.parsed["address"].line2,
+                city=row.parsed["address"].city,
+                state=row.parsed["address"].state,
+                postal_code=row.parsed["address"].postal_code,
+                normalized=row.parsed["address"],
+                geocoded=matches[key],
             )
-            locations[address.key] = location
-            created.append(location)
+            for key, row in new_sites.items()
+        ],
+    )
+    locations.update({location.address_key: location for location in created})
+    # A site's contact, unless the account knows the email or phone already (or an earlier row).
+    emails, phones = crm_selectors.contacts_known(account_id=quote.account_id)
+    people = []
+    for row in valid:
+        values = row.values
         email, phone = values.get("contact_email", "").lower(), row.parsed["phone"]
         wanted = bool(values.get("contact_name") and (email or phone))
-        if wanted and not crm_selectors.contact_known(account_id=quote.account_id, email=email, phone=phone):
+        if wanted and not ((email and email in emails) or (phone and phone in phones)):
             first, _, last = values["contact_name"].partition(" ")
-            crm_services.contact_create(
-                account=quote.account,
-                first_name=first,
-                last_name=last or "(site)",
-                email=values.get("contact_email", ""),
-                phone=phone,
-                role="site",
+            people.append(
+                crm_services.NewContact(
+                    first_name=first,
+                    last_name=last or "(site)",
+                    email=values.get("contact_email", ""),
+                    phone=phone,
+                    role="site",
+                )
             )
-        position += 1
-        add_line(
-            quote,
-            location=location,
-            product_version=row.parsed["version"],
-            term_months=row.parsed["term"],
-            quantity=row.parsed["quantity"],
-            position=position,
-            books=books,
-        )
+            emails.add(email)
+            phones.add(phone)
+    crm_services.contacts_create(account=quote.account, people=people)
+    lines = add_lines(
+        quote,
+        [
+            NewLine(
+                location=locations[row.parsed["address"].key],
+                product_version=row.parsed["version"],
+                term_months=row.parsed["term"],
+                quantity=row.parsed["quantity"],
+            )
+            for row in valid
+        ],
+    )
     placing.locations_geocode_later(locations=created)
+    return lines
 
 
 @transaction.atomic
@@ -190,10 +218,16 @@ def quote_sites_import(
     _check_site_rows(quote, rows)
     if any(not row.valid for row in rows) and not import_valid_rows:
         return rows
-    _import_site_rows(quote, rows)
+    lines = _import_site_rows(quote, rows)
     recompute_totals(quote, edited_by=imported_by)
-    events.emit("quote.sites_imported", subject=quote, data={"rows": sum(1 for r in rows if r.valid)})
+    events.emit("quote.sites_imported", subject=quote, data=_imported(lines))
     return rows
+
+
+def _imported(lines: list[QuoteLine], **data: Any) -> dict[str, Any]:
+    """What the one `quote.sites_imported` event of an import says: how many rows, the lines'
+    ids (many lines, one event)."""
+    return {"rows": len(lines), **data, "line_ids": [line.pk for line in lines]}
 
 
 @transaction.atomic
@@ -283,9 +317,9 @@ def site_import_valid_rows(*, job: SiteImportJob, imported_by: Any = None) -> Si
         rows = _read_site_file(handle.read(), max_rows=site_import.MAX_ROWS)
     _check_site_rows(quote, rows)
     valid = [row for row in rows if row.valid]
-    _import_site_rows(quote, valid)
+    lines = _import_site_rows(quote, valid)
     recompute_totals(quote, edited_by=imported_by)
-    events.emit("quote.sites_imported", subject=quote, data={"rows": len(valid), "job_id": job.pk})
+    events.emit("quote.sites_imported", subject=quote, data=_imported(lines, job_id=job.pk))
     job.status, job.finished_at, job.error = SiteImportJob.Status.COMPLETED, clock.now(), ""
     job.rows_total, job.rows_checked, job.rows_done = len(rows), len(rows), len(valid)
     job.invalid_rows, job.report = len(rows) - len(valid), _report(rows)
@@ -343,16 +377,17 @@ def _site_import_job_steps(job: SiteImportJob, *, chunk: int) -> SiteImportJob:
         return finish(SiteImportJob.Status.CHECKED, error=f"{len(invalid)} rows are invalid; nothing imported yet.")
     SiteImportJob.objects.filter(pk=job.pk).update(status=SiteImportJob.Status.IMPORTING)
     valid = [row for row in rows if row.valid]
+    lines: list[QuoteLine] = []
     try:
         for start in range(0, len(valid), chunk):
             with transaction.atomic():
                 quote = lock_draft(job.quote)
-                _import_site_rows(quote, valid[start : start + chunk])
+                lines += _import_site_rows(quote, valid[start : start + chunk])
                 SiteImportJob.objects.filter(pk=job.pk).update(rows_done=min(start + chunk, len(valid)))
         with transaction.atomic():
             quote = lock_draft(job.quote)
             recompute_totals(quote, edited_by=job.created_by)
-            events.emit("quote.sites_imported", subject=quote, data={"rows": len(valid), "job_id": job.pk})
+            events.emit("quote.sites_imported", subject=quote, data=_imported(lines, job_id=job.pk))
     except DomainError as exc:
         return finish(SiteImportJob.Status.FAILED, error=exc.message)
     return finish(SiteImportJob.Status.COMPLETED)

@@ -1,0 +1,160 @@
+"""The app served as scripts/run (`make run`) serves it, for the benchmarks that measure it over
+loopback (portal_signup.py, api_read.py): SQLite in a fresh HEADEND_VAR_DIR, migrate, load_demo
+and collectstatic, then gunicorn with scripts/run's workers, threads, access log and logger.
+Every process started is in its own session and is stopped on the way out, also on failure."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the venv `make bench` runs in: its python and gunicorn
+READY = "/healthz"  # answered once gunicorn serves the app
+
+
+def environment(var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of the stack's processes: SQLite in `var_dir`, whatever database a
+    benchmark run was pointed at (as tests/e2e/test_default_install.py starts scripts/run);
+    `extra` adds or overrides variables."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "HEADEND_RADIUS_DATABASE_URL", "HEADEND_TASK_BACKEND")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="headend.settings",
+        HEADEND_VAR_DIR=str(var_dir),
+        HEADEND_RELAY_ON_COMMIT="0",  # scripts/run: its relay loop publishes the outbox
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def prepare(env: dict[str, str], log: Path) -> None:
+    """scripts/run's set-up before it serves: the schema and the demo provider, with the static
+    files collected meanwhile (they touch no database, and compressing them is the longest part)."""
+    collect = manage(env, log, "collectstatic", "--noinput", "-v0")
+    try:
+        for command in (["migrate", "--noinput"], ["load_demo"]):
+            finished(manage(env, log, *command), log)
+        finished(collect, log)
+    finally:
+        stop(collect)
+
+
+def manage(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen:
+    """`manage.py COMMAND` in its own session, its output appended to `log`."""
+    return python(env, log, "manage.py", *command)
+
+
+def python(env: dict[str, str], log: Path, *arguments: str, stdout: int | None = None) -> subprocess.Popen:
+    """The venv's python with `arguments` in its own session; its output appended to `log`
+    (stdout to a pipe instead when `stdout` is subprocess.PIPE)."""
+    with log.open("a") as out:
+        return subprocess.Popen(
+            [str(BIN / "python"), *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=out if stdout is None else stdout,
+            stderr=subprocess.STDOUT if stdout is None else out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def finished(process: subprocess.Popen, log: Path, timeout: float = 900) -> None:
+    """Wait for `process`; a failure raises with the end of the log."""
+    try:
+        process.wait(timeout)
+    finally:
+        stop(process)
+    if process.returncode != 0:
+        raise RuntimeError(f"{process.args!r} failed ({process.returncode}):\n{tail(log)}")
+
+
+def tail(log: Path, lines: int = 60) -> str:
+    """The end of a server log, for the error itself: CI keeps the output, not the temporary files."""
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in text)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """gunicorn as scripts/run serves the app (2 workers of 4 threads, its access log), in its
+    own session; stopped with all its workers on the way out, however the block ends."""
+    with log.open("a") as out:
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "headend.wsgi",
+                "--pythonpath",
+                "src",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+                "--logger-class",
+                "headend.core.redact.GunicornLogger",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_serving(server, url, log)
+        yield url
+    finally:
+        stop(server)
+
+
+def _wait_serving(server: subprocess.Popen, url: str, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{tail(log)}")
+        try:
+            if httpx.get(url + READY, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"gunicorn did not serve {READY} within {timeout:.0f} s:\n{tail(log)}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """TERM to the process's group (gunicorn's master and workers), KILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+    except ProcessLookupError:
+        pass
