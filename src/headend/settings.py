@@ -430,3 +430,17 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Usage (issue 20): the worker reads FreeRADIUS's radacct every HEADEND_USAGE_INGEST_EVERY seconds
+# (0: off, run `manage.py ingest_usage` from cron), going back HEADEND_USAGE_LOOKBACK_MINUTES for
+# sessions updated late; a plan that throttles at its cap moves the subscriber to this RADIUS group,
+# whose reply is this rate down and up.
+HEADEND_USAGE_INGEST_EVERY = int(os.environ.get("HEADEND_USAGE_INGEST_EVERY", "300"))
+HEADEND_USAGE_LOOKBACK_MINUTES = int(os.environ.get("HEADEND_USAGE_LOOKBACK_MINUTES", "60"))
+HEADEND_USAGE_THROTTLED_GROUP = os.environ.get("HEADEND_USAGE_THROTTLED_GROUP", "throttled")
+HEADEND_USAGE_THROTTLE_MBPS = int(os.environ.get("HEADEND_USAGE_THROTTLE_MBPS", "1"))
+
+# Commissions (issue 20): the time of the provider's day ("04:00") after which the worker loop
+# accrues last month's recurring commissions, once a day (empty, like the bill run's: run
+# `manage.py accrue_commissions` from cron). Booking and turn-up commissions follow their events.
+HEADEND_COMMISSIONS_RUN_AT = os.environ.get("HEADEND_COMMISSIONS_RUN_AT", "")

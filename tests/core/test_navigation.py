@@ -17,11 +17,12 @@ API = ["API tokens", "API docs"]
 # The table in core/navigation.py's docstring, link by link.
 EXPECTED = {
     Role.SALES: [
-        "Accounts", "Opportunities", "Quotes", "Upgrade offers", "Catalog", "Orders", "Services", "Billing", *API,
+        "Accounts", "Opportunities", "Quotes", "Upgrade offers", "Catalog", "Commissions", "Orders", "Services",
+        "Billing", *API,
     ],
     Role.SALES_MANAGER: [
-        "Accounts", "Opportunities", "Quotes", "Approvals", "Upgrade offers", "Catalog", "Orders", "Services",
-        "Billing", *API,
+        "Accounts", "Opportunities", "Quotes", "Approvals", "Upgrade offers", "Catalog", "Commissions", "Orders",
+        "Services", "Billing", *API,
     ],
     Role.PROVISIONING: [
         "Support", "Catalog", "Orders", "Work orders", "Boards", "Dispatch", "My work", "Task queue", "Services",
@@ -29,21 +30,25 @@ EXPECTED = {
     ],
     Role.SUPPORT: ["Accounts", "Support", "Orders", "Services", "Billing", "Payments", "Dunning", "Outages", *API],
     Role.BILLING: [
-        "Accounts", "Support", "Services", "Billing", "Payments", "Dunning", "SLA credits", "Ledger export", *API,
+        "Accounts", "Support", "Services", "Billing", "Payments", "Dunning", "SLA credits", "Ledger export",
+        "Voice rating", *API,
     ],
     Role.FINANCE: [
-        "Accounts", "Approvals", "Billing", "Payments", "Dunning", "SLA credits", "Ledger export", *API,
+        "Accounts", "Approvals", "Commissions", "Billing", "Payments", "Dunning", "SLA credits", "Ledger export",
+        *API,
     ],
     Role.DIRECTOR: [
-        "Accounts", "Opportunities", "Support", "Quotes", "Approvals", "Catalog", "Orders", "Work orders", "Boards",
-        "Services", "Billing", "Payments", "Dunning", "SLA credits", "Coverage", "Topology", "Outages", *API,
+        "Accounts", "Opportunities", "Support", "Quotes", "Approvals", "Catalog", "Commissions", "Orders",
+        "Work orders", "Boards", "Services", "Billing", "Payments", "Dunning", "SLA credits", "Coverage", "Topology",
+        "Outages", *API,
     ],
     Role.PRODUCT_MANAGER: ["Catalog", *API],
     Role.INTEGRATION: API,
     Role.ADMIN: [
-        "Accounts", "Opportunities", "Support", "Quotes", "Approvals", "Upgrade offers", "Catalog", "Orders",
-        "Work orders", "Boards", "Dispatch", "My work", "Task queue", "Services", "Billing", "Payments", "Dunning",
-        "SLA credits", "Ledger export", "Coverage", "Topology", "Outages", "IP pools", "SLA & queues", "Webhooks",
+        "Accounts", "Opportunities", "Support", "Quotes", "Approvals", "Upgrade offers", "Catalog", "Commissions",
+        "Orders", "Work orders", "Boards", "Dispatch", "My work", "Task queue", "Services", "Billing", "Payments",
+        "Dunning", "SLA credits", "Ledger export", "Voice rating", "Coverage", "Topology", "Outages", "IP pools",
+        "SLA & queues", "Webhooks",
         *API,
     ],
 }  # fmt: skip

@@ -48,6 +48,13 @@ PAGES = {
     "billing:credit_note_create": ("billing.manage", ""),
     "billing:credit_note_finalise": ("billing.manage", ""),
     "billing:bill_run_start": ("billing.run", ""),
+    "billing:rate_deck_upload": ("rating.manage", ""),
+    "billing:cdr_import": ("rating.manage", ""),
+    "billing:calls_rerate": ("rating.manage", ""),
+    "commissions:plan_create": ("commission.manage", ""),
+    "commissions:plan_edit": ("commission.manage", ""),
+    "commissions:accrue": ("commission.manage", ""),
+    "commissions:opportunity_splits": ("commission.split", ""),
     "payments:payment_take": ("payment.take", ""),
     "payments:refund_create": ("payment.take", ""),
     "payments:payment_reverse": ("payment.take", ""),
@@ -137,7 +144,11 @@ READ_ONLY = {
     "billing:tax_list",
     "billing:billing_account_detail", "billing:invoice_list", "billing:invoice_detail", "billing:invoice_pdf",
     "billing:bill_run_list", "billing:bill_run_detail", "billing:aging",
+    "billing:rate_deck_list", "billing:rate_deck_detail", "billing:cdr_import_list", "billing:cdr_import_detail",
+    "billing:unrated_calls",
     "payments:payment_list", "payments:payment_detail", "payments:dunning_queue", "payments:dunning_policy_list",
+    "commissions:statement_list", "commissions:statement_detail", "commissions:statement_csv",
+    "commissions:plan_list",
     "search", "account_timeline",
     "home", "health", "crm:account_list", "crm:account_detail", "crm:location_detail", "crm:opportunity_list",
     "catalog:product_list", "catalog:product_detail", "catalog:version_preview",
@@ -254,7 +265,7 @@ def test_every_mutating_api_route_is_listed():
 
 
 # Rules that only ever guard reading: their pages are read-only, checked in their own tests.
-READ_RULES = {"billing.read"}
+READ_RULES = {"billing.read", "commission.view", "commission.view_all"}
 
 
 def test_every_use_case_is_reached_by_a_page_or_a_route():
@@ -317,6 +328,8 @@ def _page_kwargs(name, w):
         "billing:invoice_void": {"invoice_id": NO_ID},
         "billing:credit_note_create": {"invoice_id": NO_ID},
         "billing:credit_note_finalise": {"invoice_id": NO_ID},
+        "commissions:plan_edit": {"plan_id": NO_ID},
+        "commissions:opportunity_splits": {"opportunity_id": w["opportunity"].pk},
         "payments:payment_take": {"billing_account_id": NO_ID},
         "payments:refund_create": {"payment_id": NO_ID},
         "payments:payment_reverse": {"payment_id": NO_ID},

@@ -504,9 +504,11 @@ class CustomerBillOut(Out):
 
 def rate_type(line: InvoiceLine) -> str:
     """TMF678's words: a credit (a negative amount) is an appliedBillingCredit; a charge is a
-    recurringCharge or a oneTimeCharge."""
+    recurringCharge, a usageCharge (rated calls) or a oneTimeCharge."""
     if line.amount < 0:
         return "appliedBillingCredit"
+    if line.kind == LineKind.USAGE:
+        return "usageCharge"
     return "recurringCharge" if line.kind == LineKind.RECURRING else "oneTimeCharge"
 
 
@@ -535,8 +537,8 @@ class AppliedCustomerBillingRateOut(Out):
         coverage = None
         if recurring and line.start_date and line.end_date:
             coverage = period(line.start_date, line.end_date)
-        elif recurring and line.period_start and line.period_end:
-            coverage = period(line.period_start, line.period_end)
+        elif (recurring or line.kind == LineKind.USAGE) and line.period_start and line.period_end:
+            coverage = period(line.period_start, line.period_end)  # a usage line: its calls' bill cycle
         values: list[tuple[str, Any, str]] = [
             ("unitAmount", line.unit_amount, "number"),
             ("quantity", line.quantity, "integer"),

@@ -12,6 +12,7 @@ class BillingConfig(AppConfig):
             notifications,  # noqa: F401  (emails finalised invoices)
             panels,  # noqa: F401  (the Billing section of the account page)
             preview_panels,  # noqa: F401  (the money effect on the service and quote pages)
+            rating_panels,  # noqa: F401  (an invoice's call detail)
             runs,  # noqa: F401  (the worker loop's daily bill run)
             search,  # noqa: F401  (invoices in the staff search)
         )

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from headend.billing import taxes
+from headend.billing import call_charges, taxes
 from headend.billing.models import Invoice, InvoiceLine, LineKind
 from headend.contracts import documents as contract_documents
 
@@ -85,6 +85,7 @@ def context(invoice: Invoice, *, lines: list[InvoiceLine] | None = None) -> dict
         "bill_to": bill_to(invoice),
         "charges": charge_rows(lines),
         "taxes": tax_rows(lines),
+        "usage": call_charges.usage_detail(invoice) if any(line.kind == LineKind.USAGE for line in lines) else [],
     }
 
 

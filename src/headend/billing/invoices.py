@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from headend.billing import invoicing, ledger
+from headend.billing import call_charges, invoicing, ledger
 from headend.billing.models import (
     BillingAccount,
     ChargeKind,
@@ -196,6 +196,7 @@ def invoice_void(*, invoice: Invoice, voided_by: Any, reason: str) -> Invoice:
     invoice.save(update_fields=["status", "voided_at", "reason", "amount_due"])
     ledger.post_void(invoice)
     OneTimeCharge.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+    call_charges.release(invoice)
     for line in invoice.lines.filter(kind=LineKind.RECURRING).values("subscription_id", "period_start"):
         subscription = Subscription.objects.select_for_update().get(pk=line["subscription_id"])
         start = line["period_start"]

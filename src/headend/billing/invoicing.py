@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q
 
-from headend.billing import ledger, proration, taxes
+from headend.billing import call_charges, ledger, proration, taxes
 from headend.billing.charges import rate_values
 from headend.billing.models import (
     BillingAccount,
@@ -71,6 +71,7 @@ class Draft:
     lines: list[InvoiceLine] = field(default_factory=list)
     charges: list[OneTimeCharge] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    usage: list[call_charges.Usage] = field(default_factory=list)  # the usage lines and their calls
 
     @property
     def subtotal(self) -> Decimal:
@@ -128,6 +129,7 @@ class Book:
             .order_by("incurred_on", "id")
         ):
             self.charges[charge.billing_account.parent_id or charge.billing_account_id].append(charge)
+        self.calls = call_charges.unbilled(account_ids, up_to=up_to)  # rated calls, by payer
 
 
 def _span_text(start: dt.date, end: dt.date) -> str:
@@ -232,6 +234,9 @@ def draft_for(payer: BillingAccount, bill_date: dt.date, book: Book) -> Draft:
                 revenue_account="Income:Credits" if charge.amount < 0 else "Income:Fees",
             )
         )
+    for usage in call_charges.usage_lines(book.calls.get(payer.pk, []), bill_date=bill_date, bill_day=payer.bill_day):
+        draft.usage.append(usage)
+        draft.lines.append(usage.line)
     for position, line in enumerate(draft.lines, start=1):
         line.position = position
         if line.subscription is not None:
@@ -331,6 +336,7 @@ def write(drafts: Iterable[Draft], *, run_id: int | None = None, run_key: bool =
     # Posted first: posting sets what each line has earned by its bill date, written with it.
     ledger.post_new([(invoice, draft.lines) for draft, invoice in zip(drafts, invoices, strict=True)])
     InvoiceLine.objects.bulk_create(lines)
+    call_charges.mark_billed(usage for draft in drafts for usage in draft.usage)
     for draft in drafts:
         # The charges were drafted in the order of their one-time lines.
         one_time = [line for line in draft.lines if line.kind == LineKind.ONE_TIME]

@@ -345,6 +345,8 @@ class LineKind(models.TextChoices):
     RECURRING = "recurring", "Recurring"
     ONE_TIME = "one_time", "One-time"
     TAX = "tax", "Tax"
+    # A service's rated calls of one bill cycle (billing/call_charges.py).
+    USAGE = "usage", "Usage"
 
 
 class InvoiceLine(models.Model):
@@ -452,6 +454,7 @@ class JournalEntry(models.Model):
         REVERSAL = "reversal", "Payment reversed"
         REFUND = "refund", "Refund"
         WRITE_OFF = "write_off", "Written off"
+        COMMISSION = "commission", "Commission earned"  # the commissions app's accruals
 
     date = models.DateField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -480,3 +483,152 @@ class JournalLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.debit} {self.credit}"
+
+
+# --- Voice usage: rate decks, call records and their imports (billing/rate_decks.py, cdrs.py) ---
+
+
+class RateDeck(models.Model):
+    """A rate deck staff uploaded: its lines became the `Rate`s of the rate table (a line the
+    table held already, the same, is left as it was); `report` says what became of each line."""
+
+    name = models.CharField(max_length=200)
+    file_name = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the file: the same file is one deck.")
+    currency = models.CharField(max_length=3)
+    lines = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # [[line, prefix, effective_from, outcome, message], ...] for every line of the file.
+    report = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("billing:rate_deck_detail", args=[self.pk])
+
+
+class Rate(models.Model):
+    """What calls to numbers starting with `prefix` cost a minute from `effective_from`, billed
+    `minimum_seconds` then whole `increment_seconds`, in a time-of-day `band` (empty: the times
+    no band of the prefix names); `in_bundle`: they use a plan's included minutes first."""
+
+    deck = models.ForeignKey(RateDeck, on_delete=models.PROTECT, related_name="rates")
+    line = models.PositiveIntegerField()
+    prefix = models.CharField(max_length=20)
+    description = models.CharField(max_length=200)
+    rate_per_minute = models.DecimalField(max_digits=12, decimal_places=5)
+    minimum_seconds = models.PositiveIntegerField()
+    increment_seconds = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    band = models.CharField(max_length=60, blank=True)
+    in_bundle = models.BooleanField("uses included minutes", default=True)
+
+    class Meta:
+        ordering = ["prefix", "effective_from", "band"]
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "effective_from", "band"], name="rate_prefix_date_band"),
+            models.CheckConstraint(condition=models.Q(increment_seconds__gte=1), name="rate_increment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.description} {self.rate_per_minute}/min from {self.effective_from}"
+
+
+class CdrImport(models.Model):
+    """A file of call records imported: how many were new, already known (by unique id), rated,
+    unrated or not charged; `report` lists the lines worth a look (duplicates, unrated calls)."""
+
+    class Format(models.TextChoices):
+        ASTERISK = "asterisk", "Asterisk Master.csv"
+        MAPPED = "mapped", "CSV with mapped columns"
+
+    file_name = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the file: the same file imports once.")
+    format = models.CharField(max_length=10, choices=Format.choices)
+    mapping = models.JSONField(default=dict, blank=True)
+    time_zone = models.CharField(max_length=60)
+    lines = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    unrated = models.PositiveIntegerField(default=0)
+    not_charged = models.PositiveIntegerField(default=0)
+    # [[line, unique_id, outcome, message], ...]: the first lines that were not simply rated.
+    report = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("billing:cdr_import_detail", args=[self.pk])
+
+
+class CallRecord(models.Model):
+    """One call (a CDR), rated: the service that made it, the rate it took, the seconds it bills,
+    those its plan's included minutes covered and what it costs; on an invoice once billed
+    (`invoice_line`). An unrated call (no service or no rate) waits for staff to re-rate it."""
+
+    class Status(models.TextChoices):
+        RATED = "rated", "Rated"
+        UNRATED = "unrated", "Unrated"
+        NOT_CHARGED = "not_charged", "Not charged"
+
+    # Only the unique id, the cycle, the unrated queue and the invoice line are looked up: no
+    # index on the other keys (a million calls a night are inserted).
+    cdr_import = models.ForeignKey(CdrImport, on_delete=models.CASCADE, related_name="calls", db_index=False)
+    line = models.PositiveIntegerField()
+    unique_id = models.CharField(max_length=150, unique=True)
+    account_code = models.CharField(max_length=80, blank=True)
+    source = models.CharField(max_length=80, blank=True)
+    destination = models.CharField(max_length=80, blank=True)
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField()
+    billsec = models.PositiveIntegerField("answered seconds")
+    disposition = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="calls", db_index=False
+    )
+    rate = models.ForeignKey(Rate, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    destination_name = models.CharField(max_length=200, blank=True)
+    # The payer's bill cycle the call falls in (its first day): included minutes are per cycle.
+    cycle_start = models.DateField(null=True, blank=True)
+    billed_seconds = models.PositiveIntegerField(default=0)
+    included_seconds = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls", db_index=False
+    )
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        # Partial: a call enters only the indexes of what it is (rated, unrated, billed).
+        indexes = [
+            models.Index(
+                fields=["subscription", "cycle_start"], condition=models.Q(status="rated"), name="call_rated_cycle"
+            ),
+            models.Index(fields=["started_at"], condition=models.Q(status="unrated"), name="call_unrated"),
+            models.Index(
+                fields=["invoice_line"], condition=models.Q(invoice_line__isnull=False), name="call_invoice_line"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unique_id} {self.source} -> {self.destination}"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("invoices/", include("headend.billing.invoice_urls")),
     path("runs/", include("headend.billing.run_urls")),
     path("taxes/", include("headend.billing.tax_urls")),
+    path("voice/", include("headend.billing.rating_urls")),
 ]

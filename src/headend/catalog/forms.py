@@ -6,7 +6,7 @@ from django import forms
 from django.http import QueryDict
 
 from headend.catalog import code_actions
-from headend.catalog.models import MrcOffKind, Product, ProductVersion, Skill, TemplateTask, Term
+from headend.catalog.models import DataCapAction, MrcOffKind, Product, ProductVersion, Skill, TemplateTask, Term
 from headend.catalog.services import MAX_TASK_MINUTES, TaskSpec
 from headend.core import clock
 from headend.core.errors import DomainError
@@ -325,6 +325,14 @@ class VersionFromForm(forms.Form):
     floor_mrc = AmountField(required=False, label="Floor (monthly per unit)", help_text="Empty: no floor.")
     download_mbps = WholeNumberField(minimum=1, maximum=1_000_000, required=False, label="Download (Mbps)")
     upload_mbps = WholeNumberField(minimum=1, maximum=1_000_000, required=False, label="Upload (Mbps)")
+    # What the usage app does when a service passes the data cap in a cycle (usage/caps.py).
+    data_cap_action = forms.ChoiceField(choices=DataCapAction.choices, required=False, label="At the data cap")
+    data_overage_block_gb = WholeNumberField(
+        minimum=1, maximum=1_000_000, required=False, label="Overage block (GB)", help_text="Overage only."
+    )
+    data_overage_block_amount = AmountField(
+        required=False, label="Price per overage block", help_text="Overage only, above 0."
+    )
     promotion_name = forms.CharField(max_length=120, required=False, label="Promotion name")
     promotion_code = forms.SlugField(max_length=60, required=False, label="Promotion code")
     promotion_mrc_off_kind = forms.ChoiceField(
@@ -345,6 +353,9 @@ class VersionFromForm(forms.Form):
             "floor_mrc": source.floor_mrc_amount,
             "download_mbps": source.download_mbps,
             "upload_mbps": source.upload_mbps,
+            "data_cap_action": source.data_cap_action,
+            "data_overage_block_gb": source.data_overage_block_gb,
+            "data_overage_block_amount": source.data_overage_block_amount,
         }
         for term in Term.values:
             if term in prices:
@@ -363,6 +374,9 @@ class VersionFromForm(forms.Form):
 
     def promotion_fields(self) -> list[forms.BoundField]:
         return [self[f"promotion_{name}"] for name in PROMOTION_FIELDS]
+
+    def data_cap_fields(self) -> list[forms.BoundField]:
+        return [self["data_cap_action"], self["data_overage_block_gb"], self["data_overage_block_amount"]]
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -405,6 +419,12 @@ class VersionFromForm(forms.Form):
             "upload_mbps": data.get("upload_mbps"),
             "promotion": self.promotion(),
         }
+        if data.get("data_cap_action"):  # else the source's rule is copied
+            values |= {
+                "data_cap_action": data["data_cap_action"],
+                "data_overage_block_gb": data.get("data_overage_block_gb"),
+                "data_overage_block_amount": data.get("data_overage_block_amount"),
+            }
         if "code" in self.fields:
             values |= {"code": data["code"], "name": data["name"]}
             if data.get("delivery"):

@@ -25,19 +25,20 @@ Who sees what (admin: everything; a user with several roles: the union, in this 
 =================  ==============================================================================
 Role               Links
 =================  ==============================================================================
-sales              Accounts, Opportunities, Quotes, Upgrade offers, Catalog, Orders, Services,
-                   Billing, API tokens, API docs
+sales              Accounts, Opportunities, Quotes, Upgrade offers, Catalog, Commissions, Orders,
+                   Services, Billing, API tokens, API docs
 sales_manager      sales' links and Approvals
 provisioning       Support, Catalog (work-order templates), Orders, Work orders, Boards, Dispatch,
                    My work, Task queue, Services, Coverage, Topology, Outages, IP pools, API
 technician         My work first (any role; a Technician profile)
 support            Accounts, Support, Orders, Services, Billing, Payments, Dunning, Outages, API
 billing            Accounts, Support, Services, Billing, Payments, Dunning, SLA credits, Ledger
+                   export, Voice rating, API
+finance            Accounts, Approvals, Commissions, Billing, Payments, Dunning, SLA credits, Ledger
                    export, API
-finance            Accounts, Approvals, Billing, Payments, Dunning, SLA credits, Ledger export, API
-director           Accounts, Opportunities, Support, Quotes, Approvals, Catalog, Orders, Work
-                   orders, Boards, Services, Billing, Payments, Dunning, SLA credits, Coverage,
-                   Topology, Outages, API
+director           Accounts, Opportunities, Support, Quotes, Approvals, Catalog, Commissions,
+                   Orders, Work orders, Boards, Services, Billing, Payments, Dunning, SLA credits,
+                   Coverage, Topology, Outages, API
 product_manager    Catalog (products, versions, prices, templates), API
 integration        API tokens, API docs
 admin              everything, with SLA & queues, Webhooks and (a staff account) Admin
@@ -117,6 +118,8 @@ GROUPS: tuple[Group, ...] = (
             # Read by sellers; products, versions and prices are the product manager's, the
             # work-order templates on each product's page provisioning's too.
             Item("Catalog", "catalog:product_list", roles=(*SELLERS, DIRECTOR, PRODUCT_MANAGER), uses="template.edit"),
+            # A rep's own statements; every rep's for sales managers, finance and directors.
+            Item("Commissions", "commissions:statement_list", uses="commission.view"),
         ),
     ),
     Group(
@@ -141,6 +144,9 @@ GROUPS: tuple[Group, ...] = (
             Item("Dunning", "payments:dunning_queue", roles=(BILLING, FINANCE, SUPPORT, DIRECTOR)),
             Item("SLA credits", "support:sla_credit_list", roles=(BILLING, FINANCE, DIRECTOR)),
             Item("Ledger export", "billing:ledger_export", uses="ledger.export"),
+            # Rate decks, call imports and the unrated calls: billing staff's (readers reach them
+            # from the invoice list).
+            Item("Voice rating", "billing:rate_deck_list", uses="rating.manage"),
         ),
     ),
     Group(

@@ -95,6 +95,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # send, credit notes, void).
     "billing.manage": BILL,
     "billing.run": BILL,  # bill runs
+    # Voice usage: upload rate decks, import call records, re-rate the unrated calls.
+    "rating.manage": BILL,
     "tax.manage": (Role.BILLING, Role.FINANCE),  # the tax table
     "ledger.export": (Role.FINANCE, Role.BILLING),
     # Payments: money moves only by billing staff (take a payment, refund, reverse, write off).
@@ -116,6 +118,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "alarm.manage": (Role.PROVISIONING, Role.INTEGRATION),
     # SLA credits proposed after an outage: billing and finance approve or reject them.
     "sla_credit.decide": (Role.BILLING, Role.FINANCE),
+    # Commissions (issue 20): finance keeps the plans and accrues the months; a sales manager or
+    # finance says who is credited for an opportunity (splits); a rep reads their own statements,
+    # sales managers, finance and directors every rep's (decided in commissions/selectors.py).
+    "commission.manage": (Role.FINANCE,),
+    "commission.split": (Role.SALES_MANAGER, Role.FINANCE),
+    "commission.view": (*SELL, Role.FINANCE, Role.DIRECTOR),
+    "commission.view_all": (Role.SALES_MANAGER, Role.FINANCE, Role.DIRECTOR),
 }
 
 # The roles work is given to (template and work-order tasks, quote approvals): people's roles

@@ -250,7 +250,14 @@ def opportunity_detail_view(request: HttpRequest, opportunity_id: int) -> HttpRe
     return render(
         request,
         "crm/opportunity_detail.html",
-        {"opportunity": opportunity, "form": form, "quotes": quotes, "can_sell": can_sell},
+        {
+            "opportunity": opportunity,
+            "form": form,
+            "quotes": quotes,
+            "can_sell": can_sell,
+            # Commission credit and splits: an app above draws it (commissions/panels.py).
+            "section_panels": panels.render("opportunity.sections", request=request, obj=opportunity),
+        },
     )
 
 

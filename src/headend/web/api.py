@@ -29,6 +29,7 @@ from headend.payments.api import method_router as payment_method_router
 from headend.payments.api import payment_router, refund_router
 from headend.quoting.api import router as quote_router
 from headend.support.api import router as trouble_ticket_router
+from headend.usage.api import router as usage_router
 
 api = NinjaAPI(
     title="Headend TM Forum Open API",
@@ -38,7 +39,7 @@ api = NinjaAPI(
         "productOfferingPrice, TMF648 quote, "
         "TMF622 productOrder and cancelProductOrder, TMF638 service and TMF697 workOrder with task "
         "routes, TMF666 billingAccount, TMF678 customerBill, TMF676 payment and refund, TMF670 "
-        "paymentMethod, TMF621 troubleTicket and TMF642 alarm, for staff integrations. "
+        "paymentMethod, TMF621 troubleTicket, TMF642 alarm and TMF635 usage, for staff integrations. "
         "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_api_token USERNAME`)."
     ),
     urls_namespace="tmf",
@@ -68,6 +69,7 @@ api.add_router(links.REFUND.prefix, refund_router)  # TMF676
 api.add_router(links.PAYMENT_METHOD.prefix, payment_method_router)  # TMF670
 api.add_router(links.TROUBLE_TICKET.prefix, trouble_ticket_router)  # TMF621
 api.add_router(links.ALARM.prefix, alarm_router)  # TMF642 alarm, clearAlarms, ackAlarms
+api.add_router(links.USAGE.prefix, usage_router)  # TMF635 usage (read only)
 api.add_router("productOfferingQualification/v4/", "headend.network.api.router")  # TMF679
 for hub_prefix, hub_router in hub_routers():  # POST/GET/DELETE .../hub: webhooks (hub/api.py)
     api.add_router(hub_prefix, hub_router)
