@@ -11,6 +11,7 @@ from django.urls import reverse
 from headend.usage import chart
 from headend.usage.models import CapCycle, DailyUsage
 from tests.factories import make_account, make_live_service, make_user
+from tests.portal.conftest import make_portal_login, portal_client
 from tests.usage.conftest import GB, make_capped_plan
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,20 @@ def test_the_service_page_charts_the_cycles_usage_against_the_cap(staff):
     assert "<title>Mon Mar 2: 2.5 GB that day, 8.5 GB so far</title>" in svg
     assert "Cap 10.0 GB" in svg
     assert '<th scope="row">Mon Mar 2</th><td class="num">2.5 GB</td><td class="num">0.0 GB</td>' in html
+
+
+def test_the_customer_sees_the_same_usage_on_the_portals_service_page_and_no_one_elses():
+    login = make_portal_login(make_account("residential"))
+    service = make_live_service(login.account, make_capped_plan(10, "notify"))
+    DailyUsage.objects.create(service=service, day=dt.date(2026, 3, 2), input_octets=GB, output_octets=3 * GB)
+    customer = portal_client(login)
+
+    html = customer.get(reverse("portal:service", args=[service.pk])).content.decode()
+
+    assert "<strong>4.0 GB</strong> (3.0 GB down, 1.0 GB up) of 10.0 GB, <strong>40 %</strong> of the cap" in html
+    assert 'class="usage-chart"' in html
+    other = portal_client(make_portal_login(make_account("residential")))
+    assert other.get(reverse("portal:service", args=[service.pk])).status_code == 404
 
 
 def test_no_cap_and_no_usage_shows_no_section(staff):

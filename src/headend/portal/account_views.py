@@ -21,6 +21,7 @@ from headend.core import clock
 from headend.core.errors import DomainError
 from headend.core.forms import add_domain_error
 from headend.quoting.models import Quote
+from headend.usage import panels as usage_panels
 
 from . import auth, invites, logins, selectors
 from .models import PortalLogin
@@ -57,7 +58,9 @@ def service_view(request: HttpRequest, service_id: int) -> HttpResponse:
     customer = _customer(request)
     service = selectors.service_get_for(account=customer.account, service_id=service_id)
     page = selectors.service_page(service, may_order=customer.login.may_order)
-    return render(request, "portal/services/service_detail.html", {"page": page})
+    # This cycle's data usage, as staff see it: the chart, the cap and what the cap does.
+    usage = usage_panels.cycle_summary(service) or {}
+    return render(request, "portal/services/service_detail.html", {"page": page, **usage})
 
 
 # --- Orders -----------------------------------------------------------------------------------

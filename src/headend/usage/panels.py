@@ -18,6 +18,12 @@ from headend.usage.models import CapCycle
 def service_usage(request: HttpRequest, service: Service) -> dict[str, Any] | None:
     if not is_staff_member(request.user):
         return None
+    return cycle_summary(service)
+
+
+def cycle_summary(service: Service) -> dict[str, Any] | None:
+    """The cycle's usage of `service` as the template shows it (staff's service page, and the
+    customer's in the portal); None when there is nothing to show."""
     usage = selectors.service_cycle_usage(service=service)
     if usage.cap_octets is None and not usage.total_octets:
         return None  # unlimited and nothing counted: nothing to show
