@@ -93,7 +93,7 @@ def voice_lines(count: int) -> list[str]:
 
     turned_up = dt.datetime(2026, 2, 1, 15, tzinfo=dt.UTC)
     versions = []
-    for code, minutes in (("bench-voice-100", 100), ("bench-voice", None)):
+    for code, minutes in (("bench-rating-voice-100", 100), ("bench-rating-voice", None)):
         product = catalog.product_create(code=code, name=code, kind="voice", customer_type="any")
         define_missing(product)
         versions.append(
