@@ -441,8 +441,7 @@ def _record_done(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], now: d
     task_flow.finish_many(finished, at=now, by=None, also=["lease_until", "last_error"])
     changed = list({item.work_order.pk: item.work_order for item in finished}.values())
     _clear_flags_if_settled(changed)
-    for work_order in _one_per_order(changed):
-        forecast.reforecast(work_order, now)
+    forecast.reforecast_many(_one_per_order(changed), now)
 
 
 def _one_per_order(work_orders: Sequence[WorkOrder]) -> list[WorkOrder]:

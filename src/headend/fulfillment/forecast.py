@@ -20,6 +20,7 @@ one, that date is the commitment."""
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -80,12 +81,33 @@ def work_order_forecast(*, work_order: WorkOrder, at: dt.datetime, baseline: boo
 def _forecast(
     task_rows: models.QuerySet[Task], *, start: dt.datetime, at: dt.datetime, baseline: bool
 ) -> scheduling.Schedule:
+    tasks = _plan_tasks(task_rows)
+    dependencies = _dependencies(task_rows, {task.pk for task in tasks})
+    calendar = fulfillment_selectors.provider_calendar()
+    work_orders = _plan_work_orders({task.work_order_id for task in tasks})
+    waits = _base_turn_ups(work_orders, task_rows)
+    crews, technician_of = _crews(calendar) if any(_by_a_person(task) for task in tasks) else ([], {})
+    booked = _booked(crews, task_rows, at) if crews else []
+    planned = _plan(
+        tasks, dependencies, work_orders, waits, start=start, at=at, calendar=calendar, baseline=baseline,
+        crews=crews, technician_of=technician_of, booked=booked,
+    )  # fmt: skip
+    fields, wo_fields = _written(baseline)
+    # Only what moved is written: after a slip that is the slipped chain, not the whole order.
+    _write_columns(Task, planned.tasks, fields)
+    _write_columns(WorkOrder, planned.work_orders, wo_fields)
+    return planned.schedule
+
+
+def _plan_tasks(task_rows: models.QuerySet[Task]) -> list[Task]:
     # Only what the plan reads and writes: a large order's tasks carry JSON (checklists,
     # parameters, results) that costs more to load than the plan does to make.
-    tasks = list(
+    return list(
         task_rows.exclude(status=Task.Status.CANCELLED).only(*PLAN_FIELDS).order_by("work_order_id", "position")
     )
-    live = {task.pk for task in tasks}
+
+
+def _dependencies(task_rows: models.QuerySet[Task], live: set[int]) -> dict[int, list[scheduling.Dependency]]:
     dependencies: dict[int, list[scheduling.Dependency]] = {}
     for task_id, predecessor_id, lag_minutes in (
         TaskDependency.objects.filter(task__in=task_rows.values("pk"))
@@ -94,14 +116,52 @@ def _forecast(
     ):
         if predecessor_id in live:
             dependencies.setdefault(task_id, []).append(scheduling.Dependency(str(predecessor_id), lag_minutes))
-    calendar = fulfillment_selectors.provider_calendar()
-    work_orders = list(
-        WorkOrder.objects.filter(pk__in={task.work_order_id for task in tasks})
+    return dependencies
+
+
+def _plan_work_orders(ids: set[int]) -> list[WorkOrder]:
+    return list(
+        WorkOrder.objects.filter(pk__in=ids)
         .only("pk", "action", "service_id", "forecast_finish", "planned_finish", "committed_finish")
-        .annotate(base_service_id=models.F("service__base_service_id"))
+        .annotate(base_service_id=models.F("service__base_service_id"), order_id=models.F("order_line__order_id"))
     )
-    waits = _base_turn_ups(work_orders, task_rows)
-    crews, technician_of = _crews(calendar) if any(_by_a_person(task) for task in tasks) else ([], {})
+
+
+def _written(baseline: bool) -> tuple[list[str], list[str]]:
+    """The task columns and the work-order columns a plan writes."""
+    fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical", "forecast_technician_id"]
+    wo_fields = ["forecast_finish"]
+    if baseline:
+        fields += ["planned_start", "planned_finish"]
+        wo_fields += ["planned_finish", "committed_finish"]
+    return fields, wo_fields
+
+
+@dataclass
+class _Planned:
+    """A plan made and set on the rows it covers: the tasks and work orders whose columns moved."""
+
+    schedule: scheduling.Schedule
+    tasks: list[Task]
+    work_orders: list[WorkOrder]
+
+
+def _plan(
+    tasks: Sequence[Task],
+    dependencies: dict[int, list[scheduling.Dependency]],
+    work_orders: Sequence[WorkOrder],
+    waits: dict[int, dt.datetime],
+    *,
+    start: dt.datetime,
+    at: dt.datetime,
+    calendar: scheduling.BusinessCalendar,
+    baseline: bool,
+    crews: list[scheduling.Crew],
+    technician_of: dict[int, str],
+    booked: list[scheduling.Booking],
+) -> _Planned:
+    """Plan these tasks (one order's, or one work order's) and set the forecast on them and on
+    their work orders; no statement."""
     nodes = []
     for task in tasks:
         predecessors = tuple(dependencies.get(task.pk, ()))
@@ -125,11 +185,8 @@ def _forecast(
                 blocked=task.status == Task.Status.BLOCKED,
             )
         )
-    booked = _booked(crews, task_rows, at) if crews else []
     plan = scheduling.schedule(nodes, start=start, calendar=calendar, now=at, crews=crews, booked=booked)
-    fields = ["forecast_start", "forecast_finish", "slack_minutes", "critical", "forecast_technician_id"]
-    if baseline:
-        fields += ["planned_start", "planned_finish"]
+    fields, wo_fields = _written(baseline)
     changed = []
     for task in tasks:
         planned = plan[str(task.pk)]
@@ -141,12 +198,9 @@ def _forecast(
             task.planned_start, task.planned_finish = planned.start, planned.finish
         if tuple(getattr(task, field) for field in fields) != before:
             changed.append(task)
-    # Only what moved is written: after a slip that is the slipped chain, not the whole order.
-    _write_columns(Task, changed, fields)
     by_work_order: dict[int, list[str]] = {}
     for task in tasks:
         by_work_order.setdefault(task.work_order_id, []).append(str(task.pk))
-    wo_fields = ["forecast_finish", *(["planned_finish", "committed_finish"] if baseline else [])]
     target = delivery_target(start, calendar)
     moved = []
     for work_order in work_orders:
@@ -158,8 +212,7 @@ def _forecast(
             work_order.committed_finish = work_order.committed_finish or max(finish, target)
         if tuple(getattr(work_order, field) for field in wo_fields) != before:
             moved.append(work_order)
-    _write_columns(WorkOrder, moved, wo_fields)
-    return plan
+    return _Planned(plan, changed, moved)
 
 
 def delivery_target(start: dt.datetime, calendar: scheduling.BusinessCalendar) -> dt.datetime:
@@ -223,9 +276,15 @@ def _booked(
     return booked
 
 
-def _base_turn_ups(work_orders: Sequence[WorkOrder], task_rows: models.QuerySet[Task]) -> dict[int, dt.datetime]:
+def _base_turn_ups(
+    work_orders: Sequence[WorkOrder], task_rows: models.QuerySet[Task], *, own_order: bool = False
+) -> dict[int, dt.datetime]:
     """For each add-on's installation whose base service is still being installed by another
-    open order: when that base's turn-up is forecast to finish (its first tasks wait for it)."""
+    open order: when that base's turn-up is forecast to finish (its first tasks wait for it).
+
+    The plan's own tasks (`task_rows`) are not another order's; with `own_order` (several orders
+    planned together, `work_orders` annotated with their `order_id`), neither are the tasks of
+    the add-on's own order."""
     base_of = {
         work_order.pk: work_order.base_service_id  # type: ignore[attr-defined]
         for work_order in work_orders
@@ -233,23 +292,32 @@ def _base_turn_ups(work_orders: Sequence[WorkOrder], task_rows: models.QuerySet[
     }
     if not base_of:
         return {}
-    turn_ups = (
-        Task.objects.filter(
-            turns_up=True,
-            status__in=Task.OPEN,
-            forecast_finish__isnull=False,
-            work_order__service_id__in=set(base_of.values()),
-            work_order__action=WorkAction.ADD,
-            work_order__status__in=WORK_ORDER_OPEN,
-        )
-        .exclude(pk__in=task_rows.values("pk"))
-        .values_list("work_order__service_id", "forecast_finish")
+    turn_ups = Task.objects.filter(
+        turns_up=True,
+        status__in=Task.OPEN,
+        forecast_finish__isnull=False,
+        work_order__service_id__in=set(base_of.values()),
+        work_order__action=WorkAction.ADD,
+        work_order__status__in=WORK_ORDER_OPEN,
     )
-    finish_of: dict[int, dt.datetime] = {}
-    for service_id, finish in turn_ups:
+    if not own_order:
+        turn_ups = turn_ups.exclude(pk__in=task_rows.values("pk"))
+    order_of = {work_order.pk: getattr(work_order, "order_id", None) for work_order in work_orders}
+    finish_of: dict[tuple[int, Any], dt.datetime] = {}
+    rows = turn_ups.values_list("work_order__service_id", "forecast_finish", "work_order__order_line__order_id")
+    for service_id, finish, order_id in rows:
         if finish is not None and service_id is not None:
-            finish_of[service_id] = max(finish, finish_of.get(service_id, finish))
-    return {pk: finish_of[base] for pk, base in base_of.items() if base in finish_of}
+            finish_of[(service_id, order_id)] = max(finish, finish_of.get((service_id, order_id), finish))
+    waits = {}
+    for pk, base in base_of.items():
+        finishes = [
+            finish
+            for (service_id, order_id), finish in finish_of.items()
+            if service_id == base and not (own_order and order_id is not None and order_id == order_of[pk])
+        ]
+        if finishes:
+            waits[pk] = max(finishes)
+    return waits
 
 
 def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
@@ -280,6 +348,55 @@ def reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
         work_order_forecast(work_order=work_order, at=at)
     else:
         order_forecast(order=work_order.order_line.order, at=at)
+
+
+def reforecast_many(work_orders: Sequence[WorkOrder], at: dt.datetime) -> None:
+    """`reforecast` for each order (or work order outside an order) of `work_orders`, as a
+    worker's batch of code tasks leaves them: the orders whose open work needs nobody (code
+    tasks, milestones) are planned together, each on its own, in a few statements whatever
+    their number; an order with a person's work is planned alone, around the technicians' other
+    work (`order_forecast`), as is a work order outside an order."""
+    alone = [work_order for work_order in work_orders if work_order.order_line is None]
+    orders = {work_order.order_line.order_id for work_order in work_orders if work_order.order_line is not None}
+    for work_order in alone:
+        work_order_forecast(work_order=work_order, at=at)
+    if not orders:
+        return
+    task_rows = Task.objects.filter(work_order__order_line__order_id__in=orders)
+    tasks = _plan_tasks(task_rows)
+    work_orders_now = _plan_work_orders({task.work_order_id for task in tasks})
+    order_of = {work_order.pk: work_order.order_id for work_order in work_orders_now}  # type: ignore[attr-defined]
+    by_a_person = {order_of[task.work_order_id] for task in tasks if _by_a_person(task)}
+    for order in Order.objects.filter(pk__in=by_a_person).order_by("pk"):
+        order_forecast(order=order, at=at)
+    together = orders - by_a_person
+    if not together:
+        return
+    started = dict(Order.objects.filter(pk__in=together).values_list("pk", "created_at"))
+    dependencies = _dependencies(task_rows, {task.pk for task in tasks})
+    calendar = fulfillment_selectors.provider_calendar()
+    waits = _base_turn_ups(work_orders_now, task_rows, own_order=True)
+    tasks_of: dict[int, list[Task]] = {}
+    for task in tasks:
+        tasks_of.setdefault(order_of[task.work_order_id], []).append(task)
+    work_orders_of: dict[int, list[WorkOrder]] = {}
+    for work_order in work_orders_now:
+        work_orders_of.setdefault(order_of[work_order.pk], []).append(work_order)
+    changed: list[Task] = []
+    moved: list[WorkOrder] = []
+    go_lives: dict[int, dt.datetime | None] = {}
+    for order_id in sorted(together):
+        planned = _plan(
+            tasks_of.get(order_id, []), dependencies, work_orders_of.get(order_id, []), waits,
+            start=started[order_id], at=at, calendar=calendar, baseline=False, crews=[], technician_of={}, booked=[],
+        )  # fmt: skip
+        changed += planned.tasks
+        moved += planned.work_orders
+        go_lives[order_id] = planned.schedule.finish if planned.schedule.tasks else None
+    fields, wo_fields = _written(False)
+    _write_columns(Task, changed, fields)
+    _write_columns(WorkOrder, moved, wo_fields)
+    orders_services.orders_set_forecast_many(go_lives=go_lives)
 
 
 def reforecast_blocked(*, at: dt.datetime, should_stop: Callable[[], bool] = lambda: False) -> int:

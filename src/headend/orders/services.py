@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Prefetch
 
 from headend.catalog import selectors as catalog_selectors
@@ -259,6 +259,26 @@ def order_set_forecast(*, order_id: int, go_live: dt.datetime | None, baseline: 
             subject=order,
             data={"from": previous.isoformat(), "to": go_live.isoformat()},
         )
+
+
+def orders_set_forecast_many(*, go_lives: Mapping[int, dt.datetime | None]) -> None:
+    """`order_set_forecast` for many orders (a worker's batch planned again), without a
+    baseline: the orders whose forecast moved are written in one statement with their history,
+    their `order.forecast_changed` events in one insert; the others are left as they are."""
+    moved: list[Order] = []
+    changed: list[models.Model] = []
+    data: list[dict[str, Any]] = []
+    for order in Order.objects.filter(pk__in=list(go_lives)).order_by("pk"):
+        previous, go_live = order.forecast_go_live, go_lives[order.pk]
+        if go_live == previous:
+            continue
+        order.forecast_go_live = go_live
+        moved.append(order)
+        if previous is not None and go_live is not None:
+            changed.append(order)
+            data.append({"from": previous.isoformat(), "to": go_live.isoformat()})
+    bulk.update_columns(Order, moved, ["forecast_go_live"], history=True)
+    events.emit_many("order.forecast_changed", subjects=changed, data=data)
 
 
 @transaction.atomic
