@@ -7,6 +7,7 @@ from beancount import loader
 
 from headend.billing import ledger
 from headend.billing.models import BillingAccount, Invoice, JournalEntry, TaxRate
+from headend.commissions.models import Earning
 from headend.core import clock
 from headend.crm.hooks import Standing, standing_of
 from headend.crm.models import Account
@@ -253,3 +254,10 @@ def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_p
     assert partner.sales_name.startswith("Partner Fiber 100 (wholesale)")
     assert (offered.eligible, offered.code, offered.reach) == (True, "wholesale", "off_net")
     assert [v.product.code for v in catalog_selectors.wholesale_versions(on=today, customer_type="residential")] == []
+
+
+def test_the_demo_pays_its_seller_commission_on_the_orders_it_books(radius_tables):
+    demo.load()
+
+    kinds = set(Earning.objects.filter(rep__username="sales").values_list("kind", flat=True))
+    assert kinds == {"booking", "turn_up"}

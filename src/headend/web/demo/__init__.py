@@ -14,7 +14,18 @@ from django.db import transaction
 from headend.core import events
 from headend.crm.models import Account
 from headend.provisioning import radius
-from headend.web.demo import billing, catalog, customers, network, payments, portal, staff, support, topology
+from headend.web.demo import (
+    billing,
+    catalog,
+    commissions,
+    customers,
+    network,
+    payments,
+    portal,
+    staff,
+    support,
+    topology,
+)
 from headend.web.demo.customers import BUSINESSES
 from headend.web.demo.staff import DEMO_PASSWORD, USERS, ensure_users
 from headend.web.demo.tasks import RADIUS_RESTORE, RADIUS_SPEED_CHANGE, RADIUS_SUSPEND, ZERO_TOUCH_INSTALL
@@ -47,6 +58,7 @@ def load(*, stdout=None) -> bool:
         billing.products(versions)
         billing.tax_table(users["billing"])
         billing.history(users, versions)
+        commissions.plans_in_force(users)  # before the orders, which earn under them
         customers.accounts_and_orders(users, versions)
         billing.accounts(users)
         payments.collections(users)
