@@ -207,6 +207,7 @@ def allocations_allocate(*, requests: Sequence[AllocationRequest]) -> list[IPAll
         groups.setdefault(request.pools_key, []).append(index)
     at = clock.now()
     alone: list[int] = []
+    chosen: list[tuple[list[int], list[IPPool]]] = []
     for indexes in groups.values():
         first = requests[indexes[0]]
         try:
@@ -221,6 +222,13 @@ def allocations_allocate(*, requests: Sequence[AllocationRequest]) -> list[IPAll
             for index in indexes:
                 outcomes[index] = exc
             continue
+        chosen.append((indexes, pools))
+    # Another worker's batch allocating from the same pool waits here until this one commits,
+    # then finds the units it took held: without the lock both would pick the same lowest free
+    # units, and the loser would wait for the winner's insert, fail and allocate each alone.
+    # Locked in one statement in id order, so two batches never wait for each other in a circle.
+    list(IPPool.objects.select_for_update().filter(pk__in={pools[0].pk for _, pools in chosen}).order_by("pk"))
+    for indexes, pools in chosen:
         held: dict[int, IPAllocation] = {}
         for allocation in IPAllocation.objects.filter(
             service__in=[requests[index].service.pk for index in indexes], pool__in=pools, state=ASSIGNED
