@@ -30,14 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import goal, size
+from bench import goal, radius_db, size
 from bench.profile import profiled
 from bench.setup_django import setup
 from bench.templates import define_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSCRIBERS = size(1000)  # a tenth in a small run (CI)
-RADIUS_URL = os.environ.get("HEADEND_BENCH_RADIUS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 RADIUS_DB = "headend_bench_radius"
 PARALLEL = 64  # Access-Requests radclient keeps in flight
 WORKERS = 2  # worker processes, as many as the goal's cores
@@ -52,37 +51,6 @@ TASKS = [  # the template's code tasks, in order; the last turns the service up
 # The workers read the outbox's relay from the worker loop, as scripts/run runs them: no relay
 # task is queued per commit (set before Django reads its settings).
 os.environ["HEADEND_RELAY_ON_COMMIT"] = "0"
-
-
-def _radius_database() -> dict:
-    """Point the "radius" alias at a fresh PostgreSQL database holding the package's schema."""
-    import dj_database_url
-    import psycopg
-    from django.db import connections
-    from tests.provisioning.freeradius import schema_sql
-
-    base = RADIUS_URL.rstrip("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{RADIUS_DB}"')
-        conn.execute(f'CREATE DATABASE "{RADIUS_DB}"')
-    with psycopg.connect(f"{base}/{RADIUS_DB}", autocommit=True) as conn:
-        conn.execute(schema_sql())
-    connections["radius"].close()
-    configured = connections.configure_settings(
-        {"default": connections.settings["default"], "radius": dj_database_url.parse(f"{base}/{RADIUS_DB}")}
-    )
-    connections.settings["radius"] = configured["radius"]
-    del connections["radius"]
-    return configured["radius"]
-
-
-def _drop_radius_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections["radius"].close()
-    with psycopg.connect(f"{RADIUS_URL.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{RADIUS_DB}"')
 
 
 def _radclient(server, packets: str, command: str) -> tuple[float, str]:
@@ -144,7 +112,7 @@ def _start_workers(log_dir: Path) -> list[subprocess.Popen]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "headend.settings",
         "DATABASE_URL": _database_url(),
-        "HEADEND_RADIUS_DATABASE_URL": f"{RADIUS_URL.rstrip('/')}/{RADIUS_DB}",
+        "HEADEND_RADIUS_DATABASE_URL": radius_db.url(RADIUS_DB),
         "HEADEND_RELAY_ON_COMMIT": "0",
         "HEADEND_LOG_LEVEL": "WARNING",
     }
@@ -189,7 +157,7 @@ def main() -> None:
     from headend.orders.models import Order, OrderLine
     from headend.provisioning.models import Subscriber
 
-    radius_settings = _radius_database()
+    radius_settings = radius_db.create(RADIUS_DB)
     staff = get_user_model().objects.create_user("bench-launch", password=None)
     ipam.pool_create(name=POOL, prefix="100.64.0.0/16", allocation_length=32, created_by=staff)
     product = catalog.product_create(code="bench-home", name="Bench Home", kind="internet", customer_type="any")
@@ -366,7 +334,7 @@ def main() -> None:
         lost = _summary_count(summaries[-1], "Lost")
     finally:
         server.cleanup()
-        _drop_radius_database()
+        radius_db.drop(RADIUS_DB)
 
     through = results[workers_label]
     rate = SUBSCRIBERS / through

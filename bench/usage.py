@@ -13,18 +13,16 @@ Headend's database is DATABASE_URL's (its *_bench sibling), SQLite if unset."""
 
 import datetime as dt
 import io
-import os
 import time
 from zoneinfo import ZoneInfo
 
-from bench import goal, size
+from bench import goal, radius_db, size
 from bench.profile import profiled
 from bench.setup_django import setup
 from bench.templates import define_missing
 
 ROWS = size(1_000_000)
 SUBSCRIBERS = size(10_000)
-RADIUS_URL = os.environ.get("HEADEND_BENCH_RADIUS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 RADIUS_DB = "headend_bench_usage_radius"
 GOAL = 20_000  # rows a second
 COPY_KEY = f"baseline: COPY of the {ROWS:,} radacct rows"
@@ -35,37 +33,6 @@ COLUMNS = (
     "acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctstoptime, "
     "acctsessiontime, acctinputoctets, acctoutputoctets"
 )
-
-
-def _radius_database() -> str:
-    """A fresh PostgreSQL database with the package's schema, as the "radius" alias; its URL."""
-    import dj_database_url
-    import psycopg
-    from django.db import connections
-    from tests.provisioning.freeradius import schema_sql
-
-    base = RADIUS_URL.rstrip("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{RADIUS_DB}"')
-        conn.execute(f'CREATE DATABASE "{RADIUS_DB}"')
-    with psycopg.connect(f"{base}/{RADIUS_DB}", autocommit=True) as conn:
-        conn.execute(schema_sql())
-    connections["radius"].close()
-    configured = connections.configure_settings(
-        {"default": connections.settings["default"], "radius": dj_database_url.parse(f"{base}/{RADIUS_DB}")}
-    )
-    connections.settings["radius"] = configured["radius"]
-    del connections["radius"]
-    return f"{base}/{RADIUS_DB}"
-
-
-def _drop_radius_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections["radius"].close()
-    with psycopg.connect(f"{RADIUS_URL.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{RADIUS_DB}"')
 
 
 def _session(n: int) -> tuple[str, ...]:
@@ -139,7 +106,8 @@ def main() -> None:
     from headend.usage.ingest import radacct_ingest
     from headend.usage.models import CapCycle, DailyUsage
 
-    url = _radius_database()
+    radius_db.create(RADIUS_DB)
+    url = radius_db.url(RADIUS_DB)
     at = dt.datetime(2026, 3, 31, 16, 0, tzinfo=dt.UTC)
     try:
         with clock.frozen(at):
@@ -225,7 +193,7 @@ def main() -> None:
             days = DailyUsage.objects.count()
             capped = CapCycle.objects.count()
     finally:
-        _drop_radius_database()
+        radius_db.drop(RADIUS_DB)
 
     seconds = results[ingest_key]
     rate = ROWS / seconds
