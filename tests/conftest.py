@@ -61,6 +61,26 @@ def outbox_names(*, subject=None, name_prefix: str = "") -> list[str]:
     return list(events_qs.values_list("name", flat=True))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """pytest-django's set-up, except that the default database is a copy of a template migrated
+    once for the whole run, not migrated again by every worker, and the RADIUS one is created
+    empty (tests/template_db.py)."""
+    from django.db import connections
+    from django.test.utils import teardown_databases
+
+    from tests import template_db
+
+    with django_db_blocker.unblock():
+        created = [(*template_db.create("default"), True)]
+        for alias in connections:
+            if alias != "default":
+                created.append((*template_db.create_empty(alias), True))
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(created, verbosity=0)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def required_database(django_db_setup, django_db_blocker):
     """In CI, HEADEND_REQUIRE_DB names the database the run must be on: never a silent fallback."""

@@ -1,0 +1,141 @@
+"""Each test process's database copied from one migrated template instead of migrated again.
+
+Migrating Headend's schema takes a test process a minute or two (more with three processes on
+two cores), and every xdist worker used to do it. Now the first process to need it migrates a
+template once, under a file lock, and every process copies it: PostgreSQL's `CREATE DATABASE ...
+TEMPLATE` (a file copy in the server), SQLite's online backup into the process's in-memory
+database. The template is named by a fingerprint of the project's source and of every migration
+(src/headend/**/*.py: the post-migrate handlers that seed role groups and terms live there too),
+so any change makes a new one; a template of another fingerprint is dropped when a new one is
+built. What a copy holds is exactly what migrating gave: the schema, the data migrations' rows
+and the post-migrate signal's.
+
+Only the default database is templated. The RADIUS alias holds only FreeRADIUS's own tables
+(tests/radius_fixtures.py makes them) and no migration applies to it (its router): it is created
+empty, without the migrate that would still walk the whole migration graph for nothing."""
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "headend"
+FOLDER = Path(tempfile.gettempdir())
+
+
+def fingerprint() -> str:
+    """What the template's contents depend on: our source and the migrations of every app."""
+    from django.db.migrations.loader import MigrationLoader
+
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.rglob("*.py")):
+        digest.update(str(path.relative_to(SOURCE)).encode())
+        digest.update(path.read_bytes())
+    for app, name in sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations):
+        digest.update(f"{app}.{name}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """One process at a time (of this run and of any other on this machine) for `name`."""
+    path = FOLDER / f"headend-test-template-{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _point(connection: Any, name: str) -> None:
+    """Use database `name` from now on (as Django's create_test_db does)."""
+    connection.close()
+    settings.DATABASES[connection.alias]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+
+
+def _migrate(connection: Any) -> None:
+    call_command("migrate", database=connection.alias, run_syncdb=True, verbosity=0, interactive=False)
+    call_command("createcachetable", database=connection.alias, verbosity=0)
+
+
+def _postgresql(connection: Any, test_name: str) -> None:
+    quote = connection.ops.quote_name
+    base = str(connection.settings_dict["NAME"])
+    prefix = f"test_{base}_template_"[:50]
+    template = f"{prefix}{fingerprint()}"
+    with _locked(f"postgresql:{connection.settings_dict.get('HOST')}:{connection.settings_dict.get('PORT')}:{prefix}"):
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
+            found = {row[0] for row in cursor.fetchall()}
+            for stale in found - {template}:  # another fingerprint's, or a build that died
+                cursor.execute(f"DROP DATABASE IF EXISTS {quote(stale)} WITH (FORCE)")
+        if template not in found:
+            building = f"{template}_build"
+            with connection.creation._nodb_cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {quote(building)}")
+            original = connection.settings_dict["NAME"]
+            _point(connection, building)
+            _migrate(connection)
+            _point(connection, original)
+            with connection.creation._nodb_cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
+    _point(connection, test_name)
+
+
+def _sqlite(connection: Any, test_name: str) -> None:
+    template = FOLDER / f"headend-test-template-{fingerprint()}.sqlite3"
+    with _locked(f"sqlite:{template}"):
+        if not template.exists():
+            for stale in FOLDER.glob("headend-test-template-*.sqlite3"):
+                stale.unlink(missing_ok=True)
+            building = template.with_suffix(f".{os.getpid()}.build")
+            building.unlink(missing_ok=True)
+            original = connection.settings_dict["NAME"]
+            _point(connection, str(building))
+            _migrate(connection)
+            _point(connection, original)
+            building.replace(template)
+    if not connection.creation.is_in_memory_db(test_name):
+        Path(test_name).unlink(missing_ok=True)
+    _point(connection, test_name)
+    connection.ensure_connection()  # an in-memory database lives as long as this connection
+    with sqlite3.connect(template) as source:
+        source.backup(connection.connection)
+
+
+def create(alias: str = "default") -> tuple[Any, str]:
+    """The test database of `alias` as a copy of the template; (connection, name before)."""
+    connection = connections[alias]
+    old_name = connection.settings_dict["NAME"]
+    test_name = connection.creation._get_test_db_name()
+    if connection.vendor == "postgresql":
+        _postgresql(connection, test_name)
+    elif connection.vendor == "sqlite":
+        _sqlite(connection, test_name)
+    else:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return connection, old_name
+
+
+def create_empty(alias: str) -> tuple[Any, str]:
+    """The test database of `alias`, created empty (no migrate); (connection, name before)."""
+    connection = connections[alias]
+    old_name = connection.settings_dict["NAME"]
+    test_name = connection.creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    _point(connection, test_name)
+    return connection, old_name
