@@ -17,7 +17,6 @@ LONG_FIRST = (
     "tests/e2e/test_default_install.py",
     "tests/api/test_schemathesis.py",
     "tests/billing/test_bill_run_kill.py",
-    "tests/billing/test_opening_balances.py",
     "tests/network/test_streaming.py",
 )
 

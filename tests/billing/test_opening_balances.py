@@ -1,51 +1,82 @@
 """The hand-recorded payment standing (crm's old `days_past_due` and `overdue_balance_amount`)
 becomes an opening-balance invoice that standing is read from (billing 0003), so approvals fire
-on facts after the upgrade as they did before it."""
+on facts after the upgrade as they did before it.
+
+The migration runs as an upgrade runs it, in a database of its own beside the test database:
+migrated forward to just before it, the old fields filled, then forward through it and through
+crm 0004 that drops them. (Taking the test database itself back to that point and forward again
+took two minutes of every run.)"""
 
 import datetime as dt
-import importlib
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from headend.billing.models import Invoice, JournalLine
-from headend.billing.standing import payment_standing
-
-pytestmark = pytest.mark.django_db(transaction=True)
-BEFORE = ("crm", "0003_account_days_past_due_account_overdue_balance_amount_and_more")
+BEFORE = [("crm", "0003_account_days_past_due_account_overdue_balance_amount_and_more"), ("billing", "0002_payments")]
+AFTER = [("billing", "0003_opening_balances"), ("crm", "0004_standing_from_billing")]
+SCRATCH = "opening_balances_scratch"
 
 
-def test_a_recorded_overdue_balance_becomes_an_opening_invoice_due_that_many_days_ago():
-    executor = MigrationExecutor(connection)
-    executor.migrate([BEFORE])  # the two fields are back, as before the upgrade
+@pytest.fixture
+def scratch(tmp_path, django_db_setup, django_db_blocker) -> Iterator[MigrationExecutor]:
+    """An empty database of the test database's kind under its own alias (a file for SQLite, a
+    database of its own on PostgreSQL), dropped afterwards; its migration executor. The test
+    database is not touched (the test has no django_db mark: nothing to roll back there)."""
+    with django_db_blocker.unblock():
+        yield from _scratch(tmp_path)
+
+
+def _scratch(tmp_path) -> Iterator[MigrationExecutor]:
+    default = connections["default"]
+    settings = {**default.settings_dict, "TEST": {**default.settings_dict["TEST"]}}
+    postgresql = default.vendor == "postgresql"
+    name = f"{default.settings_dict['NAME']}_{SCRATCH}"[:63] if postgresql else str(tmp_path / "scratch.sqlite3")
+    if postgresql:
+        with default.creation._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connections.settings[SCRATCH] = {**settings, "NAME": name}
     try:
-        old = executor.loader.project_state([BEFORE, ("billing", "0002_payments")]).apps
-        Account = old.get_model("crm", "Account")
-        now = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
-        late = Account.objects.create(
-            kind="business", name="Marine", days_past_due=60, overdue_balance_amount=Decimal("1240.00"), created_at=now
-        )
-        Account.objects.create(kind="residential", name="On time", created_at=now)
-        migration = importlib.import_module("headend.billing.migrations.0003_opening_balances")
-        migration.carry_over(old, None)
+        yield MigrationExecutor(connections[SCRATCH])
     finally:
-        # Every app forward again (going back to crm 0003 also took back what depends on 0004).
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-    invoice = Invoice.objects.get()
+        connections[SCRATCH].close()
+        del connections[SCRATCH]
+        del connections.settings[SCRATCH]
+        if postgresql:
+            with default.creation._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_recorded_overdue_balance_becomes_an_opening_invoice_due_that_many_days_ago(scratch):
+    scratch.migrate(BEFORE)
+    old = scratch.loader.project_state(BEFORE).apps
+    Account = old.get_model("crm", "Account")
+    now = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
+    late = Account.objects.using(SCRATCH).create(
+        kind="business", name="Marine", days_past_due=60, overdue_balance_amount=Decimal("1240.00"), created_at=now
+    )
+    Account.objects.using(SCRATCH).create(kind="residential", name="On time", created_at=now)
+
+    scratch.loader.build_graph()  # what is applied now
+    scratch.migrate(AFTER)
+
+    new = scratch.loader.project_state(AFTER).apps
+    assert not hasattr(new.get_model("crm", "Account")(), "overdue_balance_amount")  # crm 0004 dropped it
+    invoice = new.get_model("billing", "Invoice").objects.using(SCRATCH).get()
     assert (invoice.billing_account.account_id, invoice.total_amount, invoice.amount_due, invoice.status) == (
         late.pk,
         Decimal("1240.00"),
         Decimal("1240.00"),
         "sent",
     )
-    today = invoice.created_at.date()
-    standing = payment_standing(account_ids=[late.pk], today=today)[late.pk]
-    assert (standing.days_past_due, standing.overdue_amount) == (60, Decimal("1240.00"))
-    entries = sorted((line.account, line.debit, line.credit) for line in JournalLine.objects.all())
+    # What standing is read from: an unpaid invoice due 60 days before the upgrade's day.
+    assert timezone.localdate(invoice.created_at) - invoice.due_date == dt.timedelta(days=60)
+    JournalLine = new.get_model("billing", "JournalLine")
+    entries = sorted((line.account, line.debit, line.credit) for line in JournalLine.objects.using(SCRATCH).all())
     assert entries == [
         ("Assets:AccountsReceivable", Decimal("1240.00"), Decimal("0.00")),
         ("Equity:OpeningBalances", Decimal("0.00"), Decimal("1240.00")),

@@ -22,14 +22,18 @@ def carry_over(apps, schema_editor):
     Sequence = apps.get_model("billing", "Sequence")
     JournalEntry = apps.get_model("billing", "JournalEntry")
     JournalLine = apps.get_model("billing", "JournalLine")
+    db = schema_editor.connection.alias  # the database being migrated, whichever it is
     now = timezone.now()
     today = timezone.localdate(now)
-    for account in Account.objects.filter(overdue_balance_amount__gt=0).order_by("pk"):
+    for account in Account.objects.using(db).filter(overdue_balance_amount__gt=0).order_by("pk"):
         payer = (
-            BillingAccount.objects.filter(account=account, status="active").order_by("-is_default", "pk").first()
+            BillingAccount.objects.using(db)
+            .filter(account=account, status="active")
+            .order_by("-is_default", "pk")
+            .first()
         )
         if payer is None:
-            payer = BillingAccount.objects.create(
+            payer = BillingAccount.objects.using(db).create(
                 account=account,
                 name=account.name,
                 is_default=True,
@@ -38,12 +42,12 @@ def carry_over(apps, schema_editor):
             )
         payer = payer.parent or payer
         due = today - dt.timedelta(days=account.days_past_due or 1)
-        sequence, _ = Sequence.objects.get_or_create(kind="invoice", defaults={"prefix": "INV-"})
+        sequence, _ = Sequence.objects.using(db).get_or_create(kind="invoice", defaults={"prefix": "INV-"})
         number = f"{sequence.prefix}{sequence.next_value:07d}"
         sequence.next_value += 1
         sequence.save(update_fields=["next_value"])
         amount = Decimal(account.overdue_balance_amount)
-        invoice = Invoice.objects.create(
+        invoice = Invoice.objects.using(db).create(
             kind="invoice",
             status="sent",
             billing_account=payer,
@@ -60,7 +64,7 @@ def carry_over(apps, schema_editor):
             finalised_at=now,
             sent_at=now,
         )
-        InvoiceLine.objects.create(
+        InvoiceLine.objects.using(db).create(
             invoice=invoice,
             position=1,
             kind="one_time",
@@ -70,7 +74,7 @@ def carry_over(apps, schema_editor):
             recognised_amount=amount,
             revenue_account=OPENING,
         )
-        entry = JournalEntry.objects.create(
+        entry = JournalEntry.objects.using(db).create(
             date=due,
             kind="invoice",
             memo=f"Opening balance {number} {account.name}"[:300],
@@ -79,8 +83,8 @@ def carry_over(apps, schema_editor):
             source_key=f"invoice:{invoice.pk}",
             created_at=now,
         )
-        JournalLine.objects.create(entry=entry, account=RECEIVABLE, debit=amount, credit=Decimal(0))
-        JournalLine.objects.create(entry=entry, account=OPENING, debit=Decimal(0), credit=amount)
+        JournalLine.objects.using(db).create(entry=entry, account=RECEIVABLE, debit=amount, credit=Decimal(0))
+        JournalLine.objects.using(db).create(entry=entry, account=OPENING, debit=Decimal(0), credit=amount)
 
 
 class Migration(migrations.Migration):
