@@ -4,11 +4,11 @@ Migrating Headend's schema takes a test process a minute or two (more with three
 two cores), and every xdist worker used to do it. Now the first process to need it migrates a
 template once, under a file lock, and every process copies it: PostgreSQL's `CREATE DATABASE ...
 TEMPLATE` (a file copy in the server), SQLite's online backup into the process's in-memory
-database. The template is named by a fingerprint of the project's source and of every migration
-(src/headend/**/*.py: the post-migrate handlers that seed role groups and terms live there too),
-so any change makes a new one; a template of another fingerprint is dropped when a new one is
-built. What a copy holds is exactly what migrating gave: the schema, the data migrations' rows
-and the post-migrate signal's.
+database. The template is named by a fingerprint of the project's source (src/headend/**/*.py:
+the post-migrate handlers that seed role groups and terms live there too), of every migration
+and of the installed packages, so any change makes a new one; a template of another fingerprint
+is dropped when a new one is built. What a copy holds is exactly what migrating gave: the
+schema, the data migrations' rows and the post-migrate signal's.
 
 Only the default database is templated. The RADIUS alias holds only FreeRADIUS's own tables
 (tests/radius_fixtures.py makes them) and no migration applies to it (its router): it is created
@@ -21,6 +21,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,13 @@ FOLDER = Path(tempfile.gettempdir())
 
 
 def fingerprint() -> str:
-    """What the template's contents depend on: our source and the migrations of every app."""
+    """What the template's contents depend on: our source, the migrations of every app and the
+    installed packages' versions (a package's post-migrate handler can change what is seeded)."""
     from django.db.migrations.loader import MigrationLoader
 
     digest = hashlib.sha256()
+    for name, version in sorted((dist.metadata["Name"] or "", dist.version) for dist in metadata.distributions()):
+        digest.update(f"{name}=={version}\n".encode())
     for path in sorted(SOURCE.rglob("*.py")):
         digest.update(str(path.relative_to(SOURCE)).encode())
         digest.update(path.read_bytes())
