@@ -14,15 +14,14 @@ def create(name: str) -> dict:
     from django.db import connections
     from tests.provisioning.freeradius import schema_sql
 
-    base = RADIUS_URL.rstrip("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    with psycopg.connect(url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+    with psycopg.connect(url(name), autocommit=True) as conn:
         conn.execute(schema_sql())
     connections["radius"].close()
     configured = connections.configure_settings(
-        {"default": connections.settings["default"], "radius": dj_database_url.parse(f"{base}/{name}")}
+        {"default": connections.settings["default"], "radius": dj_database_url.parse(url(name))}
     )
     connections.settings["radius"] = configured["radius"]
     del connections["radius"]
@@ -30,6 +29,7 @@ def create(name: str) -> dict:
 
 
 def url(name: str) -> str:
+    """The URL of database `name` on the benchmark's PostgreSQL server."""
     return f"{RADIUS_URL.rstrip('/')}/{name}"
 
 
@@ -38,5 +38,5 @@ def drop(name: str) -> None:
     from django.db import connections
 
     connections["radius"].close()
-    with psycopg.connect(f"{RADIUS_URL.rstrip('/')}/postgres", autocommit=True) as conn:
+    with psycopg.connect(url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -20,7 +20,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,9 @@ def _postgresql(connection: Any, test_name: str) -> None:
 
 def _sqlite(connection: Any, test_name: str) -> None:
     template = FOLDER / f"headend-test-template-{fingerprint()}.sqlite3"
-    with _locked(f"sqlite:{template}"):
+    # One lock for every fingerprint's file: a run of other code deletes a stale template only
+    # when no process is between finding it and copying it.
+    with _locked(f"sqlite-templates:{FOLDER}"):
         if not template.exists():
             for stale in FOLDER.glob("headend-test-template-*.sqlite3"):
                 stale.unlink(missing_ok=True)
@@ -114,12 +116,13 @@ def _sqlite(connection: Any, test_name: str) -> None:
             _migrate(connection)
             _point(connection, original)
             building.replace(template)
-    if not connection.creation.is_in_memory_db(test_name):
-        Path(test_name).unlink(missing_ok=True)
-    _point(connection, test_name)
-    connection.ensure_connection()  # an in-memory database lives as long as this connection
-    with sqlite3.connect(template) as source:
-        source.backup(connection.connection)
+        if not connection.creation.is_in_memory_db(test_name):
+            Path(test_name).unlink(missing_ok=True)
+        _point(connection, test_name)
+        connection.ensure_connection()  # an in-memory database lives as long as this connection
+        # Read-only: a template that is not there is an error, never an empty database copied.
+        with closing(sqlite3.connect(f"file:{template}?mode=ro", uri=True)) as source:
+            source.backup(connection.connection)
 
 
 def create(alias: str = "default") -> tuple[Any, str]:
