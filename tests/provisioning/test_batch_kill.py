@@ -151,8 +151,15 @@ def radcheck_ids() -> list[int]:
 
 
 def waiting_for_lock(held: psycopg.Connection, kind: str) -> bool:
-    """Whether a backend waits for a lock of this kind (advisory; transactionid: a row's)."""
-    return bool(held.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s", [kind]).fetchone()[0])
+    """Whether a backend waits for a lock of this kind (advisory; transactionid: a row's) that
+    `held` holds: the server's other waits (another test's, in another database) do not count."""
+    return bool(
+        held.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s"
+            " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+            [kind],
+        ).fetchone()[0]
+    )
 
 
 def take_over_and_finish(workers: Workers, services: list[Service]) -> None:
