@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from whitenoise.compress import Compressor
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -267,6 +268,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Pages link only the hashed names ({% static %}), so collectstatic keeps only those; source
+# maps (10 MB of the API docs' bundles, fetched only by a browser's developer tools) are served
+# as they are instead of compressed twice at brotli's slowest setting.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_ROOT = VAR_DIR / "media"
 # The most bytes a person may upload, per kind of file (core/user_files.py).
 HEADEND_UPLOAD_MAX_BYTES = {

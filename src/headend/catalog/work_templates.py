@@ -211,36 +211,42 @@ def template_define(*, product: Product, action: str, name: str, tasks: list[Tas
     if not name or len(name) > 120:
         raise ValidationError("Give the template a name of 1 to 120 characters.", field="name", code="invalid_name")
     check_template_tasks(tasks)
-    template, _ = WorkOrderTemplate.objects.select_for_update().get_or_create(
+    template, created = WorkOrderTemplate.objects.select_for_update().get_or_create(
         product=product, action=action, defaults={"name": name}
     )
-    template.name = name
-    template.save()
-    template.tasks.all().delete()
+    if not created:
+        template.name = name
+        template.save()
+        template.tasks.all().delete()
     skills = {skill.code: skill for skill in Skill.objects.filter(code__in=[t.skill for t in tasks if t.skill])}
     # Without a task marked, the last one turns the service up.
     turn_up = next((t.name for t in tasks if t.turns_up), tasks[-1].name)
-    created = {}
-    for position, spec in enumerate(tasks, start=1):
-        created[spec.name.strip()] = TemplateTask.objects.create(
-            template=template,
-            position=position,
-            name=spec.name.strip(),
-            kind=spec.kind,
-            role=spec.role,
-            skill=skills.get(spec.skill),
-            planned_minutes=spec.planned_minutes,
-            code_action=spec.code_action,
-            code_params=spec.code_params,
-            turns_up=spec.name == turn_up,
-            needs_appointment=spec.needs_appointment,
-            undo=spec.undo.strip(),
-            checklist=[item.strip() for item in spec.checklist if item.strip()],
-            equipment=[item.strip() for item in spec.equipment if item.strip()],
-        )
+    rows = bulk_create_with_history(
+        [
+            TemplateTask(
+                template=template,
+                position=position,
+                name=spec.name.strip(),
+                kind=spec.kind,
+                role=spec.role,
+                skill=skills.get(spec.skill),
+                planned_minutes=spec.planned_minutes,
+                code_action=spec.code_action,
+                code_params=spec.code_params,
+                turns_up=spec.name == turn_up,
+                needs_appointment=spec.needs_appointment,
+                undo=spec.undo.strip(),
+                checklist=[item.strip() for item in spec.checklist if item.strip()],
+                equipment=[item.strip() for item in spec.equipment if item.strip()],
+            )
+            for position, spec in enumerate(tasks, start=1)
+        ],
+        TemplateTask,
+    )
+    created_tasks = {row.name: row for row in rows}
     bulk_create_with_history(
         [
-            TemplateDependency(task=created[spec.name.strip()], predecessor=created[name], lag_minutes=lag)
+            TemplateDependency(task=created_tasks[spec.name.strip()], predecessor=created_tasks[name], lag_minutes=lag)
             for spec in tasks
             for name, lag in spec.dependencies()
         ],

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -195,10 +196,23 @@ def _fetcher() -> Any:
     return URLFetcher(allowed_protocols={"data"})
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> Any:
+    """One font configuration per thread (Pango's font map is not shared between threads): a
+    fresh one per document looks every font up again, a sixth of a short quote's render."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not hasattr(_fonts, "config"):
+        _fonts.config = FontConfiguration()
+    return _fonts.config
+
+
 def render_pdf(html: str) -> Rendered:
     from weasyprint import HTML
 
-    document = HTML(string=html, url_fetcher=_fetcher()).render()
+    document = HTML(string=html, url_fetcher=_fetcher()).render(font_config=_font_config())
     pdf = document.write_pdf()
     assert pdf is not None
     return Rendered(pdf=pdf, pages=len(document.pages), sha256=sha256(pdf))

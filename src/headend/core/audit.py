@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 _acting_for: ContextVar[Any] = ContextVar("headend_acting_for", default=None)
@@ -44,6 +45,19 @@ def acting_for(user: Any) -> Iterator[None]:
         _acting_for.reset(token)
 
 
+class _History(HistoryDescriptor):
+    """`Model.history` with its manager class made once: simple-history's descriptor builds a new
+    one (`from_queryset`, which inspects every queryset method) on each access, and every saved
+    row reaches it to write its history row."""
+
+    def __init__(self, model: Any, manager: Any, queryset: Any) -> None:
+        super().__init__(model, manager=manager, queryset=queryset)
+        self.combined = manager.from_queryset(queryset)
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        return self.combined(self.model, instance)
+
+
 class AuditRecords(HistoricalRecords):
     """simple-history's records naming `history_user`, with two differences for audit:
 
@@ -54,6 +68,16 @@ class AuditRecords(HistoricalRecords):
     def __init__(self, **options: Any) -> None:
         options.setdefault("get_user", history_user)
         super().__init__(**options)
+
+    def finalize(self, sender: Any, **kwargs: Any) -> None:
+        super().finalize(sender, **kwargs)
+        descriptor = sender.__dict__.get(self.manager_name)
+        if type(descriptor) is HistoryDescriptor:
+            setattr(
+                sender,
+                self.manager_name,
+                _History(descriptor.model, descriptor.manager_class, descriptor.queryset_class),
+            )
 
     def post_save(self, instance: Any, created: bool, using: Any = None, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")

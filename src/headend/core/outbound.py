@@ -21,9 +21,11 @@ policy to each request it sends.
   decompression too; reading past it raises `TooLarge`, and `read_limited` cuts there instead.
 """
 
+import functools
 import ipaddress
 import re
 import socket
+import ssl
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -275,13 +277,21 @@ class _Bounded(httpx.SyncByteStream):
         self._stream.close()
 
 
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    """The certificate checks of every outgoing call, made once: reading the trusted
+    certificates again for each client costs more than most calls."""
+    return httpx.create_ssl_context()
+
+
 class PolicyTransport(httpx.BaseTransport):
     """Checks every request against the policy, connects to the checked address, and bounds
     the answer. Connections are not kept for reuse: the next request checks afresh."""
 
     def __init__(self, *, allow: Allowlist, limit: int, verify: Any = True):
         self.allow, self.limit = allow, limit
-        self._inner = httpx.HTTPTransport(verify=verify, limits=httpx.Limits(max_keepalive_connections=0))
+        context = _default_tls() if verify is True else verify
+        self._inner = httpx.HTTPTransport(verify=context, limits=httpx.Limits(max_keepalive_connections=0))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
