@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from tests import template_db
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv `make bench` runs in: its python and gunicorn
@@ -57,6 +58,9 @@ def prepare(env: dict[str, str], log: Path) -> None:
         return
     collect = manage(env, log, "collectstatic", "--noinput", "-v0")
     try:
+        # A test run's migrated template, if one was built for this code (setup_django's).
+        var_dir.mkdir(parents=True, exist_ok=True)
+        template_db.copy_sqlite_if_built(var_dir / "headend.sqlite3")
         for command in (["migrate", "--noinput"], ["load_demo"]):
             finished(manage(env, log, *command), log)
         finished(collect, log)

@@ -62,6 +62,10 @@ def _locked(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _sqlite_lock() -> Any:
+    return _locked(f"sqlite-templates:{FOLDER}")
+
+
 def _point(connection: Any, name: str) -> None:
     """Use database `name` from now on (as Django's create_test_db does)."""
     connection.close()
@@ -74,12 +78,23 @@ def _migrate(connection: Any) -> None:
     call_command("createcachetable", database=connection.alias, verbosity=0)
 
 
+def _postgresql_lock(connection: Any, prefix: str) -> Any:
+    return _locked(f"postgresql:{connection.settings_dict.get('HOST')}:{connection.settings_dict.get('PORT')}:{prefix}")
+
+
+def _postgresql_prefix(base: str) -> str:
+    return f"test_{base}_template_"[:50]
+
+
+def _sqlite_template() -> Path:
+    return FOLDER / f"headend-test-template-{fingerprint()}.sqlite3"
+
+
 def _postgresql(connection: Any, test_name: str) -> None:
     quote = connection.ops.quote_name
-    base = str(connection.settings_dict["NAME"])
-    prefix = f"test_{base}_template_"[:50]
+    prefix = _postgresql_prefix(str(connection.settings_dict["NAME"]))
     template = f"{prefix}{fingerprint()}"
-    with _locked(f"postgresql:{connection.settings_dict.get('HOST')}:{connection.settings_dict.get('PORT')}:{prefix}"):
+    with _postgresql_lock(connection, prefix):
         with connection.creation._nodb_cursor() as cursor:
             cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
             found = {row[0] for row in cursor.fetchall()}
@@ -102,10 +117,10 @@ def _postgresql(connection: Any, test_name: str) -> None:
 
 
 def _sqlite(connection: Any, test_name: str) -> None:
-    template = FOLDER / f"headend-test-template-{fingerprint()}.sqlite3"
+    template = _sqlite_template()
     # One lock for every fingerprint's file: a run of other code deletes a stale template only
     # when no process is between finding it and copying it.
-    with _locked(f"sqlite-templates:{FOLDER}"):
+    with _sqlite_lock():
         if not template.exists():
             for stale in FOLDER.glob("headend-test-template-*.sqlite3"):
                 stale.unlink(missing_ok=True)
@@ -146,3 +161,43 @@ def create_empty(alias: str) -> tuple[Any, str]:
     test_name = connection.creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     _point(connection, test_name)
     return connection, old_name
+
+
+def copy_if_built(connection: Any, *, base: str) -> bool:
+    """Create `connection`'s database (not there yet) as a copy of the template a test run on
+    this machine built for the same code, if there is one (the benchmarks' set-up after `make
+    test` in CI); False when there is none. `base` is the database name the test run was given
+    (its template is named after it on PostgreSQL)."""
+    if connection.vendor == "sqlite":
+        return copy_sqlite_if_built(Path(str(connection.settings_dict["NAME"])))
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        prefix = _postgresql_prefix(base)
+        template = f"{prefix}{fingerprint()}"
+        with _postgresql_lock(connection, prefix), connection.creation._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+            if cursor.fetchone() is None:
+                return False
+            cursor.execute(f"CREATE DATABASE {quote(connection.settings_dict['NAME'])} TEMPLATE {quote(template)}")
+        return True
+    return False
+
+
+def copy_sqlite_if_built(target: Path) -> bool:
+    """Write the SQLite template a test run on this machine built for the same code to the
+    database file `target` (not there yet), if there is one; False when there is none (or when
+    this process has not set Django up, so cannot name the code's template)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return False
+    with _sqlite_lock():
+        template = _sqlite_template()
+        if not template.exists():
+            return False
+        with (
+            closing(sqlite3.connect(f"file:{template}?mode=ro", uri=True)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+    return True
