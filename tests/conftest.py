@@ -66,7 +66,6 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
     once for the whole run, not migrated again by every worker, and the RADIUS one is created
     empty (tests/template_db.py)."""
     from django.db import connections
-    from django.test.utils import teardown_databases
 
     from tests import template_db
 
@@ -77,7 +76,7 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
                 created.append((*template_db.create_empty(alias), True))
     yield
     with django_db_blocker.unblock():
-        teardown_databases(created, verbosity=0)
+        template_db.destroy(created)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -201,3 +201,22 @@ def copy_sqlite_if_built(target: Path) -> bool:
         ):
             source.backup(copy)
     return True
+
+
+def destroy(created: list[tuple[Any, str, bool]]) -> None:
+    """Drop the test databases `create` and `create_empty` made. On PostgreSQL, WITH (FORCE): a
+    session a test left open (a thread's connection not yet collected) must not fail the run's
+    teardown after every test passed."""
+    from django.test.utils import teardown_databases
+
+    others = []
+    for connection, old_name, _ in created:
+        if connection.vendor != "postgresql":
+            others.append((connection, old_name, True))
+            continue
+        test_name = connection.settings_dict["NAME"]
+        connection.close()
+        _point(connection, old_name)
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(test_name)} WITH (FORCE)")
+    teardown_databases(others, verbosity=0)
