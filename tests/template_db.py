@@ -122,7 +122,7 @@ def _sqlite(connection: Any, test_name: str) -> None:
     # when no process is between finding it and copying it.
     with _sqlite_lock():
         if not template.exists():
-            for stale in FOLDER.glob("headend-test-template-*.sqlite3"):
+            for stale in FOLDER.glob("headend-test-template-*.sqlite3*"):  # with its -wal and -shm files
                 stale.unlink(missing_ok=True)
             building = template.with_suffix(f".{os.getpid()}.build")
             building.unlink(missing_ok=True)
