@@ -32,7 +32,7 @@ def setup() -> str:
     from django.db import connection
 
     if first:
-        _made.append(connection.alias)
+        _made.append(True)
         fresh = connection.vendor == "postgresql" or not Path(str(connection.settings_dict["NAME"])).exists()
         copied = fresh and template_db.copy_if_built(connection, base=given)
         if not copied and connection.vendor == "postgresql":
@@ -42,20 +42,21 @@ def setup() -> str:
     return connection.vendor
 
 
-_made: list[str] = []
+_made: list[bool] = []  # the database of this process is made (setup runs once per benchmark)
 
 
 def _drop_postgres(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    _on_server(url, 'DROP DATABASE IF EXISTS "{}"')
 
 
 def _create_postgres(url: str) -> None:
+    _on_server(url, 'CREATE DATABASE "{}"')
+
+
+def _on_server(url: str, statement: str) -> None:
+    """`statement` with the database of `url` named in it, run from the server's postgres one."""
     import psycopg
 
     base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(statement.format(name))

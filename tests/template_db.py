@@ -40,7 +40,9 @@ def fingerprint() -> str:
     from django.db.migrations.loader import MigrationLoader
 
     digest = hashlib.sha256()
-    for name, version in sorted((dist.metadata["Name"] or "", dist.version) for dist in metadata.distributions()):
+    # A set: a package found through two entries of sys.path (xdist's workers have `src` twice)
+    # is listed twice, and must not change the name.
+    for name, version in sorted({(dist.metadata["Name"] or "", dist.version) for dist in metadata.distributions()}):
         digest.update(f"{name}=={version}\n".encode())
     for path in sorted(SOURCE.rglob("*.py")):
         digest.update(str(path.relative_to(SOURCE)).encode())
@@ -82,8 +84,15 @@ def _postgresql_lock(connection: Any, prefix: str) -> Any:
     return _locked(f"postgresql:{connection.settings_dict.get('HOST')}:{connection.settings_dict.get('PORT')}:{prefix}")
 
 
-def _postgresql_prefix(base: str) -> str:
-    return f"test_{base}_template_"[:50]
+def _postgresql_template(base: str) -> tuple[str, str]:
+    """The prefix every template of test databases named after `base` shares, and this code's."""
+    prefix = f"test_{base}_template_"[:50]
+    return prefix, f"{prefix}{fingerprint()}"
+
+
+def _create_from(cursor: Any, connection: Any, name: str, template: str) -> None:
+    quote = connection.ops.quote_name
+    cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
 
 
 def _sqlite_template() -> Path:
@@ -92,8 +101,7 @@ def _sqlite_template() -> Path:
 
 def _postgresql(connection: Any, test_name: str) -> None:
     quote = connection.ops.quote_name
-    prefix = _postgresql_prefix(str(connection.settings_dict["NAME"]))
-    template = f"{prefix}{fingerprint()}"
+    prefix, template = _postgresql_template(str(connection.settings_dict["NAME"]))
     with _postgresql_lock(connection, prefix):
         with connection.creation._nodb_cursor() as cursor:
             cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
@@ -112,7 +120,7 @@ def _postgresql(connection: Any, test_name: str) -> None:
                 cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
         with connection.creation._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)} WITH (FORCE)")
-            cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
+            _create_from(cursor, connection, test_name, template)
     _point(connection, test_name)
 
 
@@ -171,14 +179,12 @@ def copy_if_built(connection: Any, *, base: str) -> bool:
     if connection.vendor == "sqlite":
         return copy_sqlite_if_built(Path(str(connection.settings_dict["NAME"])))
     if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
-        prefix = _postgresql_prefix(base)
-        template = f"{prefix}{fingerprint()}"
+        prefix, template = _postgresql_template(base)
         with _postgresql_lock(connection, prefix), connection.creation._nodb_cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
             if cursor.fetchone() is None:
                 return False
-            cursor.execute(f"CREATE DATABASE {quote(connection.settings_dict['NAME'])} TEMPLATE {quote(template)}")
+            _create_from(cursor, connection, connection.settings_dict["NAME"], template)
         return True
     return False
 
@@ -215,7 +221,6 @@ def destroy(created: list[tuple[Any, str, bool]]) -> None:
             others.append((connection, old_name, True))
             continue
         test_name = connection.settings_dict["NAME"]
-        connection.close()
         _point(connection, old_name)
         with connection.creation._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(test_name)} WITH (FORCE)")
