@@ -37,6 +37,15 @@ def test_quote_document_render_is_a_pdf_with_customer_lines_totals_and_terms():
     assert document.terms == TermsVersion.objects.get(label="Standard terms v1")
 
 
+def test_rendering_a_document_logs_no_weasyprint_warning(caplog):
+    """WeasyPrint warns about CSS it cannot read (a media query with a feature, say): one
+    warning per document would fill a provider's log with noise that hides real problems."""
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        services.quote_document_render(quote=make_offer())
+
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")] == []
+
+
 def test_quote_document_hash_is_the_sha256_of_the_stored_file():
     document = services.quote_document_render(quote=make_offer())
 
