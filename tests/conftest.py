@@ -7,10 +7,12 @@ import pytest
 
 from headend.core import clock, events
 from headend.core.models import OutboxEvent
+from tests.fast_flush import install as flush_by_deleting
 from tests.live_server import install as keep_live_server_connections
 from tests.radius_fixtures import fast_coa, freeradius, nas, nas_standin, radius_schema, radius_tables  # noqa: F401
 
 keep_live_server_connections()
+flush_by_deleting()
 
 FROZEN_AT = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # Mon 2 March 2026, 10:00 in Maine
 
