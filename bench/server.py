@@ -58,7 +58,7 @@ def prepare(env: dict[str, str], log: Path) -> None:
         return
     collect = manage(env, log, "collectstatic", "--noinput", "-v0")
     try:
-        # Start from a test run's migrated template if one was built for this code; migrate
+        # Start from a test run's template if one was built for this code; migrate
         # then applies nothing (or everything, without one).
         var_dir.mkdir(parents=True, exist_ok=True)
         template_db.copy_sqlite_if_built(var_dir / "headend.sqlite3")

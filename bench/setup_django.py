@@ -10,7 +10,7 @@ from tests import template_db
 
 def setup() -> str:
     """Django set up on the benchmark's database, migrated. The database is made once per
-    process: a copy of the migrated template a test run on this machine left for the same code
+    process: a copy of the template a test run on this machine left for the same code
     (`make test` runs before the benchmarks in CI), else migrated from nothing."""
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "src"))

@@ -67,7 +67,7 @@ def outbox_names(*, subject=None, name_prefix: str = "") -> list[str]:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
-    """pytest-django's set-up, except that the default database is a copy of a template migrated
+    """pytest-django's set-up, except that the default database is a copy of a template built
     once for the whole run, not migrated again by every worker, and the RADIUS one is created
     empty (tests/template_db.py)."""
     from django.db import connections

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests import template_db
 
 BEFORE = [("crm", "0003_account_days_past_due_account_overdue_balance_amount_and_more"), ("billing", "0002_payments")]
 AFTER = [("billing", "0003_opening_balances"), ("crm", "0004_standing_from_billing")]
@@ -26,29 +27,8 @@ def scratch(tmp_path, django_db_setup, django_db_blocker) -> Iterator[MigrationE
     """An empty database of the test database's kind under its own alias (a file for SQLite, a
     database of its own on PostgreSQL), dropped afterwards; its migration executor. The test
     database is not touched (the test has no django_db mark: nothing to roll back there)."""
-    with django_db_blocker.unblock():
-        yield from _scratch(tmp_path)
-
-
-def _scratch(tmp_path) -> Iterator[MigrationExecutor]:
-    default = connections["default"]
-    settings = {**default.settings_dict, "TEST": {**default.settings_dict["TEST"]}}
-    postgresql = default.vendor == "postgresql"
-    name = f"{default.settings_dict['NAME']}_{SCRATCH}"[:63] if postgresql else str(tmp_path / "scratch.sqlite3")
-    if postgresql:
-        with default.creation._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connections.settings[SCRATCH] = {**settings, "NAME": name}
-    try:
-        yield MigrationExecutor(connections[SCRATCH])
-    finally:
-        connections[SCRATCH].close()
-        del connections[SCRATCH]
-        del connections.settings[SCRATCH]
-        if postgresql:
-            with default.creation._nodb_cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with django_db_blocker.unblock(), template_db.scratch(SCRATCH, tmp_path) as connection:
+        yield MigrationExecutor(connection)
 
 
 def test_a_recorded_overdue_balance_becomes_an_opening_invoice_due_that_many_days_ago(scratch):

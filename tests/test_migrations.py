@@ -1,0 +1,128 @@
+"""The migrations and the models agree.
+
+The tests run on a database made from the models (tests/template_db.py: 4 s, where walking the
+136 migrations takes 40 and held up every test process while it ran). A provider's database
+is made by the migrations, so here, once per run on one worker: the models need no migration
+that is not written, and migrating an empty database from nothing gives the same tables,
+columns, constraints, indexes and seeded rows (role groups and their permissions, standard
+terms) as the database the tests run on."""
+
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connections
+
+from tests import template_db
+
+SCRATCH = "migrated_from_nothing"
+GENERATED = ("__unnamed", "fk_")  # names SQLite's introspection makes up from positions
+# The one known difference: on PostgreSQL, Django's auth migrations give the ids of its
+# many-to-many tables bigint where its models (auto-created, AutoField) give integer. Nothing
+# of ours reads those ids.
+KNOWN = {
+    ("postgresql", table, "id"): "integer for bigint"
+    for table in ("auth_group_permissions", "auth_user_groups", "auth_user_user_permissions")
+}
+
+
+def test_the_models_need_no_migration_that_is_not_written(db):
+    try:
+        call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+    except SystemExit as exit:
+        pytest.fail(f"The models have changes no migration makes (`manage.py makemigrations`): exit {exit.code}")
+
+
+def _declared_names() -> set[str]:
+    """Constraint and index names the models give: the code may rely on these (a constraint's
+    name mapped to a field error), so they must match by name. Others are Django's, made from
+    the tables and columns they were created on: matched by what they are."""
+    names = set()
+    for model in apps.get_models(include_auto_created=True):
+        names |= {item.name for item in (*model._meta.constraints, *model._meta.indexes) if item.name}
+    return names
+
+
+def _shape(connection: Any) -> dict[str, Any]:
+    declared = _declared_names()
+    introspection = connection.introspection
+    shape = {}
+    with connection.cursor() as cursor:
+        for table in introspection.table_names(cursor):
+            columns = {
+                column.name: KNOWN.get(
+                    (connection.vendor, table, column.name),
+                    (column.type_code, column.internal_size, column.precision, column.scale, column.null_ok),
+                )
+                for column in introspection.get_table_description(cursor, table)
+            }
+            named, unnamed = {}, []
+            for name, found in introspection.get_constraints(cursor, table).items():
+                what = (
+                    tuple(found["columns"] or ()),
+                    found["primary_key"],
+                    found["unique"],
+                    found["foreign_key"],
+                    found["check"],
+                    found["index"],
+                    found.get("type"),
+                )
+                if name in declared and not name.startswith(GENERATED):
+                    named[name] = what
+                else:
+                    unnamed.append(what)
+            shape[table] = {"columns": columns, "named": named, "unnamed": sorted(unnamed, key=repr)}
+    return shape
+
+
+def _seeds(connection: Any) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.name, ct.app_label, p.codename FROM auth_group g"
+            " JOIN auth_group_permissions gp ON gp.group_id = g.id"
+            " JOIN auth_permission p ON p.id = gp.permission_id"
+            " JOIN django_content_type ct ON ct.id = p.content_type_id"
+        )
+        groups = sorted(cursor.fetchall())
+        cursor.execute("SELECT label, body FROM contracts_termsversion")
+        terms = sorted(cursor.fetchall())
+        cursor.execute("SELECT app, name FROM django_migrations")
+        applied = sorted(cursor.fetchall())
+    return {"group permissions": groups, "terms": terms, "migrations applied": applied}
+
+
+def _difference(tested: dict[str, Any], migrated: dict[str, Any]) -> dict[str, Any]:
+    """What one table's shape has that the other's lacks, part by part."""
+    difference = {}
+    for part in ("columns", "named"):
+        if tested[part] != migrated[part]:
+            keys = set(tested[part]) | set(migrated[part])
+            difference[part] = {
+                key: {"tested": tested[part].get(key), "migrated": migrated[part].get(key)}
+                for key in sorted(keys)
+                if tested[part].get(key) != migrated[part].get(key)
+            }
+    if tested["unnamed"] != migrated["unnamed"]:
+        difference["unnamed"] = {
+            "tested only": [item for item in tested["unnamed"] if item not in migrated["unnamed"]],
+            "migrated only": [item for item in migrated["unnamed"] if item not in tested["unnamed"]],
+        }
+    return difference
+
+
+@pytest.mark.django_db
+def test_migrating_from_nothing_gives_the_database_the_tests_run_on(tmp_path, django_db_blocker):
+    with django_db_blocker.unblock(), template_db.scratch(SCRATCH, tmp_path) as migrated:
+        call_command("migrate", database=SCRATCH, verbosity=0, interactive=False)
+        call_command("createcachetable", database=SCRATCH, verbosity=0)
+        expected, expected_seeds = _shape(migrated), _seeds(migrated)
+    tested = connections["default"]
+    actual, actual_seeds = _shape(tested), _seeds(tested)
+
+    assert sorted(actual) == sorted(expected)
+    differing = {
+        table: _difference(actual[table], expected[table]) for table in expected if actual[table] != expected[table]
+    }
+    assert differing == {}
+    assert actual_seeds == expected_seeds
