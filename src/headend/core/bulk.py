@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any, cast
 
-from django.db import connection, connections, models, router
+from django.db import connection, connections, models, router, transaction
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
@@ -54,6 +54,20 @@ def update_columns(
         cursor.executemany(sql, params)
     if history:
         history_insert(model, rows)
+
+
+def create_with_history(model: type[models.Model], rows: Sequence[Any]) -> list[Any]:
+    """`bulk_create` these rows, then their history rows ("+", created) copied from them in SQL
+    (`history_insert`): what django-simple-history's `bulk_create_with_history` records, without
+    building and inserting a history instance per row (a third of a 10,000-site quote's import).
+    The rows come back with their ids."""
+    if not rows:
+        return []
+    with transaction.atomic(using=router.db_for_write(model), savepoint=False):
+        created = model._default_manager.bulk_create(rows)
+        assert all(row.pk is not None for row in created), "the database returns the new ids"
+        history_insert(model, created, history_type="+")
+    return created
 
 
 def history_insert(model: type[models.Model], rows: Sequence[Any], *, history_type: str = "~") -> None:

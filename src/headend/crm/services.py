@@ -9,9 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from simple_history.utils import bulk_create_with_history
 
-from headend.core import clock, events
+from headend.core import bulk, clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.money import default_currency
 from headend.core.numbers import parse_amount
@@ -513,7 +512,7 @@ def contacts_create(*, account: Account, people: Sequence[NewContact]) -> list[C
         )
         for person in people
     ]
-    return bulk_create_with_history(contacts, Contact) if contacts else []
+    return bulk.create_with_history(Contact, contacts)
 
 
 @dataclass(frozen=True)
@@ -576,7 +575,7 @@ def locations_create(*, account: Account, sites: Sequence[NewLocation]) -> list[
     with transaction.atomic():
         try:
             with transaction.atomic():
-                created = bulk_create_with_history(locations, Location)
+                created = bulk.create_with_history(Location, locations)
         except IntegrityError as exc:  # a concurrent write of the same address
             raise ValidationError("This location already exists.", field="line1", code="duplicate_location") from exc
         events.emit_many("location.created", subjects=list(created), data=[{"account_id": account.pk} for _ in created])

@@ -10,11 +10,11 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import prefetch_related_objects
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import Product, ProductVersion
-from headend.core import audit, clock, events
+from headend.core import audit, bulk, clock, events
 from headend.core.errors import Conflict, ValidationError
 from headend.core.ids import parse_id
 from headend.core.numbers import parse_percent
@@ -254,7 +254,7 @@ def store_lines(quote: Quote, plan: LinePlan) -> list[QuoteLine]:
     then = [line for line in lines if line.base_line is not None and line.base_line.pk is None]
     for group in (first, then):
         if group:
-            bulk_create_with_history(group, QuoteLine)
+            bulk.create_with_history(QuoteLine, group)
     sites = [
         (line.location, reach)
         for line, reach in zip(plan.lines, plan.reaches, strict=True)
