@@ -23,7 +23,6 @@ LONG_FIRST = (
     "tests/api/test_schemathesis.py",
     "tests/billing/test_bill_run_kill.py",
     "tests/network/test_streaming.py",
-    "tests/test_migrations.py",
 )
 
 

@@ -103,8 +103,12 @@ class Stack:
 
     def pids(self, name: str = "") -> list[int]:
         """Processes of this stack's session whose command line contains `name`."""
+        return list(self.commands(name))
+
+    def commands(self, name: str = "") -> dict[int, str]:
+        """The command lines of this stack's session's processes that contain `name`, by pid."""
         assert self.process is not None
-        found = []
+        found = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -115,7 +119,7 @@ class Stack:
                 continue
             session = int(stat.rsplit(")", 1)[1].split()[3])  # state, ppid, pgrp, session
             if session == self.process.pid and name in command and " Z " not in stat:
-                found.append(int(entry.name))
+                found[int(entry.name)] = command
         return found
 
     def manage(self, *args: str) -> str:
@@ -250,6 +254,9 @@ def test_default_install_serves_through_a_held_write_lock_a_long_pdf_and_a_kille
     # 4. Ctrl-C (SIGINT to the terminal's process group) stops everything.
     assert stack.process is not None
     os.killpg(stack.process.pid, signal.SIGINT)
-    stack.process.wait(60)
+    try:
+        stack.process.wait(60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"Ctrl-C left these running after 60 s: {stack.commands()}\n{stack.log()[-4000:]}")
     wait_for(lambda: not stack.pids(), timeout=60, what="every process to stop")
     assert "Stopping Headend..." in stack.log()
