@@ -253,10 +253,12 @@ def test_default_install_serves_through_a_held_write_lock_a_long_pdf_and_a_kille
 
     # 4. Ctrl-C (SIGINT to the terminal's process group) stops everything.
     assert stack.process is not None
+    before = len(stack.log())
     os.killpg(stack.process.pid, signal.SIGINT)
     try:
         stack.process.wait(60)
     except subprocess.TimeoutExpired:
         pytest.fail(f"Ctrl-C left these running after 60 s: {stack.commands()}\n{stack.log()[-4000:]}")
     wait_for(lambda: not stack.pids(), timeout=60, what="every process to stop")
+    assert "starting it again" not in stack.log()[before:]  # nothing Ctrl-C stopped was started again
     assert "Stopping Headend..." in stack.log()
