@@ -65,6 +65,10 @@ def wait_for(check: Callable[[], object], *, timeout: float, what: str, every: f
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Stack:
     """`scripts/run` in its own session: every process it starts is ours to find and stop."""
 
@@ -96,6 +100,9 @@ class Stack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # As from a terminal: a test run started in the background (`.ci/run &`) hands its
+            # children SIGINT ignored, and a shell cannot trap a signal ignored when it starts.
+            preexec_fn=_sigint_as_in_a_terminal,
         )
 
     def log(self) -> str:
