@@ -1,9 +1,11 @@
 import datetime as dt
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from beancount import loader
+from django.db import connections
 
 from headend.billing import ledger
 from headend.billing.models import BillingAccount, Invoice, JournalEntry, TaxRate
@@ -15,32 +17,27 @@ from headend.inventory.models import Service
 from headend.orders.models import Order
 from headend.payments import allocation
 from headend.payments.models import PromiseToPay
-from headend.quoting.models import Quote
 from headend.web import demo
+from tests.module_records import kept_for_the_module
+from tests.radius_fixtures import RADIUS_TABLES
 
 pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 
 
-def test_the_demo_provider_has_what_the_readme_promises_and_loads_once(radius_tables):
-    first = demo.load()
-    counts = (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count())
-
-    second = demo.load()
-
-    assert (first, second) == (True, False)
-    assert (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count()) == counts
-    assert Account.objects.filter(kind="business").count() >= 3
-    assert Account.objects.filter(kind="residential").count() >= 5
-    assert Service.objects.filter(status="active").count() >= 3
-    assert Quote.objects.filter(status="presented").count() == 1
-    assert Order.objects.filter(status="in_progress").count() == 1
+@pytest.fixture(scope="module")
+def demo_provider(radius_schema, django_db_blocker) -> Iterator[None]:
+    """The demo provider, loaded once for the tests of this module on a worker (a load is ~7 s;
+    tests/module_records.py). tests/web/test_demo_topology.py loads it into an empty database."""
+    with kept_for_the_module(django_db_blocker, ["default", "radius"]):
+        with connections["radius"].cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(RADIUS_TABLES)} RESTART IDENTITY")
+        demo.load()
+        yield
 
 
-def test_the_demo_residents_are_provisioned_in_radius_with_an_address(radius_tables):
+def test_the_demo_residents_are_provisioned_in_radius_with_an_address(demo_provider):
     from headend.provisioning import radius
     from headend.provisioning.models import Subscriber
-
-    demo.load()
 
     residential = Service.objects.filter(account__kind="residential", status="active")
     assert residential.count() == 3
@@ -54,11 +51,9 @@ def test_the_demo_residents_are_provisioned_in_radius_with_an_address(radius_tab
         assert entry.reply == [("Framed-IP-Address", ":=", service.identifiers["ipv4_address"])]
 
 
-def test_every_demo_product_has_a_template_for_every_action_and_terms_etf(radius_tables):
+def test_every_demo_product_has_a_template_for_every_action_and_terms_etf(demo_provider):
     from headend.catalog.models import Product, ProductVersion
     from headend.catalog.services import missing_template_actions
-
-    demo.load()
 
     for product in Product.objects.all():
         assert missing_template_actions(product=product) == [], product
@@ -67,13 +62,12 @@ def test_every_demo_product_has_a_template_for_every_action_and_terms_etf(radius
         assert version.floor_mrc_amount is not None
 
 
-def test_demo_change_quotes_are_accepted_without_surprises(radius_tables):
+def test_demo_change_quotes_are_accepted_without_surprises(demo_provider):
     """Every change the issue found refused at the signature is quoted, presented and accepted."""
     from headend.catalog.models import ProductVersion
     from headend.fulfillment.models import WorkOrder
     from headend.quoting import services as quoting
 
-    demo.load()
     clinic = Account.objects.get(name="Downeast Community Clinic")
     dia = Service.objects.get(account=clinic, product_version__product__code="biz-dia-1g")
     block = Service.objects.get(account=clinic, product_version__product__code="static-ip-29")
@@ -98,11 +92,10 @@ def test_demo_change_quotes_are_accepted_without_surprises(radius_tables):
     assert re_rate.lines.get().floor_breached is True  # under the demo's floor: a manager approves it
 
 
-def test_demo_move_of_a_business_circuit_carries_its_static_block(radius_tables):
+def test_demo_move_of_a_business_circuit_carries_its_static_block(demo_provider):
     from headend.crm import services as crm_services
     from headend.quoting import services as quoting
 
-    demo.load()
     clinic = Account.objects.get(name="Downeast Community Clinic")
     dia = Service.objects.get(account=clinic, product_version__product__code="biz-dia-1g")
     new_site = crm_services.location_create(
@@ -120,10 +113,9 @@ def test_demo_move_of_a_business_circuit_carries_its_static_block(radius_tables)
     assert Order.objects.get(quote=quote).lines.count() == 2
 
 
-def test_the_demo_has_three_months_of_billing_under_maines_taxes(radius_tables):
+def test_the_demo_has_three_months_of_billing_under_maines_taxes(demo_provider):
     from headend.web.demo.billing import bill_dates
 
-    demo.load()
     today = clock.today()
 
     # Every customer has a default billing account on the demo's terms.
@@ -193,10 +185,8 @@ def test_the_demo_has_three_months_of_billing_under_maines_taxes(radius_tables):
     assert len([entry for entry in entries if type(entry).__name__ == "Transaction"]) == written
 
 
-def test_the_demo_customers_sign_in_to_the_portal(radius_tables, client):
+def test_the_demo_customers_sign_in_to_the_portal(demo_provider, client):
     from django.urls import reverse
-
-    demo.load()
 
     for email in ("ada@example.com", "office@quoddybaycu.example"):
         response = client.post(reverse("portal:login"), {"email": email, "password": demo.DEMO_PASSWORD})
@@ -205,10 +195,9 @@ def test_the_demo_customers_sign_in_to_the_portal(radius_tables, client):
         client.post(reverse("portal:logout"))
 
 
-def test_the_demo_support_desk_has_cases_with_running_clocks(radius_tables):
+def test_the_demo_support_desk_has_cases_with_running_clocks(demo_provider):
     from headend.support.models import Case
 
-    demo.load()
     cases = {case.subject: case for case in Case.objects.select_related("account", "queue")}
     assert sorted(cases) == [
         "Processing plant offline since 6 am",
@@ -226,12 +215,11 @@ def test_the_demo_support_desk_has_cases_with_running_clocks(radius_tables):
     assert cases["Question about the installation charge"].queue.name == "Billing"
 
 
-def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_product(radius_tables):
+def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_product(demo_provider):
     from headend.catalog import selectors as catalog_selectors
     from headend.crm import services as crm
     from headend.network import reach
 
-    demo.load()
     seafood = Account.objects.get(name="Cobscook Bay Seafood LLC")
     bangor = crm.location_create(  # an hour and a half west of the demo's fiber
         account=seafood,
@@ -256,8 +244,7 @@ def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_p
     assert [v.product.code for v in catalog_selectors.wholesale_versions(on=today, customer_type="residential")] == []
 
 
-def test_the_demo_pays_its_seller_commission_on_the_orders_it_books(radius_tables):
-    demo.load()
+def test_the_demo_pays_its_seller_commission_on_the_orders_it_books(demo_provider):
 
     kinds = set(Earning.objects.filter(rep__username="sales").values_list("kind", flat=True))
     assert kinds == {"booking", "turn_up"}

@@ -1,11 +1,17 @@
 """The demo's network topology: a POP, two OLTs with their PON ports, tower 7 with the sector the
-Alertmanager samples name, and the demo's live services bound to what they ride on."""
+Alertmanager samples name, and the demo's live services bound to what they ride on; and the demo
+loaded into an empty database, then again (the rest of the demo's tests share one load:
+tests/web/test_demo.py)."""
 
 import pytest
 
+from headend.billing.models import Invoice
+from headend.crm.models import Account
 from headend.inventory import selectors as inventory_selectors
-from headend.inventory.models import ServiceElement
+from headend.inventory.models import Service, ServiceElement
 from headend.network.models import Element
+from headend.orders.models import Order
+from headend.quoting.models import Quote
 from headend.web import demo
 from headend.web.demo import topology as demo_topology
 
@@ -55,3 +61,18 @@ def test_demo_topology_binds_the_live_services_and_loads_once(radius_tables):
         "olt-1/pon-3": [],
     }
     assert set(ServiceElement.objects.values_list("source", flat=True)) == {"import"}
+
+
+def test_the_demo_provider_has_what_the_readme_promises_and_loads_once(radius_tables):
+    first = demo.load()
+    counts = (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count())
+
+    second = demo.load()
+
+    assert (first, second) == (True, False)
+    assert (Account.objects.count(), Service.objects.count(), Order.objects.count(), Invoice.objects.count()) == counts
+    assert Account.objects.filter(kind="business").count() >= 3
+    assert Account.objects.filter(kind="residential").count() >= 5
+    assert Service.objects.filter(status="active").count() >= 3
+    assert Quote.objects.filter(status="presented").count() == 1
+    assert Order.objects.filter(status="in_progress").count() == 1
