@@ -12,10 +12,13 @@ The samples name ap-7-north by the label `device`, so tests that post them set
 HEADEND_ALERT_ELEMENT_LABEL to "element,device"."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from headend.catalog.services import TaskSpec
 from headend.crm import services as crm_services
@@ -25,6 +28,7 @@ from headend.inventory.models import Service
 from headend.network import topology
 from headend.network.models import Element
 from tests.factories import make_account, make_live_service, make_product
+from tests.module_records import kept_for_the_module
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "alertmanager"
 
@@ -102,6 +106,14 @@ def build_network() -> Network:
         suspended=suspended,
         elsewhere=elsewhere,
     )
+
+
+@pytest.fixture(scope="module")
+def shared_network(django_db_setup, django_db_blocker) -> Iterator[Network]:
+    """build_network() once for a module's tests on a worker (tests/module_records.py): each test
+    takes its own copy with `fresh`."""
+    with kept_for_the_module(django_db_blocker):
+        yield build_network()
 
 
 # Every table the outage pipeline writes, for "nothing changed" and "nothing written".

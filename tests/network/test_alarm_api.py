@@ -16,7 +16,8 @@ from headend.support.models import Case, OutageNotice
 from tests.api.client import TMFClient, assert_error, body
 from tests.api.tmf_schema import assert_valid
 from tests.factories import make_user
-from tests.network.outage_fixtures import build_network, table_counts
+from tests.module_records import fresh
+from tests.network.outage_fixtures import table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +27,8 @@ RAISED = "2026-03-02T14:58:00Z"
 
 
 @pytest.fixture
-def network():
-    return build_network()
+def network(shared_network):
+    return fresh(shared_network)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from headend.support.models import Case, OutageNotice
 from headend.support.outage_response import notices_send_due
 from tests.conftest import outbox_names
 from tests.factories import make_user
-from tests.network.outage_fixtures import build_network, sample, sample_bytes, table_counts
+from tests.module_records import fresh
+from tests.network.outage_fixtures import sample, sample_bytes, table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +50,8 @@ class RecordedSms:
 
 
 @pytest.fixture
-def network():
-    return build_network()
+def network(shared_network):
+    return fresh(shared_network)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from headend.network.models import Outage
 from headend.support.models import Case
 from tests.conftest import FROZEN_AT
 from tests.factories import make_user
-from tests.network.outage_fixtures import build_network
+from tests.module_records import fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,8 @@ START = FROZEN_AT + dt.timedelta(days=1)
 
 
 @pytest.fixture
-def network():
-    return build_network()
+def network(shared_network):
+    return fresh(shared_network)
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from headend.support import cases, outage_response
 from headend.support.models import Case, OutageNotice
 from tests.conftest import FROZEN_AT
 from tests.factories import make_account, make_live_service, make_product, make_user
-from tests.network.outage_fixtures import build_network, table_counts
+from tests.module_records import fresh
+from tests.network.outage_fixtures import table_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +49,8 @@ class BrokenSmtp(EmailBackend):
 
 
 @pytest.fixture
-def network():
-    return build_network()
+def network(shared_network):
+    return fresh(shared_network)
 
 
 @pytest.fixture
@@ -380,8 +381,7 @@ def test_a_customer_with_neither_address_nor_mobile_gets_no_notice(network, noc,
     assert OutageAlert.objects.count() == 0
 
 
-def test_a_notice_read_by_two_worker_loops_is_sent_by_one():
-    network = build_network()
+def test_a_notice_read_by_two_worker_loops_is_sent_by_one(network):
     outage = outages.outage_open(element=network.north, title="Sector down", by=make_user("provisioning"))
     outage_response.outage_started(outage=outage)
     read_by_the_other_loop = list(OutageNotice.objects.filter(channel="email").order_by("id"))

@@ -1,0 +1,3 @@
+"""The outage tests' network, built once per module (tests/network/outage_fixtures.py)."""
+
+from tests.network.outage_fixtures import shared_network  # noqa: F401
