@@ -43,11 +43,17 @@ def freeradius(radius_schema, django_db_blocker):
     server.cleanup()  # before the test database is dropped: its connections would block that
 
 
+def empty_radius_tables() -> None:
+    """Empty the FreeRADIUS tables: Django's flush between tests does not know them."""
+    with connections["radius"].cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(RADIUS_TABLES)} RESTART IDENTITY")
+
+
 @pytest.fixture
 def radius_tables(radius_schema, django_db_blocker) -> None:
-    """Empty FreeRADIUS tables: Django's flush between tests does not know them."""
-    with django_db_blocker.unblock(), connections["radius"].cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(RADIUS_TABLES)} RESTART IDENTITY")
+    """Empty FreeRADIUS tables for the test."""
+    with django_db_blocker.unblock():
+        empty_radius_tables()
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from headend.core.permissions import Role
 from headend.web import demo
-from tests.radius_fixtures import RADIUS_TABLES
+from tests.radius_fixtures import empty_radius_tables
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(databases=["default", "radius"])]
 
@@ -158,11 +158,6 @@ def reset_sequences(connection) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
-
-
-def empty_radius_tables() -> None:
-    with connections["radius"].cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(RADIUS_TABLES)} RESTART IDENTITY")
 
 
 def username_for(role: Role) -> str:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from beancount import loader
-from django.db import connections
 
 from headend.billing import ledger
 from headend.billing.models import BillingAccount, Invoice, JournalEntry, TaxRate
@@ -19,7 +18,7 @@ from headend.payments import allocation
 from headend.payments.models import PromiseToPay
 from headend.web import demo
 from tests.module_records import kept_for_the_module
-from tests.radius_fixtures import RADIUS_TABLES
+from tests.radius_fixtures import empty_radius_tables
 
 pytestmark = pytest.mark.django_db(databases=["default", "radius"])
 
@@ -29,8 +28,7 @@ def demo_provider(radius_schema, django_db_blocker) -> Iterator[None]:
     """The demo provider, loaded once for the tests of this module on a worker (a load is ~7 s;
     tests/module_records.py). tests/web/test_demo_topology.py loads it into an empty database."""
     with kept_for_the_module(django_db_blocker, ["default", "radius"]):
-        with connections["radius"].cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(RADIUS_TABLES)} RESTART IDENTITY")
+        empty_radius_tables()
         demo.load()
         yield
 
@@ -245,6 +243,5 @@ def test_an_off_net_business_site_in_the_demo_is_offered_the_wholesale_partner_p
 
 
 def test_the_demo_pays_its_seller_commission_on_the_orders_it_books(demo_provider):
-
     kinds = set(Earning.objects.filter(rep__username="sales").values_list("kind", flat=True))
     assert kinds == {"booking", "turn_up"}
