@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.test import TestCase
 from hypothesis import HealthCheck, settings
 
 from headend.core import clock, events
@@ -49,16 +50,17 @@ def frozen_clock(request):
         yield at
 
 
+def relay_and_run_tasks() -> int:
+    """What the worker does after a commit: relay the outbox and run the tasks it queues (the
+    tasks are on-commit callbacks, run here without a commit). The events published."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return events.relay()
+
+
 @pytest.fixture
-def run_worker(django_capture_on_commit_callbacks):
-    """What the worker does after a commit: relay the outbox and run the tasks it queues."""
-
-    def run() -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            published = events.relay()
-        return published
-
-    return run
+def run_worker():
+    """`relay_and_run_tasks`, for a test to call after what it commits."""
+    return relay_and_run_tasks
 
 
 def outbox_names(*, subject=None, name_prefix: str = "") -> list[str]:

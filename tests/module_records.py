@@ -31,8 +31,8 @@ def kept_for_the_module(django_db_blocker: Any, databases: Sequence[str] = ("def
 
 
 def fresh(records: Any) -> Any:
-    """A copy of a dataclass of records, every model instance in it (alone or in a list) read
-    again from the database."""
+    """A copy of a dataclass (or a dict) of records, every model instance in it (alone or in a
+    list) read again from the database."""
 
     def again(value: Any) -> Any:
         if isinstance(value, models.Model):
@@ -41,6 +41,8 @@ def fresh(records: Any) -> Any:
             return [again(item) for item in value]
         return value
 
+    if isinstance(records, dict):
+        return {name: again(value) for name, value in records.items()}
     return dataclasses.replace(
         records, **{field.name: again(getattr(records, field.name)) for field in dataclasses.fields(records)}
     )

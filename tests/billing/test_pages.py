@@ -1,9 +1,8 @@
-"""The billing staff pages: the account page's Billing section, billing accounts, invoices and
-credit notes, bill runs and the receivables aging; who may see them and who may act."""
+"""The billing staff pages: the account page's Billing section, billing accounts, invoices,
+credit notes and bill runs; who may see them and who may act. (The aging report's page is
+tested in test_aging_page.py.)"""
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
@@ -15,21 +14,37 @@ from headend.billing.models import BillingAccount, BillRun, BillRunResult, Invoi
 from headend.core import clock
 from headend.crm import services as crm_services
 from headend.crm.models import CustomerEmail
+from tests.conftest import relay_and_run_tasks
 from tests.factories import TaskSpec, make_account, make_live_service, make_product, make_user
+from tests.module_records import fresh, kept_for_the_module
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
 
 
-@pytest.fixture
-def clerk():
-    return make_user("billing", first_name="Bea", last_name="Biller")
-
-
-@pytest.fixture
-def billed(clerk, run_worker):
+@pytest.fixture(scope="module")
+def shared_billed(django_db_setup, django_db_blocker):
     """A residential customer whose fiber turned up on 17 January 2026, billed by the run of
-    1 February (Maine sales tax of 5.5% on internet): one finalised invoice, not relayed yet."""
+    1 February (Maine sales tax of 5.5% on internet): one finalised invoice, not relayed yet.
+    Built once for the module's tests on a worker (tests/module_records.py): the aging report,
+    which lists every open invoice, is tested apart (test_aging_page.py)."""
+    with kept_for_the_module(django_db_blocker):
+        yield bill_a_resident()
+
+
+@pytest.fixture
+def billed(shared_billed):
+    """The shared customer's records, read again for this test."""
+    return fresh(shared_billed)
+
+
+@pytest.fixture
+def clerk(billed):
+    return billed["clerk"]
+
+
+def bill_a_resident() -> dict:
+    clerk = make_user("billing", first_name="Bea", last_name="Biller")
     taxes.tax_rate_create(
         created_by=make_user("finance"), level="state", name="Maine sales tax", state="ME", category="internet",
         rate_percent="5.5", effective_from=dt.date(2025, 1, 1),
@@ -39,14 +54,14 @@ def billed(clerk, run_worker):
     version = make_product(tasks=[TaskSpec("Install")])
     with clock.frozen(dt.datetime(2026, 1, 17, 19, 7, tzinfo=UTC)):
         service = make_live_service(account, version, term=12)
-        run_worker()
+        relay_and_run_tasks()
     with clock.frozen(dt.datetime(2026, 2, 1, 12, tzinfo=UTC)):
         run = runs.bill_run_start(as_of=dt.date(2026, 2, 1), started_by=clerk)
         runs.work(run)
     invoice = Invoice.objects.get()
     mail.outbox.clear()  # the service's "you are live" email
     return {"account": account, "contact": contact, "service": service, "run": run, "invoice": invoice,
-            "billing_account": invoice.billing_account}  # fmt: skip
+            "billing_account": invoice.billing_account, "clerk": clerk}  # fmt: skip
 
 
 def client_for(client, *roles):
@@ -497,51 +512,6 @@ def test_bill_run_form_shows_a_date_before_the_last_run_on_its_field(client, bil
     assert response.context["form"].errors == {"as_of": [message]}
     assert f'<small class="error" id="id_as_of-error">{message}</small>' in html_of(response)
     assert BillRun.objects.count() == 1
-
-
-# --- Receivables aging ---------------------------------------------------------------------------------
-
-
-def make_invoice(billing_account, *, due, amount, status="finalised", kind="invoice"):
-    return Invoice.objects.create(
-        kind=kind, status=status, billing_account=billing_account, bill_date=due - dt.timedelta(days=15), due_date=due,
-        currency="USD", subtotal_amount=amount, total_amount=amount, amount_due=amount, created_at=clock.now(),
-    )  # fmt: skip
-
-
-def test_aging_puts_each_open_invoice_in_its_bucket_by_days_past_due(client):
-    cove = accounts.default_billing_account(account=make_account(legal_name="Cove Fisheries LLC", name="Cove"))
-    bay = accounts.default_billing_account(account=make_account(legal_name="Bay Oysters LLC", name="Bay"))
-    today = dt.date(2026, 3, 2)
-    for days, amount in [(0, "1"), (-5, "2"), (1, "10"), (30, "20"), (31, "100"), (60, "200"), (61, "1000"),
-                         (90, "2000"), (91, "10000"), (400, "20000")]:  # fmt: skip
-        make_invoice(cove, due=today - dt.timedelta(days=days), amount=Decimal(amount))
-    make_invoice(bay, due=today - dt.timedelta(days=45), amount=Decimal("7.50"), status="sent")
-    make_invoice(bay, due=today - dt.timedelta(days=10), amount=Decimal("3.25"), status="partially_paid")
-    for status in ("draft", "settled", "void"):
-        make_invoice(bay, due=today - dt.timedelta(days=10), amount=Decimal("999"), status=status)
-    make_invoice(bay, due=today - dt.timedelta(days=10), amount=Decimal("0"))
-
-    response = client_for(client, "finance").get(reverse("billing:aging"))
-
-    report = response.context["report"]
-    assert [(row.account.name, row.invoices, row.cells, row.total) for row in report.rows] == [
-        ("Bay", 2, [0, Decimal("3.25"), Decimal("7.50"), 0, 0], Decimal("10.75")),
-        ("Cove", 10, [Decimal(3), Decimal(30), Decimal(300), Decimal(3000), Decimal(30000)], Decimal(33333)),
-    ]
-    assert report.totals == [Decimal(3), Decimal("33.25"), Decimal("307.50"), Decimal(3000), Decimal(30000)]
-    assert report.total == Decimal("33343.75")
-    assert '<td class="num" data-testid="bucket-total"><strong>$307.50</strong></td>' in html_of(response)
-
-    download = client.get(reverse("billing:aging") + "?format=csv")
-
-    assert download["Content-Type"] == "text/csv; charset=utf-8"
-    assert download["Content-Disposition"].startswith('attachment; filename="ar-aging-2026-03-02.csv"')
-    rows = list(csv.reader(io.StringIO(download.content.decode())))
-    assert rows[0] == ["Account", "Customer", "Invoices", "Current", "1-30 days", "31-60 days", "61-90 days",
-                       "Over 90 days", "Total"]  # fmt: skip
-    assert rows[1][1:] == ["Bay", "2", "0.00", "3.25", "7.50", "0.00", "0.00", "10.75"]
-    assert rows[-1] == ["", "Total", "12", "3.00", "33.25", "307.50", "3000.00", "30000.00", "33343.75"]
 
 
 # --- Email on finalisation -----------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from headend.fulfillment.work_orders import service_action_request
 from headend.inventory.models import Service
 from headend.payments import dunning, payments
 from headend.payments.models import DunningStep, DunningSuspension
+from tests.conftest import relay_and_run_tasks
 from tests.factories import make_account, make_invoice, make_live_service_with_actions, make_user
+from tests.module_records import fresh, kept_for_the_module
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -37,17 +39,26 @@ def status(service) -> str:
     return Service.objects.get(pk=service.pk).status
 
 
-@pytest.fixture
-def live(run_worker):
+@pytest.fixture(scope="module")
+def shared_live(django_db_setup, django_db_blocker):
     """A customer with two active services (products with suspend and restore templates),
     billed to its default billing account, which owes 100.00 due 30 days ago (today is the
-    suspension day of the default policy)."""
-    account = make_account()
-    services = [make_live_service_with_actions(account), make_live_service_with_actions(account)]
-    drain(run_worker)
-    payer = BillingAccount.objects.get(account=account, is_default=True)
-    invoice = make_invoice(payer, "100.00", bill_date=clock.today() - dt.timedelta(days=45), due_in=15)
-    return payer, invoice, services
+    suspension day of the default policy); built once for the module's tests on a worker
+    (tests/module_records.py)."""
+    with kept_for_the_module(django_db_blocker):
+        account = make_account()
+        services = [make_live_service_with_actions(account), make_live_service_with_actions(account)]
+        drain(relay_and_run_tasks)
+        payer = BillingAccount.objects.get(account=account, is_default=True)
+        invoice = make_invoice(payer, "100.00", bill_date=clock.today() - dt.timedelta(days=45), due_in=15)
+        yield {"payer": payer, "invoice": invoice, "services": services}
+
+
+@pytest.fixture
+def live(shared_live):
+    """The shared customer's payer, invoice and services, read again for this test."""
+    records = fresh(shared_live)
+    return records["payer"], records["invoice"], records["services"]
 
 
 def test_a_payment_restores_what_dunning_suspended(live, run_worker):

@@ -26,7 +26,9 @@ from headend.portal import auth, changes
 from headend.portal.models import PortalLogin
 from headend.quoting import services as quoting_services
 from headend.quoting.models import Quote
+from tests.conftest import relay_and_run_tasks
 from tests.factories import make_account, make_user
+from tests.module_records import fresh, kept_for_the_module
 from tests.portal.conftest import make_portal_login, portal_client
 from tests.portal.test_signup import FAR_LAT, FAR_LNG, LAT, LNG, WITH_VISIT, coverage
 
@@ -58,8 +60,7 @@ def zero_touch_plan(code: str, name: str, *, speed: int, mrc: str, kind: str = "
     return catalog_services.version_publish(version=created)
 
 
-@pytest.fixture
-def catalog():
+def build_catalog() -> dict[str, ProductVersion]:
     """Fiber 300 at 50.00 on 12 months (ETF 10.00 a month left, move fee 75.00, hold rate
     9.99) with an upgrade to Fiber 1 Gig (80.00) and a downgrade to Fiber 100 (40.00); Fiber
     2 Gig is on the path but too fast for the network here; a Wi-Fi extender add-on."""
@@ -95,15 +96,30 @@ def live_service(account, version: ProductVersion, run_worker, *, line1: str = "
     return Service.objects.get(account=account, base_service__isnull=True, product_version=version)
 
 
+@pytest.fixture(scope="module")
+def shared_home(django_db_setup, django_db_blocker):
+    """The catalog and a resident signed in to the portal with a live Fiber 300 billed for March
+    (in advance), built once for the module's tests on a worker (tests/module_records.py)."""
+    with kept_for_the_module(django_db_blocker):
+        catalog = build_catalog()
+        account = make_account("residential")
+        login = make_portal_login(account)
+        service = live_service(account, catalog["fiber300"], relay_and_run_tasks)
+        assert service.status == "active"
+        call_command("run_billing", as_of="2026-03-02", stdout=io.StringIO())
+        yield {"login": login, "service": service, **catalog}
+
+
 @pytest.fixture
-def home(catalog, run_worker):
-    """A resident signed in to the portal with a live Fiber 300 billed for March (in advance)."""
-    account = make_account("residential")
-    login = make_portal_login(account)
-    service = live_service(account, catalog["fiber300"], run_worker)
-    assert service.status == "active"
-    call_command("run_billing", as_of="2026-03-02", stdout=io.StringIO())
-    return {"login": login, "client": portal_client(login), "service": service, **catalog}
+def catalog(shared_home):
+    return {name: version for name, version in fresh(shared_home).items() if isinstance(version, ProductVersion)}
+
+
+@pytest.fixture
+def home(shared_home):
+    """The shared resident's records, read again for this test, and a portal client signed in."""
+    records = fresh(shared_home)
+    return {**records, "client": portal_client(records["login"])}
 
 
 def written() -> dict[str, int]:

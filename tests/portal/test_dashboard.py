@@ -15,7 +15,9 @@ from headend.fulfillment import services as fulfillment_services
 from headend.fulfillment.models import Technician, WorkOrder
 from headend.orders.models import Order
 from headend.quoting.models import Quote
+from tests.conftest import relay_and_run_tasks
 from tests.factories import make_billing_account, make_live_service, make_overdue, make_product, make_quote, make_user
+from tests.module_records import fresh, kept_for_the_module
 from tests.portal.conftest import make_portal_login, portal_client
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +38,27 @@ def order_with_visit(account):
     return order, fulfillment_services.appointment_book(task=task, start=slot.start, booked_by=None)
 
 
+@pytest.fixture(scope="module")
+def shared_filled(django_db_setup, django_db_blocker):
+    """Built once for the module's tests on a worker (tests/module_records.py)."""
+    with kept_for_the_module(django_db_blocker):
+        yield fill(make_portal_login(), make_portal_login())
+
+
 @pytest.fixture
-def filled(customer_login, other_login, run_worker):
+def filled(shared_filled):
     """The customer's account with a live service, an open order with a visit, a quote waiting
-    and one past its last day, and an overdue invoice; the other account with its own."""
+    and one past its last day, and an overdue invoice; the other account with its own. Each
+    login's portal client is `customer` and `other_customer`."""
+    records = fresh(shared_filled)
+    return {
+        **records,
+        "customer": portal_client(records["login"]),
+        "other_customer": portal_client(records["other_login"]),
+    }
+
+
+def fill(customer_login, other_login) -> dict:
     account = customer_login.account
     payer = make_billing_account(account)
     service = live_service(account, "fiber-home-300", "65.00")
@@ -53,8 +72,10 @@ def filled(customer_login, other_login, run_worker):
     live_service(other, "rival-gig", "999.00")
     theirs = make_quote(account=other, status="presented")
     make_overdue(other, "444.00", days=40)
-    run_worker()  # billing follows the services' turn-up: their charges
+    relay_and_run_tasks()  # billing follows the services' turn-up: their charges
     return {
+        "login": customer_login,
+        "other_login": other_login,
         "payer": payer,
         "service": service,
         "order": order,
@@ -69,8 +90,8 @@ def local(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(clock.provider_zone())
 
 
-def test_dashboard_shows_the_customers_services_orders_quotes_and_bills(customer, filled):
-    html = customer.get(reverse("portal:dashboard")).content.decode()
+def test_dashboard_shows_the_customers_services_orders_quotes_and_bills(filled):
+    html = filled["customer"].get(reverse("portal:dashboard")).content.decode()
 
     service = filled["service"]
     assert service.product_version.product.name in html
@@ -91,8 +112,8 @@ def test_dashboard_shows_the_customers_services_orders_quotes_and_bills(customer
     assert '<div class="label">Balance</div><div class="figure">$80.00</div>' in html
 
 
-def test_dashboard_never_shows_another_accounts_records(customer, filled):
-    html = customer.get(reverse("portal:dashboard")).content.decode()
+def test_dashboard_never_shows_another_accounts_records(filled):
+    html = filled["customer"].get(reverse("portal:dashboard")).content.decode()
 
     assert "rival-gig" not in html
     assert "999.00" not in html
@@ -100,8 +121,8 @@ def test_dashboard_never_shows_another_accounts_records(customer, filled):
     assert "444.00" not in html
 
 
-def test_the_other_customer_sees_only_theirs(other_customer, filled):
-    html = other_customer.get(reverse("portal:dashboard")).content.decode()
+def test_the_other_customer_sees_only_theirs(filled):
+    html = filled["other_customer"].get(reverse("portal:dashboard")).content.decode()
 
     assert "$999.00 a month" in html
     assert filled["service"].product_version.product.name not in html
@@ -109,8 +130,8 @@ def test_the_other_customer_sees_only_theirs(other_customer, filled):
     assert "$444.00" in html
 
 
-def test_a_technical_login_sees_services_but_no_money_owed(filled, customer_login):
-    technical = make_portal_login(customer_login.account, role="technical")
+def test_a_technical_login_sees_services_but_no_money_owed(filled):
+    technical = make_portal_login(filled["login"].account, role="technical")
 
     html = portal_client(technical).get(reverse("portal:dashboard")).content.decode()
 
@@ -119,8 +140,8 @@ def test_a_technical_login_sees_services_but_no_money_owed(filled, customer_logi
     assert "$80.00" not in html
 
 
-def test_a_billing_login_sees_the_bills(filled, customer_login):
-    billing = make_portal_login(customer_login.account, role="billing")
+def test_a_billing_login_sees_the_bills(filled):
+    billing = make_portal_login(filled["login"].account, role="billing")
 
     html = portal_client(billing).get(reverse("portal:dashboard")).content.decode()
 
