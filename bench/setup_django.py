@@ -11,7 +11,8 @@ from tests import template_db
 def setup() -> str:
     """Django set up on the benchmark's database, migrated. The database is made once per
     process: a copy of the template a test run on this machine left for the same code
-    (`make test` runs before the benchmarks in CI), else migrated from nothing."""
+    (`make test` runs before the benchmarks in CI), else made by `migrate` (a new database: from
+    the models, headend/core/schema.py)."""
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "src"))
     os.environ.setdefault("HEADEND_VAR_DIR", tempfile.mkdtemp(prefix="headend-bench-"))
