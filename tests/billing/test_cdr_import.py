@@ -13,7 +13,9 @@ from headend.billing.usage_files import FileRejected
 from headend.core.errors import Forbidden, ValidationError
 from headend.inventory import services as inventory_services
 from tests.billing.cdr_factories import cdr, make_voice_service, master_csv, upload_deck
+from tests.conftest import relay_and_run_tasks
 from tests.factories import make_user
+from tests.module_records import fresh, kept_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +25,20 @@ TWO = master_csv(
 )
 
 
+@pytest.fixture(scope="module")
+def shared_line(django_db_setup, django_db_blocker):
+    """A voice service with no included minutes (every second charged) and the retail rate deck,
+    built once for the module's tests on a worker (tests/module_records.py)."""
+    with kept_for_the_module(django_db_blocker):
+        service = make_voice_service(minutes=None)
+        relay_and_run_tasks()
+        upload_deck()
+        yield {"service": service}
+
+
 @pytest.fixture
-def line(run_worker):
-    service = make_voice_service(minutes=None)  # no included minutes: every second charged
-    run_worker()
-    upload_deck()
-    return service
+def line(shared_line):
+    return fresh(shared_line)["service"]
 
 
 def calls() -> list[tuple[str, str, int, Decimal]]:

@@ -17,6 +17,7 @@ from headend.support.models import Case, CaseAttachment, CaseNote
 from tests.api.client import TMFClient, assert_error, body
 from tests.api.tmf_schema import assert_valid
 from tests.factories import make_account, make_live_service, make_location, make_product, make_user
+from tests.module_records import fresh, kept_for_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +46,16 @@ def support_api(client, agent):
     return TMFClient.for_user(client, agent)
 
 
+@pytest.fixture(scope="module")
+def shared_service(django_db_setup, django_db_blocker):
+    """A live service, built once for the module's tests on a worker (tests/module_records.py)."""
+    with kept_for_the_module(django_db_blocker):
+        yield {"service": make_live_service(make_account(), make_product(tasks=[TaskSpec("Install")]))}
+
+
 @pytest.fixture
-def service():
-    return make_live_service(make_account(), make_product(tasks=[TaskSpec("Install")]))
+def service(shared_service):
+    return fresh(shared_service)["service"]
 
 
 @pytest.fixture
