@@ -1,13 +1,13 @@
 """The migrations and the models agree.
 
-A new database is made from the models (`migrate` on an empty database, headend/core/schema.py;
-the tests' template too: 4 s, where replaying the 136 migrations takes 45), and a provider's
-database that exists is brought up to date by the migrations. So here, once per run on one
-worker: the models need no migration that is not written, and replaying every migration into an
-empty database (`migrate --replay`) gives the same tables, columns, constraints, indexes and
-seeded rows (role groups and their permissions, standard terms) as the database the tests run
-on; `migrate` makes a new database from the models only when it is empty and wholly brought up
-to date, and the next `migrate` finds nothing to do."""
+A new database (no migration recorded) is made from the models by `migrate`
+(headend/core/schema.py; the tests' template too: 4 s, where replaying the 136 migrations takes
+45), and a database that exists is brought up to date by the migrations. So here, once per run
+on one worker: the models need no migration that is not written; replaying every migration into
+an empty database (`migrate --replay`) gives the same tables, columns, constraints, indexes and
+rows (role groups and their permissions, standard terms) as `migrate` makes of another empty
+database, which is what the tests run on; and `migrate` takes that way only for a new database
+brought wholly up to date, finishes a first start cut short, and then finds nothing to do."""
 
 import io
 from typing import Any
@@ -124,43 +124,68 @@ def _difference(tested: dict[str, Any], migrated: dict[str, Any]) -> dict[str, A
     return difference
 
 
-@pytest.mark.django_db
-def test_migrating_from_nothing_gives_the_database_the_tests_run_on(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), template_db.scratch(SCRATCH, tmp_path) as migrated:
-        call_command("migrate", database=SCRATCH, replay=True, verbosity=0, interactive=False)
-        call_command("createcachetable", database=SCRATCH, verbosity=0)
-        expected, expected_seeds = _shape(migrated), _seeds(migrated)
-    tested = connections["default"]
-    actual, actual_seeds = _shape(tested), _seeds(tested)
+NEW = "made_from_models"
 
+
+def _new_migrations_message() -> str:
+    migrations = len(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    return f"A new database: made its tables from the models and recorded its {migrations} migrations as applied.\n"
+
+
+@pytest.mark.django_db
+def test_replaying_the_migrations_gives_what_migrate_makes_of_a_new_database(tmp_path, django_db_blocker):
+    """Two empty databases: the migrations replayed into one, `migrate` (from the models) makes
+    the other; and the tests run on a database made as the second is."""
+    said = io.StringIO()
+    with (
+        django_db_blocker.unblock(),
+        template_db.scratch(SCRATCH, tmp_path) as migrated,
+        template_db.scratch(NEW, tmp_path) as new,
+    ):
+        call_command("migrate", database=SCRATCH, replay=True, verbosity=0, interactive=False)
+        call_command("migrate", database=NEW, interactive=False, stdout=said)
+        for alias in (SCRATCH, NEW):
+            call_command("createcachetable", database=alias, verbosity=0)
+        expected, expected_seeds = _shape(migrated), _seeds(migrated)
+        actual, actual_seeds = _shape(new), _seeds(new)
+
+    assert said.getvalue() == _new_migrations_message()
     assert sorted(actual) == sorted(expected)
     differing = {
         table: _difference(actual[table], expected[table]) for table in expected if actual[table] != expected[table]
     }
     assert differing == {}
     assert actual_seeds == expected_seeds
+    assert _shape(connections["default"]) == actual
 
 
 @pytest.mark.django_db
-def test_migrate_makes_a_new_database_from_the_models_and_then_has_nothing_to_do(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock(), template_db.scratch("made_from_models", tmp_path) as new:
-        assert schema.is_empty(new)
+def test_migrate_makes_only_a_new_database_from_the_models_and_finishes_a_first_start_cut_short(
+    tmp_path, django_db_blocker
+):
+    assert schema.models_match_migrations()  # as makemigrations --check above
+    with django_db_blocker.unblock(), template_db.scratch(NEW, tmp_path) as new:
+        assert schema.is_new(new)
         for particular in ("replay", "app_label", "migration_name", "fake", "fake_initial", "plan", "run_syncdb",
                            "check_unapplied", "prune"):  # fmt: skip
             assert not made_from_models({particular: "x"}, new), particular
         assert made_from_models({"app_label": None, "fake": False}, new)
-        said = io.StringIO()
-
-        call_command("migrate", database="made_from_models", stdout=said)
-
-        migrations = len(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
-        assert said.getvalue() == (
-            f"The database was empty: made its tables from the models and recorded its {migrations} migrations"
-            " as applied.\n"
-        )
+        call_command("migrate", database=NEW, verbosity=0)
         assert not made_from_models({}, new)
+        whole = _shape(new), _seeds(new)
+
+        # Stopped after the tables and seeds, before the migrations were recorded: the next
+        # migrate finishes the work (the tables there are kept, the seeds not written twice).
+        with new.cursor() as cursor:
+            cursor.execute("DELETE FROM django_migrations")
+        said = io.StringIO()
+        call_command("migrate", database=NEW, stdout=said)
+
+        assert said.getvalue() == _new_migrations_message()
+        assert (_shape(new), _seeds(new)) == whole
         executor = MigrationExecutor(new)
         assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
-        call_command("migrate", database="made_from_models", stdout=said)
+        said = io.StringIO()
+        call_command("migrate", database=NEW, stdout=said)
         assert said.getvalue().endswith("No migrations to apply.\n")
-    assert not made_from_models({}, connections["default"])  # the tests' database has its tables
+    assert not made_from_models({}, connections["default"])  # the tests' database has its migrations

@@ -4,7 +4,7 @@ Replaying the migrations from nothing takes ~45 s of CPU (Django renders again e
 related to a changed one after each operation, and every model is related to the user model
 through its history and `created_by`); making the same tables from the models takes a few
 seconds. This is what a provider's first `make run` does (the `migrate` command, core's own,
-takes this path when the database has no table at all), what the test databases' template is
+takes this path when no migration is recorded in the database), what the test databases' template is
 made with, and what the benchmarks' servers start from. Rails does the same (`db:schema:load`
 for a new database).
 
@@ -12,13 +12,20 @@ That the two ways give the same database is checked on every test run, on SQLite
 PostgreSQL: tests/test_migrations.py replays the migrations (`migrate --replay`) into an empty
 database and compares its tables, columns, constraints, indexes and seeded rows with those of a
 database made here, and checks that the models need no migration not yet written. The
-migrations are then recorded as applied, so the next `migrate` applies only newer ones."""
+migrations are then recorded as applied, so the next `migrate` applies only newer ones.
+
+A database is new while no migration is recorded in it. The tables are made in one transaction,
+the seeds are written by handlers that find what is there, and the migrations are recorded last
+in one statement: a first start stopped half-way (Ctrl-C) is finished by the next `migrate`."""
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management import call_command
+from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.migrations.state import ProjectState
 from django.test.utils import override_settings
 
 
@@ -32,16 +39,27 @@ class _NoMigrations(dict):
         return None
 
 
-def is_empty(connection: Any) -> bool:
-    """The database has no table at all (a new SQLite file, a database just created)."""
-    with connection.cursor() as cursor:
-        return not connection.introspection.table_names(cursor)
+def is_new(connection: Any) -> bool:
+    """No migration is recorded in the database (a new SQLite file, a database just created, or
+    one whose first start stopped before its migrations were recorded)."""
+    recorder = MigrationRecorder(connection)
+    return not recorder.has_table() or not recorder.migration_qs.exists()
+
+
+def models_match_migrations() -> bool:
+    """The models are what the migrations make (no change without its migration, no two latest
+    migrations in an app): else a database made from the models would differ from one the
+    migrations make, and `migrate` replays them, refusing or warning as Django does."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    if loader.detect_conflicts():
+        return False
+    return not MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps)).changes(graph=loader.graph)
 
 
 def create_from_models(connection: Any) -> int:
-    """Make every table from the models in the empty database of `connection`, seed it as the
-    migrations do (the post-migrate handlers: permissions, role groups, standard terms), and
-    record every migration as applied. The number of migrations recorded."""
+    """Make every table from the models in the new database of `connection` (those not there
+    yet), seed it as the migrations do (the post-migrate handlers: permissions, role groups,
+    standard terms), and record every migration as applied. The number of migrations recorded."""
     with override_settings(MIGRATION_MODULES=_NoMigrations()):
         call_command("migrate", database=connection.alias, run_syncdb=True, replay=True, verbosity=0, interactive=False)
     recorder = MigrationRecorder(connection)

@@ -6,12 +6,12 @@ from headend.contracts.standard_terms import BODY, EFFECTIVE, LABEL
 
 def create(apps, schema_editor):
     TermsVersion = apps.get_model("contracts", "TermsVersion")
-    TermsVersion.objects.get_or_create(label=LABEL, defaults={"effective_date": EFFECTIVE, "body": BODY})
+    TermsVersion.objects.using(schema_editor.connection.alias).get_or_create(label=LABEL, defaults={"effective_date": EFFECTIVE, "body": BODY})
 
 
 def remove(apps, schema_editor):
     TermsVersion = apps.get_model("contracts", "TermsVersion")
-    TermsVersion.objects.filter(label=LABEL, documents__isnull=True).delete()
+    TermsVersion.objects.using(schema_editor.connection.alias).filter(label=LABEL, documents__isnull=True).delete()
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ ROLES = ["sales", "sales_manager", "provisioning", "support", "billing", "admin"
 def create_roles(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for name in ROLES:
-        Group.objects.get_or_create(name=name)
+        Group.objects.using(schema_editor.connection.alias).get_or_create(name=name)
 
 
 class Migration(migrations.Migration):

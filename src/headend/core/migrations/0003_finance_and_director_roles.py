@@ -4,7 +4,7 @@ from django.db import migrations
 def create_roles(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for name in ("finance", "director"):
-        Group.objects.get_or_create(name=name)
+        Group.objects.using(schema_editor.connection.alias).get_or_create(name=name)
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,7 @@ from django.db import migrations
 
 def create_role(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
-    Group.objects.get_or_create(name="product_manager")
+    Group.objects.using(schema_editor.connection.alias).get_or_create(name="product_manager")
 
 
 class Migration(migrations.Migration):

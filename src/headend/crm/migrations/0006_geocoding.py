@@ -6,7 +6,7 @@ from django.db import migrations, models
 def typed_coordinates_are_entered(apps, schema_editor):
     """Coordinates that locations had before geocoding were typed by a person."""
     Location = apps.get_model("crm", "Location")
-    Location.objects.exclude(latitude=None).update(geocode_quality="entered", geocode_source="entered")
+    Location.objects.using(schema_editor.connection.alias).exclude(latitude=None).update(geocode_quality="entered", geocode_source="entered")
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def current_since_from_activation(apps, schema_editor):
     Service = apps.get_model("inventory", "Service")
-    Service.objects.filter(current_since__isnull=True, activated_at__isnull=False).update(
+    Service.objects.using(schema_editor.connection.alias).filter(current_since__isnull=True, activated_at__isnull=False).update(
         current_since=models.F("activated_at")
     )
 

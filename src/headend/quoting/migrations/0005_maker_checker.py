@@ -10,7 +10,7 @@ from django.db import migrations, models
 def lines_cut_by_their_discount(apps, schema_editor):
     """Lines priced before the price cut was kept: their line discount is the cut they show."""
     QuoteLine = apps.get_model("quoting", "QuoteLine")
-    QuoteLine.objects.filter(discount_percent__gt=0).update(price_cut_percent=models.F("discount_percent"))
+    QuoteLine.objects.using(schema_editor.connection.alias).filter(discount_percent__gt=0).update(price_cut_percent=models.F("discount_percent"))
 
 
 class Migration(migrations.Migration):

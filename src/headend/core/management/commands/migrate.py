@@ -12,8 +12,8 @@ _PARTICULAR = ("app_label", "migration_name", "fake", "fake_initial", "plan", "r
 
 class Command(migrate.Command):
     help = (
-        "Bring the database up to date. A new database (no table at all) is made from the models at "
-        "once and its migrations recorded as applied (headend/core/schema.py), instead of replaying "
+        "Bring the database up to date. A new database (no migration recorded) is made from the models "
+        "at once and its migrations recorded as applied (headend/core/schema.py), instead of replaying "
         "every migration; --replay applies them one by one."
     )
 
@@ -31,7 +31,7 @@ class Command(migrate.Command):
             recorded = schema.create_from_models(connection)
             if options["verbosity"] >= 1:
                 self.stdout.write(
-                    f"The database was empty: made its tables from the models and recorded its {recorded} "
+                    f"A new database: made its tables from the models and recorded its {recorded} "
                     "migrations as applied."
                 )
             return
@@ -39,8 +39,9 @@ class Command(migrate.Command):
 
 
 def made_from_models(options: dict[str, Any], connection: Any) -> bool:
-    """Whether this `migrate` makes the database of `connection` from the models: it is empty and
-    brought wholly up to date (no app, migration or other mode named), --replay not given."""
+    """Whether this `migrate` makes the database of `connection` from the models: it is new and
+    brought wholly up to date (no app, migration or other mode named, --replay not given), and
+    the models are what the migrations make."""
     if options.get("replay") or any(options.get(name) for name in _PARTICULAR):
         return False
-    return schema.is_empty(connection)
+    return schema.is_new(connection) and schema.models_match_migrations()
