@@ -17,7 +17,6 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.loader import MigrationLoader
 
 from headend.core import schema
 from headend.core.management.commands.migrate import made_from_models
@@ -128,7 +127,7 @@ NEW = "made_from_models"
 
 
 def _new_migrations_message() -> str:
-    migrations = len(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    migrations = len(schema.migrations_on_disk())
     return f"A new database: made its tables from the models and recorded its {migrations} migrations as applied.\n"
 
 
@@ -170,6 +169,13 @@ def test_migrate_makes_only_a_new_database_from_the_models_and_finishes_a_first_
                            "check_unapplied", "prune"):  # fmt: skip
             assert not made_from_models({particular: "x"}, new), particular
         assert made_from_models({"app_label": None, "fake": False}, new)
+        planned = io.StringIO()
+        call_command("migrate", database=NEW, plan=True, stdout=planned)
+        assert planned.getvalue() == (
+            "Planned operations:\n  A new database: its tables made from the models and its "
+            f"{len(schema.migrations_on_disk())} migrations recorded as applied.\n"
+        )
+        assert schema.is_new(new)  # planning wrote nothing
         call_command("migrate", database=NEW, verbosity=0)
         assert not made_from_models({}, new)
         whole = _shape(new), _seeds(new)

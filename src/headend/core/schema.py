@@ -56,6 +56,11 @@ def models_match_migrations() -> bool:
     return not MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps)).changes(graph=loader.graph)
 
 
+def migrations_on_disk() -> list[tuple[str, str]]:
+    """Every migration of every app, as (app, name)."""
+    return sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+
+
 def create_from_models(connection: Any) -> int:
     """Make every table from the models in the new database of `connection` (those not there
     yet), seed it as the migrations do (the post-migrate handlers: permissions, role groups,
@@ -64,6 +69,6 @@ def create_from_models(connection: Any) -> int:
         call_command("migrate", database=connection.alias, run_syncdb=True, replay=True, verbosity=0, interactive=False)
     recorder = MigrationRecorder(connection)
     recorder.ensure_schema()
-    migrations = sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    migrations = migrations_on_disk()
     recorder.migration_qs.bulk_create([recorder.Migration(app=app, name=name) for app, name in migrations])
     return len(migrations)

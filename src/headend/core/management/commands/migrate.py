@@ -27,6 +27,13 @@ class Command(migrate.Command):
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
+        if options["plan"] and made_from_models({**options, "plan": False}, connection):
+            # What a plain `migrate` would do here, not the replay it would not do.
+            self.stdout.write(
+                "Planned operations:\n  A new database: its tables made from the models and its "
+                f"{len(schema.migrations_on_disk())} migrations recorded as applied."
+            )
+            return
         if made_from_models(options, connection):
             recorded = schema.create_from_models(connection)
             if options["verbosity"] >= 1:
