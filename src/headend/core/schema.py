@@ -1,18 +1,17 @@
-"""A new, empty database made from the models at once instead of by replaying every migration.
+"""A new database made from the models at once instead of by replaying every migration.
 
 Replaying the migrations from nothing takes ~45 s of CPU (Django renders again every model
 related to a changed one after each operation, and every model is related to the user model
-through its history and `created_by`); making the same tables from the models takes a few
-seconds. This is what a provider's first `make run` does (the `migrate` command, core's own,
-takes this path when no migration is recorded in the database), what the test databases' template is
-made with, and what the benchmarks' servers start from. Rails does the same (`db:schema:load`
-for a new database).
+through its history and `created_by`); making the same tables from the models takes 5. This is
+what `migrate` (core's own command) does to a new database, so to a provider's first `make run`;
+the test databases' template and the benchmarks' servers start from it too. Rails does the same
+(`db:schema:load` for a new database). The migrations are then recorded as applied, so the next
+`migrate` applies only newer ones.
 
 That the two ways give the same database is checked on every test run, on SQLite and on
-PostgreSQL: tests/test_migrations.py replays the migrations (`migrate --replay`) into an empty
-database and compares its tables, columns, constraints, indexes and seeded rows with those of a
-database made here, and checks that the models need no migration not yet written. The
-migrations are then recorded as applied, so the next `migrate` applies only newer ones.
+PostgreSQL: tests/test_migrations.py replays the migrations (`migrate --replay`) into one empty
+database and compares its tables, columns, constraints, indexes and rows with those `migrate`
+makes in another, and checks that the models need no migration not yet written.
 
 A database is new while no migration is recorded in it. The tables are made in one transaction,
 the seeds are written by handlers that find what is there, and the migrations are recorded last
