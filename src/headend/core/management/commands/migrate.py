@@ -27,22 +27,21 @@ class Command(migrate.Command):
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
-        if options["plan"] and made_from_models({**options, "plan": False}, connection):
-            # What a plain `migrate` would do here, not the replay it would not do.
+        # --plan asks what a plain `migrate` would do: on a new database, this, not a replay.
+        if not made_from_models({**options, "plan": False}, connection):
+            super().handle(*args, **options)
+        elif options["plan"]:
             self.stdout.write(
                 "Planned operations:\n  A new database: its tables made from the models and its "
                 f"{len(schema.migrations_on_disk())} migrations recorded as applied."
             )
-            return
-        if made_from_models(options, connection):
+        else:
             recorded = schema.create_from_models(connection)
             if options["verbosity"] >= 1:
                 self.stdout.write(
                     f"A new database: made its tables from the models and recorded its {recorded} "
                     "migrations as applied."
                 )
-            return
-        super().handle(*args, **options)
 
 
 def made_from_models(options: dict[str, Any], connection: Any) -> bool:
