@@ -3,7 +3,7 @@
 Attribute filters (`?state=`, `?relatedParty.id=`) are each route's own query parameters; the
 attribute selection itself (`fields`) is applied when the response is rendered (renderers.py)."""
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.http import HttpResponse
@@ -14,9 +14,10 @@ from headend.core.numbers import MAX_INT
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+TOTAL, RESULT = "X-Total-Count", "X-Result-Count"
 MAX_OFFSET = MAX_INT  # past it no list has rows; bounded so that offset + limit fits any database
 
-T = TypeVar("T", bound=models.Model)
+T = TypeVar("T")  # a model instance, or a row of values_list()
 
 
 class ListParams(Schema):
@@ -29,13 +30,21 @@ class ListParams(Schema):
     )
 
 
-def paginate(response: HttpResponse, items: models.QuerySet[T], page: ListParams) -> list[T]:
+def paginate(response: HttpResponse, items: "models.QuerySet[Any, T]", page: ListParams) -> list[T]:
     """One page of `items`; the headers say how many match in all and how many are returned."""
     total = items.count()
     chunk = list(items[page.offset : page.offset + page.limit])
-    response["X-Total-Count"] = str(total)
-    response["X-Result-Count"] = str(len(chunk))
+    response[TOTAL] = str(total)
+    response[RESULT] = str(len(chunk))
     return chunk
+
+
+def counted(answer: HttpResponse, response: HttpResponse, returned: int) -> HttpResponse:
+    """`answer`, a page's body the route rendered itself (ninja sends a route's HttpResponse as it
+    is), with the total paginate put on the route's `response` and the `returned` count."""
+    answer[TOTAL] = response[TOTAL]
+    answer[RESULT] = str(returned)
+    return answer
 
 
 def matching(statuses: dict[str, str], state: str | None) -> list[str] | None:

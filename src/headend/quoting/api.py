@@ -56,7 +56,9 @@ from ninja import Query, Router, Status
 from headend.api import links
 from headend.api.auth import ApiRequest
 from headend.api.errors import body_fields
-from headend.api.lists import ListParams, matching, paginate
+from headend.api.lists import ListParams, counted, matching, paginate
+from headend.api.renderers import dumps
+from headend.api.representations import Representations, grouped, row_of
 from headend.api.schemas import (
     ERRORS,
     base_named,
@@ -195,6 +197,46 @@ def _out(request: ApiRequest, quote: Quote) -> QuoteOut:
     return QuoteOut.of(request, quote, items=getattr(quote, ITEMS), approvals=getattr(quote, AUTHORIZATIONS))
 
 
+# What a quote's body is built from, row by row (api/representations.py): the columns above and
+# the ids that order each quote's items and authorizations as _readable does.
+QUOTE_SOURCE = ("pk", *QUOTE_READS)
+ITEM_SOURCE, ITEM_QUOTE = ("pk", *ITEM_READS), 1 + ITEM_READS.index("quote")
+AUTHORIZATION_SOURCE, AUTHORIZATION_QUOTE = ("pk", *AUTHORIZATION_READS), 1 + AUTHORIZATION_READS.index("quote")
+BODIES = Representations()
+
+
+def _bodies(request: ApiRequest, rows: list[tuple[Any, ...]]) -> list[bytes]:
+    """The bodies of the quotes whose QUOTE_SOURCE values are `rows`, in their order: kept ones
+    while their rows are unchanged, the others built from the models (and kept)."""
+    ids = [row[0] for row in rows]
+    items = grouped(
+        QuoteLine.objects.filter(quote__in=ids).order_by("quote", "position").values_list(*ITEM_SOURCE), ITEM_QUOTE
+    )
+    approvals = QuoteApproval.objects.filter(quote__in=ids).order_by("quote", "created_at", "id")
+    authorizations = grouped(approvals.values_list(*AUTHORIZATION_SOURCE), AUTHORIZATION_QUOTE)
+    bodies: dict[Any, bytes] = {}
+    for row in rows:
+        source = (row, tuple(items.get(row[0], ())), tuple(authorizations.get(row[0], ())))
+        if (body := BODIES.get(request, row[0], source)) is not None:
+            bodies[row[0]] = body
+    for quote in _readable(Quote.objects.filter(pk__in=[pk for pk in ids if pk not in bodies])):
+        body = dumps(_out(request, quote).model_dump(by_alias=True, exclude_none=True)).encode()
+        # kept under the rows of the very instances it was built from: a write since the rows
+        # above were read cannot leave a body kept under rows it was not built from
+        source = (
+            row_of(quote, QUOTE_SOURCE),
+            tuple(row_of(item, ITEM_SOURCE) for item in getattr(quote, ITEMS)),
+            tuple(row_of(approval, AUTHORIZATION_SOURCE) for approval in getattr(quote, AUTHORIZATIONS)),
+        )
+        BODIES.keep(request, quote.pk, source, body)
+        bodies[quote.pk] = body
+    return [bodies[pk] for pk in ids if pk in bodies]  # one deleted meanwhile is left out
+
+
+def _json(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
 def _quote_out(request: ApiRequest, quote_id: Any) -> QuoteOut:
     """The quote as the API shows it, if `request.auth` may see it (NotFound otherwise)."""
     found = quoting_selectors.quote_list(user=request.auth).filter(pk=parse_id(quote_id)).order_by()
@@ -331,16 +373,25 @@ def quote_list(
     page: Query[ListParams],
     state: QuoteState | None = None,
     related_party_id: str | None = Query(None, alias="relatedParty.id", description="The customer's id."),
-) -> list[QuoteOut]:
+) -> list[QuoteOut] | HttpResponse:
     quotes = quoting_selectors.quote_list(
         user=request.auth, account_id=related_party_id, statuses=matching(QUOTE_STATE, state)
     )
-    return [_out(request, quote) for quote in paginate(response, _readable(quotes), page)]
+    if page.fields:  # a selection of attributes: built and selected as it is rendered
+        return [_out(request, quote) for quote in paginate(response, _readable(quotes), page)]
+    bodies = _bodies(request, paginate(response, quotes.values_list(*QUOTE_SOURCE), page))
+    return counted(_json(b"[" + b", ".join(bodies) + b"]"), response, len(bodies))
 
 
 @router.get("/quote/{id}", response={200: QuoteOut, **ERRORS}, summary="Retrieve a quote")
-def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteOut:
-    return _quote_out(request, id)
+def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteOut | HttpResponse:
+    if fields:
+        return _quote_out(request, id)
+    found = quoting_selectors.quote_list(user=request.auth).filter(pk=parse_id(id)).order_by()
+    bodies = _bodies(request, list(found.values_list(*QUOTE_SOURCE)))
+    if not bodies:
+        raise NotFound("No such quote.", field="id")
+    return _json(bodies[0])
 
 
 @router.patch(

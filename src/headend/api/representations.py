@@ -1,0 +1,90 @@
+"""Rendered bodies of resources, kept in each process under the rows they were built from.
+
+A read first fetches the rows a body is made of (the values of exactly the columns its builder
+reads: a resource's `.only()` lists, which a statement budget test holds to that) and serves the
+kept body while those rows are what it was built from; otherwise it builds the body from model
+instances as before and keeps it under the rows of those same instances. Nothing is invalidated,
+so no write path (a use case, `.update()`, the admin, SQL by hand) has to remember the cache:
+a changed column is a changed key. Reading the rows costs a few SQL statements that return
+plain tuples; building the body (model instances, pydantic objects, JSON) is what is saved.
+
+A body also depends on where it is read from (its hrefs are absolute) and on the provider's time
+zone (the end of a quote's validity), so both are part of the key. Each process keeps at most
+MAX_BYTES of bodies, the least recently read dropped first."""
+
+import threading
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from cachetools import LRUCache
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest
+
+from headend.api.links import absolute_root
+
+MAX_BYTES = 32 * 1024 * 1024  # per process and resource; a 1,000-item quote is about 1.4 MB
+
+Row = tuple[Any, ...]
+
+
+def row_of(instance: models.Model, fields: Iterable[str]) -> Row:
+    """The values `values_list(*fields)` reads for `instance`, read from the instance and its
+    related objects already loaded: a relation's id for a relation's name, None past a missing
+    related object."""
+    values: list[Any] = []
+    for path in fields:
+        *hops, last = path.split("__")
+        target: Any = instance
+        for hop in hops:
+            target = getattr(target, hop, None)
+            if target is None:
+                break
+        if target is None:
+            values.append(None)
+        elif last == "pk":
+            values.append(target.pk)
+        else:
+            values.append(getattr(target, target._meta.get_field(last).attname))
+    return tuple(values)
+
+
+def grouped(rows: Iterable[Row], at: int) -> dict[Any, list[Row]]:
+    """Rows by the value of their column `at` (the parent's id), each group in the rows' order."""
+    groups: dict[Any, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row[at], []).append(row)
+    return groups
+
+
+class Representations:
+    """One resource's kept bodies in this process (thread-safe: gunicorn serves with threads)."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        # An entry's size is its body's: the rows it is kept under hold the same values, shorter.
+        self._kept: LRUCache[Hashable, tuple[Hashable, bytes]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda entry: len(entry[1])
+        )
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request: HttpRequest, pk: Any) -> Hashable:
+        return (absolute_root(request), settings.HEADEND_TIME_ZONE, pk)
+
+    def get(self, request: HttpRequest, pk: Any, source: Hashable) -> bytes | None:
+        """The body kept for `pk` if it was built from `source`, else None."""
+        with self._lock:
+            entry = self._kept.get(self.key(request, pk))
+        if entry is None or entry[0] != source:
+            return None
+        return entry[1]
+
+    def keep(self, request: HttpRequest, pk: Any, source: Hashable, body: bytes) -> None:
+        if len(body) > self._kept.maxsize:
+            return
+        with self._lock:
+            self._kept[self.key(request, pk)] = (source, body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()

@@ -1,0 +1,123 @@
+"""A quote's body kept between reads (api/representations.py) is never served after what it shows
+has changed, whichever way the change is written: here each change bypasses the use cases (a
+queryset `.update()` or `.delete()`, as the admin, a data migration or SQL by hand would), so no
+signal or hook could have told the cache. After each, the next read equals a body built from
+nothing kept, and differs from the read before."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import override_settings
+
+from headend.catalog import services as catalog_services
+from headend.catalog.models import Product, ProductVersion, Promotion
+from headend.crm.models import Account, Location
+from headend.quoting import services as quoting_services
+from headend.quoting.api import BODIES
+from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
+from tests.api.client import ROOT, TMFClient, body
+from tests.factories import make_account, make_location, make_product, make_user
+
+pytestmark = pytest.mark.django_db
+
+PATH = "/quoteManagement/v4/quote"
+
+
+@pytest.fixture
+def quote():
+    """A quote with an item at a site, a promotion, and an authorization a director approved."""
+    product = make_product(prices={12: ("100.00", "99.00")})
+    catalog_services.promotion_create(
+        product=product.product,
+        code="half-3",
+        name="Half price for 3 months",
+        valid_from=dt.date(2020, 1, 1),
+        mrc_off_kind="percent",
+        mrc_off_value="50",
+        mrc_off_months=3,
+    )
+    ApprovalRule.objects.create(
+        name="Big deal", kind="contract_value_above", threshold=Decimal("100"), approver_role="director"
+    )
+    account = make_account()
+    made = quoting_services.quote_create(account=account, name="Kept")
+    quoting_services.quote_line_add(
+        quote=made, location=make_location(account), product_version=product, term_months=12
+    )
+    quoting_services.quote_approval_decide(
+        approval=made.approvals.get(status="pending"),
+        approve=True,
+        comment="Fine.",
+        decided_by=make_user("director", first_name="Dana", last_name="Director"),
+    )
+    return made
+
+
+def _line(quote):
+    return QuoteLine.objects.filter(quote=quote)
+
+
+CHANGES = {
+    "the quote's name": lambda q: Quote.objects.filter(pk=q.pk).update(name="Renamed"),
+    "the quote's status": lambda q: Quote.objects.filter(pk=q.pk).update(status="rejected"),
+    "the quote's total": lambda q: Quote.objects.filter(pk=q.pk).update(mrr_amount=Decimal("1.23")),
+    "the customer's name": lambda q: Account.objects.filter(pk=q.account_id).update(name="Other Name Inc"),
+    "the site's street": lambda q: Location.objects.filter(quote_lines__quote=q).update(line1="1 Other St"),
+    "the product's name": lambda q: Product.objects.filter(versions__quote_lines__quote=q).update(name="Renamed"),
+    "the offering's version": lambda q: ProductVersion.objects.filter(quote_lines__quote=q).update(version=7),
+    "the promotion's name": lambda q: Promotion.objects.filter(quote_lines__quote=q).update(name="Other promo"),
+    "an item's price": lambda q: _line(q).update(mrc_amount=Decimal("12.34")),
+    "an item's quantity": lambda q: _line(q).update(quantity=3),
+    "an item removed": lambda q: _line(q).delete(),
+    "the approver's name": lambda q: User.objects.filter(username__startswith="user", first_name="Dana").update(
+        first_name="Robin"
+    ),
+    "the authorization's comment": lambda q: QuoteApproval.objects.filter(quote=q).update(comment="Changed."),
+    "the authorization's rule": lambda q: ApprovalRule.objects.update(name="Renamed rule"),
+}
+
+
+def _fresh(api, path):
+    BODIES.clear()
+    return api.get(path).content
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_change_however_written_is_read_at_once(sales_api, quote, change):
+    one = f"{PATH}/{quote.pk}"
+    before, listed = sales_api.get(one).content, sales_api.get(PATH).content
+    assert sales_api.get(one).content == before  # served from what was kept
+
+    change(quote)
+
+    after = sales_api.get(one).content
+    assert after != before
+    assert sales_api.get(PATH).content != listed
+    assert after == _fresh(sales_api, one)
+
+
+def test_the_body_follows_the_host_and_the_time_zone(sales_api, quote):
+    one = f"{PATH}/{quote.pk}"
+    here = body(sales_api.get(one))
+    with override_settings(ALLOWED_HOSTS=["testserver", "api.example.net"]):
+        there = body(sales_api.client.get(ROOT + one, **sales_api.headers, HTTP_HOST="api.example.net"))
+    assert here["href"].startswith("http://testserver/")
+    assert there["href"].startswith("http://api.example.net/")
+
+    quoting_services.quote_present(quote=Quote.objects.get(pk=quote.pk))
+    eastern = body(sales_api.get(one))["validFor"]["endDateTime"]
+    with override_settings(HEADEND_TIME_ZONE="America/Los_Angeles"):
+        pacific = body(sales_api.get(one))["validFor"]["endDateTime"]
+    assert (eastern, pacific) == ("2026-04-01T23:59:59-04:00", "2026-04-01T23:59:59-07:00")
+
+
+def test_another_customer_s_quote_is_not_found_though_kept(sales_api, quote, client):
+    """What is kept is looked up only for the quotes the reader may see: a customer's token (no
+    staff role) is refused before, whatever was kept for a staff member."""
+    sales_api.get(f"{PATH}/{quote.pk}")
+    outsider = TMFClient.for_user(client, make_user())
+    response = outsider.get(f"{PATH}/{quote.pk}")
+    assert response.status_code == 403
+    assert b"Kept" not in response.content
