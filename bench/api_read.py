@@ -22,7 +22,11 @@ business customer with 5 sites, the measured quote (a DIA line and a static IP b
 it at each site: 10 items, one discounted, presented) and LISTED more quotes of 2 items each,
 and an API token for the demo's integration user (the program's account, a staff role that reads).
 `python -m bench.api_read profile` profiles the same two requests through Django's test client
-(HEADEND_BENCH_PROFILE=1, bench/profile.py) and counts their SQL statements."""
+(HEADEND_BENCH_PROFILE=1, bench/profile.py) and counts their SQL statements.
+
+Every figure is of bodies already kept (quoting/api.py's BODIES: a read serves the body kept in
+the worker while the rows it was built from are unchanged), as a client polling quotes meets
+them: the warm-up requests build them in each worker."""
 
 import json
 import os
@@ -135,7 +139,7 @@ def profile(quote_id: int, token: str, host: str) -> dict[str, int]:
         return execute(sql, params, many, context)
 
     for name, path in (("quote", one), ("list", page)):
-        client.get(path)  # warm: the first request also records the token's use
+        client.get(path)  # warm: the first request records the token's use and keeps the bodies
         executed.clear()
         with connection.execute_wrapper(count):
             response = client.get(path)
