@@ -79,6 +79,48 @@ CHANGES = {
 }
 
 
+def _to_a_twin_account(quote):
+    """The quote moved to another account of the same name (fixing a duplicate in the admin)."""
+    twin = make_account()
+    Account.objects.filter(pk=twin.pk).update(name=Account.objects.get(pk=quote.account_id).name)
+    Quote.objects.filter(pk=quote.pk).update(account=twin)
+
+
+def _to_a_twin_site(quote):
+    """The item moved to a site with the same address on another account."""
+    site = Location.objects.get(quote_lines__quote=quote)
+    twin = make_location(make_account(), line1=site.line1, city=site.city, postal_code=site.postal_code)
+    Location.objects.filter(pk=twin.pk).update(name=site.name, line2=site.line2, state=site.state)
+    _line(quote).update(location=twin)
+
+
+def _to_a_twin_offering(quote):
+    """The item switched to another product's version with the same name and version number."""
+    version = ProductVersion.objects.get(quote_lines__quote=quote)
+    twin = make_product(prices={12: ("100.00", "99.00")})
+    Product.objects.filter(pk=twin.product_id).update(name=version.product.name)
+    ProductVersion.objects.filter(pk=twin.pk).update(version=version.version)
+    _line(quote).update(product_version=twin)
+
+
+def _to_a_twin_approver(quote):
+    """The authorization given to a new user with the old one's username and names."""
+    old = User.objects.get(first_name="Dana")
+    User.objects.filter(pk=old.pk).update(username=f"{old.username}-gone")
+    twin = make_user(username=old.username, first_name=old.first_name, last_name=old.last_name)
+    QuoteApproval.objects.filter(quote=quote).update(decided_by=twin)
+
+
+CHANGES.update(
+    {
+        "the quote moved to an account of the same name": _to_a_twin_account,
+        "the item moved to a site of the same address": _to_a_twin_site,
+        "the item's offering one of the same name": _to_a_twin_offering,
+        "the approver a user of the same names": _to_a_twin_approver,
+    }
+)
+
+
 def _fresh(api, path):
     BODIES.clear()
     return api.get(path).content

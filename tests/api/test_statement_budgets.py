@@ -210,7 +210,7 @@ def test_a_list_served_from_kept_bodies_is_the_list_built_whole(sales_api, quote
 
 
 def test_what_a_process_keeps_is_bounded_by_bytes():
-    kept = Representations(max_bytes=100)
+    kept = Representations(max_bytes=300)  # a body counts three times: itself and its rows
     request = _request()
     kept.keep(request, 1, "a", b"x" * 60)
     kept.keep(request, 2, "b", b"y" * 60)  # over the bound: the least recently read goes

@@ -3,11 +3,13 @@ the writes that end a long piece of work."""
 
 import logging
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.db import Error as DatabaseError
 from django.db import InterfaceError, OperationalError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.utils import ConnectionHandler
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -17,11 +19,27 @@ def drop_all() -> None:
     """Close every database connection of this thread, even a broken one, so that the next query
     opens a fresh connection: after a dropped PostgreSQL connection, or a SQLite error that may
     have left a transaction open."""
-    for each in connections.all(initialized_only=True):
+    drop_all_of(connections.all(initialized_only=True))
+
+
+def drop_all_of(those: Iterable[BaseDatabaseWrapper]) -> None:
+    for each in those:
         try:
             each.close()
         except DatabaseError:
             each.connection = None  # closing a dead connection can fail too: forget it
+
+
+def close_left_in_transaction(*, handler: ConnectionHandler = connections, **signal: Any) -> None:
+    """After a request: a SQLite connection that is kept for the next request (CONN_MAX_AGE) and
+    was left inside a transaction (an error on COMMIT can leave one open) would keep SQLite's one
+    write lock, and every other writer waiting, until it is closed. Close it: SQLite rolls the
+    transaction back. Django closes a connection left outside autocommit, not this one."""
+    for each in handler.all(initialized_only=True):
+        raw = each.connection
+        if each.vendor == "sqlite" and raw is not None and raw.in_transaction and not each.in_atomic_block:
+            logger.warning("A request left a SQLite transaction open on %r: closing the connection.", each.alias)
+            drop_all_of([each])
 
 
 def patiently(write: Callable[[], T], *, give_up_after: float = 600.0, first_wait: float = 1.0) -> T:

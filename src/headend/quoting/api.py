@@ -58,7 +58,7 @@ from headend.api.auth import ApiRequest
 from headend.api.errors import body_fields
 from headend.api.lists import ListParams, counted, matching, paginate
 from headend.api.renderers import dumps
-from headend.api.representations import Representations, grouped, row_of
+from headend.api.representations import Representations, grouped, row_of, source_fields
 from headend.api.schemas import (
     ERRORS,
     base_named,
@@ -197,11 +197,12 @@ def _out(request: ApiRequest, quote: Quote) -> QuoteOut:
     return QuoteOut.of(request, quote, items=getattr(quote, ITEMS), approvals=getattr(quote, AUTHORIZATIONS))
 
 
-# What a quote's body is built from, row by row (api/representations.py): the columns above and
-# the ids that order each quote's items and authorizations as _readable does.
-QUOTE_SOURCE = ("pk", *QUOTE_READS)
-ITEM_SOURCE, ITEM_QUOTE = ("pk", *ITEM_READS), 1 + ITEM_READS.index("quote")
-AUTHORIZATION_SOURCE, AUTHORIZATION_QUOTE = ("pk", *AUTHORIZATION_READS), 1 + AUTHORIZATION_READS.index("quote")
+# What a quote's body is built from, row by row (api/representations.py): the columns above, the
+# ids of the rows they come from, and the ids that order items and authorizations as _readable does.
+QUOTE_SOURCE = source_fields(Quote, QUOTE_READS)
+ITEM_SOURCE = source_fields(QuoteLine, ITEM_READS)
+AUTHORIZATION_SOURCE = source_fields(QuoteApproval, AUTHORIZATION_READS)
+ITEM_QUOTE, AUTHORIZATION_QUOTE = ITEM_SOURCE.index("quote"), AUTHORIZATION_SOURCE.index("quote")
 BODIES = Representations()
 
 
