@@ -93,6 +93,22 @@ def make_product(
     return pv
 
 
+def make_half_price_promotion(product: Product, **overrides: Any) -> Any:
+    """The catalog promotion the pricing tests share: half the monthly charge for 3 months,
+    installation waived, from 2026-01-01."""
+    values = {
+        "code": "half-3",
+        "name": "Half price for 3 months",
+        "valid_from": dt.date(2026, 1, 1),
+        "mrc_off_kind": "percent",
+        "mrc_off_value": "50",
+        "mrc_off_months": 3,
+        "waives_installation": True,
+    }
+    values.update(overrides)
+    return catalog_services.promotion_create(product=product, **values)
+
+
 def define_change_templates(product: Product) -> None:
     """A one-task template for every action the product still lacks, as publishing requires."""
     for action in catalog_services.missing_template_actions(product=product):

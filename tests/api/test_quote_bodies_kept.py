@@ -4,21 +4,19 @@ queryset `.update()` or `.delete()`, as the admin, a data migration or SQL by ha
 signal or hook could have told the cache. After each, the next read equals a body built from
 nothing kept, and differs from the read before."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import override_settings
 
-from headend.catalog import services as catalog_services
 from headend.catalog.models import Product, ProductVersion, Promotion
 from headend.crm.models import Account, Location
 from headend.quoting import services as quoting_services
 from headend.quoting.api import BODIES
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
 from tests.api.client import ROOT, TMFClient, body
-from tests.factories import make_account, make_location, make_product, make_user
+from tests.factories import make_account, make_half_price_promotion, make_location, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +27,7 @@ PATH = "/quoteManagement/v4/quote"
 def quote():
     """A quote with an item at a site, a promotion, and an authorization a director approved."""
     product = make_product(prices={12: ("100.00", "99.00")})
-    catalog_services.promotion_create(
-        product=product.product,
-        code="half-3",
-        name="Half price for 3 months",
-        valid_from=dt.date(2020, 1, 1),
-        mrc_off_kind="percent",
-        mrc_off_value="50",
-        mrc_off_months=3,
-    )
+    make_half_price_promotion(product.product, waives_installation=False)
     ApprovalRule.objects.create(
         name="Big deal", kind="contract_value_above", threshold=Decimal("100"), approver_role="director"
     )
@@ -155,9 +145,9 @@ def test_the_body_follows_the_host_and_the_time_zone(sales_api, quote):
     assert (eastern, pacific) == ("2026-04-01T23:59:59-04:00", "2026-04-01T23:59:59-07:00")
 
 
-def test_another_customer_s_quote_is_not_found_though_kept(sales_api, quote, client):
-    """What is kept is looked up only for the quotes the reader may see: a customer's token (no
-    staff role) is refused before, whatever was kept for a staff member."""
+def test_a_token_without_a_staff_role_gets_nothing_kept(sales_api, quote, client):
+    """What is kept is looked up only after the reader is let in: a token whose user holds no
+    staff role is refused, whatever was kept for a staff member."""
     sales_api.get(f"{PATH}/{quote.pk}")
     outsider = TMFClient.for_user(client, make_user())
     response = outsider.get(f"{PATH}/{quote.pk}")

@@ -1,16 +1,14 @@
 """A catalog promotion and the quote discount in TMF648 quotes and TMF622 orders."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from headend.catalog import services as catalog_services
 from headend.orders.models import Order
 from headend.quoting import services as quoting_services
 from tests.api.client import body
 from tests.api.tmf_schema import assert_valid
-from tests.factories import make_account, make_location, make_product
+from tests.factories import make_account, make_half_price_promotion, make_location, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def promoted_quote():
     version = make_product(prices={12: ("100.00", "99.00")})
-    catalog_services.promotion_create(
-        product=version.product,
-        code="half-3",
-        name="Half price for 3 months",
-        valid_from=dt.date(2026, 1, 1),
-        mrc_off_kind="percent",
-        mrc_off_value="50",
-        mrc_off_months=3,
-        waives_installation=True,
-    )
+    make_half_price_promotion(version.product)
     account = make_account()
     quote = quoting_services.quote_create(account=account)
     quoting_services.quote_line_add(

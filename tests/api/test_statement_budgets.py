@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models.base import ModelState
+from django.test import RequestFactory
 
 from headend.api.representations import Representations
 from headend.catalog import services as catalog_services
@@ -32,6 +33,7 @@ from tests.factories import (
     define_change_templates,
     make_account,
     make_change_catalog,
+    make_half_price_promotion,
     make_live_service,
     make_location,
     make_long_quote,
@@ -94,16 +96,7 @@ def quotes():
     """The newest quotes hold every relation QuoteOut reads; COPIES older copies of the first
     (items at sites, an add-on riding on its base, discounts and a promotion) fill the pages."""
     base = make_product(prices={12: ("100.00", "99.00"), 24: ("90.00", "0.00")})
-    catalog_services.promotion_create(
-        product=base.product,
-        code="half-3",
-        name="Half price for 3 months",
-        valid_from=dt.date(2020, 1, 1),
-        mrc_off_kind="percent",
-        mrc_off_value="50",
-        mrc_off_months=3,
-        waives_installation=True,
-    )
+    make_half_price_promotion(base.product, valid_from=dt.date(2020, 1, 1))
     addon = _addon_of(base)
     account = make_account()
     site = make_location(account)
@@ -222,6 +215,4 @@ def test_what_a_process_keeps_is_bounded_by_bytes():
 
 
 def _request():
-    from django.test import RequestFactory
-
     return RequestFactory().get("/")

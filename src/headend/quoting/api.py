@@ -238,10 +238,14 @@ def _json(body: bytes) -> HttpResponse:
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
+def _visible(request: ApiRequest, quote_id: Any) -> models.QuerySet[Quote]:
+    """The quote `quote_id` if `request.auth` may see it (else no quote)."""
+    return quoting_selectors.quote_list(user=request.auth).filter(pk=parse_id(quote_id)).order_by()
+
+
 def _quote_out(request: ApiRequest, quote_id: Any) -> QuoteOut:
     """The quote as the API shows it, if `request.auth` may see it (NotFound otherwise)."""
-    found = quoting_selectors.quote_list(user=request.auth).filter(pk=parse_id(quote_id)).order_by()
-    quote = next(iter(_readable(found)), None)
+    quote = next(iter(_readable(_visible(request, quote_id))), None)
     if quote is None:
         raise NotFound("No such quote.", field="id")
     return _out(request, quote)
@@ -388,8 +392,7 @@ def quote_list(
 def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteOut | HttpResponse:
     if fields:
         return _quote_out(request, id)
-    found = quoting_selectors.quote_list(user=request.auth).filter(pk=parse_id(id)).order_by()
-    bodies = _bodies(request, list(found.values_list(*QUOTE_SOURCE)))
+    bodies = _bodies(request, list(_visible(request, id).values_list(*QUOTE_SOURCE)))
     if not bodies:
         raise NotFound("No such quote.", field="id")
     return _json(bodies[0])
