@@ -11,7 +11,7 @@ from headend.core.errors import Conflict, ValidationError
 from headend.orders.models import Order
 from headend.quoting import services
 from headend.quoting.models import Quote
-from tests.factories import make_account, make_location, make_product
+from tests.factories import make_account, make_half_price_promotion, make_location, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +35,7 @@ def add(quote, version, *, term=12, quantity=1, location=None):
 
 
 def half_off(version, **overrides):
-    values = {
-        "product": version.product,
-        "code": "half-3",
-        "name": "Half price for 3 months",
-        "valid_from": dt.date(2026, 1, 1),
-        "mrc_off_kind": "percent",
-        "mrc_off_value": "50",
-        "mrc_off_months": 3,
-        "waives_installation": True,
-    }
-    values.update(overrides)
-    return catalog_services.promotion_create(**values)
+    return make_half_price_promotion(version.product, **overrides)
 
 
 def totals_are_sums(quote: Quote) -> None:
