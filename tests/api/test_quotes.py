@@ -287,6 +287,33 @@ def test_list_quotes_by_state_and_customer(sales_api):
     assert response["X-Total-Count"] == "1"
 
 
+def test_list_counts_past_its_last_page_and_for_each_filter(sales_api):
+    """The total comes with the page's rows; a page past the end counts on its own. Each filter
+    (customer, state, both, none) is its own statement, run again with other values."""
+    first, second = make_account(), make_account()
+    for account in (first, first, second):
+        make_quote(account=account, status="presented")
+    make_quote(account=first)
+    expected = {
+        (): 4,
+        (("relatedParty.id", first.pk),): 3,
+        (("relatedParty.id", second.pk),): 1,
+        (("state", "approved"),): 3,
+        (("state", "inProgress"),): 1,
+        (("state", "approved"), ("relatedParty.id", first.pk)): 2,
+        (("state", "approved"), ("relatedParty.id", second.pk)): 1,
+        (("state", "rejected"),): 0,
+        (("relatedParty.id", 0),): 0,
+        (("relatedParty.id", "not-an-id"),): 0,
+    }
+    for filters, total in expected.items():
+        for offset, returned in ((0, total), (1, max(total - 1, 0)), (50, 0)):
+            response = sales_api.get(PATH, offset=offset, **dict(filters))
+            assert response.status_code == 200, (filters, offset)
+            assert (response["X-Total-Count"], response["X-Result-Count"]) == (str(total), str(returned))
+            assert len(body(response)) == returned
+
+
 def test_list_with_an_unknown_state_is_400(sales_api):
     assert_error(sales_api.get(PATH, state="done"), status=400, field="state", api="648")
 

@@ -39,10 +39,10 @@ def paginate(response: HttpResponse, items: "models.QuerySet[Any, T]", page: Lis
     return chunk
 
 
-def counted(answer: HttpResponse, response: HttpResponse, returned: int) -> HttpResponse:
+def counted(answer: HttpResponse, total: int, returned: int) -> HttpResponse:
     """`answer`, a page's body the route rendered itself (ninja sends a route's HttpResponse as it
-    is), with the total paginate put on the route's `response` and the `returned` count."""
-    answer[TOTAL] = response[TOTAL]
+    is), with the headers paginate sets: how many match in all and how many are returned."""
+    answer[TOTAL] = str(total)
     answer[RESULT] = str(returned)
     return answer
 

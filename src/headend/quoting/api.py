@@ -68,7 +68,8 @@ from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import ProductVersion
 from headend.core.errors import Conflict, NotFound
 from headend.core.ids import parse_id
-from headend.core.permissions import require
+from headend.core.permissions import require, user_roles
+from headend.core.prepared import Prepared
 from headend.crm import selectors as crm_selectors
 from headend.inventory import selectors as inventory_selectors
 from headend.quoting import selectors as quoting_selectors
@@ -204,34 +205,62 @@ ITEM_SOURCE = source_fields(QuoteLine, ITEM_READS)
 AUTHORIZATION_SOURCE = source_fields(QuoteApproval, AUTHORIZATION_READS)
 ITEM_QUOTE, AUTHORIZATION_QUOTE = ITEM_SOURCE.index("quote"), AUTHORIZATION_SOURCE.index("quote")
 BODIES = Representations()
+# Those rows are read by SQL compiled once per process (core/prepared.py): compiling these wide
+# statements each time cost Django twenty times what running them does.
+ROWS = Prepared()
+
+
+def _item_rows(ids: list[Any]) -> models.QuerySet[QuoteLine, tuple[Any, ...]]:
+    return QuoteLine.objects.filter(quote__in=ids).order_by("quote", "position").values_list(*ITEM_SOURCE)
+
+
+def _authorization_rows(ids: list[Any]) -> models.QuerySet[QuoteApproval, tuple[Any, ...]]:
+    approvals = QuoteApproval.objects.filter(quote__in=ids).order_by("quote", "created_at", "id")
+    return approvals.values_list(*AUTHORIZATION_SOURCE)
 
 
 def _bodies(request: ApiRequest, rows: list[tuple[Any, ...]]) -> list[bytes]:
-    """The bodies of the quotes whose QUOTE_SOURCE values are `rows`, in their order: kept ones
-    while their rows are unchanged, the others built from the models (and kept)."""
+    """The bodies of the quotes whose QUOTE_SOURCE rows (as the database returns them) are `rows`,
+    in their order: kept ones while their rows are unchanged, the others built from the models
+    (and kept)."""
     ids = [row[0] for row in rows]
-    items = grouped(
-        QuoteLine.objects.filter(quote__in=ids).order_by("quote", "position").values_list(*ITEM_SOURCE), ITEM_QUOTE
-    )
-    approvals = QuoteApproval.objects.filter(quote__in=ids).order_by("quote", "created_at", "id")
-    authorizations = grouped(approvals.values_list(*AUTHORIZATION_SOURCE), AUTHORIZATION_QUOTE)
+    items = grouped(ROWS.rows(("items", len(ids)), lambda: _item_rows(ids), ids), ITEM_QUOTE)
+    approvals = ROWS.rows(("authorizations", len(ids)), lambda: _authorization_rows(ids), ids)
+    authorizations = grouped(approvals, AUTHORIZATION_QUOTE)
+    sources = {row[0]: (row, tuple(items.get(row[0], ())), tuple(authorizations.get(row[0], ()))) for row in rows}
     bodies: dict[Any, bytes] = {}
-    for row in rows:
-        source = (row, tuple(items.get(row[0], ())), tuple(authorizations.get(row[0], ())))
-        if (body := BODIES.get(request, row[0], source)) is not None:
-            bodies[row[0]] = body
-    for quote in _readable(Quote.objects.filter(pk__in=[pk for pk in ids if pk not in bodies])):
-        body = dumps(_out(request, quote).model_dump(by_alias=True, exclude_none=True)).encode()
-        # kept under the rows of the very instances it was built from: a write since the rows
-        # above were read cannot leave a body kept under rows it was not built from
-        source = (
-            row_of(quote, QUOTE_SOURCE),
-            tuple(row_of(item, ITEM_SOURCE) for item in getattr(quote, ITEMS)),
-            tuple(row_of(approval, AUTHORIZATION_SOURCE) for approval in getattr(quote, AUTHORIZATIONS)),
-        )
-        BODIES.keep(request, quote.pk, source, body)
-        bodies[quote.pk] = body
+    for pk, source in sources.items():
+        if (body := BODIES.get(request, pk, source)) is not None:
+            bodies[pk] = body
+    missing = [pk for pk in ids if pk not in bodies]
+    if missing:
+        read = _converted([sources[pk] for pk in missing])
+        for quote in _readable(Quote.objects.filter(pk__in=missing)):
+            body = dumps(_out(request, quote).model_dump(by_alias=True, exclude_none=True)).encode()
+            built = (
+                row_of(quote, QUOTE_SOURCE),
+                tuple(row_of(item, ITEM_SOURCE) for item in getattr(quote, ITEMS)),
+                tuple(row_of(approval, AUTHORIZATION_SOURCE) for approval in getattr(quote, AUTHORIZATIONS)),
+            )
+            # kept under the rows read above only if the instances were built from those very
+            # rows: a write between the two reads cannot leave a body kept under rows it is not of
+            if read.get(quote.pk) == built:
+                BODIES.keep(request, quote.pk, sources[quote.pk], body)
+            bodies[quote.pk] = body
     return [bodies[pk] for pk in ids if pk in bodies]  # one deleted meanwhile is left out
+
+
+def _converted(sources: list[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
+    """The quotes' rows read for `_bodies`, by quote id, with Python's values as row_of gives them."""
+    quotes = ROWS.converted(Quote.objects.values_list(*QUOTE_SOURCE), [quote for quote, _, _ in sources])
+    items = ROWS.converted(QuoteLine.objects.values_list(*ITEM_SOURCE), [row for _, rows, _ in sources for row in rows])
+    approvals = QuoteApproval.objects.values_list(*AUTHORIZATION_SOURCE)
+    authorizations = ROWS.converted(approvals, [row for _, _, rows in sources for row in rows])
+    by_quote, by_authorization = grouped(items, ITEM_QUOTE), grouped(authorizations, AUTHORIZATION_QUOTE)
+    return {
+        quote[0]: (quote, tuple(by_quote.get(quote[0], ())), tuple(by_authorization.get(quote[0], ())))
+        for quote in quotes
+    }
 
 
 def _json(body: bytes) -> HttpResponse:
@@ -379,20 +408,38 @@ def quote_list(
     state: QuoteState | None = None,
     related_party_id: str | None = Query(None, alias="relatedParty.id", description="The customer's id."),
 ) -> list[QuoteOut] | HttpResponse:
-    quotes = quoting_selectors.quote_list(
-        user=request.auth, account_id=related_party_id, statuses=matching(QUOTE_STATE, state)
-    )
+    account = None if related_party_id in (None, "") else parse_id(related_party_id)
+    statuses = matching(QUOTE_STATE, state)
+
+    def listed() -> models.QuerySet[Quote]:
+        return quoting_selectors.quote_list(user=request.auth, account_id=account, statuses=statuses)
+
     if page.fields:  # a selection of attributes: built and selected as it is rendered
-        return [_out(request, quote) for quote in paginate(response, _readable(quotes), page)]
-    bodies = _bodies(request, paginate(response, quotes.values_list(*QUOTE_SOURCE), page))
-    return counted(_json(b"[" + b", ".join(bodies) + b"]"), response, len(bodies))
+        return [_out(request, quote) for quote in paginate(response, _readable(listed()), page)]
+
+    def counting() -> models.QuerySet[Quote, tuple[Any, ...]]:
+        """The page's rows and, in each, how many quotes match in all."""
+        rows = listed().annotate(total=models.Window(models.Count("*"))).values_list(*QUOTE_SOURCE, "total")
+        return rows[page.offset : page.offset + page.limit]
+
+    # Compiled once per shape: what the selector filters on, the offset and the limit (Django
+    # writes those two into the SQL).
+    shape = ("page", user_roles(request.auth), account is not None, statuses and len(statuses), page.offset, page.limit)
+    rows = ROWS.rows(shape, counting, [*([account] if account is not None else []), *(statuses or ())])
+    total = rows[0][-1] if rows else listed().count() if page.offset else 0
+    bodies = _bodies(request, [row[:-1] for row in rows])
+    return counted(_json(b"[" + b", ".join(bodies) + b"]"), total, len(bodies))
 
 
 @router.get("/quote/{id}", response={200: QuoteOut, **ERRORS}, summary="Retrieve a quote")
 def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteOut | HttpResponse:
     if fields:
         return _quote_out(request, id)
-    bodies = _bodies(request, list(_visible(request, id).values_list(*QUOTE_SOURCE)))
+    pk = parse_id(id)
+    rows = ROWS.rows(
+        ("quote", user_roles(request.auth)), lambda: _visible(request, pk).values_list(*QUOTE_SOURCE), [pk]
+    )
+    bodies = _bodies(request, rows)
     if not bodies:
         raise NotFound("No such quote.", field="id")
     return _json(bodies[0])
