@@ -13,6 +13,10 @@ keep-alive connections at once and gunicorn's workers accept them as they wake, 
 rounds most land on one worker and the round measures one core (seen: ~130 and ~285
 requests/s for the same figure, one worker busy and the other nearly idle; the bare view alike).
 The median of five rounds is less often one mode's than of three; the spread is printed too.
+So the goals are judged on what a request costs the server: the CPU time gunicorn's workers used
+during a round (from /proc) over the requests wrk made, whichever worker served them. The ratio of
+those costs is the ratio of requests/s with both workers busy, and it does not depend on how the
+connections fell.
 
 The server: bench/server.py starts it as scripts/run does (SQLite in a fresh HEADEND_VAR_DIR,
 migrate, collectstatic, load_demo, then gunicorn with its workers, threads, access log and
@@ -56,6 +60,7 @@ QUOTE_GOAL, LIST_GOAL = 0.50, 0.25
 API = "/tmf-api/quoteManagement/v4/quote"
 SITES = 5
 _RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
+_REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
 _NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", re.MULTILINE)
 _SOCKET_ERRORS = re.compile(r"^\s*Socket errors: (.*)$", re.MULTILINE)
 
@@ -162,19 +167,20 @@ def profile(quote_id: int, token: str, host: str) -> dict[str, int]:
 # The load
 
 
-def _wrk(url: str, seconds: int, headers: dict[str, str]) -> float:
-    """Requests per second wrk reaches on `url`; any non-2xx answer or socket error fails."""
+def _wrk(url: str, seconds: int, headers: dict[str, str]) -> tuple[float, int]:
+    """Requests per second wrk reaches on `url`, and how many it made; any non-2xx answer or
+    socket error fails."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120, check=False)
     out = done.stdout
-    rate = _RATE.search(out)
+    rate, made = _RATE.search(out), _REQUESTS.search(out)
     failed = _NON_2XX.search(out)
     errors = _SOCKET_ERRORS.search(out)
-    if done.returncode != 0 or rate is None or failed or (errors and errors.group(1).strip()):
+    if done.returncode != 0 or rate is None or made is None or failed or (errors and errors.group(1).strip()):
         raise RuntimeError(f"wrk on {url} failed ({done.returncode}):\n{out}\n{done.stderr}")
-    return float(rate.group(1))
+    return float(rate.group(1)), int(made.group(1))
 
 
 def _child(env: dict[str, str], log: Path, *arguments: str) -> dict:
@@ -221,7 +227,8 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {seeded['token']}"}
         paths = {"quote": f"{API}/{seeded['quote']}", "list": f"{API}?limit=100"}
         rates: dict[str, list[float]] = {"bare quote": [], "quote": [], "bare list": [], "list": []}
-        with server.gunicorn({**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}, port, log) as url:
+        costs: dict[str, list[float]] = {name: [] for name in rates}  # the workers' CPU seconds a request
+        with server.gunicorn({**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}, port, log) as (url, master):
             sizes = _save_bare(url, auth, var_dir, paths)
             targets = {
                 "bare quote": (f"{url}/bench/bare/quote", {}),
@@ -233,9 +240,12 @@ def main() -> None:
                 _wrk(target, WARMUP_SECONDS, headers)
             for _ in range(ROUNDS):
                 for name, (target, headers) in targets.items():
-                    rates[name].append(_wrk(target, SECONDS, headers))
+                    before = server.workers_cpu_seconds(master)
+                    rate, made = _wrk(target, SECONDS, headers)
+                    rates[name].append(rate)
+                    costs[name].append((server.workers_cpu_seconds(master) - before) / made)
         statements = _child(env, log, "profile", str(seeded["quote"]), str(seeded["token"]), f"127.0.0.1:{port}")
-        _print(rates, sizes, statements, seeded, setup_seconds)
+        _print(rates, costs, sizes, statements, seeded, setup_seconds)
     except BaseException:
         if log.exists():
             print(f"API read benchmark failed; the server's log ends:\n{log.read_text()[-4000:]}", file=sys.stderr)
@@ -246,31 +256,39 @@ def main() -> None:
 
 def _print(
     rates: dict[str, list[float]],
+    costs: dict[str, list[float]],
     sizes: dict[str, int],
     statements: dict[str, int],
     seeded: dict,
     setup_seconds: float,
 ) -> None:
     figures = {name: median(values) for name, values in rates.items()}
+    cpu = {name: median(values) for name, values in costs.items()}
     print(
         f"\nBenchmark: authenticated TMF648 reads against gunicorn as `make run` serves it (SQLite, 2 workers x 4"
         f" threads, {os.cpu_count()} CPUs), wrk over loopback ({CONNECTIONS} connections), median of {ROUNDS}"
         f" x {SECONDS} s per figure"
     )
     print(f"  set-up (migrate, load_demo, collectstatic, seed) {setup_seconds:.1f} s")
-    print(f"  {'request':<44} {'requests/s':>11} {'bytes':>9} {'SQL':>4} {'of bare':>8}  goal")
+    head = f"{'requests/s':>11} {'of bare':>8} {'CPU ms':>7} {'of bare':>8} {'bytes':>9} {'SQL':>4}"
+    print(f"  {'request':<44} {head}  goal")
     for name, label, want in (
         ("quote", f"GET quote by id ({seeded['items']} items)", QUOTE_GOAL),
         ("list", "GET quote?limit=100 (100 quotes, 2 items each)", LIST_GOAL),
     ):
-        ratio = figures[name] / figures[f"bare {name}"]
+        bare = f"bare {name}"
+        ratio, cpu_ratio = figures[name] / figures[bare], cpu[bare] / cpu[name]
         print(
-            f"  {label:<44} {figures[name]:11.0f} {sizes[name]:9,} {statements[name]:4} {ratio:8.0%}"
-            f"  ≥ {want:.0%}: {goal(ratio >= want)}"
+            f"  {label:<44} {figures[name]:11.0f} {ratio:8.0%} {cpu[name] * 1000:7.2f} {cpu_ratio:8.0%}"
+            f" {sizes[name]:9,} {statements[name]:4}  ≥ {want:.0%}: {goal(cpu_ratio >= want)}"
         )
-        print(f"  {'  baseline: bare view, the same bytes':<44} {figures[f'bare {name}']:11.0f} {sizes[name]:9,}")
+        print(f"  {'  baseline: bare view, the same bytes':<44} {figures[bare]:11.0f} {'':8} {cpu[bare] * 1000:7.2f}")
     spread = ", ".join(f"{name} {min(values):.0f}-{max(values):.0f}" for name, values in rates.items())
     print(f"  spread over the rounds (requests/s): {spread}")
+    print(
+        "  goal judged on the servers' CPU a request (requests/s when both workers are busy); requests/s"
+        " alone is bimodal (see the docstring)"
+    )
 
 
 if __name__ == "__main__":

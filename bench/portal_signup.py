@@ -198,7 +198,7 @@ def main() -> None:
         seconds = {"setup": time.perf_counter() - start}
         timings: dict[str, list[float]] = {}
         bare: list[float] = []
-        with server.gunicorn(env, port, log) as url:
+        with server.gunicorn(env, port, log) as (url, _):
             for n in range(WARMUP):
                 _signup(url, SIGNUPS + n, None)
             start = time.perf_counter()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from tests import template_db
@@ -115,8 +116,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Served(NamedTuple):
+    url: str
+    pid: int  # gunicorn's master: its children are the workers
+
+
+def workers_cpu_seconds(master: int) -> float:
+    """The CPU time (user and system) the processes `master` started have used so far: with
+    requests counted, what a request costs the server whichever worker served it."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == master:  # ppid; then utime and stime are the 12th and 13th after ")"
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+def gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[Served]:
     """gunicorn as scripts/run serves the app (2 workers of 4 threads, its access log), in its
     own session; stopped with all its workers on the way out, however the block ends."""
     with log.open("a") as out:
@@ -149,7 +169,7 @@ def gunicorn(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_serving(server, url, log)
-        yield url
+        yield Served(url, server.pid)
     finally:
         stop(server)
 

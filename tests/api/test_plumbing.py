@@ -4,11 +4,14 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from headend.api.models import ApiToken
 from headend.api.renderers import dumps
 from headend.api.services import token_issue, token_revoke
+from headend.core import clock
 from headend.quoting.api import BODIES as quote_bodies
 from tests.api.client import TMFClient, assert_error, body
 from tests.api.tmf_schema import assert_invalid, assert_valid
@@ -98,6 +101,29 @@ def test_an_inactive_users_token_is_401(client):
     user.save()
 
     assert_error(api.get("/customerManagement/v4/customer"), status=401)
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        (lambda token, user: ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now()), 401),
+        (lambda token, user: ApiToken.objects.filter(pk=token.pk).update(expires_at=clock.now()), 401),
+        (lambda token, user: User.objects.filter(pk=user.pk).update(is_active=False), 401),
+        (lambda token, user: user.groups.clear(), 403),
+    ],
+    ids=["revoked", "expired", "user deactivated", "roles taken away"],
+)
+def test_a_token_already_used_is_refused_from_the_next_request_after_a_change_by_hand(client, change, status):
+    """What authenticating keeps between requests (the compiled statement, a row's converted
+    values) never outlives a change made without the use cases."""
+    user = make_user("sales")
+    token, raw = token_issue(user=user, name="used")
+    api = TMFClient(client, raw)
+    assert api.get("/customerManagement/v4/customer").status_code == 200
+
+    change(token, user)
+
+    assert_error(api.get("/customerManagement/v4/customer"), status=status)
 
 
 def test_a_token_of_a_user_without_a_staff_role_is_403(client):

@@ -13,7 +13,7 @@ zone (the end of a quote's validity), so both are part of the key. Each process 
 MAX_BYTES of bodies, the least recently read dropped first."""
 
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from cachetools import LRUCache
@@ -92,11 +92,14 @@ class Representations:
 
     def get(self, request: HttpRequest, pk: Any, source: Hashable) -> bytes | None:
         """The body kept for `pk` if it was built from `source`, else None."""
+        return self.get_many(request, {pk: source}).get(pk)
+
+    def get_many(self, request: HttpRequest, sources: Mapping[Any, Hashable]) -> dict[Any, bytes]:
+        """The bodies kept for the pks of `sources` that were built from their source, by pk."""
+        root, zone = absolute_root(request), settings.HEADEND_TIME_ZONE
         with self._lock:
-            entry = self._kept.get(self.key(request, pk))
-        if entry is None or entry[0] != source:
-            return None
-        return entry[1]
+            entries = {pk: self._kept.get((root, zone, pk)) for pk in sources}
+        return {pk: entry[1] for pk, entry in entries.items() if entry is not None and entry[0] == sources[pk]}
 
     def keep(self, request: HttpRequest, pk: Any, source: Hashable, body: bytes) -> None:
         if SIZE_FACTOR * len(body) > self._kept.maxsize:

@@ -3,14 +3,18 @@
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from typing import Any
 
+from cachetools import LRUCache
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from headend.api.models import ApiToken
 from headend.core import clock
 from headend.core.errors import Conflict, ValidationError
 from headend.core.numbers import parse_int
+from headend.core.prepared import Prepared
 
 TOKEN_PREFIX = "hdk_"
 
@@ -55,20 +59,46 @@ def token_revoke(*, token: ApiToken, revoked_by: Any) -> ApiToken:
     return token
 
 
+# What authenticating reads: the token's expiry and last use, and its user's every column (the
+# request's user). The statement is compiled once per process (core/prepared.py), and the values
+# of a row already seen are not converted again.
+USER_COLUMNS = [field.attname for field in User._meta.concrete_fields]
+AUTHENTICATED = ("pk", "last_used_at", "expires_at", *(f"user__{name}" for name in USER_COLUMNS))
+TOKEN_ROWS = Prepared()
+_CONVERTED: LRUCache[tuple[Any, ...], tuple[Any, ...]] = LRUCache(maxsize=1024)
+_CONVERTED_LOCK = threading.Lock()
+
+
 def token_authenticate(raw: str) -> Any | None:
     """The active user a raw token belongs to, or None (unknown, revoked or expired token, or an
     inactive user). Records when the token was last used (to the minute)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    try:
-        # key_hash is unique: get() reads the one row without sorting (first() would order by
-        # the tokens' newest first, a cost on every request)
-        token = ApiToken.objects.select_related("user").get(key_hash=_hash(raw), revoked_at=None)
-    except ApiToken.DoesNotExist:
+    digest = _hash(raw)
+    rows = TOKEN_ROWS.rows(
+        "token",
+        lambda: ApiToken.objects.filter(key_hash=digest, revoked_at=None).order_by().values_list(*AUTHENTICATED),
+        [digest],
+    )
+    if not rows:
         return None
+    token_id, last_used_at, expires_at, *user_values = _converted(rows[0])
+    token = ApiToken(pk=token_id, last_used_at=last_used_at, expires_at=expires_at, revoked_at=None)
+    user = User.from_db(ApiToken.objects.db, USER_COLUMNS, user_values)
     now = clock.now()
-    if not token.is_active_at(now) or not token.user.is_active:
+    if not token.is_active_at(now) or not user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return user
+
+
+def _converted(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The token row's values in Python (Prepared.converted compiles: done once for each row seen)."""
+    with _CONVERTED_LOCK:
+        values = _CONVERTED.get(row)
+    if values is None:
+        values = Prepared.converted(ApiToken.objects.values_list(*AUTHENTICATED), [row])[0]
+        with _CONVERTED_LOCK:
+            _CONVERTED[row] = values
+    return values

@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponseBase
 
 from headend.core.errors import Forbidden
+from headend.core.prepared import Prepared
 
 
 class Role(models.TextChoices):
@@ -133,13 +134,19 @@ WORK_ROLES = [role for role in Role if role not in (Role.INTEGRATION, Role.PRODU
 WORK_ROLE_CHOICES = [(role.value, role.label) for role in WORK_ROLES]
 
 
+ROLE_ROWS = Prepared()  # every page and API call reads its user's roles: compiled once (core/prepared.py)
+
+
 def user_roles(user: Any) -> frozenset[str]:
     """The user's role names (cached on the user object for the request)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_headend_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        held = ROLE_ROWS.rows(
+            "roles", lambda: user.groups.filter(name__in=Role.values).values_list("name"), [user.pk, *Role.values]
+        )
+        cached = frozenset(name for (name,) in held)
         if user.is_superuser:
             cached = cached | {Role.ADMIN.value}
         user._headend_roles = cached

@@ -228,10 +228,7 @@ def _bodies(request: ApiRequest, rows: list[tuple[Any, ...]]) -> list[bytes]:
     approvals = ROWS.rows(("authorizations", len(ids)), lambda: _authorization_rows(ids), ids)
     authorizations = grouped(approvals, AUTHORIZATION_QUOTE)
     sources = {row[0]: (row, tuple(items.get(row[0], ())), tuple(authorizations.get(row[0], ()))) for row in rows}
-    bodies: dict[Any, bytes] = {}
-    for pk, source in sources.items():
-        if (body := BODIES.get(request, pk, source)) is not None:
-            bodies[pk] = body
+    bodies = BODIES.get_many(request, sources)
     missing = [pk for pk in ids if pk not in bodies]
     if missing:
         read = _converted([sources[pk] for pk in missing])
@@ -424,7 +421,8 @@ def quote_list(
 
     # Compiled once per shape: what the selector filters on, the offset and the limit (Django
     # writes those two into the SQL).
-    shape = ("page", user_roles(request.auth), account is not None, statuses and len(statuses), page.offset, page.limit)
+    filters = (account is not None, None if statuses is None else len(statuses))
+    shape = ("page", user_roles(request.auth), *filters, page.offset, page.limit)
     rows = ROWS.rows(shape, counting, [*([account] if account is not None else []), *(statuses or ())])
     total = rows[0][-1] if rows else listed().count() if page.offset else 0
     bodies = _bodies(request, [row[:-1] for row in rows])
