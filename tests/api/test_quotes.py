@@ -6,6 +6,7 @@ import pytest
 
 from headend.crm.models import Opportunity
 from headend.orders.models import Order
+from headend.quoting.api import ROWS
 from headend.quoting.models import Quote, QuoteLine
 from tests.api.client import assert_error, body
 from tests.api.tmf_schema import assert_valid
@@ -314,6 +315,20 @@ def test_list_counts_past_its_last_page_and_for_each_filter(sales_api):
             assert response.status_code == 200, (filters, offset)
             assert (response["X-Total-Count"], response["X-Result-Count"]) == (str(total), str(returned))
             assert len(body(response)) == returned
+
+
+def test_paging_through_quotes_keeps_no_statement_per_page(sales_api):
+    """Every offset and limit a client asks for is the same compiled statement: paging cannot
+    fill a server's memory with SQL."""
+    for _ in range(3):
+        make_quote(status="presented")
+    sales_api.get(PATH, limit=1)
+    kept = len(ROWS)
+
+    for offset in range(20):
+        assert sales_api.get(PATH, offset=offset, limit=1 + offset % 7).status_code == 200
+
+    assert len(ROWS) - kept <= 6  # the items and authorizations of pages of 0 to 3 quotes
 
 
 def test_list_with_an_unknown_state_is_400(sales_api):

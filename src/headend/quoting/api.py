@@ -415,15 +415,13 @@ def quote_list(
         return [_out(request, quote) for quote in paginate(response, _readable(listed()), page)]
 
     def counting() -> models.QuerySet[Quote, tuple[Any, ...]]:
-        """The page's rows and, in each, how many quotes match in all."""
-        rows = listed().annotate(total=models.Window(models.Count("*"))).values_list(*QUOTE_SOURCE, "total")
-        return rows[page.offset : page.offset + page.limit]
+        """The quotes' rows and, in each, how many match in all."""
+        return listed().annotate(total=models.Window(models.Count("*"))).values_list(*QUOTE_SOURCE, "total")
 
-    # Compiled once per shape: what the selector filters on, the offset and the limit (Django
-    # writes those two into the SQL).
-    filters = (account is not None, None if statuses is None else len(statuses))
-    shape = ("page", user_roles(request.auth), *filters, page.offset, page.limit)
-    rows = ROWS.rows(shape, counting, [*([account] if account is not None else []), *(statuses or ())])
+    # Compiled once for each set of filters (and roles: the selector scopes by the user's)
+    shape = ("page", user_roles(request.auth), account is not None, None if statuses is None else len(statuses))
+    values = [*([account] if account is not None else []), *(statuses or ())]
+    rows = ROWS.page(shape, counting, values, offset=page.offset, limit=page.limit)
     total = rows[0][-1] if rows else listed().count() if page.offset else 0
     bodies = _bodies(request, [row[:-1] for row in rows])
     return counted(_json(b"[" + b", ".join(bodies) + b"]"), total, len(bodies))
