@@ -285,6 +285,8 @@ def _print(
         print(f"  {'  baseline: bare view, the same bytes':<44} {figures[bare]:11.0f} {'':8} {cpu[bare] * 1000:7.2f}")
     spread = ", ".join(f"{name} {min(values):.0f}-{max(values):.0f}" for name, values in rates.items())
     print(f"  spread over the rounds (requests/s): {spread}")
+    spread = ", ".join(f"{name} {min(values) * 1000:.2f}-{max(values) * 1000:.2f}" for name, values in costs.items())
+    print(f"  spread over the rounds (CPU ms a request): {spread}")
     print(
         "  goal judged on the servers' CPU a request (requests/s when both workers are busy); requests/s"
         " alone is bimodal (see the docstring)"
