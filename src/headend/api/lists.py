@@ -34,14 +34,14 @@ def paginate(response: HttpResponse, items: "models.QuerySet[Any, T]", page: Lis
     """One page of `items`; the headers say how many match in all and how many are returned."""
     total = items.count()
     chunk = list(items[page.offset : page.offset + page.limit])
-    response[TOTAL] = str(total)
-    response[RESULT] = str(len(chunk))
+    counted(response, total, len(chunk))
     return chunk
 
 
 def counted(answer: HttpResponse, total: int, returned: int) -> HttpResponse:
-    """`answer`, a page's body the route rendered itself (ninja sends a route's HttpResponse as it
-    is), with the headers paginate sets: how many match in all and how many are returned."""
+    """`answer` (the route's response, or a page's body the route rendered itself: ninja sends a
+    route's HttpResponse as it is) with the list headers: how many match in all, how many are
+    returned."""
     answer[TOTAL] = str(total)
     answer[RESULT] = str(returned)
     return answer

@@ -87,8 +87,9 @@ class Representations:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(request: HttpRequest, pk: Any) -> Hashable:
-        return (absolute_root(request), settings.HEADEND_TIME_ZONE, pk)
+    def _where(request: HttpRequest) -> tuple[str, str]:
+        """What a body depends on besides its rows: where it is read from, the provider's time zone."""
+        return (absolute_root(request), settings.HEADEND_TIME_ZONE)
 
     def get(self, request: HttpRequest, pk: Any, source: Hashable) -> bytes | None:
         """The body kept for `pk` if it was built from `source`, else None."""
@@ -96,16 +97,16 @@ class Representations:
 
     def get_many(self, request: HttpRequest, sources: Mapping[Any, Hashable]) -> dict[Any, bytes]:
         """The bodies kept for the pks of `sources` that were built from their source, by pk."""
-        root, zone = absolute_root(request), settings.HEADEND_TIME_ZONE
+        where = self._where(request)
         with self._lock:
-            entries = {pk: self._kept.get((root, zone, pk)) for pk in sources}
+            entries = {pk: self._kept.get((*where, pk)) for pk in sources}
         return {pk: entry[1] for pk, entry in entries.items() if entry is not None and entry[0] == sources[pk]}
 
     def keep(self, request: HttpRequest, pk: Any, source: Hashable, body: bytes) -> None:
         if SIZE_FACTOR * len(body) > self._kept.maxsize:
             return
         with self._lock:
-            self._kept[self.key(request, pk)] = (source, body)
+            self._kept[(*self._where(request), pk)] = (source, body)
 
     def clear(self) -> None:
         with self._lock:
