@@ -105,7 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "headend.core.static_files.StaticFiles",  # django.contrib.staticfiles, less what no page uses
     "django.contrib.humanize",
     "csp",
     "ninja",
