@@ -266,7 +266,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "headend.core.static_files.Storage"},
 }
 # Pages link only the hashed names ({% static %}), so collectstatic keeps only those; source
 # maps (10 MB of the API docs' bundles, fetched only by a browser's developer tools) are served
