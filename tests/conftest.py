@@ -22,22 +22,48 @@ settings.load_profile("headend")
 
 FROZEN_AT = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # Mon 2 March 2026, 10:00 in Maine
 
-# The tests that take minutes, not seconds (`--durations`): run first, so that with several
-# workers none of them starts last and leaves the others idle at the end of the run.
+# The tests that take minutes, not seconds (`--durations`), longest first: each starts a worker's
+# share of the run, so that none of them starts last and leaves the other workers idle at the end.
 LONG_FIRST = (
-    "tests/e2e/test_default_install.py",
-    "tests/api/test_schemathesis.py",
-    "tests/billing/test_bill_run_kill.py",
-    "tests/network/test_streaming.py",
+    "tests/api/test_schemathesis.py::test_no_api_operation_answers_a_server_error",
+    "tests/e2e/test_default_install.py::test_default_install_serves_through_a_held_write_lock_a_long_pdf",
+    "tests/test_migrations.py::test_replaying_the_migrations_gives_what_migrate_makes_of_a_new_database",
+    "tests/e2e/test_csp_browser.py::test_every_staff_page_and_the_admin_work_under_the_policy",
 )
 
 
-def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+def _long_rank(item) -> int | None:
+    return next((rank for rank, test in enumerate(LONG_FIRST) if item.nodeid.startswith(test)), None)
 
-    items.sort(key=rank)  # stable: the rest keep their order
+
+@pytest.hookimpl(trylast=True)  # after -k and -m deselect: the shares are of what runs
+def pytest_collection_modifyitems(config, items):
+    long = sorted((item for item in items if _long_rank(item) is not None), key=_long_rank)
+    rest = [item for item in items if _long_rank(item) is None]
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    items[:] = heads_of_shares(long, rest, workers)
+
+
+def heads_of_shares(long: list, rest: list, workers: int) -> list:
+    """`long` and `rest` in one list whose each worker's share begins with its part of `long`
+    (dealt back and forth: the first and the last to one share), the rest keeping their order.
+    xdist's worksteal hands the workers contiguous shares of the collection: the first
+    `n // workers` items, then a `// (workers - 1)` of what is left, and so on; a worker that
+    runs out steals from the end of another's share."""
+    sizes, left = [], len(long) + len(rest)
+    for share in range(workers):
+        sizes.append(left // (workers - share))
+        left -= sizes[-1]
+    heads: list[list] = [[] for _ in range(workers)]
+    for n, test in enumerate(long):
+        turn, share = divmod(n, workers)
+        heads[share if turn % 2 == 0 else workers - 1 - share].append(test)
+    if any(len(head) > size for head, size in zip(heads, sizes, strict=True)):
+        return long + rest  # a run of a few tests: the long ones first
+    ordered, following = [], iter(rest)
+    for head, size in zip(heads, sizes, strict=True):
+        ordered += head + [next(following) for _ in range(size - len(head))]
+    return ordered
 
 
 @pytest.fixture(autouse=True)
