@@ -44,5 +44,8 @@ def test_import_fcc_of_35000_rows_keeps_memory_flat(tmp_path):
     assert (large_record.status, large_record.rows_imported, large_record.rows_rejected) == ("completed", 35_000, 0)
     assert FccAvailability.objects.count() == 35_000
     assert large_peak < BOUND, f"peak {large_peak / 2**20:.2f} MiB"
-    # Seven times the rows, not seven times the memory: within half again the small file's peak.
-    assert large_peak < small_peak * 1.5, f"{small_peak / 2**20:.2f} MiB -> {large_peak / 2**20:.2f} MiB"
+    # Seven times the rows, not seven times the memory. On PostgreSQL the next batch is read while
+    # one is written, and whether the two overlap at the peak depends on the machine's load: the
+    # small file's import may have held one batch (0.28 MiB in a loaded CI run) where the large one
+    # held two (0.57), so the large may reach two and a half times the small's peak, not seven.
+    assert large_peak < small_peak * 2.5, f"{small_peak / 2**20:.2f} MiB -> {large_peak / 2**20:.2f} MiB"
