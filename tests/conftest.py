@@ -32,14 +32,14 @@ LONG_FIRST = (
 )
 
 
-def _long_rank(item) -> int | None:
-    return next((rank for rank, test in enumerate(LONG_FIRST) if item.nodeid.startswith(test)), None)
-
-
 @pytest.hookimpl(trylast=True)  # after -k and -m deselect: the shares are of what runs
 def pytest_collection_modifyitems(config, items):
-    long = sorted((item for item in items if _long_rank(item) is not None), key=_long_rank)
-    rest = [item for item in items if _long_rank(item) is None]
+    ranks = {
+        item: next((rank for rank, test in enumerate(LONG_FIRST) if item.nodeid.startswith(test)), None)
+        for item in items
+    }
+    long = sorted((item for item in items if ranks[item] is not None), key=ranks.__getitem__)
+    rest = [item for item in items if ranks[item] is None]
     workers = getattr(config, "workerinput", {}).get("workercount", 1)
     items[:] = heads_of_shares(long, rest, workers)
 
