@@ -238,7 +238,13 @@ def main() -> None:
         )
 
     def active(made: list[Order]) -> int:
-        return Service.objects.filter(order_line__order__in=made, status="active").count()
+        # Polled every 50 ms while the workers run: a range of order ids (a launch night's are
+        # made together) rather than a list of a thousand, which cost the workers a tenth of a core.
+        ids = [order.pk for order in made]
+        assert ids == list(range(ids[0], ids[0] + len(ids))), "one launch night's orders are consecutive"
+        return Service.objects.filter(
+            order_line__order__pk__range=(ids[0], ids[-1]), status=Service.Status.ACTIVE
+        ).count()
 
     results: dict[str, float] = {}
     workers_label = f"{SUBSCRIBERS:,} subscribers through {WORKERS} worker processes"

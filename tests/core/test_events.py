@@ -4,9 +4,9 @@ import threading
 import pytest
 from django.db import OperationalError, transaction
 
-from headend.core import events
+from headend.core import audit, events
 from headend.core.models import OutboxEvent
-from tests.factories import make_account
+from tests.factories import make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,44 @@ def test_emit_writes_the_event_in_the_open_transaction():
 
     event = OutboxEvent.objects.get(name="account.created")
     assert (event.subject_type, event.subject_id, event.published_at) == ("crm.account", str(account.pk), None)
+
+
+COLUMNS = (
+    "name",
+    "subject_type",
+    "subject_id",
+    "data",
+    "occurred_at",
+    "actor_id",
+    "published_at",
+    "attempts",
+    "last_error",
+)
+
+
+@pytest.mark.parametrize("count", [10, 100])
+def test_many_events_are_written_as_emit_writes_each_in_one_statement(count, django_assert_num_queries):
+    accounts = [make_account(name=f"Customer {n}") for n in range(count)]
+    rep = make_user("sales")
+    OutboxEvent.objects.all().delete()
+    with audit.acting_for(rep):
+        one = events.emit("account.noted", subject=accounts[0], data={"n": 0, "tags": ["a"]})
+        with django_assert_num_queries(1):
+            written = events.emit_many(
+                "account.noted", subjects=accounts, data=[{"n": n, "tags": ["a"]} for n in range(count)]
+            )
+
+    assert written == count
+    rows = list(OutboxEvent.objects.exclude(pk=one.pk).order_by("pk").values_list(*COLUMNS))
+    expected = OutboxEvent.objects.filter(pk=one.pk).values_list(*COLUMNS).get()
+    assert rows[0] == expected  # what emit() wrote for the same subject
+    assert rows == [(*expected[:2], str(a.pk), {"n": n, "tags": ["a"]}, *expected[4:]) for n, a in enumerate(accounts)]
+    assert len(set(OutboxEvent.objects.values_list("event_id", flat=True))) == count + 1
+
+
+def test_no_subjects_emit_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert events.emit_many("account.noted", subjects=[], data=[]) == 0
 
 
 def test_an_event_rolls_back_with_the_change_that_caused_it():

@@ -14,6 +14,7 @@ from headend.core.errors import Conflict, ValidationError
 from headend.fulfillment import code_tasks, services
 from headend.fulfillment.models import CodeAttempt, Task, WorkOrder
 from headend.inventory.models import Service
+from headend.orders.models import Order
 from tests.conftest import FROZEN_AT, outbox_names
 from tests.factories import make_product, make_quote, make_user
 
@@ -96,6 +97,68 @@ def test_a_fault_is_retried_after_a_doubling_back_off():
     assert (task.status, task.attempts, task.last_error) == ("done", 3, "")
     assert list(task.code_attempts.values_list("outcome", flat=True)) == ["retrying", "retrying", "succeeded"]
     assert outbox_names(subject=task, name_prefix="task.retrying") == ["task.retrying", "task.retrying"]
+
+
+def chain_order() -> tuple[Order, dict[str, Task]]:
+    """An accepted order whose work is two code tasks, one after the other, then a person's."""
+    quote = make_quote(
+        status="accepted",
+        version=make_product(
+            tasks=[
+                TaskSpec("Allocate", kind="code", code_action="test.scripted", planned_minutes=60),
+                TaskSpec("Provision", kind="code", code_action="test.scripted", depends_on=["Allocate"]),
+                TaskSpec("Call the customer", role="provisioning", depends_on=["Provision"]),
+            ]
+        ),
+    )
+    order = Order.objects.get(quote=quote)
+    return order, {task.name: task for task in Task.objects.filter(work_order__order_line__order=order)}
+
+
+def forecast_of(order: Order) -> tuple:
+    order.refresh_from_db()
+    provision = Task.objects.get(work_order__order_line__order=order, name="Provision")
+    return order.forecast_go_live, provision.forecast_start, provision.forecast_finish
+
+
+def test_the_forecast_is_planned_when_code_work_pauses_not_between_two_code_tasks():
+    order, tasks = chain_order()
+    planned = forecast_of(order)
+    late = FROZEN_AT + dt.timedelta(days=2)  # the worker runs them two days late
+
+    with clock.frozen(late):
+        assert run(tasks["Allocate"]).status == "done"
+        # The next code task is ready: the worker runs it within seconds, its record plans.
+        assert forecast_of(order) == planned
+        assert outbox_names(subject=order, name_prefix="order.forecast") == []
+
+        script.append(TimeoutError("RADIUS timed out"))
+        assert run(tasks["Provision"]).status == "ready"  # back in the queue: the work pauses
+
+    go_live, provision_start, _ = forecast_of(order)
+    assert provision_start == late
+    assert go_live > planned[0]
+    assert outbox_names(subject=order, name_prefix="order.forecast") == ["order.forecast_changed"]
+
+    with clock.frozen(late + dt.timedelta(hours=1)):
+        assert run(tasks["Provision"]).status == "done"  # the chain ends at a person's task
+    assert forecast_of(order)[2] == late + dt.timedelta(hours=1)
+
+
+@override_settings(HEADEND_CODE_TASK_MAX_ATTEMPTS=1)
+def test_a_code_task_that_fails_after_another_plans_the_order():
+    order, tasks = chain_order()
+    planned = forecast_of(order)
+    late = FROZEN_AT + dt.timedelta(days=2)
+
+    with clock.frozen(late):
+        run(tasks["Allocate"])
+        script.append(RuntimeError("NAS down"))
+        assert run(tasks["Provision"]).status == "failed"
+
+    go_live, provision_start, _ = forecast_of(order)
+    assert provision_start == late
+    assert go_live > planned[0]
 
 
 def test_back_off_doubles_up_to_the_cap():

@@ -7,6 +7,9 @@ from django.db import connection, connections, models, router, transaction
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
+UPDATE_CHUNK = 1000  # rows an UPDATE ... FROM (VALUES ...) sets, or an INSERT ... VALUES adds, at once
+MAX_PARAMETERS = 30000  # below SQLite's 32,766 parameters a statement
+
 
 def insert_from_select(
     model: type[models.Model], columns: list[str], rows: models.QuerySet, constants: dict[str, object]
@@ -33,27 +36,71 @@ def insert_from_select(
 def update_columns(
     model: type[models.Model], rows: Sequence[Any], fields: Sequence[str], *, history: bool = False
 ) -> None:
-    """UPDATE these columns of these rows to the values the instances hold, in one executemany
-    whatever the number of rows (`bulk_update`'s CASE expressions cost about a millisecond a
-    row to build); with `history`, a history row each as `save(update_fields=...)` writes it,
-    copied from the rows just written (`history_insert`)."""
+    """UPDATE these columns of these rows to the values the instances hold, in one statement per
+    `UPDATE_CHUNK` rows whatever their number (UPDATE ... FROM (VALUES ...)): an executemany is a
+    statement a row, which PostgreSQL parses and plans each time, and `bulk_update`'s CASE
+    expressions cost about a millisecond a row to build; with `history`, a history row each as
+    `save(update_fields=...)` writes it, copied from the rows just written (`history_insert`).
+    A row given twice takes the values of its last copy, as saving each in turn would."""
     if not rows:
         return
     db = connections[router.db_for_write(model)]
     concrete = [cast(models.Field, model._meta.get_field(name)) for name in fields]
-    quote = db.ops.quote_name
     pk = cast(models.Field, model._meta.pk)
-    # Only model metadata (table and column names, quoted) is formatted in; values are parameters.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(model._meta.db_table), ", ".join(f"{quote(field.column)} = %s" for field in concrete), quote(pk.column)
-    )
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), db) for field in concrete] + [row.pk] for row in rows
+    values = {
+        row.pk: [row.pk, *(field.get_db_prep_save(getattr(row, field.attname), db) for field in concrete)]
+        for row in rows
+    }
+    quote = db.ops.quote_name
+    table = quote(model._meta.db_table)
+    # A VALUES list's columns are column1, column2... on both databases; PostgreSQL types each
+    # column from its values, so it is cast to the column's type (a column of NULLs is text).
+    typed = db.vendor == "postgresql"
+    sets = [
+        f"{quote(field.column)} = new.column{n}" + (f"::{field.cast_db_type(db)}" if typed else "")
+        for n, field in enumerate(concrete, 2)
     ]
+    per_row = "(" + ", ".join(["%s"] * (len(concrete) + 1)) + ")"
+    chunk = max(1, min(UPDATE_CHUNK, MAX_PARAMETERS // (len(concrete) + 1)))
+    listed = list(values.values())
     with db.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for start in range(0, len(listed), chunk):
+            part = listed[start : start + chunk]
+            # Only model metadata (table and column names, quoted, and column types) is
+            # formatted in; values are parameters.
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(sets)} FROM (VALUES {', '.join([per_row] * len(part))}) AS new "  # noqa: S608
+                f"WHERE {table}.{quote(pk.column)} = new.column1",
+                [value for row in part for value in row],
+            )
     if history:
         history_insert(model, rows)
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """INSERT these rows (each its values for `fields`, in order) in one statement per
+    `UPDATE_CHUNK` rows, without a model instance per row: `bulk_create` builds one and, on
+    PostgreSQL, an array per column, which for rows nobody reads back (outbox events) cost more
+    than writing them. Each value goes through its field's preparation (`get_db_prep_save`), so
+    a column is stored as a save would store it; columns not named take their database default.
+    Returns how many rows were written."""
+    if not rows:
+        return 0
+    db = connections[router.db_for_write(model)]
+    concrete = [cast(models.Field, model._meta.get_field(name)) for name in fields]
+    quote = db.ops.quote_name
+    per_row = "(" + ", ".join(["%s"] * len(concrete)) + ")"
+    chunk = max(1, min(UPDATE_CHUNK, MAX_PARAMETERS // len(concrete)))
+    with db.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            # Only model metadata (table and column names, quoted) is formatted in.
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in concrete)}) "  # noqa: S608
+                f"VALUES {', '.join([per_row] * len(part))}",
+                [field.get_db_prep_save(value, db) for row in part for field, value in zip(concrete, row, strict=True)],
+            )
+    return len(rows)
 
 
 def create_with_history(model: type[models.Model], rows: Sequence[Any]) -> list[Any]:

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.db import Error as DatabaseError
 from django.db import InterfaceError, OperationalError, close_old_connections, models, transaction
 
-from headend.core import audit, backoff, clock, connections
+from headend.core import audit, backoff, bulk, clock, connections
 from headend.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -67,28 +68,27 @@ def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None
     return event
 
 
-def emit_many(name: str, *, subjects: list[models.Model], data: list[dict[str, Any]]) -> list[OutboxEvent]:
-    """`emit()` for many subjects at once (a bill run's invoices): one insert, one relay."""
+def emit_many(name: str, *, subjects: list[models.Model], data: list[dict[str, Any]]) -> int:
+    """`emit()` for many subjects at once (a bill run's invoices, a worker's batch): one insert
+    (no event instance built: nobody reads them back here), one relay. Returns how many."""
     if not subjects:
-        return []
+        return 0
     actor = audit.current_user()
+    actor_id = actor.pk if getattr(actor, "pk", None) is not None else None
     now = clock.now()
-    created = OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            name=name,
-            subject_type=subject._meta.label_lower,
-            subject_id=str(subject.pk),
-            data=values,
-            occurred_at=now,
-            actor=actor if getattr(actor, "pk", None) is not None else None,
-        )
-        for subject, values in zip(subjects, data, strict=True)
+    written = bulk.insert_rows(
+        OutboxEvent,
+        ["event_id", "name", "subject_type", "subject_id", "data", "occurred_at", "actor", "attempts", "last_error"],
+        [
+            (uuid.uuid4(), name, subject._meta.label_lower, str(subject.pk), values, now, actor_id, 0, "")
+            for subject, values in zip(subjects, data, strict=True)
+        ],
     )
     if settings.HEADEND_RELAY_ON_COMMIT:
         connection = transaction.get_connection()
         if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
             transaction.on_commit(_schedule_relay)
-    return created
+    return written
 
 
 def activity(subject: models.Model, *, limit: int = 50) -> list[OutboxEvent]:

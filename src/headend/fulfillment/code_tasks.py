@@ -424,8 +424,8 @@ def _record_many(runs: Sequence[_Run]) -> None:
                 retrying.append(run)
         bulk.update_columns(CodeAttempt, [run.attempt for run in runs], ATTEMPT_FIELDS)
         _record_done(done, work_orders, now)
-        _record_failed(failed, work_orders)
-        _record_retrying(retrying, now)
+        _record_failed(failed, work_orders, now)
+        _record_retrying(retrying, work_orders, now)
 
 
 def _record_done(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], now: dt.datetime) -> None:
@@ -438,10 +438,13 @@ def _record_done(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], now: d
         finished.append(
             task_flow.Finished(run.recorded, work_orders[run.recorded.work_order_id], result=run.result or {})
         )
-    task_flow.finish_many(finished, at=now, by=None, also=["lease_until", "last_error"])
+    ready = task_flow.finish_many(finished, at=now, by=None, also=["lease_until", "last_error"])
     changed = list({item.work_order.pk: item.work_order for item in finished}.values())
     _clear_flags_if_settled(changed)
-    forecast.reforecast_many(_one_per_order(changed), now)
+    # Work that goes straight on to another code task (a chain the worker runs within seconds)
+    # is planned when it pauses: when that task is recorded, done, failed or back in the queue.
+    going_on = {task.work_order_id for task in ready if task.kind == Task.Kind.CODE}
+    forecast.reforecast_many(_one_per_order([wo for wo in changed if wo.pk not in going_on]), now)
 
 
 def _one_per_order(work_orders: Sequence[WorkOrder]) -> list[WorkOrder]:
@@ -454,7 +457,7 @@ def _one_per_order(work_orders: Sequence[WorkOrder]) -> list[WorkOrder]:
     return list(chosen.values())
 
 
-def _record_failed(runs: Sequence[_Run], work_orders: dict[int, WorkOrder]) -> None:
+def _record_failed(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], now: dt.datetime) -> None:
     if not runs:
         return
     tasks, flagged = [], {}
@@ -474,9 +477,10 @@ def _record_failed(runs: Sequence[_Run], work_orders: dict[int, WorkOrder]) -> N
         subjects=list(tasks),
         data=[{"error": task.last_error, "attempts": task.attempts} for task in tasks],
     )
+    forecast.reforecast_many(_one_per_order(list(flagged.values())), now)
 
 
-def _record_retrying(runs: Sequence[_Run], now: dt.datetime) -> None:
+def _record_retrying(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], now: dt.datetime) -> None:
     if not runs:
         return
     tasks = []
@@ -496,6 +500,8 @@ def _record_retrying(runs: Sequence[_Run], now: dt.datetime) -> None:
             if task.next_attempt_at is not None
         ],
     )
+    waiting = {task.work_order_id: work_orders[task.work_order_id] for task in tasks}
+    forecast.reforecast_many(_one_per_order(list(waiting.values())), now)
     for when in sorted({task.next_attempt_at for task in tasks if task.next_attempt_at is not None}):
         first = next(task.pk for task in tasks if task.next_attempt_at == when)
         transaction.on_commit(functools.partial(_queue_code_task, first, run_after=when))

@@ -21,13 +21,13 @@ one, that date is the commitment."""
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import models, transaction
 
 from headend.catalog.models import WorkAction
-from headend.core import clock, events
+from headend.core import bulk, clock, events
 from headend.fulfillment import scheduling
 from headend.fulfillment import selectors as fulfillment_selectors
 from headend.fulfillment.models import Appointment, Task, TaskDependency, Technician, WorkOrder
@@ -94,8 +94,8 @@ def _forecast(
     )  # fmt: skip
     fields, wo_fields = _written(baseline)
     # Only what moved is written: after a slip that is the slipped chain, not the whole order.
-    _write_columns(Task, planned.tasks, fields)
-    _write_columns(WorkOrder, planned.work_orders, wo_fields)
+    bulk.update_columns(Task, planned.tasks, fields)
+    bulk.update_columns(WorkOrder, planned.work_orders, wo_fields)
     return planned.schedule
 
 
@@ -320,29 +320,6 @@ def _base_turn_ups(
     return waits
 
 
-def _write_columns(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
-    """UPDATE these columns of these rows in one executemany: the plan of a large order is
-    thousands of rows, where `bulk_update`'s CASE expressions cost seconds."""
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    concrete = [cast(models.Field, model._meta.get_field(name)) for name in fields]
-    quote = connection.ops.quote_name
-    pk = cast(models.Field, model._meta.pk)
-    # Only model metadata (table and column names, quoted) is formatted in; values are parameters.
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-        quote(model._meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in concrete),
-        quote(pk.column),
-    )
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in concrete] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def reforecast(work_order: WorkOrder, at: dt.datetime) -> None:
     if work_order.order_line is None:
         work_order_forecast(work_order=work_order, at=at)
@@ -394,8 +371,8 @@ def reforecast_many(work_orders: Sequence[WorkOrder], at: dt.datetime) -> None:
         moved += planned.work_orders
         go_lives[order_id] = planned.schedule.finish if planned.schedule.tasks else None
     fields, wo_fields = _written(False)
-    _write_columns(Task, changed, fields)
-    _write_columns(WorkOrder, moved, wo_fields)
+    bulk.update_columns(Task, changed, fields)
+    bulk.update_columns(WorkOrder, moved, wo_fields)
     orders_services.orders_set_forecast_many(go_lives=go_lives)
 
 

@@ -262,11 +262,13 @@ def finish(
     return task
 
 
-def finish_many(finished: Sequence[Finished], *, at: dt.datetime, by: Any, also: Sequence[str] | None = None) -> None:
+def finish_many(
+    finished: Sequence[Finished], *, at: dt.datetime, by: Any, also: Sequence[str] | None = None
+) -> list[Task]:
     """`finish` for many tasks (the worker's batch), a statement per table however many: each
     task done (Conflict, before any write, if one cannot be), its successors ready once nothing
     else holds them, each turn-up task's service turned up, each work order with no open task
-    completed."""
+    completed. Returns the successors made ready."""
     tasks = [item.task for item in finished]
     for item in finished:
         task = item.task
@@ -283,7 +285,7 @@ def finish_many(finished: Sequence[Finished], *, at: dt.datetime, by: Any, also:
     )
     work_orders = list({item.work_order.pk: item.work_order for item in finished}.values())
     works_started(work_orders, at)
-    _successors_ready(tasks)
+    ready = _successors_ready(tasks)
     turning = [
         item.work_order
         for item in finished
@@ -296,10 +298,12 @@ def finish_many(finished: Sequence[Finished], *, at: dt.datetime, by: Any, also:
         )
     )
     work_orders_finish([work_order for work_order in work_orders if work_order.pk not in still_open], at)
+    return ready
 
 
-def _successors_ready(tasks: Sequence[Task]) -> None:
-    """The tasks waiting on these that nothing else holds now become ready (one read, locked)."""
+def _successors_ready(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks waiting on these that nothing else holds now become ready (one read, locked);
+    returns them."""
     waiting = TaskDependency.objects.filter(task=models.OuterRef("pk")).exclude(
         predecessor__status__in=(Task.Status.DONE, Task.Status.CANCELLED)
     )
@@ -318,6 +322,7 @@ def _successors_ready(tasks: Sequence[Task]) -> None:
     bulk.update_columns(Task, ready, ["status"], history=True)
     if ready:
         announce_ready_many(ready)
+    return ready
 
 
 def _turn_up(work_order: WorkOrder, at: dt.datetime) -> None:

@@ -158,7 +158,7 @@ def caps_check(*, added: Mapping[tuple[int, dt.date], int], at: dt.datetime, kno
     _write(rows)
     count = 0
     for name, (subjects, values) in emitted.items():
-        count += len(events.emit_many(name, subjects=subjects, data=values))
+        count += events.emit_many(name, subjects=subjects, data=values)
     return count
 
 
