@@ -1,6 +1,7 @@
 """core/bulk.py: set-based writes keep the history a save() per row would."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -120,7 +121,24 @@ def test_updating_rows_costs_one_statement_per_chunk_whatever_their_number(db, d
 
     with django_assert_num_queries(1):
         bulk.update_columns(Location, sites, ["name"])
-    with django_assert_num_queries(2), patch.object(bulk, "UPDATE_CHUNK", count // 2 + 1):
+    with django_assert_num_queries(2), patch.object(bulk, "CHUNK", count // 2 + 1):
         bulk.update_columns(Location, sites, ["name"])
 
     assert sorted(Location.objects.values_list("name", flat=True)) == sorted(f"Store {site.pk}" for site in sites)
+
+
+def test_values_that_need_quoting_are_written_as_given(db):
+    sites = _sites(3)
+    names = ["O'Brien's 100% \\ café", "%s %(x)s $1 -- ;", 'quote " and \\n newline\n']
+    for site, name in zip(sites, names, strict=True):
+        site.name = name
+
+    bulk.update_columns(Location, sites, ["name"])
+    columns = ["event_id", "name", "subject_type", "subject_id", "data", "occurred_at", "attempts", "last_error"]
+    rows = [(uuid.uuid4(), "x.y", "crm.location", name[:40], {"name": name}, clock.now(), 0, name) for name in names]
+    bulk.insert_rows(OutboxEvent, columns, rows)
+
+    assert list(Location.objects.order_by("pk").values_list("name", flat=True)) == names
+    assert list(
+        OutboxEvent.objects.filter(name="x.y").order_by("pk").values_list("subject_id", "data", "last_error")
+    ) == [(name[:40], {"name": name}, name) for name in names]

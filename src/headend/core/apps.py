@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.core.signals import request_finished
 from django.db import router
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.urls import register_converter
 
@@ -14,7 +15,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from headend.core.connections import close_left_in_transaction
+        from headend.core.connections import close_left_in_transaction, utc_timestamps_in_c
         from headend.core.converters import IdConverter
 
         # Once, before any URLconf is read: `<id:account_id>` in every app's urls.py.
@@ -22,6 +23,7 @@ class CoreConfig(AppConfig):
         post_migrate.connect(role_groups_kept, sender=self)
         # After Django's own handler, which closes connections past their age or left outside autocommit.
         request_finished.connect(close_left_in_transaction, dispatch_uid="headend.close_left_in_transaction")
+        connection_created.connect(utc_timestamps_in_c, dispatch_uid="headend.utc_timestamps_in_c")
 
 
 def role_groups_kept(sender: AppConfig, using: str, apps: Any = None, **kwargs: Any) -> None:
