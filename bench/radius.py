@@ -4,7 +4,7 @@ activations have: an IP address from the pool (`ipam.allocate`), the circuit id
 (`inventory.assign_circuit_id`), then the RADIUS subscriber (`radius.provision`), which turns the
 service up. The workers claim due code tasks in batches per action, run each action for the
 batch at once and record the batch in one transaction (attempt log, task done, successors,
-turn-up, history, outbox events, one forecast per order).
+turn-up, history, outbox events, the order's forecast once its code work is done).
 
 Figures (goal: at least 200 subscribers a second through 2 worker processes on PostgreSQL):
 - two `manage.py task_worker` processes on this database, given a queued run per ready task as

@@ -8,7 +8,9 @@ A batch costs a few statements per table whatever its size: one transaction clai
 `BATCH` tasks (PostgreSQL's SELECT ... FOR UPDATE SKIP LOCKED lets workers claim side by side;
 SQLite has one writer), the action gets them all at once through its batch entry if it has one
 (`catalog.code_actions.register_batch`), and one transaction records them (attempt log, tasks
-done, work orders and services turned up, history, outbox events, one forecast per order).
+done, work orders and services turned up, history, outbox events, one forecast per order whose
+code work pauses: a task done whose work goes straight on to another code task is planned when
+that one is recorded).
 One task's fault is its own outcome, retried or failed as it would be alone. Running one task
 (`task_run_code`) is the batch of one.
 
@@ -389,7 +391,7 @@ def _record_attempt(
 def _record_many(runs: Sequence[_Run]) -> None:
     """Record the attempts of a batch in one transaction: each attempt's log; each task done,
     back in the queue after its back-off, or failed (its work order flagged); the successors,
-    turn-ups and completions of the tasks done; one forecast per order they changed."""
+    turn-ups and completions of the tasks done; one forecast per order whose work pauses."""
     with transaction.atomic():
         work_orders, tasks = task_flow.lock_many([run.task.pk for run in runs])
         now = clock.now()
