@@ -57,9 +57,10 @@ def update_columns(
     # A VALUES list's columns are column1, column2... on both databases; PostgreSQL types each
     # column from its values, so it is cast to the column's type (a column of NULLs is text).
     typed = db.vendor == "postgresql"
+    casts = [f"::{field.cast_db_type(db)}" if typed else "" for field in concrete]  # type: ignore[attr-defined]
     sets = ", ".join(
-        f"{quote(field.column)} = new.column{n}" + (f"::{field.cast_db_type(db)}" if typed else "")
-        for n, field in enumerate(concrete, 2)
+        f"{quote(field.column)} = new.column{n}{cast}"
+        for n, (field, cast) in enumerate(zip(concrete, casts, strict=True), 2)
     )
     with db.cursor() as cursor:
         for listed, params in _values(db, list(values.values())):

@@ -52,15 +52,18 @@ def _c_utc_loader() -> type:
     loader does (`timezone`, which Django compares before each cursor)."""
     from psycopg import adapters
     from psycopg.abc import AdaptContext
+    from psycopg.abc import Loader as LoaderProtocol
     from psycopg.adapt import Loader
     from psycopg.pq import Format
 
-    psycopgs = adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
-    assert psycopgs is not None
+    found = adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+    assert found is not None
+    psycopgs: type[LoaderProtocol] = found
 
     class UtcTimestamptzLoader(Loader):
         timezone = dt.UTC
-        load = None  # each instance's is psycopg's loader's own (a C method: no Python frame a value)
+        # Each instance's `load` is psycopg's loader's own (a C method: no Python frame a value).
+        load: Any = None
 
         def __init__(self, oid: int, context: AdaptContext | None = None):
             super().__init__(oid, context)

@@ -316,7 +316,7 @@ def _successors_ready(tasks: Sequence[Task]) -> list[Task]:
         .annotate(waiting=models.Exists(waiting))
         .order_by("work_order_id", "position")
     )
-    ready = [successor for successor in successors if not successor.waiting]
+    ready: list[Task] = [successor for successor in successors if not successor.waiting]
     for successor in ready:
         successor.status = Task.Status.READY
     bulk.update_columns(Task, ready, ["status"], history=True)
