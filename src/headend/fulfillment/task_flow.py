@@ -307,12 +307,16 @@ def _successors_ready(tasks: Sequence[Task]) -> list[Task]:
     waiting = TaskDependency.objects.filter(task=models.OuterRef("pk")).exclude(
         predecessor__status__in=(Task.Status.DONE, Task.Status.CANCELLED)
     )
+    # The successors' keys first (the predecessor index), then those tasks by key: as one
+    # statement, PostgreSQL would scan every pending task of every order for the few that follow.
+    following = set(
+        TaskDependency.objects.filter(predecessor__in=[task.pk for task in tasks]).values_list("task_id", flat=True)
+    )
+    if not following:
+        return []
     successors = list(
         Task.objects.select_for_update()
-        .filter(
-            status=Task.Status.PENDING,
-            pk__in=TaskDependency.objects.filter(predecessor__in=[task.pk for task in tasks]).values("task_id"),
-        )
+        .filter(status=Task.Status.PENDING, pk__in=sorted(following))
         .annotate(waiting=models.Exists(waiting))
         .order_by("work_order_id", "position")
     )
