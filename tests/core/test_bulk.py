@@ -7,6 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import DataError, transaction
 
 from headend.core import audit, bulk, clock
 from headend.core.models import OutboxEvent
@@ -142,3 +143,29 @@ def test_values_that_need_quoting_are_written_as_given(db):
     assert list(
         OutboxEvent.objects.filter(name="x.y").order_by("pk").values_list("subject_id", "data", "last_error")
     ) == [(name[:40], {"name": name}, name) for name in names]
+
+
+def _refused(write) -> bool:
+    """Whether the database refuses `write` (its transaction rolled back)."""
+    try:
+        with transaction.atomic():
+            write()
+    except DataError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("value", "kept"), [("MEE", "ME"), ("M\x00", "ME")])
+def test_a_value_the_column_cannot_hold_is_refused_as_a_save_refuses_it(db, value, kept):
+    """Too long for its column (PostgreSQL refuses it, SQLite keeps any length), or a NUL in text
+    (PostgreSQL cannot store one): refused by a set-based update exactly when a save refuses it,
+    with Django's error, never cut short."""
+    (site,) = _sites(1)
+    site.state = value
+
+    saved = _refused(lambda: site.save(update_fields=["state"]))
+    Location.objects.filter(pk=site.pk).update(state="ME")
+    updated = _refused(lambda: bulk.update_columns(Location, [site], ["state"]))
+
+    assert updated == saved
+    assert Location.objects.get(pk=site.pk).state == (kept if saved else value)

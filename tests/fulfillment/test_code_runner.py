@@ -140,9 +140,14 @@ def test_the_forecast_is_planned_when_code_work_pauses_not_between_two_code_task
     assert go_live > planned[0]
     assert outbox_names(subject=order, name_prefix="order.forecast") == ["order.forecast_changed"]
 
-    with clock.frozen(late + dt.timedelta(hours=1)):
+    with clock.frozen(late + dt.timedelta(hours=3)):
+        script.append(TimeoutError("RADIUS timed out"))
+        assert run(tasks["Provision"]).status == "ready"  # a second fault: not planned (nor the hub told) again
+    assert outbox_names(subject=order, name_prefix="order.forecast") == ["order.forecast_changed"]
+
+    with clock.frozen(late + dt.timedelta(hours=4)):
         assert run(tasks["Provision"]).status == "done"  # the chain ends at a person's task
-    assert forecast_of(order)[2] == late + dt.timedelta(hours=1)
+    assert forecast_of(order)[2] == late + dt.timedelta(hours=4)
 
 
 @override_settings(HEADEND_CODE_TASK_MAX_ATTEMPTS=1)

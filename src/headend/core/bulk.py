@@ -56,13 +56,12 @@ def update_columns(
     table = quote(model._meta.db_table)
     # A VALUES list's columns are column1, column2... on both databases; PostgreSQL types each
     # column from its values, so it is cast to the column's type (a column of NULLs is text).
-    typed = db.vendor == "postgresql"
-    casts = [f"::{field.cast_db_type(db)}" if typed else "" for field in concrete]  # type: ignore[attr-defined]
+    casts = [_cast(field, db) for field in concrete]
     sets = ", ".join(
         f"{quote(field.column)} = new.column{n}{cast}"
         for n, (field, cast) in enumerate(zip(concrete, casts, strict=True), 2)
     )
-    with db.cursor() as cursor:
+    with transaction.atomic(using=db.alias, savepoint=False), db.cursor() as cursor:
         for listed, params in _values(db, list(values.values())):
             # Only model metadata (table and column names, quoted, and column types) is
             # formatted in, with the values as the database driver quotes them (`_values`).
@@ -89,12 +88,23 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     quote = db.ops.quote_name
     prepared = [[field.get_db_prep_save(value, db) for field, value in zip(concrete, row, strict=True)] for row in rows]
     columns = ", ".join(quote(field.column) for field in concrete)
-    with db.cursor() as cursor:
+    with transaction.atomic(using=db.alias, savepoint=False), db.cursor() as cursor:
         for listed, params in _values(db, prepared):
             # Only model metadata (table and column names, quoted) is formatted in, with the
             # values as the database driver quotes them (`_values`).
             cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {listed}", params)  # noqa: S608
     return len(rows)
+
+
+def _cast(field: models.Field, db: Any) -> str:
+    """The cast of a VALUES column to `field`'s type on PostgreSQL (nothing on SQLite). A text
+    column's is to its type without a length: a cast to varchar(n) would cut a longer value short
+    where the assignment to the column refuses it, as a save does."""
+    if db.vendor != "postgresql":
+        return ""
+    if isinstance(field, models.CharField):
+        return f"::{db.ops.cast_char_field_without_max_length}"
+    return f"::{field.cast_db_type(db)}"  # type: ignore[attr-defined]
 
 
 def _values(db: Any, rows: list[list[Any]]) -> Iterator[tuple[str, list[Any] | None]]:
@@ -110,9 +120,11 @@ def _values(db: Any, rows: list[list[Any]]) -> Iterator[tuple[str, list[Any] | N
         db.ensure_connection()
         literal = Transformer.from_context(db.connection).as_literal
         for start in range(0, len(rows), chunk):
-            listed = ", ".join(
-                "(" + b", ".join(literal(value) for value in row).decode() + ")" for row in rows[start : start + chunk]
-            )
+            with db.wrap_database_errors:  # a value psycopg refuses (a NUL in text) is Django's DataError
+                listed = ", ".join(
+                    "(" + b", ".join(literal(value) for value in row).decode() + ")"
+                    for row in rows[start : start + chunk]
+                )
             yield listed, None
         return
     per_row = "(" + ", ".join(["%s"] * width) + ")"

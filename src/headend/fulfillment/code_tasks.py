@@ -502,8 +502,10 @@ def _record_retrying(runs: Sequence[_Run], work_orders: dict[int, WorkOrder], no
             if task.next_attempt_at is not None
         ],
     )
-    waiting = {task.work_order_id: work_orders[task.work_order_id] for task in tasks}
-    forecast.reforecast_many(_one_per_order(list(waiting.values())), now)
+    # A first fault plans the order (the task before it, done, may have left that to this one's
+    # record); later ones would only move the go-live, and tell the hub, at each retry.
+    first_faults = {task.work_order_id: work_orders[task.work_order_id] for task in tasks if task.attempts == 1}
+    forecast.reforecast_many(_one_per_order(list(first_faults.values())), now)
     for when in sorted({task.next_attempt_at for task in tasks if task.next_attempt_at is not None}):
         first = next(task.pk for task in tasks if task.next_attempt_at == when)
         transaction.on_commit(functools.partial(_queue_code_task, first, run_after=when))
