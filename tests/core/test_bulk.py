@@ -16,21 +16,8 @@ from tests.factories import make_account
 
 
 def test_created_rows_get_their_ids_and_one_created_history_row_each_naming_who_acted(db):
-    account = make_account()
     rep = User.objects.create_user("rep")
-    sites = [
-        Location(
-            account=account,
-            name=f"Branch {n}",
-            line1=f"{n} Water St",
-            city="Eastport",
-            state="ME",
-            postal_code="04631",
-            address_key=f"{n} WATER ST||EASTPORT|ME|04631",
-            created_at=clock.now(),
-        )
-        for n in (1, 2, 3)
-    ]
+    sites = _unsaved_sites(3)
 
     with audit.acting_for(rep):
         created = bulk.create_with_history(Location, sites)
@@ -47,26 +34,27 @@ def test_no_rows_write_nothing(db, django_assert_num_queries):
         assert bulk.create_with_history(Location, []) == []
 
 
-def _sites(count: int) -> list[Location]:
+def _unsaved_sites(count: int) -> list[Location]:
     account = make_account()
-    return bulk.create_with_history(
-        Location,
-        [
-            Location(
-                account=account,
-                name=f"Branch {n}",
-                line1=f"{n} Water St",
-                city="Eastport",
-                state="ME",
-                postal_code="04631",
-                address_key=f"{n} WATER ST||EASTPORT|ME|04631",
-                latitude=Decimal("44.900000"),
-                geocoded_at=clock.now() - dt.timedelta(days=1),
-                created_at=clock.now(),
-            )
-            for n in range(1, count + 1)
-        ],
-    )
+    return [
+        Location(
+            account=account,
+            name=f"Branch {n}",
+            line1=f"{n} Water St",
+            city="Eastport",
+            state="ME",
+            postal_code="04631",
+            address_key=f"{n} WATER ST||EASTPORT|ME|04631",
+            latitude=Decimal("44.900000"),
+            geocoded_at=clock.now() - dt.timedelta(days=1),
+            created_at=clock.now(),
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def _sites(count: int) -> list[Location]:
+    return bulk.create_with_history(Location, _unsaved_sites(count))
 
 
 def test_updated_columns_hold_each_rows_own_values_and_nothing_else_moves(db):

@@ -59,12 +59,7 @@ def emit(name: str, *, subject: models.Model, data: dict[str, Any] | None = None
         occurred_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) is not None else None,
     )
-    if not settings.HEADEND_RELAY_ON_COMMIT:
-        return event  # the worker loop (`relay_outbox --follow`) relays every second
-    connection = transaction.get_connection()
-    # One relay per transaction, however many events it emits.
-    if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
-        transaction.on_commit(_schedule_relay)
+    _relay_on_commit()
     return event
 
 
@@ -84,11 +79,18 @@ def emit_many(name: str, *, subjects: list[models.Model], data: list[dict[str, A
             for subject, values in zip(subjects, data, strict=True)
         ],
     )
-    if settings.HEADEND_RELAY_ON_COMMIT:
-        connection = transaction.get_connection()
-        if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
-            transaction.on_commit(_schedule_relay)
+    _relay_on_commit()
     return written
+
+
+def _relay_on_commit() -> None:
+    """Queue one relay when the open transaction commits, however many events it emits (none
+    when the worker loop, `relay_outbox --follow`, relays every second)."""
+    if not settings.HEADEND_RELAY_ON_COMMIT:
+        return
+    connection = transaction.get_connection()
+    if not any(entry[1] is _schedule_relay for entry in connection.run_on_commit):
+        transaction.on_commit(_schedule_relay)
 
 
 def activity(subject: models.Model, *, limit: int = 50) -> list[OutboxEvent]:
