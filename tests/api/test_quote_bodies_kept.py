@@ -4,6 +4,7 @@ queryset `.update()` or `.delete()`, as the admin, a data migration or SQL by ha
 signal or hook could have told the cache. After each, the next read equals a body built from
 nothing kept, and differs from the read before."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -124,10 +125,31 @@ def test_a_change_however_written_is_read_at_once(sales_api, quote, change):
 
     change(quote)
 
-    after = sales_api.get(one).content
+    after, listed_after = sales_api.get(one).content, sales_api.get(PATH).content
     assert after != before
-    assert sales_api.get(PATH).content != listed
+    assert listed_after != listed
     assert after == _fresh(sales_api, one)
+    assert listed_after == _fresh(sales_api, PATH)  # the page kept whole follows too
+
+
+def test_a_kept_page_follows_its_total_and_the_quotes_it_shows(sales_api, quote):
+    """A page of one quote, kept whole: a quote off the page deleted changes its total only; a
+    newer quote takes the page's place."""
+    older = quoting_services.quote_create(account=make_account(), name="Older")
+    Quote.objects.filter(pk=older.pk).update(created_at=quote.created_at - timedelta(days=1))
+    first = sales_api.get(PATH, limit=1)
+    assert sales_api.get(PATH, limit=1).content == first.content
+    assert first["X-Total-Count"] == "2"
+
+    Quote.objects.filter(pk=older.pk).delete()
+    after = sales_api.get(PATH, limit=1)
+    assert (after.content, after["X-Total-Count"], after["X-Result-Count"]) == (first.content, "1", "1")
+
+    newer = quoting_services.quote_create(account=make_account(), name="Newer")
+    page = sales_api.get(PATH, limit=1)
+    assert [item["id"] for item in body(page)] == [str(newer.pk)]
+    assert page["X-Total-Count"] == "2"
+    assert page.content == _fresh(sales_api, f"{PATH}?limit=1")
 
 
 def test_the_body_follows_the_host_and_the_time_zone(sales_api, quote):

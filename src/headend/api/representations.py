@@ -102,6 +102,13 @@ class Representations:
             entries = {pk: self._kept.get((*where, pk)) for pk in sources}
         return {pk: entry[1] for pk, entry in entries.items() if entry is not None and entry[0] == sources[pk]}
 
+    def peek(self, request: HttpRequest, pk: Any) -> tuple[Any, bytes] | None:
+        """What is kept for `pk`, the source with the body, whatever it was built from (a reader that
+        needs part of the source to read the rest compares it whole afterwards)."""
+        where = self._where(request)
+        with self._lock:
+            return self._kept.get((*where, pk))
+
     def keep(self, request: HttpRequest, pk: Any, source: Hashable, body: bytes) -> None:
         if SIZE_FACTOR * len(body) > self._kept.maxsize:
             return

@@ -69,7 +69,7 @@ from headend.catalog.models import ProductVersion
 from headend.core.errors import Conflict, NotFound
 from headend.core.ids import parse_id
 from headend.core.permissions import require, user_roles
-from headend.core.prepared import Prepared
+from headend.core.prepared import Prepared, Read
 from headend.crm import selectors as crm_selectors
 from headend.inventory import selectors as inventory_selectors
 from headend.quoting import selectors as quoting_selectors
@@ -219,16 +219,27 @@ def _authorization_rows(ids: list[Any]) -> models.QuerySet[QuoteApproval, tuple[
     return approvals.values_list(*AUTHORIZATION_SOURCE)
 
 
-def _bodies(request: ApiRequest, rows: list[tuple[Any, ...]]) -> list[bytes]:
+def _source_rows(ids: list[Any]) -> tuple[Read, Read]:
+    """The ITEM_SOURCE and AUTHORIZATION_SOURCE rows of the quotes `ids`, in _readable's order."""
+    items = ROWS.read(("items", len(ids)), lambda: _item_rows(ids), ids)
+    return items, ROWS.read(("authorizations", len(ids)), lambda: _authorization_rows(ids), ids)
+
+
+def _bodies(
+    request: ApiRequest,
+    rows: list[tuple[Any, ...]],
+    item_rows: list[tuple[Any, ...]],
+    approval_rows: list[tuple[Any, ...]],
+) -> tuple[list[bytes], bool]:
     """The bodies of the quotes whose QUOTE_SOURCE rows (as the database returns them) are `rows`,
-    in their order: kept ones while their rows are unchanged, the others built from the models
-    (and kept)."""
+    in their order, their items and authorizations being `item_rows` and `approval_rows` (_source_rows):
+    kept ones while their rows are unchanged, the others built from the models (and kept). With
+    them, whether every body is kept under these very rows (none built from other rows, none deleted)."""
     ids = [row[0] for row in rows]
-    items = grouped(ROWS.rows(("items", len(ids)), lambda: _item_rows(ids), ids), ITEM_QUOTE)
-    approvals = ROWS.rows(("authorizations", len(ids)), lambda: _authorization_rows(ids), ids)
-    authorizations = grouped(approvals, AUTHORIZATION_QUOTE)
+    items, authorizations = grouped(item_rows, ITEM_QUOTE), grouped(approval_rows, AUTHORIZATION_QUOTE)
     sources = {row[0]: (row, tuple(items.get(row[0], ())), tuple(authorizations.get(row[0], ()))) for row in rows}
     bodies = BODIES.get_many(request, sources)
+    kept = len(bodies)
     missing = [pk for pk in ids if pk not in bodies]
     if missing:
         read = _converted([sources[pk] for pk in missing])
@@ -243,8 +254,9 @@ def _bodies(request: ApiRequest, rows: list[tuple[Any, ...]]) -> list[bytes]:
             # rows: a write between the two reads cannot leave a body kept under rows it is not of
             if read.get(quote.pk) == built:
                 BODIES.keep(request, quote.pk, sources[quote.pk], body)
+                kept += 1
             bodies[quote.pk] = body
-    return [bodies[pk] for pk in ids if pk in bodies]  # one deleted meanwhile is left out
+    return [bodies[pk] for pk in ids if pk in bodies], kept == len(ids)  # one deleted meanwhile is left out
 
 
 def _converted(sources: list[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
@@ -421,10 +433,28 @@ def quote_list(
     # Compiled once for each set of filters (and roles: the selector scopes by the user's)
     shape = ("page", user_roles(request.auth), account is not None, None if statuses is None else len(statuses))
     values = [*([account] if account is not None else []), *(statuses or ())]
-    rows = ROWS.page(shape, counting, values, offset=page.offset, limit=page.limit)
-    total = rows[0][-1] if rows else listed().count() if page.offset else 0
-    bodies = _bodies(request, [row[:-1] for row in rows])
-    return counted(_json(b"[" + b", ".join(bodies) + b"]"), total, len(bodies))
+    read = ROWS.read_page(shape, counting, values, offset=page.offset, limit=page.limit)
+    # The page's body is kept whole under its rows, with their total, and its quotes' items and
+    # authorizations: a client polling the page is answered by comparing three signatures (the
+    # ids its items are read by are those the kept page was built of, when its rows are unchanged).
+    kept_as = ("page", shape, tuple(values), page.offset, page.limit)
+    kept = BODIES.peek(request, kept_as)
+    if kept is not None and kept[0][0] == read.signature:
+        ids, total = kept[0][1], kept[0][2]
+    else:
+        ids, total = tuple(row[0] for row in read.rows), read.rows[0][-1] if read.rows else None
+    items, approvals = _source_rows(list(ids))
+    source = (read.signature, ids, total, items.signature, approvals.signature)
+    if kept is not None and kept[0] == source:
+        return counted(_json(kept[1]), total, len(ids))
+    rows = read.rows
+    if not rows:
+        return counted(_json(b"[]"), listed().count() if page.offset else 0, 0)
+    bodies, complete = _bodies(request, [row[:-1] for row in rows], items.rows, approvals.rows)
+    listed_body = b"[" + b", ".join(bodies) + b"]"
+    if complete:
+        BODIES.keep(request, kept_as, source, listed_body)
+    return counted(_json(listed_body), rows[0][-1], len(bodies))
 
 
 @router.get("/quote/{id}", response={200: QuoteOut, **ERRORS}, summary="Retrieve a quote")
@@ -432,10 +462,11 @@ def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteO
     if fields:
         return _quote_out(request, id)
     pk = parse_id(id)
-    rows = ROWS.rows(
+    rows = ROWS.read(
         ("quote", user_roles(request.auth)), lambda: _visible(request, pk).values_list(*QUOTE_SOURCE), [pk]
-    )
-    bodies = _bodies(request, rows)
+    ).rows
+    items, approvals = _source_rows([pk] if rows else [])
+    bodies, _ = _bodies(request, rows, items.rows, approvals.rows)
     if not bodies:
         raise NotFound("No such quote.", field="id")
     return _json(bodies[0])
