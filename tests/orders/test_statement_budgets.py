@@ -143,3 +143,15 @@ def test_accepting_changes_to_services_statements_do_not_grow_with_lines(lines, 
     assert order.lines.filter(status="completed").count() == lines // 2
     assert OutboxEvent.objects.filter(name="service.changed").count() == lines // 2
     assert OutboxEvent.objects.filter(name="service.pending_disconnect").count() == lines // 2
+
+
+def test_a_quote_of_more_than_a_thousand_lines_is_accepted():
+    """Past 1,000 rows a statement that names each row in an OR is refused by SQLite (Django 5.2
+    prefetches a forward relation so): accepting such a quote failed there."""
+    quote = make_long_quote(1001, status="presented")
+
+    quoting_services.quote_accept(quote=quote, accepted_by_name="Pat Customer")
+
+    order = Order.objects.get(quote=quote)
+    assert WorkOrder.objects.filter(order_line__order=order).count() == 1001
+    assert Task.objects.filter(work_order__order_line__order=order, forecast_start=None).count() == 0

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Prefetch
 
 from headend.catalog import selectors as catalog_selectors
 from headend.catalog.models import ProductVersion
@@ -21,7 +20,6 @@ from headend.orders.hooks import WorkRequest, order_work
 from headend.orders.models import Order, OrderLine
 from headend.quoting import pricing
 from headend.quoting import services as quoting_services  # its line checks, reused
-from headend.quoting.models import QuoteLine
 
 
 def order_create_from_quote(*, quote: Any, at: dt.datetime) -> Order:
@@ -88,11 +86,17 @@ def order_decompose(*, order: Order, at: dt.datetime, requested_by: Any = None) 
     or (`no_template`) a product without a template for the line's action."""
     lines = _bases_first(
         list(
+            # Its quote line (a line reads its action: whether a change is a re-term) joined, not
+            # prefetched: Django 5.2 prefetches a forward relation by an OR of one term per row,
+            # which SQLite refuses past 1,000 (a 1,000-line order could not be accepted).
             order.lines.select_related(
-                "order", "location", "product_version__product", "target_service__location", "base_service"
+                "order",
+                "location",
+                "product_version__product",
+                "target_service__location",
+                "base_service",
+                "quote_line",
             )
-            # Of its quote line a line reads only the action (whether a change is a re-term).
-            .prefetch_related(Prefetch("quote_line", queryset=QuoteLine.objects.only("pk", "action")))
         )
     )
     # What each line takes, decided before anything changes (a change's work reads the service
