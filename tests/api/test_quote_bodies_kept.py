@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import override_settings
 
 from headend.catalog.models import Product, ProductVersion, Promotion
 from headend.crm.models import Account, Location
+from headend.quoting import api as quoting_api
 from headend.quoting import services as quoting_services
 from headend.quoting.api import BODIES
 from headend.quoting.models import ApprovalRule, Quote, QuoteApproval, QuoteLine
@@ -175,3 +177,34 @@ def test_a_token_without_a_staff_role_gets_nothing_kept(sales_api, quote, client
     response = outsider.get(f"{PATH}/{quote.pk}")
     assert response.status_code == 403
     assert b"Kept" not in response.content
+
+
+def test_a_page_read_again_unchanged_is_served_whole(sales_api, quote, monkeypatch):
+    first = sales_api.get(PATH)
+    built = []
+    bodies = quoting_api._bodies
+    monkeypatch.setattr(quoting_api, "_bodies", lambda *args: built.append(args) or bodies(*args))
+
+    again = sales_api.get(PATH)
+
+    assert again.content == first.content
+    assert built == []  # no quote looked up, none built
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's storage classes: a column may hold any type")
+def test_a_value_of_another_type_than_its_columns_is_read_exactly(sales_api, quote):
+    """SQL by hand can store a real number in an integer column, or bytes in a text one (SQLite
+    keeps what it is given): two such values that JSON would write alike (2.5 and
+    2.5000000000000004) are two bodies, and bytes are no error."""
+    one = f"{PATH}/{quote.pk}"
+    shown = []
+    for revision in (2.5, 2.5000000000000004):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE quoting_quote SET revision = %s WHERE id = %s", [revision, quote.pk])
+        shown.append((sales_api.get(one).content, sales_api.get(PATH).content))
+        assert shown[-1] == (_fresh(sales_api, one), _fresh(sales_api, PATH))
+    assert shown[0] != shown[1]
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE quoting_quote SET name = X'41' WHERE id = %s", [quote.pk])
+    assert sales_api.get(one).status_code == sales_api.get(PATH).status_code == 200

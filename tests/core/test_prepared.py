@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import FloatField
+from django.db.models import F, FloatField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -189,3 +189,12 @@ def test_a_read_that_can_match_nothing_runs_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         read = Prepared().read(("names", 0), lambda: _names([]), [])
     assert read.rows == []
+
+
+def test_columns_named_alike_but_for_case_are_each_read():
+    site = make_location(make_account(), city="Lubec", line1="7 Water St")
+    named = Location.objects.annotate(Where=F("city"), where=F("line1")).values_list("pk", "Where", "where")
+
+    read = Prepared().read("case", lambda: named.filter(pk=site.pk), [site.pk])
+
+    assert read.rows == list(named.filter(pk=site.pk)) == [(site.pk, "LUBEC", "7 WATER ST")]
