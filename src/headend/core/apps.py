@@ -15,7 +15,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from headend.core.connections import close_left_in_transaction, utc_timestamps_in_c
+        from django.db.models.fields.tuple_lookups import TupleIn
+
+        from headend.core.connections import close_left_in_transaction, tuple_in_on_sqlite, utc_timestamps_in_c
         from headend.core.converters import IdConverter
 
         # Once, before any URLconf is read: `<id:account_id>` in every app's urls.py.
@@ -24,6 +26,7 @@ class CoreConfig(AppConfig):
         # After Django's own handler, which closes connections past their age or left outside autocommit.
         request_finished.connect(close_left_in_transaction, dispatch_uid="headend.close_left_in_transaction")
         connection_created.connect(utc_timestamps_in_c, dispatch_uid="headend.utc_timestamps_in_c")
+        TupleIn.as_sqlite = tuple_in_on_sqlite  # a prefetch over 1,000 rows (core/connections.py)
 
 
 def role_groups_kept(sender: AppConfig, using: str, apps: Any = None, **kwargs: Any) -> None:

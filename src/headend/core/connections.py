@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import Error as DatabaseError
 from django.db import InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.lookups import In
 from django.db.utils import ConnectionHandler
 
 logger = logging.getLogger(__name__)
@@ -101,3 +103,19 @@ def patiently(write: Callable[[], T], *, give_up_after: float = 600.0, first_wai
             drop_all()
             time.sleep(wait)
             wait = min(wait * 2, 30.0)
+
+
+def tuple_in_on_sqlite(lookup: Any, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+    """Django 5.2's TupleIn on SQLite, which has no tuple lookups: for one column, `column IN
+    (...)`; for more, Django's own (an OR of ANDs). Django prefetches every forward relation
+    (`prefetch_related("account")`) with a TupleIn of one column, and its fallback writes one
+    `id = %s OR` per row, which SQLite refuses past 1,000 ("Expression tree is too large"):
+    a prefetch over 1,000 rows failed. Set as `TupleIn.as_sqlite` (core/apps.py), as Django's
+    documentation adds a database's variant of an expression."""
+    if len(lookup.lhs) == 1 and lookup.rhs_is_direct_value():
+        (column,) = lookup.lhs
+        values = [value for (value,) in lookup.rhs if value is not None]  # NULL equals nothing
+        if not values:
+            raise EmptyResultSet
+        return compiler.compile(In(column, values))
+    return lookup.as_sql(compiler, connection)
