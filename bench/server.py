@@ -124,15 +124,20 @@ class Served(NamedTuple):
 def workers_cpu_seconds(master: int) -> float:
     """The CPU time (user and system) the processes `master` started have used so far: with
     requests counted, what a request costs the server whichever worker served it."""
-    ticks = 0
+    return sum(workers_cpu(master).values())
+
+
+def workers_cpu(master: int) -> dict[int, float]:
+    """The CPU seconds (user and system) each process `master` started has used so far, by pid."""
+    used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
         if int(fields[1]) == master:  # ppid; then utime and stime are the 12th and 13th after ")"
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 @contextmanager
