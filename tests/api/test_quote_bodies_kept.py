@@ -179,13 +179,15 @@ def test_a_token_without_a_staff_role_gets_nothing_kept(sales_api, quote, client
     assert b"Kept" not in response.content
 
 
-def test_a_page_read_again_unchanged_is_served_whole(sales_api, quote, monkeypatch):
-    first = sales_api.get(PATH)
+@pytest.mark.parametrize("read", ["the list", "the quote"])
+def test_a_read_again_unchanged_is_served_whole(sales_api, quote, monkeypatch, read):
+    path = PATH if read == "the list" else f"{PATH}/{quote.pk}"
+    first = sales_api.get(path)
     built = []
     bodies = quoting_api._bodies
     monkeypatch.setattr(quoting_api, "_bodies", lambda *args: built.append(args) or bodies(*args))
 
-    again = sales_api.get(PATH)
+    again = sales_api.get(path)
 
     assert again.content == first.content
     assert built == []  # no quote looked up, none built

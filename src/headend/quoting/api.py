@@ -462,14 +462,24 @@ def quote_get(request: ApiRequest, id: str, fields: str | None = None) -> QuoteO
     if fields:
         return _quote_out(request, id)
     pk = parse_id(id)
-    rows = ROWS.read(
+    read = ROWS.read(
         ("quote", user_roles(request.auth)), lambda: _visible(request, pk).values_list(*QUOTE_SOURCE), [pk]
-    ).rows
-    items, approvals = _source_rows([pk] if rows else [])
-    bodies, _ = _bodies(request, rows, items.rows, approvals.rows)
-    if not bodies:
+    )
+    if not read.rows:
         raise NotFound("No such quote.", field="id")
-    return _json(bodies[0])
+    # Kept whole as a page is: under the signatures of its rows, its items' and its authorizations'
+    # (unchanged, none of them is parsed and looked up again).
+    items, approvals = _source_rows([pk])
+    kept_as, source = ("quote", pk), (read.signature, items.signature, approvals.signature)
+    body = BODIES.get(request, kept_as, source)
+    if body is None:
+        bodies, complete = _bodies(request, read.rows, items.rows, approvals.rows)
+        if not bodies:  # deleted meanwhile
+            raise NotFound("No such quote.", field="id")
+        body = bodies[0]
+        if complete:
+            BODIES.keep(request, kept_as, source, body)
+    return _json(body)
 
 
 @router.patch(
