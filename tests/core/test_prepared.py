@@ -80,11 +80,11 @@ def test_pages_of_any_offset_and_limit_are_one_statement():
         return User.objects.order_by("pk").values_list("pk")
 
     for offset, limit in ((0, 2), (2, 2), (4, 10), (1, 3), (50, 1)):
-        rows = prepared.page("users", everyone, [], offset=offset, limit=limit)
+        rows = prepared.read_page("users", everyone, [], offset=offset, limit=limit).rows
         assert rows == [(user.pk,) for user in users[offset : offset + limit]]
     assert len(compiled) == 1
     with pytest.raises(ValueError, match="sliced"):
-        prepared.page("sliced", lambda: User.objects.values_list("pk")[:3], [], offset=0, limit=3)
+        prepared.read_page("sliced", lambda: User.objects.values_list("pk")[:3], [], offset=0, limit=3)
 
 
 def test_a_process_keeps_a_bounded_number_of_statements(monkeypatch):

@@ -14,7 +14,7 @@ that SQL with `values`, which must be the statement's parameters exactly, in ord
 each time a statement is compiled, so a queryset that gains a parameter its caller does not pass
 (a filter by the user, say) fails at once instead of being run with another request's value.
 Anything else the SQL depends on (the user's roles where a selector scopes by them, which filters
-are given, the number of ids in an `IN`) belongs in the key. `page` passes a page's offset and
+are given, the number of ids in an `IN`) belongs in the key. `read_page` passes a page's offset and
 limit as parameters too (Django would write a sliced queryset's into the SQL). A statement that
 compiles to nothing (a filter on an empty list) is answered with no rows and not kept, and each
 Prepared keeps at most MAX_STATEMENTS statements.
@@ -103,20 +103,14 @@ class Prepared:
         statement = self._compiled(key, build, list(values), "")
         return [] if statement is None else self._fetch(statement.using, statement.sql, list(values))
 
-    def page(self, key: Hashable, build: Build, values: Sequence[Any], *, offset: int, limit: int) -> list[Row]:
-        """`rows` of `limit` rows from the `offset`th: `build()` is not sliced, and the offset and
-        the limit are parameters (sliced, Django would write them into the SQL: a statement for
-        each page a client asks for)."""
-        values = [*values, limit, offset]
-        statement = self._compiled(key, build, values, PAGE)
-        return [] if statement is None else self._fetch(statement.using, statement.sql, values)
-
     def read(self, key: Hashable, build: Build, values: Sequence[Any]) -> Read:
         """The rows of `rows`, and their signature: in one step where the database renders them."""
         return self._read(self._compiled(key, build, list(values), ""), list(values))
 
     def read_page(self, key: Hashable, build: Build, values: Sequence[Any], *, offset: int, limit: int) -> Read:
-        """The rows of `page`, and their signature."""
+        """`read` of `limit` rows from the `offset`th: `build()` is not sliced, and the offset and
+        the limit are parameters (sliced, Django would write them into the SQL: a statement for
+        each page a client asks for)."""
         values = [*values, limit, offset]
         return self._read(self._compiled(key, build, values, PAGE), values)
 
