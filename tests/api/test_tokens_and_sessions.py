@@ -4,12 +4,14 @@ age with a new key at every login, and the API docs open or not by a setting."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from headend.api.models import ApiToken
-from headend.api.services import token_issue
+from headend.api.services import token_authenticate, token_issue
 from headend.core import clock
 from headend.core.errors import ValidationError
+from headend.core.permissions import user_roles
 from tests.api.client import assert_error
 from tests.conftest import FROZEN_AT
 from tests.factories import make_user
@@ -113,3 +115,34 @@ def test_the_api_docs_are_for_staff_unless_made_public(client, settings):
     settings.HEADEND_API_DOCS_PUBLIC = True
     assert client.get("/tmf-api/docs").status_code == 200
     assert client.get("/tmf-api/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("groups", "superuser", "roles"),
+    [
+        (("sales", "billing", "a book club"), False, {"sales", "billing"}),  # a group that is no role is none
+        (("support",), False, {"support"}),
+        ((), True, {"admin"}),
+        (("sales",), True, {"sales", "admin"}),
+        ((), False, set()),
+    ],
+)
+def test_a_token_is_read_with_its_users_roles_in_one_statement(groups, superuser, roles, django_assert_num_queries):
+    user = make_user(*groups, is_superuser=superuser)
+    token, raw = token_issue(user=user, name="roles")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=FROZEN_AT)  # used just now: not recorded again
+
+    with django_assert_num_queries(1):
+        authenticated = token_authenticate(raw)
+        held = user_roles(authenticated)
+
+    assert authenticated.pk == user.pk
+    assert held == roles
+    assert held == user_roles(User.objects.get(pk=user.pk))  # as a signed-in page reads them
+
+
+def test_a_token_user_of_several_roles_may_do_what_each_allows(client):
+    _, raw = token_issue(user=make_user("billing", "sales"), name="two hats")
+
+    assert client.get(CUSTOMERS, **bearer(raw)).status_code == 200
+    assert_error(client.get(CUSTOMERS, **bearer(token_issue(user=make_user("a book club"), name="no")[1])), status=403)

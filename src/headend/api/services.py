@@ -14,6 +14,7 @@ from headend.api.models import ApiToken
 from headend.core import clock
 from headend.core.errors import Conflict, ValidationError
 from headend.core.numbers import parse_int
+from headend.core.permissions import roles_read
 from headend.core.prepared import Prepared
 
 TOKEN_PREFIX = "hdk_"
@@ -59,11 +60,13 @@ def token_revoke(*, token: ApiToken, revoked_by: Any) -> ApiToken:
     return token
 
 
-# What authenticating reads: the token's expiry and last use, and its user's every column (the
-# request's user). The statement is compiled once per process (core/prepared.py), and the values
-# of a row already seen are not converted again.
+# What authenticating reads: the token's expiry and last use, its user's every column (the
+# request's user), and the names of the user's groups (their roles: a row for each group, one
+# with no name for a user of none). The statement is compiled once per process
+# (core/prepared.py), and the values of a row already seen are not converted again.
 USER_COLUMNS = [field.attname for field in User._meta.concrete_fields]
 AUTHENTICATED = ("pk", "last_used_at", "expires_at", *(f"user__{name}" for name in USER_COLUMNS))
+GROUP_NAME = "user__groups__name"
 TOKEN_ROWS = Prepared()
 _CONVERTED: LRUCache[tuple[Any, ...], tuple[Any, ...]] = LRUCache(maxsize=1024)
 _CONVERTED_LOCK = threading.Lock()
@@ -77,17 +80,20 @@ def token_authenticate(raw: str) -> Any | None:
     digest = _hash(raw)
     rows = TOKEN_ROWS.rows(
         "token",
-        lambda: ApiToken.objects.filter(key_hash=digest, revoked_at=None).order_by().values_list(*AUTHENTICATED),
+        lambda: (
+            ApiToken.objects.filter(key_hash=digest, revoked_at=None).order_by().values_list(*AUTHENTICATED, GROUP_NAME)
+        ),
         [digest],
     )
     if not rows:
         return None
-    token_id, last_used_at, expires_at, *user_values = _converted(rows[0])
+    token_id, last_used_at, expires_at, *user_values = _converted(rows[0][:-1])
     token = ApiToken(pk=token_id, last_used_at=last_used_at, expires_at=expires_at, revoked_at=None)
     user = User.from_db(ApiToken.objects.db, USER_COLUMNS, user_values)
     now = clock.now()
     if not token.is_active_at(now) or not user.is_active:
         return None
+    roles_read(user, [row[-1] for row in rows])
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return user

@@ -1,7 +1,7 @@
 """Staff roles are Django groups; PERMISSIONS says which roles may run each use case, and views,
 API routes, use cases and templates all ask it (may, require, permission_required, Can)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -135,6 +135,7 @@ WORK_ROLE_CHOICES = [(role.value, role.label) for role in WORK_ROLES]
 
 
 ROLE_ROWS = Prepared()  # every page and API call reads its user's roles: compiled once (core/prepared.py)
+ROLE_NAMES = frozenset(Role.values)
 
 
 def user_roles(user: Any) -> frozenset[str]:
@@ -146,11 +147,19 @@ def user_roles(user: Any) -> frozenset[str]:
         held = ROLE_ROWS.rows(
             "roles", lambda: user.groups.filter(name__in=Role.values).values_list("name"), [user.pk, *Role.values]
         )
-        cached = frozenset(name for (name,) in held)
-        if user.is_superuser:
-            cached = cached | {Role.ADMIN.value}
-        user._headend_roles = cached
+        cached = roles_read(user, [name for (name,) in held])
     return cached
+
+
+def roles_read(user: Any, group_names: Iterable[str | None]) -> frozenset[str]:
+    """The roles of `user`, an active user whose groups' names are `group_names` (read with the
+    user, as the API's token is: no statement of their own), kept for the request as user_roles
+    keeps them; names that are no role (and None, a user of no group read through a join) are left out."""
+    held = ROLE_NAMES.intersection(group_names)
+    if user.is_superuser:
+        held = held | {Role.ADMIN.value}
+    user._headend_roles = held
+    return held
 
 
 def is_staff_member(user: Any) -> bool:
