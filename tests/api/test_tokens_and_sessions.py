@@ -10,8 +10,8 @@ from django.core.management import call_command
 from headend.api.models import ApiToken
 from headend.api.services import token_authenticate, token_issue
 from headend.core import clock
-from headend.core.errors import ValidationError
-from headend.core.permissions import user_roles
+from headend.core.errors import Forbidden, ValidationError
+from headend.core.permissions import require, user_roles
 from tests.api.client import assert_error
 from tests.conftest import FROZEN_AT
 from tests.factories import make_user
@@ -141,8 +141,15 @@ def test_a_token_is_read_with_its_users_roles_in_one_statement(groups, superuser
     assert held == user_roles(User.objects.get(pk=user.pk))  # as a signed-in page reads them
 
 
-def test_a_token_user_of_several_roles_may_do_what_each_allows(client):
+def test_a_token_user_of_several_roles_may_do_what_each_allows_and_no_more(client):
     _, raw = token_issue(user=make_user("billing", "sales"), name="two hats")
+    _, billing_only = token_issue(user=make_user("billing"), name="one hat")
 
-    assert client.get(CUSTOMERS, **bearer(raw)).status_code == 200
+    user = token_authenticate(raw)
+    require(user, "account.create")  # sales'
+    require(user, "billing.manage")  # billing's
+    with pytest.raises(Forbidden):
+        require(token_authenticate(billing_only), "account.create")
+    with pytest.raises(Forbidden):
+        require(user, "catalog.manage")  # a product manager's
     assert_error(client.get(CUSTOMERS, **bearer(token_issue(user=make_user("a book club"), name="no")[1])), status=403)

@@ -37,7 +37,14 @@ def test_placeholders_and_literal_percent_signs_are_converted_as_django_converts
     ours, django = _cursors()
 
     assert ours.convert_query(query) == django.convert_query(query)
-    assert ours.convert_query(query, param_names=["a"]) == django.convert_query(query, param_names=["a"])
+
+
+def test_named_parameters_are_converted_by_djangos_own_code():
+    ours, django = _cursors()
+    query = "SELECT %(a)s, '100%%' WHERE b = %(b)s"
+
+    assert ours.convert_query(query, param_names=["a", "b"]) == django.convert_query(query, param_names=["a", "b"])
+    assert ours.convert_query(query, param_names=["a", "b"]) == "SELECT :a, '100%' WHERE b = :b"
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend's cursor")

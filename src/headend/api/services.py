@@ -74,7 +74,8 @@ _CONVERTED_LOCK = threading.Lock()
 
 def token_authenticate(raw: str) -> Any | None:
     """The active user a raw token belongs to, or None (unknown, revoked or expired token, or an
-    inactive user). Records when the token was last used (to the minute)."""
+    inactive user), with its roles for the request (read with the token: core/permissions.roles_read).
+    Records when the token was last used (to the minute)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     digest = _hash(raw)
