@@ -121,14 +121,9 @@ class Served(NamedTuple):
     pid: int  # gunicorn's master: its children are the workers
 
 
-def workers_cpu_seconds(master: int) -> float:
-    """The CPU time (user and system) the processes `master` started have used so far: with
-    requests counted, what a request costs the server whichever worker served it."""
-    return sum(workers_cpu(master).values())
-
-
 def workers_cpu(master: int) -> dict[int, float]:
-    """The CPU seconds (user and system) each process `master` started has used so far, by pid."""
+    """The CPU seconds (user and system) each process `master` started has used so far, by pid:
+    with requests counted, what a request costs the server whichever worker served it."""
     used = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

@@ -19,7 +19,7 @@ STORAGES = {
 # An in-memory test database on SQLite, as Django's backend has by default: pytest-django gives each
 # xdist worker a database of its own by name, and leaves one in memory alone only when it sees it
 # as in memory or Django's own engine (ours is Django's subclass, core/sqlite).
-if DATABASES["default"]["ENGINE"] == "headend.core.sqlite":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:  # noqa: F405
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")  # noqa: F405
 # The RADIUS tables live in PostgreSQL (as FreeRADIUS's rlm_sql reads them), on both runs of the
 # suite; each run gets its own test database so concurrent runs do not collide.

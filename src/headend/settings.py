@@ -181,8 +181,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'headend.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 SQLITE = "django.db.backends.sqlite3"
+SQLITE_ENGINE = "headend.core.sqlite"  # Django's SQLite backend, converting placeholders faster
 if DATABASES["default"]["ENGINE"] == SQLITE:
-    DATABASES["default"]["ENGINE"] = "headend.core.sqlite"  # Django's, converting placeholders faster
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     # WAL lets the web server and the worker read while one writes; IMMEDIATE takes the
     # write lock at BEGIN so two writers queue on the busy timeout instead of failing.
     # Connections are kept between requests as on PostgreSQL: opening one (the file, the
@@ -199,7 +200,7 @@ else:
 RADIUS_DATABASE_URL = os.environ.get("HEADEND_RADIUS_DATABASE_URL", f"sqlite:///{VAR_DIR / 'radius.sqlite3'}")
 DATABASES["radius"] = dj_database_url.parse(RADIUS_DATABASE_URL, conn_max_age=60)
 if DATABASES["radius"]["ENGINE"] == SQLITE:
-    DATABASES["radius"]["ENGINE"] = "headend.core.sqlite"
+    DATABASES["radius"]["ENGINE"] = SQLITE_ENGINE
     DATABASES["radius"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
 else:
     DATABASES["radius"]["CONN_HEALTH_CHECKS"] = True

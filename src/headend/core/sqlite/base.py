@@ -4,9 +4,9 @@ Django writes SQL with `%s` placeholders and `%%` for a literal percent sign; Py
 takes `?`. Django's cursor converts every statement it runs with parameters by one regular
 expression, `%s` not preceded by `%`, then `%%` to `%`: for a 3,000-character read (a quote's
 items, rendered as one JSON text) that cost 0.035 ms, more than SQLite's running it (0.026 ms;
-measured for issue 19). A statement without `%%` (nearly all) holds no `%s` preceded by `%`, so there the regular
-expression's result is `str.replace`'s, at a thirtieth of its cost; any other statement is
-converted by Django's own code. The settings put this backend in place of Django's for SQLite
+measured for issue 19). A statement without `%%` (nearly all) holds no `%s` preceded by `%`, so
+there the regular expression's result is `str.replace`'s, at a thirtieth of its cost; any other
+statement is converted by Django's own code. The settings put this backend in place of Django's for SQLite
 (a subclass of a built-in backend, as Django's documentation describes)."""
 
 from typing import Any
